@@ -1,0 +1,206 @@
+"""Declared configuration keys and their validation.
+
+Every part (and every game) declares the keys it accepts as a tuple of
+:class:`Key`. :func:`validate` turns a user's dict into a complete, checked
+config: unknown keys, wrong types, out-of-range values and missing required
+keys all raise :class:`ConfigError` naming the part, the key, the value and
+what was expected. Nothing is silently ignored.
+"""
+
+from __future__ import annotations
+
+import difflib
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+class ConfigError(ValueError):
+    """A configuration value or key was rejected."""
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED = _Required()
+
+# Type names a Key may declare, with a check and a normaliser to plain data.
+_TYPE_NAMES = ("int", "float", "bool", "str", "list", "dict", "any")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_float(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+_CHECKS = {
+    "int": (_is_int, int),
+    "float": (_is_float, float),
+    "bool": (lambda v: isinstance(v, (bool, np.bool_)), bool),
+    "str": (lambda v: isinstance(v, str), str),
+    "list": (lambda v: isinstance(v, (list, tuple, np.ndarray)), lambda v: to_plain(v)),
+    "dict": (lambda v: isinstance(v, dict), lambda v: v),
+    "any": (lambda v: True, lambda v: v),
+}
+
+
+def to_plain(value):
+    """Convert numpy scalars/arrays and tuples to JSON-friendly Python data."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+@dataclass(frozen=True)
+class Key:
+    """One configuration key of a part.
+
+    Parameters
+    ----------
+    name : str
+        The key as it appears in the config.
+    type : str or tuple of str
+        One or more of ``int, float, bool, str, list, dict, any``. ``float``
+        accepts integers too. ``None`` is accepted only when ``nullable``.
+    description : str
+        What the key means, with its unit.
+    default : object
+        Value used when the key is absent; :data:`REQUIRED` makes it mandatory.
+    range : tuple, optional
+        Inclusive ``(low, high)`` bounds for numbers; either may be ``None``.
+    choices : tuple, optional
+        The allowed values.
+    nullable : bool
+        Whether ``None`` is a valid value.
+    """
+
+    name: str
+    type: str | tuple
+    description: str
+    default: Any = REQUIRED
+    range: tuple | None = None
+    choices: tuple | None = None
+    nullable: bool = False
+
+    def __post_init__(self):
+        for t in self.types:
+            if t not in _TYPE_NAMES:
+                raise TypeError(f"Key {self.name!r}: unknown type {t!r}, expected one of {_TYPE_NAMES}")
+
+    @property
+    def types(self) -> tuple:
+        return (self.type,) if isinstance(self.type, str) else tuple(self.type)
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    def check(self, value, owner: str):
+        """Return ``value`` normalised to plain data, or raise ConfigError."""
+        where = f"{owner}.{self.name}"
+        if value is None:
+            if self.nullable:
+                return None
+            raise ConfigError(f"{where} = None is not allowed; expected {self._expected()}")
+        for t in self.types:
+            test, normalise = _CHECKS[t]
+            if test(value):
+                value = normalise(value)
+                break
+        else:
+            raise ConfigError(
+                f"{where} = {value!r} has type {type(value).__name__}; expected {self._expected()}"
+            )
+        if self.choices is not None and value not in self.choices:
+            raise ConfigError(f"{where} = {value!r} is not allowed; expected one of {list(self.choices)}")
+        if self.range is not None and _is_float(value):
+            low, high = self.range
+            if (low is not None and value < low) or (high is not None and value > high):
+                raise ConfigError(
+                    f"{where} = {value!r} is out of range; expected {_range_text(low, high)}"
+                )
+        return value
+
+    def _expected(self) -> str:
+        text = " or ".join(self.types)
+        if self.range is not None:
+            text += f" in {_range_text(*self.range)}"
+        if self.choices is not None:
+            text += f" from {list(self.choices)}"
+        return text
+
+    def describe(self) -> dict:
+        """The key as a plain dict (for schemas and ``spikey info``)."""
+        return {
+            "key": self.name,
+            "type": "|".join(self.types) + ("|None" if self.nullable else ""),
+            "default": "REQUIRED" if self.required else self.default,
+            "range": None if self.range is None else list(self.range),
+            "choices": None if self.choices is None else list(self.choices),
+            "description": self.description,
+        }
+
+
+def _range_text(low, high) -> str:
+    if low is None:
+        return f"value <= {high}"
+    if high is None:
+        return f"value >= {low}"
+    return f"{low} <= value <= {high}"
+
+
+def suggest(name: str, known) -> str:
+    """A ``did you mean`` hint for a misspelt key, or an empty string."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def validate(keys, given: dict | None, owner: str) -> dict:
+    """Check ``given`` against ``keys`` and return the complete config.
+
+    Parameters
+    ----------
+    keys : sequence of Key
+        The declared keys.
+    given : dict or None
+        The user's values.
+    owner : str
+        Name used in error messages, e.g. ``"neurons (LIF)"``.
+
+    Returns
+    -------
+    dict
+        Every declared key, in declaration order, with defaults filled in.
+    """
+    given = {} if given is None else given
+    if not isinstance(given, dict):
+        raise ConfigError(f"{owner}: config must be a dict, got {type(given).__name__}")
+    by_name = {k.name: k for k in keys}
+    for name in given:
+        if name not in by_name:
+            raise ConfigError(
+                f"{owner}: unknown key {name!r}{suggest(str(name), by_name)} "
+                f"Known keys: {sorted(by_name)}"
+            )
+    out = {}
+    for key in keys:
+        if key.name in given:
+            out[key.name] = key.check(given[key.name], owner)
+        elif key.required:
+            raise ConfigError(f"{owner}: missing required key {key.name!r} ({key.description})")
+        else:
+            out[key.name] = key.default
+    return out

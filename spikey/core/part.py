@@ -1,0 +1,197 @@
+"""The base class of every network part and the registry of part families.
+
+A part declares its keys (``KEYS``), stores its validated config, and once
+built by a network owns arrays with a leading batch axis ``B``. Its
+contract is small:
+
+* ``build(context)`` allocates state for ``context.batch_size`` members;
+* ``reset()`` returns state to its start-of-episode values (weights stay);
+* ``STATE`` names the array attributes that save/load must carry;
+* ``set(key, value)`` changes one parameter at run time (modifiers use it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from spikey.core.params import ConfigError, suggest, validate
+
+#: family name -> {class name -> class}
+REGISTRY: dict[str, dict[str, type]] = {}
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What a network tells its parts when it builds them.
+
+    Attributes
+    ----------
+    batch_size : int
+        Number of independent members ``B``.
+    dtype : numpy.dtype
+        Floating point type of state arrays.
+    dt : float
+        Network step in ms.
+    seeds : tuple of int
+        The seed of each member; member ``b`` of a batch equals a solo network
+        seeded ``seeds[b]``.
+    n_inputs, n_neurons, n_outputs : int
+        Layer sizes (0 where not yet known).
+    """
+
+    batch_size: int
+    dtype: np.dtype
+    dt: float
+    seeds: tuple
+    n_inputs: int = 0
+    n_neurons: int = 0
+    n_outputs: int = 0
+
+    def generators(self, stream: str) -> list:
+        """One independent ``numpy.random.Generator`` per member for ``stream``.
+
+        The stream name keeps parts' draws independent of one another, and
+        depends only on the member's seed, never on the batch size.
+        """
+        tag = [ord(c) for c in stream]
+        return [
+            np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, *tag])))
+            for seed in self.seeds
+        ]
+
+
+class Part:
+    """Base of all parts: declared keys, validated config, run-time state."""
+
+    FAMILY = None
+    KEYS: tuple = ()
+    STATE: tuple = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.FAMILY is not None and not cls.__name__.startswith("_"):
+            REGISTRY.setdefault(cls.FAMILY, {})[cls.__name__] = cls
+
+    def __init__(self, config: dict | None = None, *, slot: str | None = None, **kwargs):
+        given = dict(config or {})
+        given.update(kwargs)
+        self.slot = slot or self.FAMILY
+        self.config = validate(self.KEYS, given, self.owner)
+        for name, value in self.config.items():
+            if not isinstance(getattr(type(self), name, None), property):
+                setattr(self, name, value)
+        self.context = None
+
+    @property
+    def owner(self) -> str:
+        return f"{self.slot} ({type(self).__name__})"
+
+    @classmethod
+    def schema(cls) -> list:
+        """Every declared key as a plain dict."""
+        return [key.describe() for key in cls.KEYS]
+
+    def get_config(self) -> dict:
+        """The validated config this part was built from (plain data)."""
+        return dict(self.config)
+
+    def build(self, context: BuildContext) -> None:
+        self.context = context
+        self.dtype = context.dtype
+        self.derive()
+
+    def derive(self) -> None:
+        """Recompute constants derived from parameters (after ``set``)."""
+
+    def reset(self) -> None:
+        """Return run-time state to its start-of-episode values."""
+
+    def set(self, key: str, value) -> None:
+        """Change parameter ``key`` during a run (validated, not saved in config)."""
+        declared = {k.name: k for k in self.KEYS}
+        if key not in declared:
+            raise ConfigError(f"{self.owner}: unknown key {key!r}{suggest(key, declared)}")
+        setattr(self, key, declared[key].check(value, self.owner))
+        if self.context is not None:
+            self.derive()
+
+    def state_arrays(self) -> dict:
+        """Arrays that save/load carry, keyed by attribute name."""
+        return {name: getattr(self, name) for name in self.STATE}
+
+
+def resolve_part(family: str, part, slot: str) -> type:
+    """Turn a class or a registered class name into a Part class."""
+    if isinstance(part, type) and issubclass(part, Part):
+        return part
+    known = REGISTRY.get(family, {})
+    if isinstance(part, str):
+        if part in known:
+            return known[part]
+        raise ConfigError(
+            f"parts.{slot}: unknown {family} part {part!r}{suggest(part, known)} "
+            f"Known: {sorted(known)}"
+        )
+    raise ConfigError(f"parts.{slot}: expected a Part subclass or a registered name, got {part!r}")
+
+
+class RandomBlocks:
+    """Per-member uniform random numbers handed out one step at a time.
+
+    Drawing from ``B`` generators every step would cost ``B`` Python calls.
+    Instead each member draws ``block`` steps at once from its own
+    generator; the block size does not depend on ``B``, so member ``b`` of a
+    batch sees exactly the numbers a solo network with the same seed sees.
+
+    Parameters
+    ----------
+    generators : list of numpy.random.Generator
+        One per member.
+    width : int
+        Numbers needed per member per step.
+    dtype : numpy.dtype
+    block : int
+        Steps drawn per refill.
+    """
+
+    def __init__(self, generators, width: int, dtype, block: int = 256):
+        self.generators = generators
+        self.width = int(width)
+        self.block = int(block)
+        self.buffer = np.zeros((len(generators), self.block, self.width), dtype=dtype)
+        self.position = np.array(self.block)
+
+    def next(self) -> np.ndarray:
+        """The ``(B, width)`` uniforms in [0, 1) of this step (a view)."""
+        if self.position >= self.block:
+            for b, rng in enumerate(self.generators):
+                rng.random(dtype=self.buffer.dtype, out=self.buffer[b])
+            self.position[...] = 0
+        out = self.buffer[:, int(self.position)]
+        self.position += 1
+        return out
+
+    def get_state(self) -> dict:
+        return {
+            "buffer": self.buffer,
+            "position": self.position,
+            "generators": [g.bit_generator.state for g in self.generators],
+        }
+
+    def set_state(self, arrays: dict, generator_states: list) -> None:
+        self.buffer[...] = arrays["buffer"]
+        self.position[...] = arrays["position"]
+        for g, s in zip(self.generators, generator_states):
+            g.bit_generator.state = s
+
+
+def spread_mask(n: int, fraction: float) -> np.ndarray:
+    """Boolean mask choosing ``round(n * fraction)`` of ``n`` items, evenly spread.
+
+    Used for inhibitory fractions: with ``fraction=0.5`` every second item is
+    chosen, so each contiguous input group is half inhibitory.
+    """
+    i = np.arange(n)
+    return np.floor((i + 1) * fraction + 1e-9) > np.floor(i * fraction + 1e-9)

@@ -1,0 +1,8 @@
+"""Input parts: turn observations into input spikes."""
+
+from spikey.snn.input.population import Population
+from spikey.snn.input.rate_map import RateMap
+from spikey.snn.input.static_map import StaticMap
+from spikey.snn.input.template import Input
+
+__all__ = ["Input", "RateMap", "StaticMap", "Population"]

@@ -1,0 +1,57 @@
+r"""Population (radial basis function) coding of continuous observations.
+
+Each of the ``n_dims`` observation values :math:`x_d` drives ``n_per_dim``
+inputs whose preferred values :math:`c_k` are evenly spaced over
+``[low_d, high_d]``. Input :math:`k` fires with rate
+
+.. math:: r_k = r_{max} \exp\!\left(-\frac{(x_d - c_k)^2}{2 \sigma^2}\right),
+    \qquad \sigma = \mathrm{width} \cdot (c_{k+1} - c_k)
+
+(Hz), sampled as a Bernoulli trial per step. Values outside the bounds are
+clipped to them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spikey.core.params import ConfigError, Key
+from spikey.snn.input.template import Input, _Bernoulli
+
+
+class Population(_Bernoulli, Input):
+    """Gaussian receptive fields over each observation dimension."""
+
+    KEYS = (
+        Key("n_dims", "int", "Observation values per member.", range=(1, None)),
+        Key("n_per_dim", "int", "Input neurons per observation value.", 10, range=(2, None)),
+        Key("low", ("float", "list"), "Lower bound of each value (scalar or one per dim).", 0.0),
+        Key("high", ("float", "list"), "Upper bound of each value (scalar or one per dim).", 1.0),
+        Key("width", "float", "Tuning width in units of the centre spacing.", 1.0,
+            range=(1e-6, None)),
+        Key("max_rate", "float", "Rate (Hz) at the preferred value.", 100.0, range=(0, None)),
+    ) + Input.KEYS
+    STATE = ("spikes", "probability")
+
+    @property
+    def n_inputs(self) -> int:
+        return self.n_dims * self.n_per_dim
+
+    def build(self, context):
+        low = np.broadcast_to(np.asarray(self.low, dtype=np.float64), (self.n_dims,))
+        high = np.broadcast_to(np.asarray(self.high, dtype=np.float64), (self.n_dims,))
+        if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high)) and np.all(high > low)):
+            raise ConfigError(
+                f"{self.owner}: low={self.low} and high={self.high} must be finite with high > low "
+                f"for each of the {self.n_dims} dims"
+            )
+        self._low, self._high = low, high
+        self.centres = np.linspace(low, high, self.n_per_dim, axis=1)  # (d, k)
+        self.sigma = (high - low)[:, None] / (self.n_per_dim - 1) * self.width
+        super().build(context)
+        self.build_random(context)
+
+    def encode(self, state):
+        x = np.clip(self._batched(state, self.n_dims), self._low, self._high)
+        rates = self.max_rate * np.exp(-0.5 * ((x[:, :, None] - self.centres) / self.sigma) ** 2)
+        self.probability[...] = (rates * (self.context.dt / 1000.0)).reshape(x.shape[0], -1)

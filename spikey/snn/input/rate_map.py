@@ -1,0 +1,65 @@
+r"""Rate coding: each observation value sets the firing rate of one input group.
+
+The ``n_inputs`` input neurons are split into ``n_dims`` equal groups, one per
+observation value. A value :math:`x` gives the rate
+
+.. math:: r = \mathrm{rate\_map}[x] \quad\text{or}\quad r = \mathrm{clip}(x, 0, 1)\, r_{max}
+
+(Hz), and every input of its group spikes independently with probability
+:math:`r\,\Delta t` per step (a Poisson process sampled on the step grid).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spikey.core.params import Key
+from spikey.snn.input.template import Input, _Bernoulli, check_groups
+
+
+class RateMap(_Bernoulli, Input):
+    """Poisson (Bernoulli per step) spikes whose rate is a function of the state.
+
+    Examples
+    --------
+    Florian (2007) XOR: 2 bits, 30 inputs each, 40 Hz for a 1, silent for a 0:
+
+    >>> RateMap(n_inputs=60, n_dims=2, rate_map=[0.0, 40.0]).config["rate_map"]
+    [0.0, 40.0]
+    """
+
+    KEYS = (
+        Key("n_inputs", "int", "Number of input neurons.", range=(1, None)),
+        Key("n_dims", "int", "Observation values per member (one input group each).", 1,
+            range=(1, None)),
+        Key("max_rate", "float", "Rate (Hz) for a value of 1 when rate_map is None; values are "
+            "clipped to [0, 1].", 40.0, range=(0, None)),
+        Key("rate_map", "list", "Rates (Hz) indexed by integer observation value, e.g. [0, 40].",
+            None, nullable=True),
+    ) + Input.KEYS
+    STATE = ("spikes", "probability")
+
+    def build(self, context):
+        self.group_size = check_groups(self.owner, self.n_inputs, self.n_dims)
+        super().build(context)
+        self.build_random(context)
+        if self.rate_map is not None:
+            self.config["rate_map"] = self.rate_map = [float(r) for r in self.rate_map]
+            self._table = np.asarray(self.rate_map, dtype=np.float64)
+            if np.any(self._table < 0):
+                raise ValueError(f"{self.owner}: rate_map has negative rates: {self.rate_map}")
+
+    def encode(self, state):
+        x = self._batched(state, self.n_dims)
+        if self.rate_map is not None:
+            index = x.astype(np.int64)
+            if np.any(index != x) or np.any(index < 0) or np.any(index >= len(self._table)):
+                raise ValueError(
+                    f"{self.owner}: observation {x.tolist()} must hold integers in "
+                    f"[0, {len(self._table) - 1}] to index rate_map"
+                )
+            rates = self._table[index]
+        else:
+            rates = np.clip(x, 0.0, 1.0) * self.max_rate
+        p = rates * (self.context.dt / 1000.0)
+        self.probability[...] = np.repeat(p, self.group_size, axis=1)

@@ -1,0 +1,93 @@
+"""Shared base of input parts.
+
+An input part turns one game observation per member into input spikes.
+``encode(state)`` is called once per tick with the batch of observations
+(leading axis ``B``); ``step()`` is called every network step and returns a
+boolean ``(B, n_inputs)`` spike array owned by the part.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spikey.core.params import ConfigError, Key
+from spikey.core.part import Part, RandomBlocks, spread_mask
+
+
+class Input(Part):
+    """Base class of inputs: size, inhibitory fraction and spike magnitude."""
+
+    FAMILY = "inputs"
+    KEYS = (
+        Key("inhibitory_fraction", "float", "Fraction of input neurons whose spikes inhibit; "
+            "chosen evenly spread so each input group gets its share.", 0.0, range=(0, 1)),
+        Key("magnitude", "float", "Size of an input spike (multiplies the weight).", 1.0,
+            range=(0, None)),
+    )
+
+    @property
+    def n_inputs(self) -> int:
+        return self.config["n_inputs"]
+
+    def build(self, context):
+        super().build(context)
+        self.spikes = np.zeros((context.batch_size, self.n_inputs), dtype=bool)
+        self.polarity = np.zeros(self.n_inputs, dtype=context.dtype)
+        self.derive()
+
+    def derive(self):
+        if getattr(self, "polarity", None) is not None:
+            sign = np.where(spread_mask(self.n_inputs, self.inhibitory_fraction), -1.0, 1.0)
+            self.polarity[...] = sign * self.magnitude
+
+    def reset(self):
+        self.spikes[...] = False
+
+    def encode(self, state) -> None:
+        raise NotImplementedError
+
+    def step(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def _batched(self, state, dims: int | None = None) -> np.ndarray:
+        """Observations as a float ``(B, d)`` array, checked against the batch."""
+        arr = np.asarray(state, dtype=np.float64)
+        B = self.context.batch_size
+        if arr.ndim == 0 or (arr.ndim == 1 and B == 1 and arr.shape[0] != 1 and dims != 1):
+            arr = arr.reshape(1, -1)
+        if arr.ndim == 1:
+            arr = arr.reshape(B, -1) if arr.shape[0] == B else arr.reshape(1, -1)
+        if arr.ndim != 2 or arr.shape[0] != B:
+            raise ValueError(
+                f"{self.owner}: observation batch has shape {np.shape(state)}; expected a "
+                f"leading batch axis of {B} (shape ({B}, d))"
+            )
+        if dims is not None and arr.shape[1] != dims:
+            raise ValueError(
+                f"{self.owner}: observation has {arr.shape[1]} values per member; expected {dims}"
+            )
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{self.owner}: observation contains NaN or infinity: {arr!r}")
+        return arr
+
+
+class _Bernoulli:
+    """Mixin: spikes with a per-input probability each step from own random blocks."""
+
+    def build_random(self, context):
+        self.random = RandomBlocks(context.generators(f"{self.slot}.spikes"), self.n_inputs,
+                                   context.dtype)
+        self.probability = np.zeros((context.batch_size, self.n_inputs), dtype=context.dtype)
+
+    def step(self):
+        np.less(self.random.next(), self.probability, out=self.spikes)
+        return self.spikes
+
+
+def check_groups(owner: str, n_inputs: int, dims: int) -> int:
+    if n_inputs % dims:
+        raise ConfigError(
+            f"{owner}: n_inputs = {n_inputs} cannot be split evenly over {dims} observation "
+            f"values; expected a multiple of {dims}"
+        )
+    return n_inputs // dims

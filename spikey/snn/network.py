@@ -1,0 +1,458 @@
+"""The network: parts stepped together on arrays with a leading batch axis.
+
+Data flow of one network step (``B`` members, ``n_in`` inputs, ``N`` body
+neurons, ``P = n_in + N`` presynaptic rows)::
+
+    input spikes (B, n_in) ─┐
+                            ├─ pre (B, P) ── sum weight rows of spiking pre ──> current (B, N)
+    body spikes t-1 (B, N) ─┘                (signed by their polarity)
+    current ──> neurons.step ──> body spikes t (B, N)
+    pre, post ──> synapses.step (training only)       [reward_mode 'step': rewarder → synapses.reward]
+
+A *tick* runs ``processing_steps`` steps for one observation and returns the
+readout's action; with ``reward_mode='tick'`` the game then calls
+:meth:`Network.reward`.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from spikey.core.params import ConfigError, Key, suggest, to_plain, validate
+from spikey.core.part import REGISTRY, BuildContext, Part, RandomBlocks, resolve_part
+
+#: slot -> (family, required)
+SLOTS = {
+    "inputs": ("inputs", True),
+    "neurons": ("neurons", True),
+    "weights": ("weights", True),
+    "synapses": ("synapses", False),
+    "readout": ("readout", True),
+    "rewarder": ("rewarder", False),
+}
+
+NETWORK_KEYS = (
+    Key("processing_steps", "int", "Network steps per tick (per game observation).", 500,
+        range=(1, None)),
+    Key("batch_size", "int", "Independent members B stepped together.", 1, range=(1, None)),
+    Key("seed", "int", "Seed of member 0; member b uses seed + b.", 0, range=(0, None)),
+    Key("dt", "float", "Network step (ms).", 1.0, range=(1e-6, None)),
+    Key("dtype", "str", "Floating point type of state arrays.", "float32",
+        choices=("float32", "float64")),
+    Key("reward_mode", "str", "When rewards reach the synapses: after each tick ('tick'), "
+        "every network step from that step's output spikes ('step'), or never ('none').",
+        "tick", choices=("tick", "step", "none")),
+)
+
+
+def _section(config: dict, name: str):
+    value = config.get(name)
+    return {} if value is None else value
+
+
+class Network:
+    """A spiking network assembled from parts.
+
+    Parameters
+    ----------
+    parts : dict
+        Slot -> Part class or registered name, for the slots ``inputs``,
+        ``neurons``, ``weights``, ``readout`` (required), ``synapses``,
+        ``rewarder`` (optional) and ``modifiers`` (a list).
+    config : dict
+        ``{"network": {...}, "<slot>": {...}, "modifiers": [{"part": name, ...}]}``.
+
+    Examples
+    --------
+    >>> net = Network.from_config(config)       # doctest: +SKIP
+    >>> action = net.tick(observation, info)    # doctest: +SKIP
+    >>> net.reward(action=action, info=info)    # doctest: +SKIP
+    """
+
+    def __init__(self, parts: dict, config: dict | None = None):
+        config = dict(config or {})
+        if not isinstance(parts, dict):
+            raise ConfigError(f"parts must be a dict of slot -> part, got {type(parts).__name__}")
+        known = set(SLOTS) | {"modifiers"}
+        for slot in parts:
+            if slot not in known:
+                raise ConfigError(f"parts: unknown slot {slot!r}{suggest(slot, known)} Known slots: {sorted(known)}")
+        for section in config:
+            if section not in known | {"network", "parts"}:
+                raise ConfigError(
+                    f"config: unknown section {section!r}{suggest(section, known | {'network'})} "
+                    f"Known sections: {sorted(known | {'network', 'parts'})}"
+                )
+        self.config = validate(NETWORK_KEYS, _section(config, "network"), "network")
+        for name, value in self.config.items():
+            setattr(self, name, value)
+        self.parts = {}
+        for slot, (family, required) in SLOTS.items():
+            part = parts.get(slot)
+            if part is None:
+                if required:
+                    raise ConfigError(f"parts: missing required slot {slot!r} (a {family} part)")
+                if config.get(slot):
+                    raise ConfigError(f"config.{slot} is given but parts has no {slot!r} part")
+                self.parts[slot] = None
+                continue
+            cls = resolve_part(family, part, slot)
+            self.parts[slot] = cls(_section(config, slot), slot=slot)
+        self.modifiers = self._make_modifiers(parts.get("modifiers"), config.get("modifiers"))
+        if self.reward_mode != "none" and self.parts["rewarder"] is None:
+            raise ConfigError(
+                f"network.reward_mode = {self.reward_mode!r} needs a 'rewarder' part; "
+                "add one or set reward_mode to 'none'"
+            )
+        self._build()
+
+    # ---------------------------------------------------------------- building
+    @staticmethod
+    def _make_modifiers(classes, configs):
+        configs = list(configs or [])
+        classes = list(classes or [None] * len(configs))
+        if len(classes) != len(configs):
+            raise ConfigError(
+                f"modifiers: parts lists {len(classes)} modifiers but config has {len(configs)}"
+            )
+        out = []
+        for i, (cls, cfg) in enumerate(zip(classes, configs)):
+            cfg = dict(cfg)
+            name = cfg.pop("part", None)
+            cls = resolve_part("modifiers", cls or name, f"modifiers[{i}]")
+            out.append(cls(cfg, slot=f"modifiers[{i}]"))
+        return out
+
+    def _build(self):
+        dtype = np.dtype(self.dtype)
+        B = self.batch_size
+        seeds = tuple(self.seed + b for b in range(B))
+        inputs, neurons = self.parts["inputs"], self.parts["neurons"]
+        self.context = BuildContext(B, dtype, self.dt, seeds, inputs.n_inputs, neurons.n_neurons,
+                                    self.parts["readout"].n_outputs)
+        for part in self.parts.values():
+            if part is not None:
+                part.build(self.context)
+        for modifier in self.modifiers:
+            modifier.build(self.context)
+            modifier.bind(self.parts)
+        n_in, n = self.context.n_inputs, self.context.n_neurons
+        self.n_inputs, self.n_neurons, self.n_outputs = n_in, n, self.context.n_outputs
+        self.training = True
+        self.tick_count = 0
+        self.step_count = 0
+        self._pre = np.zeros((B, n_in + n), dtype=bool)
+        self._zero = np.zeros(1, dtype=np.intp)
+        self._current = np.zeros((B, n), dtype=dtype)
+        self._polarity = np.zeros(n_in + n, dtype=dtype)
+        self.tick_spikes = np.zeros((B, self.processing_steps, n), dtype=bool)
+        self.tick_input_spikes = np.zeros((B, self.processing_steps, n_in), dtype=bool)
+        self._output_counts = np.zeros((B, self.n_outputs), dtype=np.int64)
+        self._monitors = []
+        self._expected = None
+        self.reset()
+
+    def __getattr__(self, name):
+        # Parts are reachable as attributes: net.neurons, net.weights, ...
+        parts = self.__dict__.get("parts")
+        if parts is not None and name in parts:
+            return parts[name]
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Network":
+        """Build from a plain-data config whose ``"parts"`` names each part."""
+        if "parts" not in config:
+            raise ConfigError("config: missing 'parts' (slot -> registered part name)")
+        parts = dict(config["parts"])
+        if config.get("modifiers"):
+            parts["modifiers"] = [m.get("part") for m in config["modifiers"]]
+        rest = {k: v for k, v in config.items() if k != "parts"}
+        return cls(parts, rest)
+
+    def get_config(self) -> dict:
+        """The complete config (every key, defaults filled): plain data.
+
+        ``Network.from_config(net.get_config()).get_config() == net.get_config()``.
+        """
+        out = {
+            "parts": {slot: type(p).__name__ for slot, p in self.parts.items() if p is not None},
+            "network": dict(self.config),
+        }
+        for slot, part in self.parts.items():
+            if part is not None:
+                out[slot] = part.get_config()
+        if self.modifiers:
+            out["modifiers"] = [{"part": type(m).__name__, **m.get_config()} for m in self.modifiers]
+        return copy.deepcopy(out)
+
+    # ---------------------------------------------------------------- schema
+    @staticmethod
+    def schema(parts: dict | None = None) -> list:
+        """Every key of the network and of each given part, as a list of dicts."""
+        rows = [dict(section="network", part="Network", **k.describe()) for k in NETWORK_KEYS]
+        for slot, part in (parts or {}).items():
+            if slot == "modifiers":
+                items = [(f"modifiers[{i}]", p) for i, p in enumerate(part or [])]
+            else:
+                items = [(slot, part)]
+            for section, p in items:
+                family = SLOTS.get(slot, ("modifiers",))[0]
+                cls = resolve_part(family, p, section)
+                rows += [dict(section=section, part=cls.__name__, **d) for d in cls.schema()]
+        return rows
+
+    def get_schema(self) -> list:
+        """The schema of this network's parts."""
+        parts = {slot: type(p) for slot, p in self.parts.items() if p is not None}
+        if self.modifiers:
+            parts["modifiers"] = [type(m) for m in self.modifiers]
+        return self.schema(parts)
+
+    def print_schema(self) -> str:
+        """Print (and return) the schema as an aligned table."""
+        text = format_schema(self.get_schema())
+        print(text)
+        return text
+
+    # ---------------------------------------------------------------- running
+    def train(self) -> "Network":
+        """Plasticity on (the default)."""
+        self.training = True
+        return self
+
+    def eval(self) -> "Network":
+        """Plasticity frozen: weights do not change."""
+        self.training = False
+        return self
+
+    def reset(self) -> None:
+        """Start a new episode: neuron, input and trace state back to rest; weights kept."""
+        for part in self.parts.values():
+            if part is not None:
+                part.reset()
+        self.tick_spikes[...] = False
+        self.tick_input_spikes[...] = False
+        self._output_counts[...] = 0
+        self._sync_polarity()
+
+    def _sync_polarity(self):
+        """Gather each presynaptic neuron's signed spike size (parts may change it)."""
+        n_in = self.n_inputs
+        self._polarity[:n_in] = self.parts["inputs"].polarity
+        self._polarity[n_in:] = self.parts["neurons"].polarity
+        if self.parts["synapses"] is not None:
+            self.parts["synapses"].set_pre_sign(self._polarity)
+
+    @property
+    def spikes(self) -> np.ndarray:
+        """Body spikes of the current step, ``(B, n_neurons)``."""
+        return self.parts["neurons"].spikes
+
+    @property
+    def output_spikes(self) -> np.ndarray:
+        """Output spikes of the current step, ``(B, n_outputs)``."""
+        return self.parts["neurons"].spikes[:, self.n_neurons - self.n_outputs:]
+
+    def tick(self, state, info=None):
+        """Run ``processing_steps`` steps on one observation per member; return the action.
+
+        Parameters
+        ----------
+        state : array-like
+            Observations with a leading batch axis ``(B, ...)``.
+        info : dict, optional
+            The game's info; ``reward_mode='step'`` needs ``info['expected']``.
+        """
+        for modifier in self.modifiers:
+            modifier.apply(self.tick_count)
+        self._sync_polarity()
+        stepwise = self.training and self.reward_mode == "step" and self.parts["synapses"] is not None
+        if stepwise:
+            from spikey.snn.reward.rewarders import expected_of
+
+            self._expected = expected_of(info, self.batch_size, "network.tick")
+        self.parts["inputs"].encode(state)
+        first_output = self.n_neurons - self.n_outputs
+        for t in range(self.processing_steps):
+            post = self._step()
+            self.tick_spikes[:, t] = post
+            self.tick_input_spikes[:, t] = self._pre[:, :self.n_inputs]
+            if stepwise:
+                outputs = post[:, first_output:]
+                if outputs.any():  # rewards come only with output spikes
+                    r = self.parts["rewarder"].step_reward(outputs, self.parts["readout"].groups,
+                                                           self._expected)
+                    self.parts["synapses"].reward(r, self.parts["weights"])
+            for monitor in self._monitors:
+                monitor.observe(self.step_count)
+        self.tick_count += 1
+        counts = self._output_counts
+        counts[...] = self.tick_spikes[:, :, first_output:].sum(axis=1)
+        duration = self.processing_steps * self.dt
+        self.last_action = self.parts["readout"](counts, duration)
+        return self.last_action
+
+    def _step(self) -> np.ndarray:
+        n_in = self.n_inputs
+        neurons, weights = self.parts["neurons"], self.parts["weights"]
+        pre = self._pre
+        pre[:, :n_in] = self.parts["inputs"].step()
+        pre[:, n_in:] = neurons.spikes
+        current = self._current
+        current[...] = 0.0
+        bb, jj = np.nonzero(pre)
+        if bb.size:
+            # Event-driven: sum only the (signed) weight rows of spiking neurons,
+            # member by member; reduceat keeps each member's summation order the
+            # same whatever the batch size.
+            rows = weights.flat[bb * pre.shape[1] + jj]
+            rows *= self._polarity[jj, None]
+            if self.batch_size == 1:
+                current[0] = np.add.reduceat(rows, self._zero, axis=0)[0]
+            else:
+                new_member = np.empty(bb.size, dtype=bool)
+                new_member[0] = True
+                np.not_equal(bb[1:], bb[:-1], out=new_member[1:])
+                starts = np.flatnonzero(new_member)
+                current[bb[starts]] = np.add.reduceat(rows, starts, axis=0)
+        post = neurons.step(current)
+        synapses = self.parts["synapses"]
+        if self.training and synapses is not None:
+            synapses.step(pre, post, weights, (bb, jj))
+        self.step_count += 1
+        return post
+
+    def reward(self, state=None, action=None, game_reward=None, info=None) -> np.ndarray:
+        """Score the last tick and, when training in tick mode, apply it to the synapses.
+
+        Returns
+        -------
+        numpy.ndarray
+            The reward of each member, ``(B,)``.
+        """
+        if self.reward_mode != "tick":
+            raise RuntimeError(
+                f"network.reward is for reward_mode='tick'; this network has {self.reward_mode!r}"
+            )
+        action = self.last_action if action is None else action
+        r = self.parts["rewarder"].tick_reward(action, game_reward, info)
+        if self.training and self.parts["synapses"] is not None:
+            self.parts["synapses"].reward(r, self.parts["weights"])
+        return r
+
+    # ---------------------------------------------------------------- recording
+    def add_monitor(self, path: str, every: int = 1) -> "Monitor":
+        """Record ``path`` (e.g. ``'neurons.potential'``, ``'spikes'``) every ``every`` steps."""
+        monitor = Monitor(self, path, every)
+        self._monitors.append(monitor)
+        return monitor
+
+    def remove_monitor(self, monitor: "Monitor") -> None:
+        self._monitors.remove(monitor)
+
+    # ---------------------------------------------------------------- state
+    def random_blocks(self) -> dict:
+        """Every per-member random stream, keyed ``'slot.attribute'``."""
+        out = {}
+        for slot, part in self.parts.items():
+            if part is None:
+                continue
+            for name, value in vars(part).items():
+                if isinstance(value, RandomBlocks):
+                    out[f"{slot}.{name}"] = value
+        return out
+
+    def state_arrays(self) -> dict:
+        """Every array that save/load carries, keyed ``'slot.attribute'``."""
+        out = {}
+        for slot, part in self.parts.items():
+            if part is not None:
+                for name, array in part.state_arrays().items():
+                    out[f"{slot}.{name}"] = array
+        for name, blocks in self.random_blocks().items():
+            out[f"{name}.buffer"] = blocks.buffer
+            out[f"{name}.position"] = blocks.position
+        out["network.tick_spikes"] = self.tick_spikes
+        out["network.tick_input_spikes"] = self.tick_input_spikes
+        return out
+
+    def copy(self) -> "Network":
+        """An independent copy, learned weights and random state included."""
+        return copy.deepcopy(self)
+
+    def save(self, path) -> None:
+        """Save config, arrays and random state to ``path`` atomically. See :mod:`spikey.snn.io`."""
+        from spikey.snn.io import save_network
+
+        save_network(self, path)
+
+    @classmethod
+    def load(cls, path) -> "Network":
+        """Load a network saved with :meth:`save`, bit-exactly."""
+        from spikey.snn.io import load_network
+
+        return load_network(path)
+
+    def __repr__(self):
+        parts = ", ".join(f"{s}={type(p).__name__}" for s, p in self.parts.items() if p is not None)
+        return f"Network(B={self.batch_size}, {parts})"
+
+
+class Monitor:
+    """Records one state array of a network at a fixed step interval.
+
+    ``data`` stacks the records along axis 1: ``(B, n_records, ...)``.
+    """
+
+    def __init__(self, network: Network, path: str, every: int = 1):
+        if every < 1:
+            raise ValueError(f"Monitor every = {every}; expected an integer >= 1")
+        self.network, self.path, self.every = network, path, int(every)
+        self._get = self._resolve(network, path)
+        self.records, self.steps = [], []
+
+    @staticmethod
+    def _resolve(network, path):
+        if path in ("spikes", "output_spikes"):
+            return lambda: getattr(network, path)
+        slot, _, name = path.partition(".")
+        part = network.parts.get(slot)
+        if part is None or not name or not hasattr(part, name):
+            options = [f"{s}.{n}" for s, p in network.parts.items() if p is not None
+                       for n in p.STATE]
+            raise ValueError(f"Monitor path {path!r} names no state; try 'spikes' or one of {options}")
+        return lambda: getattr(part, name)
+
+    def observe(self, step: int) -> None:
+        if step % self.every == 0:
+            self.records.append(np.array(self._get(), copy=True))
+            self.steps.append(step)
+
+    @property
+    def data(self) -> np.ndarray:
+        if not self.records:
+            return np.zeros((0,))
+        return np.stack(self.records, axis=1)
+
+    def clear(self) -> None:
+        self.records.clear()
+        self.steps.clear()
+
+
+def format_schema(rows: list) -> str:
+    """An aligned text table of schema rows."""
+    lines = []
+    for r in rows:
+        rng = "" if r["range"] is None else f" range={r['range']}"
+        ch = "" if r["choices"] is None else f" choices={r['choices']}"
+        lines.append(f"{r['section']:>12} {r['part']:<16} {r['key']:<22} {r['type']:<14} "
+                     f"default={r['default']!r}{rng}{ch}\n{'':>30}{r['description']}")
+    return "\n".join(lines)
+
+
+def all_parts() -> dict:
+    """Registered parts by family: ``{family: {name: class}}``."""
+    return {family: dict(classes) for family, classes in REGISTRY.items()}

@@ -1,0 +1,59 @@
+"""Shared base of neuron parts.
+
+A neuron part owns the body neurons' state, shape ``(B, n_neurons)``. Each
+network step it receives the summed synaptic input of that step and returns
+the spikes it fires. The last ``n_outputs`` body neurons are the outputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spikey.core.params import Key
+from spikey.core.part import Part, RandomBlocks, spread_mask
+
+
+class Neuron(Part):
+    """Base class of neuron models.
+
+    Subclasses implement ``step(synaptic_input) -> spikes`` where
+    ``synaptic_input`` is ``(B, n_neurons)`` in mV per step and ``spikes`` is
+    a boolean ``(B, n_neurons)`` array owned by the part (overwritten next step).
+    """
+
+    FAMILY = "neurons"
+    KEYS = (
+        Key("n_neurons", "int", "Number of body neurons (hidden and output).", range=(1, None)),
+        Key("inhibitory_fraction", "float", "Fraction of body neurons whose spikes inhibit "
+            "(Dale's law sign of outgoing spikes); chosen evenly spread.", 0.0, range=(0, 1)),
+        Key("magnitude", "float", "Size of an outgoing spike (multiplies the weight).", 1.0,
+            range=(0, None)),
+    )
+
+    def build(self, context):
+        super().build(context)
+        B, n = context.batch_size, self.n_neurons
+        self.spikes = np.zeros((B, n), dtype=bool)
+        # Signed size of each neuron's outgoing spike; the network scales the
+        # weight rows of spiking neurons by it.
+        self.polarity = np.where(spread_mask(n, self.inhibitory_fraction), -1.0, 1.0).astype(
+            context.dtype
+        ) * context.dtype.type(self.magnitude)
+
+    def derive(self):
+        if getattr(self, "polarity", None) is not None:
+            sign = np.where(spread_mask(self.n_neurons, self.inhibitory_fraction), -1.0, 1.0)
+            self.polarity[...] = sign * self.magnitude
+
+    def reset(self):
+        self.spikes[...] = False
+
+    def step(self, synaptic_input: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class NoiseMixin:
+    """Optional spontaneous firing and potential noise drawn from blocks."""
+
+    def build_noise(self, context, width):
+        self.noise = RandomBlocks(context.generators(f"{self.slot}.noise"), width, context.dtype)

@@ -1,0 +1,99 @@
+"""Rewarders: one reward per member, per tick or per network step.
+
+``tick_reward`` scores a tick's action against ``info["expected"]`` (or uses
+the game's own reward). ``step_reward`` scores each output spike of the
+current step: a spike agrees when the action its neuron votes for (the
+readout's ``groups``) is the expected one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spikey.core.params import ConfigError, Key
+from spikey.core.part import Part
+
+
+def expected_of(info, batch_size: int, owner: str) -> np.ndarray:
+    """``info["expected"]`` as a ``(B,)`` array, with a clear error if absent."""
+    if info is None or "expected" not in info:
+        raise ValueError(
+            f"{owner}: needs info['expected'] (the correct action per member) from the game; "
+            f"got info keys {sorted(info) if info else []}"
+        )
+    expected = np.asarray(info["expected"]).reshape(-1)
+    if expected.size != batch_size:
+        raise ValueError(f"{owner}: info['expected'] has {expected.size} values; expected {batch_size}")
+    return expected
+
+
+class Rewarder(Part):
+    """Base class of rewarders."""
+
+    FAMILY = "rewarder"
+    KEYS = (
+        Key("reward_mult", "float", "Reward for a correct action or agreeing spike.", 1.0),
+        Key("punish_mult", "float", "Reward (usually negative) for a wrong one.", -1.0),
+        Key("source", "str", "What is scored: the expected action from info, or the game's "
+            "own reward.", "expected", choices=("expected", "game")),
+    )
+
+    def build(self, context):
+        super().build(context)
+        self._reward = np.zeros(context.batch_size, dtype=np.float64)
+
+    def raw_tick_reward(self, action, game_reward, info) -> np.ndarray:
+        B = self.context.batch_size
+        if self.source == "game":
+            if game_reward is None:
+                raise ValueError(f"{self.owner}: source='game' but no game reward was given")
+            return np.broadcast_to(np.asarray(game_reward, dtype=np.float64).reshape(-1), (B,)).copy()
+        expected = expected_of(info, B, self.owner)
+        action = np.asarray(action).reshape(B, -1)[:, 0] if np.ndim(action) else np.full(B, action)
+        return np.where(action == expected, self.reward_mult, self.punish_mult)
+
+    def tick_reward(self, action, game_reward, info) -> np.ndarray:
+        return self.raw_tick_reward(action, game_reward, info)
+
+    def step_reward(self, output_spikes, groups, expected) -> np.ndarray:
+        """Reward of this step from its output spikes ``(B, n_outputs)``."""
+        agree = output_spikes & (groups[None, :] == expected[:, None])
+        n_agree = agree.sum(axis=1)
+        n_total = output_spikes.sum(axis=1)
+        out = self._reward
+        np.multiply(n_agree, self.reward_mult, out=out)
+        out += (n_total - n_agree) * self.punish_mult
+        return out
+
+
+class MatchExpected(Rewarder):
+    """``reward_mult`` when the action matches ``info['expected']``, else ``punish_mult``."""
+
+
+class RewardPredictionError(Rewarder):
+    r"""Reward minus a running baseline: :math:`r - \bar r`, :math:`\bar r \mathrel{+}= \alpha (r - \bar r)`.
+
+    The baseline is kept per member and updated after each tick.
+    """
+
+    KEYS = Rewarder.KEYS + (
+        Key("baseline_rate", "float", "Update rate alpha of the running baseline.", 0.1,
+            range=(0, 1)),
+    )
+    STATE = ("baseline",)
+
+    def build(self, context):
+        super().build(context)
+        self.baseline = np.zeros(context.batch_size, dtype=np.float64)
+
+    def tick_reward(self, action, game_reward, info):
+        raw = self.raw_tick_reward(action, game_reward, info)
+        error = raw - self.baseline
+        self.baseline += self.baseline_rate * error
+        return error
+
+    def step_reward(self, output_spikes, groups, expected):
+        raise ConfigError(
+            f"{self.owner}: a reward prediction error is defined per tick; use "
+            "network.reward_mode = 'tick'"
+        )

@@ -1,0 +1,110 @@
+r"""Reward-modulated STDP of Florian (2007): MSTDP and MSTDPET.
+
+**MSTDP** multiplies the STDP term by the reward:
+:math:`\Delta w_{jk} = \gamma\, r\, \zeta_{jk}`. Here :math:`\zeta` is summed
+from one reward to the next, so a reward given once per tick credits the
+pairings of that tick (with a reward every step this is Florian's rule).
+
+**MSTDPET** keeps an eligibility trace per synapse,
+
+.. math::
+
+    z_{jk} \leftarrow z_{jk}\, e^{-\Delta t/\tau_z} + \zeta_{jk}/\tau_z, \qquad
+    \Delta w_{jk} = \gamma\, r\, z_{jk}\, \Delta t ,
+
+so a reward arriving ``T`` ms after a pairing still changes the weight by the
+eligibility decayed by :math:`e^{-T/\tau_z}`. The decay is applied lazily:
+``eligibility`` stores :math:`z / s` with a scalar :math:`s` that decays each
+step, and is renormalised only when :math:`s` gets small, so a step never
+touches the whole matrix.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from spikey.core.params import Key
+from spikey.snn.synapse.template import Synapse
+
+_RENORMALISE_BELOW = 1e-12
+
+
+class MSTDP(Synapse):
+    """Reward-modulated STDP without eligibility decay (Florian 2007)."""
+
+    STATE = Synapse.STATE + ("eligibility",)
+
+    def build(self, context):
+        super().build(context)
+        B = context.batch_size
+        self.eligibility = np.zeros((B, context.n_inputs + context.n_neurons, context.n_neurons),
+                                    dtype=context.dtype)
+
+    def reset(self):
+        super().reset()
+        self.eligibility[...] = 0.0
+
+    def step(self, pre, post, weights, pre_index=None):
+        self.update_traces(pre, post)
+        self.add_zeta(self.eligibility, self.spike_index(pre, pre_index), np.nonzero(post),
+                      self.context.dtype.type(1.0), weights.mask)
+
+    def reward(self, reward, weights):
+        self._apply(reward, weights, self.learning_rate)
+        self.eligibility[...] = 0.0
+
+    def _apply(self, reward, weights, factor):
+        """``w += factor * r * eligibility`` for the members whose reward is not zero."""
+        reward = np.asarray(reward, dtype=np.float64).reshape(-1)
+        members = np.flatnonzero(reward)
+        if members.size == 0:
+            return
+        dtype = self.context.dtype.type
+        # The eligibility of absent synapses is always zero, so they stay absent.
+        if members.size == reward.size:
+            step = (factor * reward).astype(dtype)[:, None, None]
+            w = weights.matrix
+            w += self.eligibility * step
+            weights.clip(w)
+        else:
+            step = (factor * reward[members]).astype(dtype)[:, None, None]
+            w = self.eligibility[members]
+            w *= step
+            w += weights.matrix[members]
+            weights.clip(w)
+            weights.matrix[members] = w
+
+
+class MSTDPET(MSTDP):
+    """Reward-modulated STDP with an eligibility trace (Florian 2007)."""
+
+    KEYS = Synapse.KEYS + (
+        Key("tau_z", "float", "Eligibility trace time constant (ms).", 25.0, range=(1e-6, None)),
+    )
+    STATE = MSTDP.STATE + ("scale",)
+
+    def build(self, context):
+        self.scale = np.ones((), dtype=np.float64)
+        super().build(context)
+
+    def derive(self):
+        super().derive()
+        self.decay_z = math.exp(-self.context.dt / self.tau_z)
+
+    def reset(self):
+        super().reset()
+        self.scale[...] = 1.0
+
+    def step(self, pre, post, weights, pre_index=None):
+        self.scale *= self.decay_z
+        if self.scale < _RENORMALISE_BELOW:
+            self.eligibility *= self.context.dtype.type(self.scale)
+            self.scale[...] = 1.0
+        self.update_traces(pre, post)
+        self.add_zeta(self.eligibility, self.spike_index(pre, pre_index), np.nonzero(post),
+                      self.context.dtype.type(1.0 / (self.tau_z * float(self.scale))), weights.mask)
+
+    def reward(self, reward, weights):
+        self._apply(reward, weights, self.learning_rate * self.context.dt * float(self.scale))

@@ -1,0 +1,34 @@
+r"""Unsupervised pair-based STDP: :math:`\Delta w_{jk} = \eta\,\zeta_{jk}` every step.
+
+See :mod:`spikey.snn.synapse.template` for the traces and :math:`\zeta`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spikey.snn.synapse.template import Synapse
+
+
+class STDP(Synapse):
+    """Pair-based STDP applied every training step; rewards are not used."""
+
+    def step(self, pre, post, weights, pre_index=None):
+        self.update_traces(pre, post)
+        self.add_zeta(weights.matrix, self.spike_index(pre, pre_index), np.nonzero(post),
+                      self.context.dtype.type(self.learning_rate), weights.mask, clip=weights)
+
+
+class LTP(STDP):
+    """Potentiation-only STDP (``A_minus`` fixed at 0)."""
+
+    def derive(self):
+        super().derive()
+        self.amp_minus = self.context.dtype.type(0.0)
+
+    def step(self, pre, post, weights, pre_index=None):
+        self.update_traces(pre, post)
+        # The post trace is zero, so only the potentiation half can change w.
+        none = (np.zeros(0, dtype=np.intp),) * 2
+        self.add_zeta(weights.matrix, none, np.nonzero(post),
+                      self.context.dtype.type(self.learning_rate), weights.mask, clip=weights)

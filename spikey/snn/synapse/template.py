@@ -1,0 +1,128 @@
+r"""Shared base of synapse parts (learning rules) and their spike traces.
+
+Pair-based STDP with traces (Florian 2007 notation). Each step, with
+:math:`f_j, f_k \in \{0, 1\}` the pre and post spikes of that step,
+
+.. math::
+
+    P^+_j &\leftarrow P^+_j e^{-\Delta t/\tau_+} + A_+ f_j, \qquad
+    P^-_k \leftarrow P^-_k e^{-\Delta t/\tau_-} + A_- f_k, \\
+    \zeta_{jk} &= P^+_j f_k + P^-_k f_j .
+
+A pre spike ``Δ`` steps before a post spike gives :math:`\zeta = A_+ e^{-Δ\Delta t/\tau_+}`,
+the opposite order :math:`A_- e^{-Δ\Delta t/\tau_-}` (``A_-`` is negative).
+
+The rules act on the *signed* efficacy :math:`s_j w_{jk}` (:math:`s_j = -1` for an
+inhibitory presynaptic neuron), as in Florian (2007) where inhibitory weights
+lie in :math:`[-w_{max}, 0]`. The stored magnitude :math:`w_{jk}` therefore
+changes by :math:`s_j \Delta`: a rewarded inhibitory pairing weakens the
+inhibition, which, like a strengthened excitatory one, makes the post neuron
+fire more.
+Only the rows of neurons that spiked and the columns of neurons that spiked
+are touched, so a step costs what the spikes cost.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from spikey.core.params import Key
+from spikey.core.part import Part
+
+
+class Synapse(Part):
+    """Base class of learning rules.
+
+    The network calls ``step(pre, post, weights)`` every training step with
+    boolean spike arrays ``pre`` ``(B, n_inputs + n_neurons)`` and ``post``
+    ``(B, n_neurons)``, and ``reward(r, weights)`` with one reward per member.
+    """
+
+    FAMILY = "synapses"
+    KEYS = (
+        Key("learning_rate", "float", "Learning rate (mV per unit of weight change).", 0.625,
+            range=(0, None)),
+        Key("A_plus", "float", "Potentiation amplitude for pre-before-post.", 1.0),
+        Key("A_minus", "float", "Depression amplitude for post-before-pre (negative).", -1.0),
+        Key("tau_plus", "float", "Pre trace time constant (ms).", 20.0, range=(1e-6, None)),
+        Key("tau_minus", "float", "Post trace time constant (ms).", 20.0, range=(1e-6, None)),
+    )
+    STATE = ("pre_trace", "post_trace")
+
+    def build(self, context):
+        B, n_pre, n_post = context.batch_size, context.n_inputs + context.n_neurons, context.n_neurons
+        self.pre_trace = np.zeros((B, n_pre), dtype=context.dtype)
+        self.post_trace = np.zeros((B, n_post), dtype=context.dtype)
+        self._tmp_pre = np.zeros((B, n_pre), dtype=context.dtype)
+        self._tmp_post = np.zeros((B, n_post), dtype=context.dtype)
+        self.pre_sign = np.ones(n_pre, dtype=context.dtype)
+        self._amp_pre = np.zeros(n_pre, dtype=context.dtype)
+        super().build(context)
+
+    def set_pre_sign(self, sign) -> None:
+        """Sign (+1/-1) of each presynaptic neuron's efficacy (set by the network)."""
+        self.pre_sign[...] = np.sign(sign)
+        self.pre_sign[self.pre_sign == 0] = 1.0
+        self._amp_pre[...] = self.pre_sign * self.amp_plus
+
+    def derive(self):
+        dtype = self.context.dtype.type
+        self.decay_plus = dtype(math.exp(-self.context.dt / self.tau_plus))
+        self.decay_minus = dtype(math.exp(-self.context.dt / self.tau_minus))
+        self.amp_plus = dtype(self.A_plus)
+        self.amp_minus = dtype(self.A_minus)
+        self._amp_pre[...] = self.pre_sign * self.amp_plus
+
+    def reset(self):
+        self.pre_trace[...] = 0.0
+        self.post_trace[...] = 0.0
+
+    def update_traces(self, pre, post):
+        """Decay both traces and add this step's spikes (the pre trace carries the sign)."""
+        self.pre_trace *= self.decay_plus
+        np.multiply(pre, self._amp_pre, out=self._tmp_pre)
+        self.pre_trace += self._tmp_pre
+        self.post_trace *= self.decay_minus
+        np.multiply(post, self.amp_minus, out=self._tmp_post)
+        self.post_trace += self._tmp_post
+
+    def add_zeta(self, target, pre_index, post_index, scale, mask, clip=None):
+        """Add ``scale * zeta`` of this step to ``target`` ``(B, n_pre, n_post)``.
+
+        ``pre_index``/``post_index`` are the ``(member, neuron)`` index pairs of
+        this step's spikes. Increments on absent synapses (``mask`` False) are
+        dropped; ``clip`` (the weight part) also clips touched entries to bounds.
+        """
+        B, P, N = target.shape
+        bb, kk = post_index
+        if bb.size:  # potentiation: columns of the neurons that fired now
+            values = self.pre_trace[bb] * scale
+            values *= mask[bb, :, kk]
+            values += target[bb, :, kk]
+            if clip is not None:
+                clip.clip(values)
+            target[bb, :, kk] = values
+        bb, jj = pre_index
+        if bb.size:  # depression: rows of the neurons that fired now
+            rows = bb * P + jj
+            values = self.post_trace[bb] * (self.pre_sign[jj] * scale)[:, None]
+            values *= mask.reshape(B * P, N)[rows]
+            flat = target.reshape(B * P, N)
+            values += flat[rows]
+            if clip is not None:
+                clip.clip(values)
+            flat[rows] = values
+
+    @staticmethod
+    def spike_index(spikes, index=None):
+        """``(member, neuron)`` pairs of ``spikes`` unless already given."""
+        return np.nonzero(spikes) if index is None else index
+
+    def step(self, pre, post, weights, pre_index=None):
+        """One training step; ``pre_index`` may pass ``np.nonzero(pre)`` already computed."""
+        raise NotImplementedError
+
+    def reward(self, reward, weights):
+        """Apply one reward per member; rules without reward modulation ignore it."""
