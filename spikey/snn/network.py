@@ -146,6 +146,7 @@ class Network:
         self._pre = np.zeros((B, n_in + n), dtype=bool)
         self._zero = np.zeros(1, dtype=np.intp)
         self._current = np.zeros((B, n), dtype=dtype)
+        self._current_inhibitory = np.zeros((B, n), dtype=dtype)
         self._polarity = np.zeros(n_in + n, dtype=dtype)
         self.tick_spikes = np.zeros((B, self.processing_steps, n), dtype=bool)
         self.tick_input_spikes = np.zeros((B, self.processing_steps, n_in), dtype=bool)
@@ -301,29 +302,43 @@ class Network:
         pre = self._pre
         pre[:, :n_in] = self.parts["inputs"].step()
         pre[:, n_in:] = neurons.spikes
-        current = self._current
-        current[...] = 0.0
         bb, jj = np.nonzero(pre)
-        if bb.size:
-            # Event-driven: sum only the (signed) weight rows of spiking neurons,
-            # member by member; reduceat keeps each member's summation order the
-            # same whatever the batch size.
-            rows = weights.flat[bb * pre.shape[1] + jj]
-            rows *= self._polarity[jj, None]
-            if self.batch_size == 1:
-                current[0] = np.add.reduceat(rows, self._zero, axis=0)[0]
-            else:
-                new_member = np.empty(bb.size, dtype=bool)
-                new_member[0] = True
-                np.not_equal(bb[1:], bb[:-1], out=new_member[1:])
-                starts = np.flatnonzero(new_member)
-                current[bb[starts]] = np.add.reduceat(rows, starts, axis=0)
-        post = neurons.step(current)
+        if neurons.SPLIT_INPUT:
+            # Conductance-style models need excitatory and inhibitory input apart.
+            excitatory = self._polarity[jj] > 0
+            self._sum_rows(bb[excitatory], jj[excitatory], self._current)
+            inhibitory = ~excitatory
+            self._sum_rows(bb[inhibitory], jj[inhibitory], self._current_inhibitory)
+            post = neurons.step(self._current, self._current_inhibitory)
+        else:
+            self._sum_rows(bb, jj, self._current)
+            post = neurons.step(self._current)
         synapses = self.parts["synapses"]
         if self.training and synapses is not None:
             synapses.step(pre, post, weights, (bb, jj))
         self.step_count += 1
         return post
+
+    def _sum_rows(self, bb, jj, out) -> None:
+        """Event-driven propagation: ``out[b] = sum of the signed rows j spiking in b``.
+
+        Only the weight rows of spiking neurons are read. ``reduceat`` sums each
+        member's rows in the same order whatever the batch size, so a batch
+        member reproduces its solo network bit for bit.
+        """
+        out[...] = 0.0
+        if not bb.size:
+            return
+        rows = self.parts["weights"].flat[bb * self._pre.shape[1] + jj]
+        rows *= self._polarity[jj, None]
+        if self.batch_size == 1:
+            out[0] = np.add.reduceat(rows, self._zero, axis=0)[0]
+        else:
+            new_member = np.empty(bb.size, dtype=bool)
+            new_member[0] = True
+            np.not_equal(bb[1:], bb[:-1], out=new_member[1:])
+            starts = np.flatnonzero(new_member)
+            out[bb[starts]] = np.add.reduceat(rows, starts, axis=0)
 
     def reward(self, state=None, action=None, game_reward=None, info=None) -> np.ndarray:
         """Score the last tick and, when training in tick mode, apply it to the synapses.

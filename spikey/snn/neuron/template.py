@@ -17,11 +17,16 @@ class Neuron(Part):
     """Base class of neuron models.
 
     Subclasses implement ``step(synaptic_input) -> spikes`` where
-    ``synaptic_input`` is ``(B, n_neurons)`` in mV per step and ``spikes`` is
-    a boolean ``(B, n_neurons)`` array owned by the part (overwritten next step).
+    ``synaptic_input`` is ``(B, n_neurons)``, the summed signed weights of the
+    spikes arriving this step, and ``spikes`` is a boolean ``(B, n_neurons)``
+    array owned by the part (overwritten next step). A model that sets
+    ``SPLIT_INPUT = True`` receives ``step(excitatory, inhibitory)`` instead:
+    the sums over excitatory presynaptic neurons (>= 0) and over inhibitory
+    ones (<= 0), e.g. to drive separate conductances.
     """
 
     FAMILY = "neurons"
+    SPLIT_INPUT = False
     KEYS = (
         Key("n_neurons", "int", "Number of body neurons (hidden and output).", range=(1, None)),
         Key("inhibitory_fraction", "float", "Fraction of body neurons whose spikes inhibit "
