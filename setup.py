@@ -22,6 +22,7 @@ setup(
         "tqdm>=4.66",
         "PyYAML>=6.0",
     ],
+    entry_points={"console_scripts": ["spikey=spikey.cli:main"]},
     extras_require={"test": ["pytest>=8", "scipy>=1.12"]},
     classifiers=[
         "Programming Language :: Python :: 3",

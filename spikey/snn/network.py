@@ -151,6 +151,9 @@ class Network:
         self.tick_spikes = np.zeros((B, self.processing_steps, n), dtype=bool)
         self.tick_input_spikes = np.zeros((B, self.processing_steps, n_in), dtype=bool)
         self._output_counts = np.zeros((B, self.n_outputs), dtype=np.int64)
+        # Per-member switch for reward-driven learning (1 learns, 0 frozen): a
+        # training loop freezes members whose episode ended while others run on.
+        self.plastic = np.ones(B, dtype=np.float64)
         self._monitors = []
         self._expected = None
         self.reset()
@@ -286,7 +289,7 @@ class Network:
                 if outputs.any():  # rewards come only with output spikes
                     r = self.parts["rewarder"].step_reward(outputs, self.parts["readout"].groups,
                                                            self._expected)
-                    self.parts["synapses"].reward(r, self.parts["weights"])
+                    self.parts["synapses"].reward(r * self.plastic, self.parts["weights"])
             for monitor in self._monitors:
                 monitor.observe(self.step_count)
         self.tick_count += 1
@@ -355,7 +358,7 @@ class Network:
         action = self.last_action if action is None else action
         r = self.parts["rewarder"].tick_reward(action, game_reward, info)
         if self.training and self.parts["synapses"] is not None:
-            self.parts["synapses"].reward(r, self.parts["weights"])
+            self.parts["synapses"].reward(r * self.plastic, self.parts["weights"])
         return r
 
     # ---------------------------------------------------------------- recording

@@ -1,0 +1,125 @@
+"""The ``spikey`` command line: train, tune, plot, info.
+
+``spikey train CONFIG`` trains on a local Ray started for you (``--local``
+skips Ray, ``--address auto`` or ``--address HOST:PORT`` attaches to a running
+cluster). Results go to ``--storage`` (default ``./spikey_runs``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+
+def _train(args) -> int:
+    from spikey.training.config import check_config, load_config
+
+    config = check_config(load_config(args.config))  # fail fast, before Ray starts
+    name = args.name or os.path.splitext(os.path.basename(args.config))[0]
+    storage = os.path.abspath(args.storage)
+    if args.local:
+        from spikey.training.loop import train
+
+        result = train(config, run_dir=os.path.join(storage, name), progress=True)
+        summary = result.summary
+        where = result.run_dir
+    else:
+        from spikey.training.distributed import train_distributed
+
+        out = train_distributed(config, num_workers=args.workers, storage_path=storage, name=name,
+                                address=args.address, average_every=args.average_every)
+        summary, where = out.summary, out.run_dir
+    print(json.dumps(summary, indent=2))
+    print(f"run folder: {where}")
+    return 0
+
+
+def _tune(args) -> int:
+    from spikey.training.config import check_config, load_config
+    from spikey.training.tune import tune_config
+
+    config = load_config(args.config)
+    space = config.pop("search", None)
+    if not space:
+        print(f"{args.config}: a tune config needs a 'search' section of path -> spec", file=sys.stderr)
+        return 2
+    check_config(config)
+    result = tune_config(config, space, num_samples=args.samples,
+                         storage_path=os.path.abspath(args.storage), name=args.name or "tune",
+                         address=args.address)
+    print(result.dataframe.to_string())
+    print("best config:", json.dumps(result.best_params))
+    return 0
+
+
+def _plot(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from spikey.training.plots import plot_run
+
+    paths = plot_run(args.run_dir, out=args.out)
+    for path in paths:
+        print(path)
+    return 0
+
+
+def _info(args) -> int:
+    import spikey  # noqa: F401  (registers every part)
+    from spikey.snn.network import NETWORK_KEYS, all_parts, format_schema
+
+    families = all_parts()
+    rows = [dict(section="network", part="Network", **k.describe()) for k in NETWORK_KEYS]
+    for family, classes in sorted(families.items()):
+        if args.family and family != args.family:
+            continue
+        for name, cls in sorted(classes.items()):
+            if args.part and name != args.part:
+                continue
+            rows += [dict(section=family, part=name, **d) for d in cls.schema()]
+    print(format_schema(rows))
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="spikey", description="Spikey spiking networks")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train a network on a game")
+    train.add_argument("config", help="experiment config (.yaml or .json)")
+    train.add_argument("--workers", type=int, default=1, help="Ray Train workers")
+    train.add_argument("--address", default=None,
+                       help="Ray cluster address ('auto' or HOST:PORT); default: start a local Ray")
+    train.add_argument("--local", action="store_true", help="run in this process, without Ray")
+    train.add_argument("--storage", default="spikey_runs", help="folder for results")
+    train.add_argument("--name", default=None, help="run name (default: config file name)")
+    train.add_argument("--average-every", type=int, default=0,
+                       help="average weights across workers every N episodes (0: never)")
+    train.set_defaults(func=_train)
+
+    tune = sub.add_parser("tune", help="sweep config keys with Ray Tune")
+    tune.add_argument("config")
+    tune.add_argument("--samples", type=int, default=1)
+    tune.add_argument("--address", default=None)
+    tune.add_argument("--storage", default="spikey_runs")
+    tune.add_argument("--name", default=None)
+    tune.set_defaults(func=_tune)
+
+    plot = sub.add_parser("plot", help="plot a run folder (learning curves, rasters)")
+    plot.add_argument("run_dir")
+    plot.add_argument("--out", default=None, help="folder for the PNG files (default: RUN_DIR/plots)")
+    plot.set_defaults(func=_plot)
+
+    info = sub.add_parser("info", help="list parts and their keys")
+    info.add_argument("--family", default=None)
+    info.add_argument("--part", default=None)
+    info.set_defaults(func=_info)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""Experiment configs: a network, a game and a training schedule, as plain data.
+
+An experiment config is a dict (or a YAML/JSON file) with three sections::
+
+    network:  a network config (see spikey.snn.network), with its "parts"
+    game:     {"id": gymnasium id, "kwargs": {...}}
+    training: the keys of TRAINING_KEYS below
+
+Everything is validated before anything runs; errors name the section and
+key. Values can be addressed by dotted paths (``"network.neurons.tau"``) so
+Tune and the genetic algorithm can vary any of them.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+
+import gymnasium as gym
+
+from spikey.core.params import ConfigError, Key, suggest, validate
+
+TRAINING_KEYS = (
+    Key("episodes", "int", "Training episodes (per member).", 10, range=(1, None)),
+    Key("max_ticks", "int", "Cap on ticks per episode; an episode also ends when the game "
+        "terminates or truncates.", 1000, range=(1, None)),
+    Key("eval_episodes", "int", "Evaluation episodes after training, plasticity frozen.", 1,
+        range=(0, None)),
+    Key("seed", "int", "Seed of the network (member b: seed + b) and the games.", 0,
+        range=(0, None)),
+    Key("checkpoint_every", "int", "Save a checkpoint every this many episodes (0: only at "
+        "the end).", 0, range=(0, None)),
+    Key("record_ticks", "bool", "Keep one metrics row per tick and member (else only episodes).",
+        True),
+)
+
+GAME_KEYS = (
+    Key("id", "str", "gymnasium environment id, e.g. 'spikey/Logic-XOR-v0' or 'CartPole-v1'."),
+    Key("kwargs", "dict", "Keyword arguments for the environment.", {}),
+)
+
+SECTIONS = ("network", "game", "training")
+
+
+def load_config(source) -> dict:
+    """Read an experiment config from a dict, a ``.json`` or a ``.yaml``/``.yml`` file."""
+    if isinstance(source, dict):
+        return copy.deepcopy(source)
+    path = os.fspath(source)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"config file {path!r} does not exist")
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    if path.endswith((".yaml", ".yml")):
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise ConfigError(f"{path}: not valid YAML ({error})") from error
+    elif path.endswith(".json"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ConfigError(f"{path}: not valid JSON ({error})") from error
+    else:
+        raise ConfigError(f"{path}: expected a .json, .yaml or .yml file")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping with sections {list(SECTIONS)}")
+    return data
+
+
+def check_config(config: dict) -> dict:
+    """Validate an experiment config; return it complete (defaults filled in).
+
+    Builds the network once (batch of 1) to validate every part's keys, and
+    checks that the game id is registered, so a bad config fails before any
+    worker starts.
+    """
+    from spikey.snn.network import NETWORK_KEYS, Network
+
+    config = load_config(config)
+    for section in config:
+        if section not in SECTIONS:
+            raise ConfigError(f"config: unknown section {section!r}{suggest(section, SECTIONS)} "
+                              f"Known sections: {list(SECTIONS)}")
+    for section in ("network", "game"):
+        if section not in config:
+            raise ConfigError(f"config: missing section {section!r}")
+    out = {
+        "game": validate(GAME_KEYS, config["game"], "game"),
+        "training": validate(TRAINING_KEYS, config.get("training"), "training"),
+    }
+    game_id = out["game"]["id"]
+    import spikey.games  # noqa: F401  (registers spikey/ games)
+
+    if game_id not in gym.registry:
+        raise ConfigError(f"game.id = {game_id!r} is not a registered gymnasium environment"
+                          f"{suggest(game_id, gym.registry)}")
+    network = config["network"]
+    if not isinstance(network, dict) or "parts" not in network:
+        raise ConfigError("config.network must be a network config with a 'parts' section")
+    probe = copy.deepcopy(network)
+    probe.setdefault("network", {})
+    probe["network"] = {**probe["network"], "batch_size": 1}
+    full = Network.from_config(probe).get_config()
+    given = validate(NETWORK_KEYS, network.get("network"), "network.network")
+    full["network"]["batch_size"] = given["batch_size"]
+    out["network"] = full
+    return {"network": out["network"], "game": out["game"], "training": out["training"]}
+
+
+def get_path(config: dict, path: str):
+    """Value at a dotted path, e.g. ``get_path(cfg, "network.neurons.tau")``."""
+    node = config
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise ConfigError(f"config path {path!r}: no {part!r}"
+                              f"{suggest(part, node) if isinstance(node, dict) else ''}")
+        node = node[part]
+    return node
+
+
+def set_path(config: dict, path: str, value) -> dict:
+    """Set the value at a dotted path (creating the last key), in place; returns config."""
+    parts = path.split(".")
+    node = config
+    for part in parts[:-1]:
+        if not isinstance(node, dict):
+            raise ConfigError(f"config path {path!r}: {part!r} is not a section")
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+    return config
