@@ -129,7 +129,8 @@ def play_episode(network, games, seeds, max_ticks, phase, episode, record_ticks,
 
 
 def train(config, run_dir: str | None = None, resume: bool = False, callbacks=(),
-          progress: bool | None = None, network=None, stop_after: int | None = None) -> RunResult:
+          progress: bool | None = None, network=None, stop_after: int | None = None,
+          reporters=()) -> RunResult:
     """Train a network on a game as the experiment config says.
 
     Parameters
@@ -143,7 +144,9 @@ def train(config, run_dir: str | None = None, resume: bool = False, callbacks=()
         played again, nor counted twice).
     callbacks : sequence of callables
         Each is called ``callback(network=..., episode=..., rows=DataFrame)``
-        after every training episode.
+        after every training episode, before its checkpoint is written.
+    reporters : sequence of callables
+        Like callbacks, with ``run_dir=...`` too, called after the checkpoint.
     progress : bool, optional
         Show a progress bar; default: only on a terminal.
     network : Network, optional
@@ -202,6 +205,8 @@ def train(config, run_dir: str | None = None, resume: bool = False, callbacks=()
         every = training["checkpoint_every"]
         if run_dir is not None and every and (episode + 1) % every == 0:
             save_checkpoint(run_dir, network, episode + 1, episode_rows, tick_rows)
+        for reporter in reporters:
+            reporter(network=network, episode=episode, rows=rows, run_dir=run_dir)
         if stop_after is not None and played >= stop_after:
             break
     else:

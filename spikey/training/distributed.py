@@ -1,0 +1,248 @@
+"""Distributed training on Ray Train (V2 ``DataParallelTrainer``, no torch).
+
+Each of ``num_workers`` workers trains its own replicas of the config: a
+batch of ``batch_size`` members seeded ``seed + rank * batch_size + b``. After
+every episode each worker writes a checkpoint in the core save format and
+reports it with its metrics through ``ray.train.report``; with
+``FailureConfig(max_failures=...)`` a worker group that fails restarts from
+the last reported checkpoint, so no episode is lost or counted twice.
+Optionally, every ``average_every`` episodes, the workers replace their
+weights by the mean over all workers (through a small averaging actor).
+
+By default a local Ray is started for the caller; ``address="auto"`` or
+``"host:port"`` attaches to a running cluster (then ``storage_path`` must be
+storage that every node can reach).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import socket
+import tempfile
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from spikey.training.config import check_config
+
+QUIET_ENV = {
+    "RAY_USAGE_STATS_ENABLED": "0",
+    "RAY_DEDUP_LOGS": "0",
+    "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S": "0.2",
+}
+
+
+@dataclass
+class DistributedResult:
+    """What :func:`train_distributed` returns."""
+
+    episodes: pd.DataFrame
+    summary: dict
+    run_dir: str
+    metrics: dict
+
+
+def init_ray(address: str | None = None, num_cpus: int | None = None) -> None:
+    """Start a local Ray (``address=None``) or attach to a cluster; fail fast if unreachable."""
+    for key, value in QUIET_ENV.items():
+        os.environ.setdefault(key, value)
+    import ray
+
+    if ray.is_initialized():
+        return
+    if address is None:
+        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+        ray.init(address="local", num_cpus=num_cpus or os.cpu_count(), include_dashboard=False,
+                 log_to_driver=False, configure_logging=False)
+        return
+    if address != "auto":
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"Ray address {address!r}: expected 'auto' or HOST:PORT")
+        try:
+            socket.create_connection((host, int(port)), timeout=3).close()
+        except OSError as error:
+            raise ConnectionError(f"cannot reach a Ray cluster at {address!r}: {error}") from error
+    try:
+        ray.init(address=address, log_to_driver=False, configure_logging=False)
+    except (ConnectionError, RuntimeError, ValueError) as error:
+        raise ConnectionError(f"cannot attach to the Ray cluster at {address!r}: {error}") from error
+
+
+class _Averager:
+    """Collects one weight matrix per worker per round and hands back their mean."""
+
+    def __init__(self, world_size: int):
+        self.world_size = world_size
+        self.rounds = {}
+
+    def submit(self, round_id: int, rank: int, matrix):
+        self.rounds.setdefault(round_id, {})[rank] = matrix
+
+    def mean(self, round_id: int):
+        got = self.rounds.get(round_id, {})
+        if len(got) < self.world_size:
+            return None
+        return np.mean([got[r] for r in sorted(got)], axis=0)
+
+
+def _worker_config(config: dict, rank: int) -> dict:
+    config = copy.deepcopy(config)
+    B = config["network"]["network"]["batch_size"]
+    config["network"]["network"]["seed"] += rank * B
+    config["training"]["seed"] = config["network"]["network"]["seed"]
+    config["training"]["checkpoint_every"] = 1
+    return config
+
+
+def worker_loop(loop_config: dict) -> dict:
+    """The per-worker training function (runs inside a Ray Train worker)."""
+    import ray.train
+
+    from spikey.training.loop import train
+
+    context = ray.train.get_context()
+    rank, world = context.get_world_rank(), context.get_world_size()
+    config = _worker_config(loop_config["config"], rank)
+    run_dir = os.path.join(tempfile.mkdtemp(prefix=f"spikey-rank{rank}-"), "run")
+    resume = False
+    checkpoint = ray.train.get_checkpoint()
+    if checkpoint is not None:
+        with checkpoint.as_directory() as folder:
+            mine = os.path.join(folder, f"rank_{rank}")
+            if os.path.isdir(mine):
+                shutil.copytree(mine, run_dir)
+                resume = True
+    averager = loop_config.get("averager")
+    average_every = loop_config.get("average_every", 0)
+    fail_at = loop_config.get("fail_at_episode")
+    marker = loop_config.get("fail_marker")
+
+    def average(network, episode, rows):
+        if averager is None or not average_every or (episode + 1) % average_every:
+            return
+        import ray
+
+        weights = network.parts["weights"]
+        ray.get(averager.submit.remote(episode, rank, weights.matrix))
+        while (mean := ray.get(averager.mean.remote(episode))) is None:
+            time.sleep(0.05)
+        weights.matrix[...] = (mean * weights.mask).astype(weights.matrix.dtype)
+
+    def inject_failure(network, episode, rows):
+        if fail_at is not None and episode == fail_at and rank == 0 and not os.path.exists(marker):
+            open(marker, "w").close()
+            raise RuntimeError(f"injected failure in episode {episode} (test)")
+
+    def report(network, episode, rows, run_dir):
+        _report(rank, run_dir, {"episode": episode, "rank": rank,
+                                "mean_return": float(rows["return"].mean()),
+                                "mean_reward": float(rows["mean_reward"].mean())})
+
+    result = train(config, run_dir=run_dir, resume=resume, callbacks=[inject_failure, average],
+                   reporters=[report], progress=False)
+    _report(rank, run_dir, {"episode": config["training"]["episodes"], "rank": rank, "final": True,
+                            **result.summary})
+    return result.summary
+
+
+def _report(rank: int, run_dir: str, metrics: dict) -> None:
+    import ray.train
+
+    with tempfile.TemporaryDirectory() as staging:
+        target = os.path.join(staging, f"rank_{rank}")
+        shutil.copytree(run_dir, target, ignore=_older_checkpoints(run_dir))
+        ray.train.report(metrics, checkpoint=ray.train.Checkpoint.from_directory(staging))
+
+
+def _older_checkpoints(run_dir):
+    import json
+
+    latest = os.path.join(run_dir, "checkpoints", "latest.json")
+    keep = None
+    if os.path.exists(latest):
+        with open(latest, encoding="utf-8") as handle:
+            keep = json.load(handle)["network"]
+
+    def ignore(folder, names):
+        if os.path.basename(folder) != "checkpoints":
+            return []
+        return [n for n in names if n.endswith(".npz") and n != keep]
+
+    return ignore
+
+
+def train_distributed(config, num_workers: int = 1, storage_path: str | None = None,
+                      name: str = "spikey", address: str | None = None, average_every: int = 0,
+                      max_failures: int = 1, fail_at_episode: int | None = None) -> DistributedResult:
+    """Train replicas of ``config`` on ``num_workers`` Ray Train workers.
+
+    Parameters
+    ----------
+    config : dict or path
+        Experiment config; validated before Ray starts.
+    num_workers : int
+        Ray Train workers (0 runs one replica in this process).
+    storage_path : str
+        Absolute folder for Ray's results and the final run folders
+        (``storage_path/name/runs/rank_r``). Default: ``./spikey_runs``.
+    address : str, optional
+        ``None`` starts a local Ray; ``'auto'`` or ``'host:port'`` attaches.
+    average_every : int
+        Average weights across workers every this many episodes (0: never).
+    max_failures : int
+        Worker-group restarts allowed (from the last checkpoint).
+    fail_at_episode : int, optional
+        Inject one failure in this episode on rank 0 (for tests).
+    """
+    config = check_config(config)
+    if num_workers < 0:
+        raise ValueError(f"num_workers = {num_workers}; expected >= 0")
+    storage_path = os.path.abspath(storage_path or "spikey_runs")
+    os.makedirs(storage_path, exist_ok=True)
+    init_ray(address)
+    import ray
+    import ray.train
+    from ray.train import CheckpointConfig, FailureConfig, ScalingConfig
+    from ray.train.v2.api.data_parallel_trainer import DataParallelTrainer
+
+    averager = None
+    if average_every and num_workers > 1:
+        averager = ray.remote(num_cpus=0)(_Averager).remote(num_workers)
+    loop_config = {"config": config, "averager": averager, "average_every": average_every,
+                   "fail_at_episode": fail_at_episode,
+                   "fail_marker": os.path.join(storage_path, f".{name}-failed-once")}
+    trainer = DataParallelTrainer(
+        worker_loop,
+        train_loop_config=loop_config,
+        scaling_config=ScalingConfig(num_workers=num_workers),
+        run_config=ray.train.RunConfig(
+            name=name, storage_path=storage_path,
+            failure_config=FailureConfig(max_failures=max_failures),
+            checkpoint_config=CheckpointConfig(num_to_keep=2)),
+    )
+    result = trainer.fit()
+    if result.error is not None:
+        raise result.error
+    run_dir = os.path.join(storage_path, name, "runs")
+    metrics = {}
+    if result.checkpoint is not None:
+        with result.checkpoint.as_directory() as folder:
+            for entry in sorted(os.listdir(folder)):
+                if entry.startswith("rank_"):
+                    target = os.path.join(run_dir, entry)
+                    shutil.rmtree(target, ignore_errors=True)
+                    shutil.copytree(os.path.join(folder, entry), target)
+        metrics = result.metrics or {}
+    from spikey.training.reader import load_runs
+    from spikey.training.loop import summarize
+
+    episodes = load_runs(run_dir) if os.path.isdir(run_dir) else pd.DataFrame()
+    summary = summarize(episodes, 0.0)
+    summary.pop("wall_time", None)
+    summary["workers"] = num_workers
+    return DistributedResult(episodes, summary, run_dir, metrics)

@@ -1,0 +1,146 @@
+"""Ray Tune sweeps over any config key, with early stopping (ASHA).
+
+A search space maps dotted config paths to plain-data specs, so it can live
+in a YAML file next to the config::
+
+    search:
+      network.synapses.learning_rate: {loguniform: [0.05, 2.0]}
+      network.neurons.tau: {choice: [10.0, 20.0, 40.0]}
+      training.seed: {grid: [0, 1]}
+
+Specs: ``grid``, ``choice`` (lists), ``uniform``, ``loguniform``, ``randint``
+(``[low, high]``). Each trial runs the local training loop and reports after
+every episode, so ASHA can stop poor trials early.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass
+
+import pandas as pd
+
+from spikey.core.params import ConfigError
+from spikey.training.config import check_config, get_path, set_path
+
+SPECS = ("grid", "choice", "uniform", "loguniform", "randint")
+
+
+def to_tune_space(space: dict, config: dict) -> dict:
+    """Turn ``{path: {kind: values}}`` into a Ray Tune param space, checking paths."""
+    from ray import tune
+
+    if not isinstance(space, dict) or not space:
+        raise ConfigError("search: expected a mapping of config path -> spec")
+    out = {}
+    for path, spec in space.items():
+        get_path(config, path)  # the path must exist in the (complete) config
+        if not isinstance(spec, dict) or len(spec) != 1 or next(iter(spec)) not in SPECS:
+            raise ConfigError(f"search.{path} = {spec!r}; expected one of "
+                              f"{[{k: '...'} for k in SPECS]}")
+        kind, values = next(iter(spec.items()))
+        if kind in ("grid", "choice"):
+            if not isinstance(values, list) or not values:
+                raise ConfigError(f"search.{path}.{kind}: expected a non-empty list, got {values!r}")
+            out[path] = tune.grid_search(values) if kind == "grid" else tune.choice(values)
+        else:
+            if not (isinstance(values, list) and len(values) == 2 and values[0] < values[1]):
+                raise ConfigError(f"search.{path}.{kind}: expected [low, high] with low < high, "
+                                  f"got {values!r}")
+            if kind == "loguniform" and values[0] <= 0:
+                raise ConfigError(f"search.{path}.loguniform: low must be > 0, got {values[0]}")
+            out[path] = getattr(tune, kind)(*values)
+    return out
+
+
+def apply_params(config: dict, params: dict) -> dict:
+    """A copy of ``config`` with each ``path: value`` of ``params`` set."""
+    config = copy.deepcopy(config)
+    for path, value in params.items():
+        set_path(config, path, value)
+    return config
+
+
+def trial(params: dict, base_config: dict) -> None:
+    """One Tune trial: train the configured network, reporting every episode."""
+    from ray import tune
+
+    from spikey.training.loop import train
+
+    config = apply_params(base_config, params)
+
+    def report(network, episode, rows, run_dir):
+        tune.report({"episode": episode, "mean_reward": float(rows["mean_reward"].mean()),
+                     "mean_return": float(rows["return"].mean())})
+
+    train(config, reporters=[report], progress=False)
+
+
+@dataclass
+class TuneResult:
+    """A finished sweep."""
+
+    dataframe: pd.DataFrame
+    best_params: dict
+    base_config: dict
+
+    @property
+    def best_config(self) -> dict:
+        return apply_params(self.base_config, self.best_params)
+
+    def best_network(self):
+        """The best trial's network config, built (untrained) in one call."""
+        from spikey.snn.network import Network
+
+        return Network.from_config(self.best_config["network"])
+
+
+def tune_config(config, space: dict, num_samples: int = 1, metric: str = "mean_reward",
+                mode: str = "max", storage_path: str | None = None, name: str = "tune",
+                address: str | None = None, scheduler: str | None = "asha",
+                max_concurrent: int | None = None) -> TuneResult:
+    """Sweep ``space`` over ``config`` with Ray Tune; one row per trial in the result."""
+    from ray import tune
+    from ray.tune.schedulers import ASHAScheduler
+
+    from spikey.training.distributed import init_ray
+
+    config = check_config(config)
+    param_space = to_tune_space(space, config)
+    for params in _fixed_points(space):
+        check_config(apply_params(config, params))  # every grid point must be a valid config
+    storage_path = os.path.abspath(storage_path or "spikey_runs")
+    init_ray(address)
+    episodes = config["training"]["episodes"]
+    sched = None
+    if scheduler == "asha":
+        sched = ASHAScheduler(time_attr="training_iteration", max_t=episodes,
+                              grace_period=max(1, episodes // 4), reduction_factor=2)
+    elif scheduler is not None:
+        raise ConfigError(f"scheduler = {scheduler!r}; expected 'asha' or None")
+    tuner = tune.Tuner(
+        tune.with_parameters(trial, base_config=config),
+        param_space=param_space,
+        tune_config=tune.TuneConfig(metric=metric, mode=mode, num_samples=num_samples,
+                                    scheduler=sched, max_concurrent_trials=max_concurrent),
+        run_config=tune.RunConfig(name=name, storage_path=storage_path, verbose=0),
+    )
+    results = tuner.fit()
+    errors = [r.error for r in results if r.error is not None]
+    if errors:
+        raise RuntimeError(f"{len(errors)} trial(s) failed; first: {errors[0]}")
+    frame = results.get_dataframe()
+    best = results.get_best_result(metric=metric, mode=mode, scope="last")
+    best_params = {k: v for k, v in best.config.items() if k in space}
+    return TuneResult(frame, best_params, config)
+
+
+def _fixed_points(space: dict) -> list:
+    """Grid and choice values to pre-validate (one dict per value)."""
+    points = []
+    for path, spec in space.items():
+        kind, values = next(iter(spec.items()))
+        if kind in ("grid", "choice"):
+            points += [{path: v} for v in values]
+    return points
