@@ -1,6 +1,6 @@
 """Overhead of the Ray Train path versus the local loop, and 1 -> 2 worker scaling.
 
-The same small XOR config (batch 1, 4 episodes x 50 presentations of 100 ms)
+The same small XOR config (batch 1, 4 episodes x 50 presentations of 500 ms)
 is trained by the local loop, by Ray Train with 1 worker and with 2 workers
 (each worker trains its own replica, so 2 workers do twice the work).
 Ray's start-up is measured apart. Prints seconds and ratios from one run.
@@ -22,7 +22,7 @@ def small_config():
     from spikey.training import load_config, set_path
 
     config = load_config(os.path.join(HERE, "..", "examples", "configs", "xor.yaml"))
-    set_path(config, "network.network.processing_steps", 100)
+    set_path(config, "network.network.processing_steps", 500)
     set_path(config, "game.kwargs.n_presentations", 50)
     config["training"].update(episodes=4, max_ticks=50, eval_episodes=0, checkpoint_every=0)
     return config
