@@ -1,0 +1,90 @@
+"""Metagames: fitness functions for the genetic algorithm.
+
+A fitness is any callable ``evaluate(list_of_genotypes) -> list_of_floats``.
+Two are provided: :class:`NQueens`, a classic sanity target, and
+:class:`EvolveNetwork`, whose fitness is a training run of a network whose
+config is the base experiment config with the genotype's paths set.
+
+Writing your own: a function of a list of genotypes (dicts) returning one
+float each; higher is better unless the GA runs with ``mode='min'``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spikey.training.config import check_config, set_path
+
+
+class NQueens:
+    """Place ``n`` queens on an ``n x n`` board, one per column; gene ``q{i}`` is column i's row.
+
+    Fitness is the number of non-attacking pairs; a solution scores ``n(n-1)/2``
+    (28 for 8 queens).
+    """
+
+    def __init__(self, n: int = 8):
+        if n < 4:
+            raise ValueError(f"NQueens n = {n}; expected n >= 4")
+        self.n = n
+        self.target = n * (n - 1) // 2
+
+    @property
+    def genes(self) -> dict:
+        return {f"q{i}": {"int": [0, self.n - 1]} for i in range(self.n)}
+
+    def score(self, genotype: dict) -> int:
+        rows = np.array([genotype[f"q{i}"] for i in range(self.n)])
+        cols = np.arange(self.n)
+        i, j = np.triu_indices(self.n, k=1)
+        attacking = (rows[i] == rows[j]) | (np.abs(rows[i] - rows[j]) == cols[j] - cols[i])
+        return int(self.target - attacking.sum())
+
+    def __call__(self, genotypes):
+        return [self.score(g) for g in genotypes]
+
+
+class EvolveNetwork:
+    """Fitness of a genotype = a training run of the config it describes.
+
+    Parameters
+    ----------
+    base_config : dict
+        Experiment config (network, game, training); each gene name is a dotted
+        path into it.
+    metric : str
+        A key of the run summary, e.g. ``'eval_mean_return'``.
+    reruns : int
+        Runs per genotype with different seeds (``training.seed`` and
+        ``network.network.seed`` offset by 1000 per rerun); fitness is their mean.
+    """
+
+    def __init__(self, base_config: dict, metric: str = "train_mean_reward", reruns: int = 1):
+        self.base_config = check_config(base_config)
+        self.metric = metric
+        self.reruns = reruns
+
+    def config_for(self, genotype: dict, rerun: int = 0) -> dict:
+        import copy
+
+        config = copy.deepcopy(self.base_config)
+        for path, value in genotype.items():
+            set_path(config, path, value)
+        seed = config["training"]["seed"] + 1000 * rerun
+        config["training"]["seed"] = seed
+        config["network"]["network"]["seed"] = seed
+        return config
+
+    def fitness(self, genotype: dict) -> float:
+        from spikey.training.loop import train
+
+        values = []
+        for rerun in range(self.reruns):
+            summary = train(self.config_for(genotype, rerun), progress=False).summary
+            if self.metric not in summary:
+                raise KeyError(f"metric {self.metric!r} not in run summary {sorted(summary)}")
+            values.append(summary[self.metric])
+        return float(np.mean(values))
+
+    def __call__(self, genotypes):
+        return [self.fitness(g) for g in genotypes]
