@@ -54,6 +54,27 @@ def _tune(args) -> int:
     return 0
 
 
+def _evolve(args) -> int:
+    from spikey.meta.evolve import evolve
+    from spikey.training.config import load_config
+
+    config = load_config(args.config)
+    if "evolve" not in config:
+        print(f"{args.config}: an evolve config needs an 'evolve' section", file=sys.stderr)
+        return 2
+    name = args.name or os.path.splitext(os.path.basename(args.config))[0]
+    best, history = evolve(config, storage_path=args.storage, name=name, address=args.address,
+                           progress=True)
+    best_fitness = history["fitness"].max()
+    print(f"generations: {history['generation'].nunique()}, individuals: {len(history)}")
+    print(f"best fitness {best_fitness:.4g} with", json.dumps({k: _plain(v) for k, v in best.items()}))
+    return 0
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value
+
+
 def _plot(args) -> int:
     import matplotlib
 
@@ -106,6 +127,13 @@ def main(argv=None) -> int:
     tune.add_argument("--storage", default="spikey_runs")
     tune.add_argument("--name", default=None)
     tune.set_defaults(func=_tune)
+
+    evolve = sub.add_parser("evolve", help="evolve a config with the genetic algorithm")
+    evolve.add_argument("config")
+    evolve.add_argument("--address", default=None, help="Ray address (ray backend)")
+    evolve.add_argument("--storage", default="spikey_runs")
+    evolve.add_argument("--name", default=None)
+    evolve.set_defaults(func=_evolve)
 
     plot = sub.add_parser("plot", help="plot a run folder (learning curves, rasters)")
     plot.add_argument("run_dir")

@@ -177,3 +177,25 @@ def test_series_runs_each_point_with_repeats():
     assert [s for _, s in seen] == [0, 1000, 0, 1000]
     with pytest.raises(ConfigError, match="equal lengths"):
         run_series(small_config(), {"network.neurons.tau": [1.0], "training.seed": [1, 2]}, run=fake_run)
+
+
+def test_evolve_section_runs_checkpoints_and_resumes(tmp_path):
+    from spikey.meta.evolve import evolve
+    from test_training import small_config
+
+    config = small_config(batch_size=1, episodes=1)
+    config["evolve"] = {"genes": {"network.synapses.learning_rate": {"float": [0.1, 1.0]},
+                                  "network.weights.matrix.0.weight.uniform.1": {"float": [1.0, 5.0]}},
+                        "ga": {"population_size": 4, "elite_fraction": 0.25, "seed": 1},
+                        "generations": 2, "metric": "eval_mean_reward"}
+    best, history = evolve(config, storage_path=str(tmp_path), name="evo", progress=False)
+    assert len(history) == 8 and set(history["origin"]) >= {"initial", "elite"}
+    assert (tmp_path / "evo" / "history.csv").exists() and (tmp_path / "evo" / "ga.json").exists()
+    assert 0.1 <= best["network.synapses.learning_rate"] <= 1.0
+    config["evolve"]["generations"] = 3  # the same command again continues from ga.json
+    _, longer = evolve(config, storage_path=str(tmp_path), name="evo", progress=False)
+    pd.testing.assert_frame_equal(longer[longer.generation < 2].reset_index(drop=True), history)
+    assert longer["generation"].max() == 2
+    config["evolve"]["genes"] = {"network.neurons.tua": {"float": [1.0, 2.0]}}
+    with pytest.raises(ConfigError, match="tua"):
+        evolve(config, storage_path=str(tmp_path), name="bad")

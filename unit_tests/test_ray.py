@@ -89,3 +89,20 @@ def test_tune_sweep_returns_a_row_per_trial_and_a_best_network(local_ray, tmp_pa
     with pytest.raises(ConfigError, match="tua"):
         tune_config(small_config(), {"network.neurons.tua": {"grid": [1.0]}},
                     storage_path=str(tmp_path))
+
+
+def test_ga_searcher_runs_generations_through_tune_and_fills_the_cache(local_ray, tmp_path):
+    from spikey.meta.searcher import evolve_on_ray
+
+    genes = {"network.synapses.learning_rate": {"float": [0.1, 1.0]},
+             "network.neurons.tau": {"choice": [10.0, 20.0]}}
+    searcher, results = evolve_on_ray(
+        small_config(batch_size=1, episodes=1), genes,
+        {"population_size": 4, "elite_fraction": 0.25, "seed": 0}, generations=3,
+        storage_path=str(tmp_path), name="ga")
+    history = searcher.history()
+    assert sorted(history["generation"].unique()) == [0, 1, 2]
+    assert (history.groupby("generation").size() == 4).all()
+    # every trial Tune ran is one cache entry; elites were not run again
+    assert len(results) == len(searcher.population.cache) < len(history)
+    assert history["fitness"].notna().all()

@@ -111,24 +111,40 @@ def check_config(config: dict) -> dict:
     return {"network": out["network"], "game": out["game"], "training": out["training"]}
 
 
+def _step(node, part: str, path: str):
+    if isinstance(node, dict) and part in node:
+        return node[part]
+    if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+        return node[int(part)]
+    hint = suggest(part, node) if isinstance(node, dict) else ""
+    raise ConfigError(f"config path {path!r}: no {part!r}{hint}")
+
+
 def get_path(config: dict, path: str):
-    """Value at a dotted path, e.g. ``get_path(cfg, "network.neurons.tau")``."""
+    """Value at a dotted path, e.g. ``"network.neurons.tau"``; list items by index
+    (``"network.weights.matrix.0.weight"``)."""
     node = config
     for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise ConfigError(f"config path {path!r}: no {part!r}"
-                              f"{suggest(part, node) if isinstance(node, dict) else ''}")
-        node = node[part]
+        node = _step(node, part, path)
     return node
 
 
 def set_path(config: dict, path: str, value) -> dict:
-    """Set the value at a dotted path (creating the last key), in place; returns config."""
+    """Set the value at a dotted path (creating a missing last key), in place; returns config."""
     parts = path.split(".")
     node = config
     for part in parts[:-1]:
-        if not isinstance(node, dict):
-            raise ConfigError(f"config path {path!r}: {part!r} is not a section")
-        node = node.setdefault(part, {})
-    node[parts[-1]] = value
+        if isinstance(node, dict):
+            node = node.setdefault(part, {})
+        else:
+            node = _step(node, part, path)
+    last = parts[-1]
+    if isinstance(node, list):
+        if not (last.isdigit() and int(last) < len(node)):
+            raise ConfigError(f"config path {path!r}: no item {last!r} in a list of {len(node)}")
+        node[int(last)] = value
+    elif isinstance(node, dict):
+        node[last] = value
+    else:
+        raise ConfigError(f"config path {path!r}: {parts[-2]!r} is not a section")
     return config

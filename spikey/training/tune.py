@@ -70,11 +70,17 @@ def trial(params: dict, base_config: dict) -> None:
 
     config = apply_params(base_config, params)
 
-    def report(network, episode, rows, run_dir):
-        tune.report({"episode": episode, "mean_reward": float(rows["mean_reward"].mean()),
-                     "mean_return": float(rows["return"].mean())})
+    last = {}
 
-    train(config, reporters=[report], progress=False)
+    def report(network, episode, rows, run_dir):
+        last.update(episode=episode, mean_reward=float(rows["mean_reward"].mean()),
+                    mean_return=float(rows["return"].mean()))
+        tune.report(dict(last))
+
+    summary = train(config, reporters=[report], progress=False).summary
+    if config["training"]["eval_episodes"]:
+        # one more report so the trial's last result carries the run summary too
+        tune.report({**last, **summary})
 
 
 @dataclass
