@@ -1,0 +1,78 @@
+"""The reference workload: 1,000 Poisson inputs at 20 Hz -> 1,000 LIF neurons, 1 s at dt = 1 ms.
+
+LIF: tau 20 ms, threshold 16 mV above rest, reset to rest, 5 ms refractory.
+Input -> neuron synapses only (no recurrence), weights uniform in [0, w_max]
+with w_max chosen so both densities fire at a similar rate. Four variants:
+dense all-to-all, dense + STDP, 10 % sparse, 10 % sparse + STDP. Reports
+steps/s (median of repeats) and the mean output firing rate.
+
+Run ``python benchmarks/bench_reference.py [--repeats 5] [--json out.json]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import numpy as np
+
+import spikey
+
+N_IN, N, STEPS = 1000, 1000, 1000
+
+
+def config(density: float, stdp: bool) -> dict:
+    w_max = 0.09 / density  # same mean drive per neuron at either density
+    mask = np.zeros((N_IN + N, N), dtype=bool)
+    mask[:N_IN] = np.random.default_rng(1).random((N_IN, N)) < density
+    parts = {"inputs": "RateMap", "neurons": "LIF", "weights": "Random", "readout": "NeuronRates"}
+    if stdp:
+        parts["synapses"] = "STDP"
+    out = {
+        "parts": parts,
+        "network": {"processing_steps": STEPS, "batch_size": 1, "seed": 0, "reward_mode": "none"},
+        "inputs": {"n_inputs": N_IN, "n_dims": 1, "max_rate": 20.0},
+        "neurons": {"n_neurons": N, "tau": 20.0, "threshold": 16.0, "refractory": 5.0},
+        "weights": {"max_weight": w_max, "low": 0.0, "high": w_max, "mask": mask.tolist()},
+        "readout": {"n_outputs": N},
+    }
+    if stdp:
+        out["synapses"] = {"learning_rate": 0.01 * w_max, "A_plus": 1.0, "A_minus": -1.05}
+    return out
+
+
+def measure(name, cfg, repeats):
+    network = spikey.Network.from_config(cfg)
+    state = np.ones((1, 1))
+    network.tick(state)  # warm-up second
+    times, rates = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        network.tick(state)
+        times.append(time.perf_counter() - start)
+        rates.append(network.tick_spikes.mean() * 1000.0)
+    steps_per_s = STEPS / statistics.median(times)
+    return {"variant": name, "steps_per_s": steps_per_s, "rate_hz": float(np.mean(rates))}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args(argv)
+    rows = [measure(name, config(density, stdp), args.repeats) for name, density, stdp in [
+        ("dense", 1.0, False), ("dense + STDP", 1.0, True),
+        ("10% sparse", 0.1, False), ("10% sparse + STDP", 0.1, True)]]
+    print(f"{'variant':<20} {'steps/s':>10} {'rate (Hz)':>10}")
+    for row in rows:
+        print(f"{row['variant']:<20} {row['steps_per_s']:10.0f} {row['rate_hz']:10.1f}")
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump({"benchmark": "reference_workload", "rows": rows}, handle, indent=2)
+    return rows
+
+
+if __name__ == "__main__":
+    main()
