@@ -126,6 +126,8 @@ class Key:
             )
         if self.choices is not None and value not in self.choices:
             raise ConfigError(f"{where} = {value!r} is not allowed; expected one of {list(self.choices)}")
+        if _is_float(value) and value != value:
+            raise ConfigError(f"{where} = nan is not a number; expected {self._expected()}")
         if self.range is not None and _is_float(value):
             low, high = self.range
             if (low is not None and value < low) or (high is not None and value > high):

@@ -68,10 +68,15 @@ class Part:
     FAMILY = None
     KEYS: tuple = ()
     STATE: tuple = ()
+    #: Set in a family's base class body: bases are not selectable parts.
+    ABSTRACT = True
+    #: Keys that fix array shapes: they cannot change once the part is built.
+    FIXED: tuple = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if cls.FAMILY is not None and not cls.__name__.startswith("_"):
+        abstract = cls.__dict__.get("ABSTRACT", False)
+        if cls.FAMILY is not None and not abstract and not cls.__name__.startswith("_"):
             REGISTRY.setdefault(cls.FAMILY, {})[cls.__name__] = cls
 
     def __init__(self, config: dict | None = None, *, slot: str | None = None, **kwargs):
@@ -83,6 +88,8 @@ class Part:
             if not isinstance(getattr(type(self), name, None), property):
                 setattr(self, name, value)
         self.context = None
+        #: Values changed with set() since construction (saved with the network).
+        self.overrides = {}
 
     @property
     def owner(self) -> str:
@@ -113,7 +120,11 @@ class Part:
         declared = {k.name: k for k in self.KEYS}
         if key not in declared:
             raise ConfigError(f"{self.owner}: unknown key {key!r}{suggest(key, declared)}")
-        setattr(self, key, declared[key].check(value, self.owner))
+        if key in self.FIXED and self.context is not None:
+            raise ConfigError(f"{self.owner}.{key} sets array shapes and cannot change after build")
+        value = declared[key].check(value, self.owner)
+        setattr(self, key, value)
+        self.overrides[key] = value
         if self.context is not None:
             self.derive()
 
@@ -159,7 +170,8 @@ class RandomBlocks:
     def __init__(self, generators, width: int, dtype, block: int = 256):
         self.generators = generators
         self.width = int(width)
-        self.block = int(block)
+        # At most about 1 MB per member per block; depends on width only, not on B.
+        self.block = max(1, min(int(block), (1 << 18) // max(self.width, 1)))
         self.buffer = np.zeros((len(generators), self.block, self.width), dtype=dtype)
         self.position = np.array(self.block)
 
@@ -193,5 +205,8 @@ def spread_mask(n: int, fraction: float) -> np.ndarray:
     Used for inhibitory fractions: with ``fraction=0.5`` every second item is
     chosen, so each contiguous input group is half inhibitory.
     """
-    i = np.arange(n)
-    return np.floor((i + 1) * fraction + 1e-9) > np.floor(i * fraction + 1e-9)
+    mask = np.zeros(n, dtype=bool)
+    k = int(round(n * fraction))
+    if k:
+        mask[(np.arange(1, k + 1) * n) // k - 1] = True
+    return mask

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import zipfile
 
 import numpy as np
 
@@ -46,6 +45,12 @@ def save_network(network, path) -> None:
         "config": _plain_config(network),
         "counters": {"tick_count": network.tick_count, "step_count": network.step_count,
                      "training": network.training},
+        # parameters changed at run time (modifiers, set()) and the last tick's action
+        "overrides": {slot: part.overrides for slot, part in network.all_parts().items()
+                      if part.overrides},
+        "last_action": None if network.last_action is None else {
+            "value": np.asarray(network.last_action).tolist(),
+            "dtype": str(np.asarray(network.last_action).dtype)},
         "generators": {name: [g.bit_generator.state for g in blocks.generators]
                        for name, blocks in network.random_blocks().items()},
     }
@@ -77,10 +82,11 @@ def load_network(path):
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
-    except FileNotFoundError:
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as error:
-        raise SaveFormatError(f"{path}: not a readable spikey network file ({error})") from error
+    except Exception as error:  # noqa: BLE001 - any failure to parse is a bad file
+        raise SaveFormatError(f"{path}: not a readable spikey network file "
+                              f"({type(error).__name__}: {error})") from error
     if "__meta__" not in arrays:
         raise SaveFormatError(f"{path}: no '__meta__' entry; not a spikey network file")
     try:
@@ -93,7 +99,14 @@ def load_network(path):
         raise SaveFormatError(
             f"{path}: format version {meta.get('version')!r}; this spikey reads version {VERSION}"
         )
-    network = Network.from_config(meta["config"])
+    try:
+        network = Network.from_config(meta["config"])
+        parts = network.all_parts()
+        for slot, values in meta.get("overrides", {}).items():
+            for key, value in values.items():
+                parts[slot].set(key, value)
+    except (KeyError, TypeError, ValueError) as error:
+        raise SaveFormatError(f"{path}: the saved config does not build a network ({error})") from error
     targets = network.state_arrays()
     missing = sorted(set(targets) - set(arrays))
     extra = sorted(set(arrays) - set(targets))
@@ -120,4 +133,7 @@ def load_network(path):
     network.tick_count = counters["tick_count"]
     network.step_count = counters["step_count"]
     network.training = counters["training"]
+    action = meta.get("last_action")
+    if action is not None:
+        network.last_action = np.asarray(action["value"], dtype=action["dtype"])
     return network

@@ -138,6 +138,14 @@ class Network:
         for modifier in self.modifiers:
             modifier.build(self.context)
             modifier.bind(self.parts)
+        if self.parts["synapses"] is not None:
+            self.parts["synapses"].bind_reward_mode(self.reward_mode)
+        rewarder = self.parts["rewarder"]
+        if self.reward_mode == "step" and rewarder is not None and not rewarder.STEP_REWARD:
+            raise ConfigError(
+                f"network.reward_mode = 'step' but {rewarder.owner} gives rewards per tick only; "
+                "use reward_mode 'tick' or a per-step rewarder such as MatchExpected"
+            )
         n_in, n = self.context.n_inputs, self.context.n_neurons
         self.n_inputs, self.n_neurons, self.n_outputs = n_in, n, self.context.n_outputs
         self.training = True
@@ -154,6 +162,7 @@ class Network:
         # Per-member switch for reward-driven learning (1 learns, 0 frozen): a
         # training loop freezes members whose episode ended while others run on.
         self.plastic = np.ones(B, dtype=np.float64)
+        self.last_action = None
         self._monitors = []
         self._expected = None
         self.reset()
@@ -355,7 +364,11 @@ class Network:
             raise RuntimeError(
                 f"network.reward is for reward_mode='tick'; this network has {self.reward_mode!r}"
             )
-        action = self.last_action if action is None else action
+        if action is None:
+            if self.last_action is None:
+                raise RuntimeError("network.reward: no action to score; call tick first "
+                                   "(or pass action=...)")
+            action = self.last_action
         r = self.parts["rewarder"].tick_reward(action, game_reward, info)
         if self.training and self.parts["synapses"] is not None:
             self.parts["synapses"].reward(r * self.plastic, self.parts["weights"])
@@ -397,6 +410,12 @@ class Network:
         out["network.tick_input_spikes"] = self.tick_input_spikes
         return out
 
+    def all_parts(self) -> dict:
+        """Every part by slot name, modifiers included (``'modifiers[i]'``)."""
+        out = {slot: part for slot, part in self.parts.items() if part is not None}
+        out.update({m.slot: m for m in self.modifiers})
+        return out
+
     def copy(self) -> "Network":
         """An independent copy, learned weights and random state included."""
         return copy.deepcopy(self)
@@ -429,20 +448,22 @@ class Monitor:
         if every < 1:
             raise ValueError(f"Monitor every = {every}; expected an integer >= 1")
         self.network, self.path, self.every = network, path, int(every)
-        self._get = self._resolve(network, path)
+        self._get()  # fail now on a bad path
         self.records, self.steps = [], []
 
-    @staticmethod
-    def _resolve(network, path):
+    def _get(self):
+        # Resolved through self.network on every call, so a copied network's
+        # monitor records the copy.
+        network, path = self.network, self.path
         if path in ("spikes", "output_spikes"):
-            return lambda: getattr(network, path)
+            return getattr(network, path)
         slot, _, name = path.partition(".")
         part = network.parts.get(slot)
         if part is None or not name or not hasattr(part, name):
             options = [f"{s}.{n}" for s, p in network.parts.items() if p is not None
                        for n in p.STATE]
             raise ValueError(f"Monitor path {path!r} names no state; try 'spikes' or one of {options}")
-        return lambda: getattr(part, name)
+        return getattr(part, name)
 
     def observe(self, step: int) -> None:
         if step % self.every == 0:

@@ -38,6 +38,11 @@ class Population(_Bernoulli, Input):
         return self.n_dims * self.n_per_dim
 
     def build(self, context):
+        super().build(context)
+        self.build_random(context)
+
+    def derive(self):
+        super().derive()
         low = np.broadcast_to(np.asarray(self.low, dtype=np.float64), (self.n_dims,))
         high = np.broadcast_to(np.asarray(self.high, dtype=np.float64), (self.n_dims,))
         if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high)) and np.all(high > low)):
@@ -48,8 +53,6 @@ class Population(_Bernoulli, Input):
         self._low, self._high = low, high
         self.centres = np.linspace(low, high, self.n_per_dim, axis=1)  # (d, k)
         self.sigma = (high - low)[:, None] / (self.n_per_dim - 1) * self.width
-        super().build(context)
-        self.build_random(context)
 
     def encode(self, state):
         x = np.clip(self._batched(state, self.n_dims), self._low, self._high)

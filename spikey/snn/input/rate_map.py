@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spikey.core.params import Key
+from spikey.core.params import ConfigError, Key
 from spikey.snn.input.template import Input, _Bernoulli, check_groups
 
 
@@ -43,11 +43,16 @@ class RateMap(_Bernoulli, Input):
         self.group_size = check_groups(self.owner, self.n_inputs, self.n_dims)
         super().build(context)
         self.build_random(context)
+
+    def derive(self):
+        super().derive()
+        self._table = None
         if self.rate_map is not None:
-            self.config["rate_map"] = self.rate_map = [float(r) for r in self.rate_map]
-            self._table = np.asarray(self.rate_map, dtype=np.float64)
-            if np.any(self._table < 0):
-                raise ValueError(f"{self.owner}: rate_map has negative rates: {self.rate_map}")
+            table = np.asarray(self.rate_map, dtype=np.float64)
+            if table.ndim != 1 or not np.all(np.isfinite(table)) or np.any(table < 0):
+                raise ConfigError(f"{self.owner}.rate_map = {self.rate_map}; expected a flat list "
+                                  "of rates >= 0 (Hz)")
+            self._table = table
 
     def encode(self, state):
         x = self._batched(state, self.n_dims)

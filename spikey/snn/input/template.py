@@ -17,6 +17,9 @@ from spikey.core.part import Part, RandomBlocks, spread_mask
 class Input(Part):
     """Base class of inputs: size, inhibitory fraction and spike magnitude."""
 
+    ABSTRACT = True
+    FIXED = ("n_inputs", "n_dims", "n_per_dim", "n_patterns", "train_steps", "trains")
+
     FAMILY = "inputs"
     KEYS = (
         Key("inhibitory_fraction", "float", "Fraction of input neurons whose spikes inhibit; "

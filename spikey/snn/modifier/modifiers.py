@@ -14,6 +14,8 @@ from spikey.core.part import Part
 class Modifier(Part):
     """Base class of modifiers."""
 
+    ABSTRACT = True
+
     FAMILY = "modifiers"
     KEYS = (
         Key("path", "str", "Parameter to change, as 'slot.key', e.g. 'synapses.learning_rate'."),

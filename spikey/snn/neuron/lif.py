@@ -54,10 +54,6 @@ class LIF(Neuron):
         self.potential = np.zeros((B, n), dtype=context.dtype)
         self.refractory_left = np.zeros((B, n), dtype=np.int32)
         self._active = np.zeros((B, n), dtype=bool)
-        self._noise = None
-        if self.spontaneous_rate > 0 or self.potential_noise > 0:
-            width = n * ((self.spontaneous_rate > 0) + (self.potential_noise > 0))
-            self._noise = RandomBlocks(context.generators(f"{self.slot}.noise"), width, context.dtype)
         self.derive()
 
     def derive(self):
@@ -70,6 +66,12 @@ class LIF(Neuron):
         self.refractory_steps = int(math.ceil(self.refractory / dt - 1e-9))
         self.spontaneous_p = dtype(self.spontaneous_rate * dt / 1000.0)
         self.noise_scale = dtype(self.potential_noise * math.sqrt(12.0))
+        self._noisy = self.spontaneous_rate > 0 or self.potential_noise > 0
+        if self._noisy and getattr(self, "_noise", None) is None:
+            # Created when noise is first switched on (at build or by set()):
+            # columns [0, n) decide spontaneous spikes, [n, 2n) the potential noise.
+            self._noise = RandomBlocks(self.context.generators(f"{self.slot}.noise"),
+                                       2 * self.n_neurons, self.context.dtype)
 
     def reset(self):
         super().reset()
@@ -85,7 +87,7 @@ class LIF(Neuron):
         else:
             v += synaptic_input
         spikes = self.spikes
-        if self._noise is not None:
+        if self._noisy:
             u = self._noise.next()
             n = self.n_neurons
             if self.potential_noise > 0:

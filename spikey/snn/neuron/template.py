@@ -25,6 +25,9 @@ class Neuron(Part):
     ones (<= 0), e.g. to drive separate conductances.
     """
 
+    ABSTRACT = True
+    FIXED = ("n_neurons",)
+
     FAMILY = "neurons"
     SPLIT_INPUT = False
     KEYS = (

@@ -17,6 +17,9 @@ from spikey.core.part import Part
 class Readout(Part):
     """Base class of readouts."""
 
+    ABSTRACT = True
+    FIXED = ("n_outputs", "n_actions")
+
     FAMILY = "readout"
     KEYS = (Key("n_outputs", "int", "Number of output neurons (the last body neurons).", 1,
                 range=(1, None)),)

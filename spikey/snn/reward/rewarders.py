@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spikey.core.params import ConfigError, Key
+from spikey.core.params import Key
 from spikey.core.part import Part
 
 
@@ -30,7 +30,11 @@ def expected_of(info, batch_size: int, owner: str) -> np.ndarray:
 class Rewarder(Part):
     """Base class of rewarders."""
 
+    ABSTRACT = True
+
     FAMILY = "rewarder"
+    #: Whether step_reward is defined (rewards every network step).
+    STEP_REWARD = True
     KEYS = (
         Key("reward_mult", "float", "Reward for a correct action or agreeing spike.", 1.0),
         Key("punish_mult", "float", "Reward (usually negative) for a wrong one.", -1.0),
@@ -76,6 +80,7 @@ class RewardPredictionError(Rewarder):
     The baseline is kept per member and updated after each tick.
     """
 
+    STEP_REWARD = False
     KEYS = Rewarder.KEYS + (
         Key("baseline_rate", "float", "Update rate alpha of the running baseline.", 0.1,
             range=(0, 1)),
@@ -92,8 +97,3 @@ class RewardPredictionError(Rewarder):
         self.baseline += self.baseline_rate * error
         return error
 
-    def step_reward(self, output_spikes, groups, expected):
-        raise ConfigError(
-            f"{self.owner}: a reward prediction error is defined per tick; use "
-            "network.reward_mode = 'tick'"
-        )

@@ -1,9 +1,10 @@
 r"""Reward-modulated STDP of Florian (2007): MSTDP and MSTDPET.
 
 **MSTDP** multiplies the STDP term by the reward:
-:math:`\Delta w_{jk} = \gamma\, r\, \zeta_{jk}`. Here :math:`\zeta` is summed
-from one reward to the next, so a reward given once per tick credits the
-pairings of that tick (with a reward every step this is Florian's rule).
+:math:`\Delta w_{jk} = \gamma\, r\, \zeta_{jk}`. With rewards every step
+(``reward_mode='step'``) this is Florian's rule: a step's reward multiplies
+that step's :math:`\zeta`. With a reward per tick, :math:`\zeta` is summed
+over the tick and the reward credits the pairings of that tick.
 
 **MSTDPET** keeps an eligibility trace per synapse,
 
@@ -48,10 +49,22 @@ class MSTDP(Synapse):
 
     def step(self, pre, post, weights, pre_index=None):
         self.update_traces(pre, post)
-        self.add_zeta(self.eligibility, self.spike_index(pre, pre_index), np.nonzero(post),
-                      self.context.dtype.type(1.0), weights.mask)
+        pre_index, post_index = self.spike_index(pre, pre_index), np.nonzero(post)
+        if getattr(self, "reward_mode", "tick") == "step":
+            self._this_step = (pre_index, post_index)  # only this step's pairings earn credit
+        else:
+            self.add_zeta(self.eligibility, pre_index, post_index, self.context.dtype.type(1.0),
+                          weights.mask)
 
     def reward(self, reward, weights):
+        if getattr(self, "reward_mode", "tick") == "step":
+            if getattr(self, "_this_step", None) is None:
+                return
+            member_scale = (self.learning_rate * np.asarray(reward, dtype=np.float64)).astype(
+                self.context.dtype)
+            self.add_zeta(weights.matrix, *self._this_step, self.context.dtype.type(1.0),
+                          weights.mask, clip=weights, member_scale=member_scale)
+            return
         self._apply(reward, weights, self.learning_rate)
         self.eligibility[...] = 0.0
 

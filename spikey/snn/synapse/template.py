@@ -40,6 +40,8 @@ class Synapse(Part):
     ``(B, n_neurons)``, and ``reward(r, weights)`` with one reward per member.
     """
 
+    ABSTRACT = True
+
     FAMILY = "synapses"
     KEYS = (
         Key("learning_rate", "float", "Learning rate (mV per unit of weight change).", 0.625,
@@ -60,6 +62,10 @@ class Synapse(Part):
         self.pre_sign = np.ones(n_pre, dtype=context.dtype)
         self._amp_pre = np.zeros(n_pre, dtype=context.dtype)
         super().build(context)
+
+    def bind_reward_mode(self, mode: str) -> None:
+        """Told by the network: rewards come per tick, per step, or never."""
+        self.reward_mode = mode
 
     def set_pre_sign(self, sign) -> None:
         """Sign (+1/-1) of each presynaptic neuron's efficacy (set by the network)."""
@@ -88,17 +94,20 @@ class Synapse(Part):
         np.multiply(post, self.amp_minus, out=self._tmp_post)
         self.post_trace += self._tmp_post
 
-    def add_zeta(self, target, pre_index, post_index, scale, mask, clip=None):
+    def add_zeta(self, target, pre_index, post_index, scale, mask, clip=None, member_scale=None):
         """Add ``scale * zeta`` of this step to ``target`` ``(B, n_pre, n_post)``.
 
         ``pre_index``/``post_index`` are the ``(member, neuron)`` index pairs of
         this step's spikes. Increments on absent synapses (``mask`` False) are
         dropped; ``clip`` (the weight part) also clips touched entries to bounds.
+        ``member_scale`` ``(B,)`` multiplies each member's increments.
         """
         B, P, N = target.shape
         bb, kk = post_index
         if bb.size:  # potentiation: columns of the neurons that fired now
             values = self.pre_trace[bb] * scale
+            if member_scale is not None:
+                values *= member_scale[bb, None]
             values *= mask[bb, :, kk]
             values += target[bb, :, kk]
             if clip is not None:
@@ -107,7 +116,10 @@ class Synapse(Part):
         bb, jj = pre_index
         if bb.size:  # depression: rows of the neurons that fired now
             rows = bb * P + jj
-            values = self.post_trace[bb] * (self.pre_sign[jj] * scale)[:, None]
+            factor = self.pre_sign[jj] * scale
+            if member_scale is not None:
+                factor = factor * member_scale[bb]
+            values = self.post_trace[bb] * factor[:, None]
             values *= mask.reshape(B * P, N)[rows]
             flat = target.reshape(B * P, N)
             values += flat[rows]

@@ -19,6 +19,9 @@ from spikey.core.part import Part
 class Weight(Part):
     """Base class of weight generators."""
 
+    ABSTRACT = True
+    FIXED = ("matrix", "mask", "distribution", "low", "high", "mean", "std", "density", "self_loops", "feed_forward")
+
     FAMILY = "weights"
     KEYS = (
         Key("max_weight", "float", "Upper weight bound (mV); weights stay in [0, max_weight].",
@@ -36,7 +39,11 @@ class Weight(Part):
             matrix, mask = self.generate(rng)
             self.mask[b] = mask
             self.matrix[b] = np.clip(matrix, 0.0, self.max_weight) * mask
-        self.flat = self.matrix.reshape(B * self.shape[0], n)
+
+    @property
+    def flat(self) -> np.ndarray:
+        """``matrix`` viewed as ``(B * (n_inputs + n_neurons), n_neurons)`` rows."""
+        return self.matrix.reshape(-1, self.matrix.shape[2])
 
     def generate(self, rng):
         """One member's ``(matrix, mask)``, each of shape ``(n_inputs + n_neurons, n_neurons)``."""
