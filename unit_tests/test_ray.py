@@ -106,3 +106,23 @@ def test_ga_searcher_runs_generations_through_tune_and_fills_the_cache(local_ray
     # every trial Tune ran is one cache entry; elites were not run again
     assert len(results) == len(searcher.population.cache) < len(history)
     assert history["fitness"].notna().all()
+
+
+def test_weight_averaging_makes_workers_agree(local_ray, tmp_path):
+    import json
+
+    import numpy as np
+
+    from spikey.snn.network import Network
+
+    result = train_distributed(small_config(batch_size=1, episodes=1), num_workers=2,
+                               storage_path=str(tmp_path), name="avg", average_every=1)
+    matrices = []
+    for rank in (0, 1):
+        folder = os.path.join(result.run_dir, f"rank_{rank}", "checkpoints")
+        with open(os.path.join(folder, "latest.json")) as handle:
+            name = json.load(handle)["network"]
+        matrices.append(Network.load(os.path.join(folder, name)).weights.matrix)
+    # different seeds drew different initial weights; after averaging both hold the mean
+    np.testing.assert_array_equal(matrices[0], matrices[1])
+    assert matrices[0].std() > 0
