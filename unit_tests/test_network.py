@@ -626,3 +626,56 @@ def test_random_blocks_do_not_depend_on_batch_size():
     assert not np.array_equal(draws_b, draws_o)  # streams are independent
     assert 0.0 <= draws_a.min() and draws_a.max() < 1.0
     assert abs(draws_a.mean() - 0.5) < 0.05
+
+
+def test_per_member_parameters_equal_solo_networks_with_those_values():
+    """A batch whose members differ in tau, threshold and learning rate, all seeded alike,
+    reproduces one solo network per parameter set, bit for bit."""
+    small_config = build_small_config()
+    values = {"tau": [10.0, 20.0, 35.0], "threshold": [2.0, 3.0, 2.5],
+              "learning_rate": [0.1, 0.5, 0.9]}
+    batch_cfg = copy.deepcopy(small_config)
+    batch_cfg["network"].update(batch_size=3, member_seeds=[7, 7, 7], reward_mode="step")
+    batch_cfg["neurons"].update(tau={"per_member": values["tau"]},
+                                threshold={"per_member": values["threshold"]})
+    batch_cfg["synapses"]["learning_rate"] = {"per_member": values["learning_rate"]}
+    batch = Network.from_config(batch_cfg)
+    assert Network.from_config(batch.get_config()).get_config() == batch.get_config()
+    solos = []
+    for b in range(3):
+        cfg = copy.deepcopy(small_config)
+        cfg["network"].update(batch_size=1, seed=7, reward_mode="step")
+        cfg["neurons"].update(tau=values["tau"][b], threshold=values["threshold"][b])
+        cfg["synapses"]["learning_rate"] = values["learning_rate"][b]
+        solos.append(Network.from_config(cfg))
+    rng = np.random.default_rng(0)
+    for _ in range(6):
+        obs = rng.integers(0, 2, size=(3, 2))
+        expected = obs[:, 0] ^ obs[:, 1]
+        batch.tick(obs, {"expected": expected})
+        for b, solo in enumerate(solos):
+            solo.tick(obs[b:b + 1], {"expected": expected[b:b + 1]})
+    for b, solo in enumerate(solos):
+        np.testing.assert_array_equal(batch.tick_spikes[b], solo.tick_spikes[0])
+        np.testing.assert_array_equal(batch.weights.matrix[b], solo.weights.matrix[0])
+    assert batch.tick_spikes.sum() > 0
+    assert not np.array_equal(batch.weights.matrix[0], batch.weights.matrix[2])
+
+
+def test_per_member_values_are_checked():
+    cfg = build_small_config()
+    cfg["network"]["batch_size"] = 2
+    cfg["neurons"]["tau"] = {"per_member": [10.0, 20.0, 30.0]}
+    with pytest.raises(ConfigError, match=r"tau.per_member has 3 values; expected one per member \(batch_size = 2\)"):
+        Network.from_config(cfg)
+    cfg["neurons"]["tau"] = {"per_member": [10.0, -1.0]}
+    with pytest.raises(ConfigError, match=r"tau = -1.0 is out of range"):
+        Network.from_config(cfg)
+    cfg["neurons"]["tau"] = 20.0
+    cfg["neurons"]["n_neurons"] = {"per_member": [6, 6]}
+    with pytest.raises(ConfigError, match="n_neurons: cannot differ between batch members"):
+        Network.from_config(cfg)
+    cfg["neurons"]["n_neurons"] = 6
+    cfg["network"]["member_seeds"] = [1]
+    with pytest.raises(ConfigError, match="member_seeds"):
+        Network.from_config(cfg)

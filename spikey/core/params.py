@@ -170,7 +170,12 @@ def suggest(name: str, known) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def validate(keys, given: dict | None, owner: str) -> dict:
+def is_per_member(value) -> bool:
+    """Whether a config value is a per-member list: ``{"per_member": [v0, v1, ...]}``."""
+    return isinstance(value, dict) and set(value) == {"per_member"}
+
+
+def validate(keys, given: dict | None, owner: str, per_member: tuple = ()) -> dict:
     """Check ``given`` against ``keys`` and return the complete config.
 
     Parameters
@@ -199,7 +204,19 @@ def validate(keys, given: dict | None, owner: str) -> dict:
             )
     out = {}
     for key in keys:
-        if key.name in given:
+        value = given.get(key.name)
+        if key.name in given and is_per_member(value):
+            if key.name not in per_member:
+                raise ConfigError(
+                    f"{owner}.{key.name}: cannot differ between batch members; keys that can: "
+                    f"{list(per_member)}"
+                )
+            values = value["per_member"]
+            if not isinstance(values, (list, tuple)) or not values:
+                raise ConfigError(f"{owner}.{key.name}.per_member = {values!r}; expected a "
+                                  "non-empty list with one value per member")
+            out[key.name] = {"per_member": [key.check(v, owner) for v in values]}
+        elif key.name in given:
             out[key.name] = key.check(given[key.name], owner)
         elif key.required:
             raise ConfigError(f"{owner}: missing required key {key.name!r} ({key.description})")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from spikey.core.params import ConfigError, suggest, validate
+from spikey.core.params import ConfigError, is_per_member, suggest, validate
 
 #: family name -> {class name -> class}
 REGISTRY: dict[str, dict[str, type]] = {}
@@ -72,6 +72,8 @@ class Part:
     ABSTRACT = True
     #: Keys that fix array shapes: they cannot change once the part is built.
     FIXED: tuple = ()
+    #: Keys that may differ between batch members: ``{"per_member": [v0, ..., v_B-1]}``.
+    PER_MEMBER: tuple = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -83,7 +85,7 @@ class Part:
         given = dict(config or {})
         given.update(kwargs)
         self.slot = slot or self.FAMILY
-        self.config = validate(self.KEYS, given, self.owner)
+        self.config = validate(self.KEYS, given, self.owner, self.PER_MEMBER)
         for name, value in self.config.items():
             if not isinstance(getattr(type(self), name, None), property):
                 setattr(self, name, value)
@@ -107,7 +109,29 @@ class Part:
     def build(self, context: BuildContext) -> None:
         self.context = context
         self.dtype = context.dtype
+        for key, value in self.config.items():
+            if is_per_member(value):
+                setattr(self, key, self._member_values(key, value))
         self.derive()
+
+    def _member_values(self, key, value) -> np.ndarray:
+        values = value["per_member"]
+        B = self.context.batch_size
+        if len(values) != B:
+            raise ConfigError(f"{self.owner}.{key}.per_member has {len(values)} values; expected "
+                              f"one per member (batch_size = {B})")
+        return np.asarray(values, dtype=np.float64)
+
+    def member_vector(self, value) -> np.ndarray:
+        """A parameter as a float64 ``(B,)`` array (scalar or per-member)."""
+        return np.broadcast_to(np.asarray(value, dtype=np.float64).reshape(-1),
+                               (self.context.batch_size,)).copy()
+
+    def member_column(self, value):
+        """A parameter for ``(B, n)`` arithmetic: a dtype scalar, or a ``(B, 1)`` array."""
+        if np.ndim(value) == 0:
+            return self.context.dtype.type(value)
+        return np.asarray(value, dtype=self.context.dtype).reshape(-1, 1)
 
     def derive(self) -> None:
         """Recompute constants derived from parameters (after ``set``)."""
@@ -122,9 +146,14 @@ class Part:
             raise ConfigError(f"{self.owner}: unknown key {key!r}{suggest(key, declared)}")
         if key in self.FIXED and self.context is not None:
             raise ConfigError(f"{self.owner}.{key} sets array shapes and cannot change after build")
-        value = declared[key].check(value, self.owner)
+        if is_per_member(value):
+            checked = validate((declared[key],), {key: value}, self.owner, self.PER_MEMBER)[key]
+            self.overrides[key] = checked
+            value = self._member_values(key, checked) if self.context is not None else checked
+        else:
+            value = declared[key].check(value, self.owner)
+            self.overrides[key] = value
         setattr(self, key, value)
-        self.overrides[key] = value
         if self.context is not None:
             self.derive()
 

@@ -38,6 +38,8 @@ NETWORK_KEYS = (
         range=(1, None)),
     Key("batch_size", "int", "Independent members B stepped together.", 1, range=(1, None)),
     Key("seed", "int", "Seed of member 0; member b uses seed + b.", 0, range=(0, None)),
+    Key("member_seeds", "list", "Explicit seed of each member (overrides seed + b), e.g. to give "
+        "every member the same seed when only their parameters differ.", None, nullable=True),
     Key("dt", "float", "Network step (ms).", 1.0, range=(1e-6, None)),
     Key("dtype", "str", "Floating point type of state arrays.", "float32",
         choices=("float32", "float64")),
@@ -129,6 +131,12 @@ class Network:
         dtype = np.dtype(self.dtype)
         B = self.batch_size
         seeds = tuple(self.seed + b for b in range(B))
+        if self.member_seeds is not None:
+            given = self.member_seeds
+            if len(given) != B or not all(isinstance(s, int) and s >= 0 for s in given):
+                raise ConfigError(f"network.member_seeds = {given!r}; expected {B} integers >= 0 "
+                                  "(one per member)")
+            seeds = tuple(given)
         inputs, neurons = self.parts["inputs"], self.parts["neurons"]
         self.context = BuildContext(B, dtype, self.dt, seeds, inputs.n_inputs, neurons.n_neurons,
                                     self.parts["readout"].n_outputs)
@@ -409,6 +417,11 @@ class Network:
         out["network.tick_spikes"] = self.tick_spikes
         out["network.tick_input_spikes"] = self.tick_input_spikes
         return out
+
+    @property
+    def seeds(self) -> tuple:
+        """The seed of each member."""
+        return self.context.seeds
 
     def all_parts(self) -> dict:
         """Every part by slot name, modifiers included (``'modifiers[i]'``)."""

@@ -183,7 +183,7 @@ def train(config, run_dir: str | None = None, resume: bool = False, callbacks=()
     if network is None:
         network = Network.from_config(config["network"])
     B = network.batch_size
-    seeds = [network.seed + b for b in range(B)]
+    seeds = list(network.seeds)
     games = make_games(config["game"], B)
     started = time.perf_counter()
     episodes = training["episodes"]
@@ -240,7 +240,7 @@ def _episode_rows(phase, episode, returns, lengths, network, seconds):
     std = np.sqrt(np.maximum(((values - mean[:, None]) ** 2 * present).sum(axis=1) / count, 0))
     return pd.DataFrame({
         "phase": phase, "episode": episode, "member": np.arange(B),
-        "seed": [network.seed + b for b in range(B)], "return": returns, "length": lengths,
+        "seed": list(network.seeds), "return": returns, "length": lengths,
         "mean_reward": returns / np.maximum(lengths, 1), "weight_mean": mean, "weight_std": std,
         "wall_time": seconds,
     })

@@ -47,6 +47,7 @@ class LIF(Neuron):
             range=(0, None)),
     )
     STATE = ("potential", "refractory_left", "spikes")
+    PER_MEMBER = ("tau", "threshold")
 
     def build(self, context):
         super().build(context)
@@ -62,7 +63,8 @@ class LIF(Neuron):
             return
         dt = self.context.dt
         dtype = self.context.dtype.type
-        self.decay = dtype(math.exp(-dt / self.tau))
+        self.decay = self.member_column(np.exp(-dt / np.asarray(self.tau, dtype=np.float64)))
+        self.threshold_value = self.member_column(self.threshold)
         self.refractory_steps = int(math.ceil(self.refractory / dt - 1e-9))
         self.spontaneous_p = dtype(self.spontaneous_rate * dt / 1000.0)
         self.noise_scale = dtype(self.potential_noise * math.sqrt(12.0))
@@ -92,11 +94,11 @@ class LIF(Neuron):
             n = self.n_neurons
             if self.potential_noise > 0:
                 v += (u[:, -n:] - 0.5) * self.noise_scale
-            np.greater_equal(v, self.threshold, out=spikes)
+            np.greater_equal(v, self.threshold_value, out=spikes)
             if self.spontaneous_rate > 0:
                 spikes |= u[:, :n] < self.spontaneous_p
         else:
-            np.greater_equal(v, self.threshold, out=spikes)
+            np.greater_equal(v, self.threshold_value, out=spikes)
         if self.refractory_steps:
             spikes &= self._active
             np.logical_not(self._active, out=self._active)

@@ -60,29 +60,30 @@ class MSTDP(Synapse):
         if getattr(self, "reward_mode", "tick") == "step":
             if getattr(self, "_this_step", None) is None:
                 return
-            member_scale = (self.learning_rate * np.asarray(reward, dtype=np.float64)).astype(
-                self.context.dtype)
-            self.add_zeta(weights.matrix, *self._this_step, self.context.dtype.type(1.0),
-                          weights.mask, clip=weights, member_scale=member_scale)
+            self.add_learning(weights, *self._this_step,
+                              member_scale=np.asarray(reward, dtype=np.float64).reshape(-1))
             return
-        self._apply(reward, weights, self.learning_rate)
+        self._apply(reward, weights, self.rate)
         self.eligibility[...] = 0.0
 
     def _apply(self, reward, weights, factor):
-        """``w += factor * r * eligibility`` for the members whose reward is not zero."""
-        reward = np.asarray(reward, dtype=np.float64).reshape(-1)
+        """``w += factor * r * eligibility`` for the members whose reward is not zero.
+
+        ``factor`` is one float64 value per member, ``(B,)``.
+        """
+        reward = np.asarray(reward, dtype=np.float64).reshape(-1) * factor
         members = np.flatnonzero(reward)
         if members.size == 0:
             return
         dtype = self.context.dtype.type
         # The eligibility of absent synapses is always zero, so they stay absent.
         if members.size == reward.size:
-            step = (factor * reward).astype(dtype)[:, None, None]
+            step = reward.astype(dtype)[:, None, None]
             w = weights.matrix
             w += self.eligibility * step
             weights.clip(w)
         else:
-            step = (factor * reward[members]).astype(dtype)[:, None, None]
+            step = reward[members].astype(dtype)[:, None, None]
             w = self.eligibility[members]
             w *= step
             w += weights.matrix[members]
@@ -120,4 +121,4 @@ class MSTDPET(MSTDP):
                       self.context.dtype.type(1.0 / (self.tau_z * float(self.scale))), weights.mask)
 
     def reward(self, reward, weights):
-        self._apply(reward, weights, self.learning_rate * self.context.dt * float(self.scale))
+        self._apply(reward, weights, self.rate * (self.context.dt * float(self.scale)))

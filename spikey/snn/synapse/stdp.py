@@ -15,8 +15,7 @@ class STDP(Synapse):
 
     def step(self, pre, post, weights, pre_index=None):
         self.update_traces(pre, post)
-        self.add_zeta(weights.matrix, self.spike_index(pre, pre_index), np.nonzero(post),
-                      self.context.dtype.type(self.learning_rate), weights.mask, clip=weights)
+        self.add_learning(weights, self.spike_index(pre, pre_index), np.nonzero(post))
 
 
 class LTP(STDP):
@@ -30,5 +29,4 @@ class LTP(STDP):
         self.update_traces(pre, post)
         # The post trace is zero, so only the potentiation half can change w.
         none = (np.zeros(0, dtype=np.intp),) * 2
-        self.add_zeta(weights.matrix, none, np.nonzero(post),
-                      self.context.dtype.type(self.learning_rate), weights.mask, clip=weights)
+        self.add_learning(weights, none, np.nonzero(post))

@@ -52,6 +52,7 @@ class Synapse(Part):
         Key("tau_minus", "float", "Post trace time constant (ms).", 20.0, range=(1e-6, None)),
     )
     STATE = ("pre_trace", "post_trace")
+    PER_MEMBER = ("learning_rate", "A_plus", "A_minus", "tau_plus", "tau_minus")
 
     def build(self, context):
         B, n_pre, n_post = context.batch_size, context.n_inputs + context.n_neurons, context.n_neurons
@@ -60,7 +61,6 @@ class Synapse(Part):
         self._tmp_pre = np.zeros((B, n_pre), dtype=context.dtype)
         self._tmp_post = np.zeros((B, n_post), dtype=context.dtype)
         self.pre_sign = np.ones(n_pre, dtype=context.dtype)
-        self._amp_pre = np.zeros(n_pre, dtype=context.dtype)
         super().build(context)
 
     def bind_reward_mode(self, mode: str) -> None:
@@ -71,15 +71,18 @@ class Synapse(Part):
         """Sign (+1/-1) of each presynaptic neuron's efficacy (set by the network)."""
         self.pre_sign[...] = np.sign(sign)
         self.pre_sign[self.pre_sign == 0] = 1.0
-        self._amp_pre[...] = self.pre_sign * self.amp_plus
+        self._amp_pre = self.pre_sign * self.amp_plus
 
     def derive(self):
-        dtype = self.context.dtype.type
-        self.decay_plus = dtype(math.exp(-self.context.dt / self.tau_plus))
-        self.decay_minus = dtype(math.exp(-self.context.dt / self.tau_minus))
-        self.amp_plus = dtype(self.A_plus)
-        self.amp_minus = dtype(self.A_minus)
-        self._amp_pre[...] = self.pre_sign * self.amp_plus
+        dt = self.context.dt
+        self.decay_plus = self.member_column(np.exp(-dt / np.asarray(self.tau_plus, dtype=float)))
+        self.decay_minus = self.member_column(np.exp(-dt / np.asarray(self.tau_minus, dtype=float)))
+        self.amp_plus = self.member_column(self.A_plus)
+        self.amp_minus = self.member_column(self.A_minus)
+        self._amp_pre = self.pre_sign * self.amp_plus  # (n_pre,) or (B, n_pre)
+        #: learning rate of each member, (B,)
+        self.rate = self.member_vector(self.learning_rate)
+        self._uniform_rate = bool(np.all(self.rate == self.rate[0]))
 
     def reset(self):
         self.pre_trace[...] = 0.0
@@ -126,6 +129,18 @@ class Synapse(Part):
             if clip is not None:
                 clip.clip(values)
             flat[rows] = values
+
+    def add_learning(self, weights, pre_index, post_index, member_scale=None) -> None:
+        """``w += learning_rate * member_scale * zeta`` on the touched weights, clipped."""
+        dtype = self.context.dtype
+        if member_scale is None and self._uniform_rate:
+            scale, member = dtype.type(self.rate[0]), None
+        else:
+            scale = dtype.type(1.0)
+            member = self.rate if member_scale is None else self.rate * member_scale
+            member = member.astype(dtype)
+        self.add_zeta(weights.matrix, pre_index, post_index, scale, weights.mask, clip=weights,
+                      member_scale=member)
 
     @staticmethod
     def spike_index(spikes, index=None):
