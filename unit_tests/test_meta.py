@@ -199,3 +199,22 @@ def test_evolve_section_runs_checkpoints_and_resumes(tmp_path):
     config["evolve"]["genes"] = {"network.neurons.tua": {"float": [1.0, 2.0]}}
     with pytest.raises(ConfigError, match="tua"):
         evolve(config, storage_path=str(tmp_path), name="bad")
+
+
+def test_batched_fitness_equals_one_by_one():
+    from spikey.meta.batched import BatchedEvolveNetwork
+    from spikey.meta.metagames import EvolveNetwork
+    from spikey.training.config import set_path
+    from test_training import small_config
+
+    config = small_config(batch_size=1, episodes=2)
+    set_path(config, "game.kwargs.reward_wrong", -1.0)
+    genotypes = [{"network.synapses.learning_rate": lr, "network.neurons.threshold": th}
+                 for lr, th in [(0.1, 4.0), (2.0, 8.0), (0.6, 12.0), (1.2, 30.0)]]
+    one_by_one = EvolveNetwork(config, "eval_mean_reward")(genotypes)
+    batched = BatchedEvolveNetwork(config, "eval_mean_reward", max_batch=3)(genotypes)
+    assert batched == one_by_one
+    assert len(set(one_by_one)) > 1  # the genes matter
+    with pytest.raises(ConfigError, match="not a per-member network key"):
+        BatchedEvolveNetwork(config)([{"game.kwargs.n_presentations": 2},
+                                      {"game.kwargs.n_presentations": 3}])

@@ -8,7 +8,7 @@
       generations: 10
       metric: eval_mean_reward                 # a key of the run summary
       reruns: 1                                # seeds per genotype (local backend)
-      backend: local                           # or ray (trials scheduled by Ray Tune)
+      backend: local                           # batched (one network per generation) or ray
       target: null                             # stop once the best reaches it (local)
 """
 
@@ -26,7 +26,9 @@ EVOLVE_KEYS = (
     Key("metric", "str", "Run-summary key used as fitness.", "train_mean_reward"),
     Key("mode", "str", "Maximise or minimise the metric.", "max", choices=("max", "min")),
     Key("reruns", "int", "Training runs (seeds) averaged per genotype.", 1, range=(1, None)),
-    Key("backend", "str", "Where genotypes are evaluated.", "local", choices=("local", "ray")),
+    Key("backend", "str", "How genotypes are evaluated: one run each ('local'), a whole "
+        "generation as one batched network ('batched'), or as Ray Tune trials ('ray').", "local",
+        choices=("local", "batched", "ray")),
     Key("target", "float", "Stop when the best fitness reaches this (local backend).", None,
         nullable=True),
     Key("max_concurrent", "int", "Concurrent trials (ray backend).", 2, range=(1, None)),
@@ -59,7 +61,12 @@ def evolve(config: dict, storage_path: str = "spikey_runs", name: str = "evolve"
                                     spec["mode"], spec["max_concurrent"], storage_path, name, address)
         history = searcher.history()
     else:
-        fitness = EvolveNetwork(base, spec["metric"], spec["reruns"])
+        if spec["backend"] == "batched":
+            from spikey.meta.batched import BatchedEvolveNetwork
+
+            fitness = BatchedEvolveNetwork(base, spec["metric"], spec["reruns"])
+        else:
+            fitness = EvolveNetwork(base, spec["metric"], spec["reruns"])
         checkpoint = os.path.join(folder, "ga.json")
         if os.path.exists(checkpoint):
             population = Population.load(checkpoint, fitness)

@@ -74,11 +74,11 @@ def load_config(source) -> dict:
 def check_config(config: dict) -> dict:
     """Validate an experiment config; return it complete (defaults filled in).
 
-    Builds the network once (batch of 1) to validate every part's keys, and
+    Builds the network once to validate every part's keys, and
     checks that the game id is registered, so a bad config fails before any
     worker starts.
     """
-    from spikey.snn.network import NETWORK_KEYS, Network
+    from spikey.snn.network import Network
 
     config = load_config(config)
     for section in config:
@@ -101,12 +101,7 @@ def check_config(config: dict) -> dict:
     network = config["network"]
     if not isinstance(network, dict) or "parts" not in network:
         raise ConfigError("config.network must be a network config with a 'parts' section")
-    probe = copy.deepcopy(network)
-    probe.setdefault("network", {})
-    probe["network"] = {**probe["network"], "batch_size": 1}
-    full = Network.from_config(probe).get_config()
-    given = validate(NETWORK_KEYS, network.get("network"), "network.network")
-    full["network"]["batch_size"] = given["batch_size"]
+    full = Network.from_config(network).get_config()
     out["network"] = full
     return {"network": out["network"], "game": out["game"], "training": out["training"]}
 

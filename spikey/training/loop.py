@@ -246,6 +246,18 @@ def _episode_rows(phase, episode, returns, lengths, network, seconds):
     })
 
 
+def member_summary(episodes: pd.DataFrame) -> pd.DataFrame:
+    """Per-member final figures (index: member), the columns of :func:`summarize`."""
+    out = {}
+    for phase in ("train", "eval"):
+        rows = episodes[episodes["phase"] == phase]
+        if len(rows):
+            last = rows[rows["episode"] == rows["episode"].max()].set_index("member")
+            out[f"{phase}_mean_return"] = last["return"].astype(float)
+            out[f"{phase}_mean_reward"] = last["mean_reward"].astype(float)
+    return pd.DataFrame(out)
+
+
 def summarize(episodes: pd.DataFrame, seconds: float) -> dict:
     """Final figures of a run: last training and evaluation means."""
     out = {"wall_time": seconds}
