@@ -215,6 +215,6 @@ def test_batched_fitness_equals_one_by_one():
     batched = BatchedEvolveNetwork(config, "eval_mean_reward", max_batch=3)(genotypes)
     assert batched == one_by_one
     assert len(set(one_by_one)) > 1  # the genes matter
-    with pytest.raises(ConfigError, match="not a per-member network key"):
+    with pytest.raises(ConfigError, match="genes change the 'game' section"):
         BatchedEvolveNetwork(config)([{"game.kwargs.n_presentations": 2},
                                       {"game.kwargs.n_presentations": 3}])

@@ -120,7 +120,9 @@ class Part:
         if len(values) != B:
             raise ConfigError(f"{self.owner}.{key}.per_member has {len(values)} values; expected "
                               f"one per member (batch_size = {B})")
-        return np.asarray(values, dtype=np.float64)
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            return np.asarray(values, dtype=np.float64)
+        return list(values)  # structured values (e.g. weight specs), one per member
 
     def member_vector(self, value) -> np.ndarray:
         """A parameter as a float64 ``(B,)`` array (scalar or per-member)."""

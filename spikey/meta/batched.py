@@ -20,7 +20,6 @@ import numpy as np
 
 from spikey.core.params import ConfigError
 from spikey.meta.metagames import EvolveNetwork
-from spikey.training.config import get_path, set_path
 
 
 class BatchedEvolveNetwork(EvolveNetwork):
@@ -34,24 +33,41 @@ class BatchedEvolveNetwork(EvolveNetwork):
         self.max_batch = max_batch
 
     def batch_config(self, genotypes: list, rerun: int = 0) -> dict:
-        """The experiment config that trains ``genotypes`` as the members of one batch."""
-        config = copy.deepcopy(self.base_config)
-        seed = config["training"]["seed"] + 1000 * rerun
-        config["training"]["seed"] = seed
-        net = config["network"]["network"]
-        net.update(seed=seed, batch_size=len(genotypes), member_seeds=[seed] * len(genotypes))
-        for path in genotypes[0]:
-            values = [g[path] for g in genotypes]
-            if all(v == values[0] for v in values):
-                set_path(config, path, values[0])
-            elif path.startswith("network.") and path.count(".") == 2:
-                get_path(config, path)
-                set_path(config, path, {"per_member": values})
-            else:
+        """The experiment config that trains ``genotypes`` as the members of one batch.
+
+        Each genotype's own config is made as for one-by-one evaluation; keys on
+        which the members differ must be per-member keys of their part.
+        """
+        from spikey.core.part import resolve_part
+        from spikey.snn.network import SLOTS
+
+        configs = [self.config_for(g, rerun) for g in genotypes]
+        config = copy.deepcopy(configs[0])
+        for section in ("game", "training"):
+            if any(c[section] != config[section] for c in configs):
                 raise ConfigError(
-                    f"gene {path!r} differs between genotypes but is not a per-member network "
-                    "key; evaluate this space with EvolveNetwork (one run per genotype)"
-                )
+                    f"genes change the {section!r} section, which is shared by a batch; evaluate "
+                    "this space with EvolveNetwork (one run per genotype)")
+        network = config["network"]
+        for slot, section in network.items():
+            if slot == "parts" or not isinstance(section, dict):
+                continue
+            allowed = ()
+            if slot in SLOTS and network["parts"].get(slot):
+                allowed = resolve_part(SLOTS[slot][0], network["parts"][slot], slot).PER_MEMBER
+            for key, value in section.items():
+                values = [c["network"][slot][key] for c in configs]
+                if all(v == value for v in values):
+                    continue
+                if key not in allowed:
+                    raise ConfigError(
+                        f"network.{slot}.{key} differs between genotypes but cannot differ "
+                        f"between batch members (per-member keys: {list(allowed)}); evaluate this "
+                        "space with EvolveNetwork (one run per genotype)")
+                section[key] = {"per_member": values}
+        seed = config["training"]["seed"]
+        network["network"].update(seed=seed, batch_size=len(genotypes),
+                                  member_seeds=[seed] * len(genotypes))
         return config
 
     def __call__(self, genotypes):

@@ -106,7 +106,7 @@ def worker_loop(loop_config: dict) -> dict:
     from spikey.training.loop import train
 
     context = ray.train.get_context()
-    rank, world = context.get_world_rank(), context.get_world_size()
+    rank = context.get_world_rank()
     config = _worker_config(loop_config["config"], rank)
     run_dir = os.path.join(tempfile.mkdtemp(prefix=f"spikey-rank{rank}-"), "run")
     resume = False

@@ -250,26 +250,35 @@ def member_summary(episodes: pd.DataFrame) -> pd.DataFrame:
     """Per-member final figures (index: member), the columns of :func:`summarize`."""
     out = {}
     for phase in ("train", "eval"):
-        rows = episodes[episodes["phase"] == phase]
+        rows = _final_rows(episodes, phase)
         if len(rows):
-            last = rows[rows["episode"] == rows["episode"].max()].set_index("member")
-            out[f"{phase}_mean_return"] = last["return"].astype(float)
-            out[f"{phase}_mean_reward"] = last["mean_reward"].astype(float)
+            by_member = rows.groupby("member")
+            out[f"{phase}_mean_return"] = by_member["return"].mean().astype(float)
+            out[f"{phase}_mean_reward"] = by_member["mean_reward"].mean().astype(float)
     return pd.DataFrame(out)
 
 
+def _final_rows(episodes: pd.DataFrame, phase: str) -> pd.DataFrame:
+    """Training: the last episode (where learning got to); evaluation: every episode."""
+    rows = episodes[episodes["phase"] == phase]
+    if phase == "train" and len(rows):
+        rows = rows[rows["episode"] == rows["episode"].max()]
+    return rows
+
+
 def summarize(episodes: pd.DataFrame, seconds: float) -> dict:
-    """Final figures of a run: last training and evaluation means."""
+    """Final figures of a run: means over the last training episode and over all evaluation
+    episodes (all members)."""
     out = {"wall_time": seconds}
     if episodes.empty:
         return out
     for phase in ("train", "eval"):
         rows = episodes[episodes["phase"] == phase]
         if len(rows):
-            last = rows[rows["episode"] == rows["episode"].max()]
+            final = _final_rows(episodes, phase)
             out[f"{phase}_episodes"] = int(rows["episode"].nunique())
-            out[f"{phase}_mean_return"] = float(last["return"].mean())
-            out[f"{phase}_mean_reward"] = float(last["mean_reward"].mean())
+            out[f"{phase}_mean_return"] = float(final["return"].mean())
+            out[f"{phase}_mean_reward"] = float(final["mean_reward"].mean())
     return out
 
 

@@ -29,15 +29,18 @@ class Manual(Weight):
     5.0
     """
 
+    PER_MEMBER = ("matrix",)
     KEYS = Weight.KEYS + (
         Key("matrix", ("list", "any"), "Weight matrix (n_inputs + n_neurons, n_neurons), "
-            "a callable f(rng, shape), or a list of layer blocks."),
+            "a callable f(rng, shape), or a list of layer blocks; may differ per member."),
         Key("mask", "list", "Which synapses exist (same shape); default: the nonzero weights.",
             None, nullable=True),
     )
 
     def generate(self, rng):
         spec = self.config["matrix"]  # the built array takes the attribute name
+        if isinstance(spec, dict) and set(spec) == {"per_member"}:
+            spec = spec["per_member"][self.member]
         if callable(spec):
             matrix = np.asarray(spec(rng, self.shape), dtype=np.float64)
             default_mask = matrix != 0

@@ -36,6 +36,7 @@ class Weight(Part):
         self.matrix = np.zeros((B, *self.shape), dtype=context.dtype)
         self.mask = np.zeros((B, *self.shape), dtype=bool)
         for b, rng in enumerate(context.generators(f"{self.slot}.init")):
+            self.member = b  # generate() may read per-member specs
             matrix, mask = self.generate(rng)
             self.mask[b] = mask
             self.matrix[b] = np.clip(matrix, 0.0, self.max_weight) * mask
