@@ -1,0 +1,171 @@
+r"""Izhikevich (2003) simple model of spiking cortical neurons.
+
+The membrane potential :math:`v` (mV) and the recovery variable :math:`u`
+follow, with time in ms,
+
+.. math::
+
+    \dot v = 0.04\,v^2 + 5\,v + 140 - u + I, \qquad \dot u = a\,(b\,v - u),
+
+and when :math:`v \ge 30` mV the neuron spikes and is reset:
+:math:`v \leftarrow c,\ u \leftarrow u + d`.
+
+Presets (Izhikevich 2003, Fig. 2), :math:`(a, b, c, d)`:
+
+=====  =====================  =====  =====  ===  ===
+key    type                   a      b      c    d
+=====  =====================  =====  =====  ===  ===
+RS     regular spiking        0.02   0.2    -65  8
+IB     intrinsically bursting 0.02   0.2    -55  4
+CH     chattering             0.02   0.2    -50  2
+FS     fast spiking           0.1    0.2    -65  2
+LTS    low-threshold spiking  0.02   0.25   -65  2
+=====  =====================  =====  =====  ===  ===
+
+Input. The network's input of a step (the summed signed weights of the
+spikes arriving) is the current :math:`I`, held for the step: a presynaptic
+spike adds its weight to :math:`I` for one step (Izhikevich 2003/2007,
+``spnet``/``daspnet``). ``thalamic_input`` :math:`A` adds, every step and
+to every neuron, an independent current drawn uniformly from
+:math:`[-A, A)` (``daspnet`` uses :math:`A = 6.5`: ``13*(rand-0.5)``).
+
+Integration (the published scheme). Each network step of :math:`\Delta t`
+ms, :math:`v` takes :math:`n = \lceil \Delta t / h_{max} \rceil` forward Euler
+sub-steps of :math:`\Delta t / n` with :math:`u` held, then :math:`u` takes
+one Euler step of :math:`\Delta t` with the new :math:`v`; at
+:math:`\Delta t = 1` and ``max_substep = 0.5`` these are Izhikevich's two
+0.5 ms half-steps "for numerical stability". A neuron whose :math:`v`
+reaches 30 mV within a step is held at 30 mV for the rest of the step, as in
+the continuous model, where the reset happens the instant :math:`v` reaches
+the peak (the quadratic term would also overflow over many sub-steps).
+The step's spikes are those with :math:`v \ge 30`; they are reset at the end
+of the step. Initially :math:`v = v_0` and :math:`u = b\,v_0`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from spikey.core.params import ConfigError, Key
+from spikey.core.part import RandomBlocks
+from spikey.snn.neuron.template import Neuron
+
+#: (a, b, c, d) of each preset, Izhikevich (2003) Fig. 2.
+PRESETS = {
+    "RS": (0.02, 0.2, -65.0, 8.0),
+    "IB": (0.02, 0.2, -55.0, 4.0),
+    "CH": (0.02, 0.2, -50.0, 2.0),
+    "FS": (0.1, 0.2, -65.0, 2.0),
+    "LTS": (0.02, 0.25, -65.0, 2.0),
+}
+
+#: Spike peak (mV).
+PEAK = 30.0
+
+
+class Izhikevich(Neuron):
+    """Izhikevich neurons: a preset, optionally overridden per parameter or per neuron.
+
+    ``a, b, c, d`` may each be a number, a list of ``n_neurons`` numbers
+    (heterogeneous neurons, as in Izhikevich's 2003 network), or ``None`` for
+    the preset's value.
+
+    Examples
+    --------
+    >>> from spikey.snn.neuron.izhikevich import Izhikevich
+    >>> Izhikevich(n_neurons=10, preset="CH", d=3.0).config["c"] is None
+    True
+    """
+
+    KEYS = Neuron.KEYS + (
+        Key("preset", "str", "Parameter set: regular spiking, intrinsically bursting, "
+            "chattering, fast spiking or low-threshold spiking.", "RS", choices=tuple(PRESETS)),
+        Key("a", ("float", "list"), "Recovery rate (1/ms); None takes the preset's.", None,
+            nullable=True),
+        Key("b", ("float", "list"), "Recovery sensitivity to v; None takes the preset's.", None,
+            nullable=True),
+        Key("c", ("float", "list"), "Reset potential (mV); None takes the preset's.", None,
+            nullable=True),
+        Key("d", ("float", "list"), "Recovery jump at a spike; None takes the preset's.", None,
+            nullable=True),
+        Key("thalamic_input", "float", "Amplitude A of a random current drawn uniformly from "
+            "[-A, A) for every neuron every step (6.5 in Izhikevich 2007).", 0.0, range=(0, None)),
+        Key("initial_potential", "float", "Potential v at reset (mV); u starts at b * v.", -65.0),
+        Key("max_substep", "float", "Longest Euler sub-step of v (ms).", 0.5, range=(1e-6, None)),
+    )
+    STATE = ("potential", "recovery", "spikes")
+
+    def build(self, context):
+        super().build(context)
+        B, n = context.batch_size, self.n_neurons
+        self.potential = np.zeros((B, n), dtype=context.dtype)
+        self.recovery = np.zeros((B, n), dtype=context.dtype)
+        self._scratch = np.zeros((B, n), dtype=context.dtype)
+        self._current = np.zeros((B, n), dtype=context.dtype)
+        self.derive()
+
+    def _parameter(self, name: str, preset_value: float) -> np.ndarray:
+        value = getattr(self, name)
+        if value is None:
+            value = preset_value
+        array = np.asarray(value, dtype=np.float64)
+        if array.ndim > 1 or (array.ndim == 1 and array.shape[0] != self.n_neurons):
+            raise ConfigError(f"{self.owner}.{name} has {array.size} values; expected a number "
+                              f"or a list of n_neurons = {self.n_neurons} numbers")
+        if not np.all(np.isfinite(array)):
+            raise ConfigError(f"{self.owner}.{name} = {value!r}; expected finite numbers")
+        return array.astype(self.context.dtype)
+
+    def derive(self):
+        super().derive()
+        if self.context is None:
+            return
+        dt = self.context.dt
+        a, b, c, d = (self._parameter(name, value)
+                      for name, value in zip("abcd", PRESETS[self.preset]))
+        self._a, self._b, self._c, self._d = a, b, c, d
+        self._a_dt = (a * dt).astype(self.context.dtype)
+        self.substeps = max(1, int(math.ceil(dt / self.max_substep - 1e-9)))
+        self.substep = dt / self.substeps
+        self._noise_scale = self.context.dtype.type(2.0 * self.thalamic_input)
+        if self.thalamic_input > 0 and getattr(self, "_thalamic", None) is None:
+            # Created when first switched on (at build or by set()).
+            self._thalamic = RandomBlocks(self.context.generators(f"{self.slot}.thalamic"),
+                                          self.n_neurons, self.context.dtype)
+
+    def reset(self):
+        super().reset()
+        self.potential[...] = self.initial_potential
+        np.multiply(self._b, self.potential, out=self.recovery)
+
+    def step(self, synaptic_input):
+        v, u, f = self.potential, self.recovery, self._scratch
+        current = synaptic_input
+        if self.thalamic_input > 0:
+            current = self._current
+            np.subtract(self._thalamic.next(), 0.5, out=current)
+            current *= self._noise_scale
+            current += synaptic_input
+        h = self.substep
+        for _ in range(self.substeps):
+            # f = h (0.04 v^2 + 5 v + 140 - u + I), without temporaries
+            np.multiply(v, 0.04, out=f)
+            f += 5.0
+            f *= v
+            f += 140.0
+            f -= u
+            f += current
+            f *= h
+            v += f
+            np.minimum(v, PEAK, out=v)
+        np.multiply(v, self._b, out=f)
+        f -= u
+        f *= self._a_dt
+        u += f
+        spikes = self.spikes
+        np.greater_equal(v, PEAK, out=spikes)
+        np.copyto(v, self._c, where=spikes)
+        np.add(u, self._d, out=u, where=spikes)
+        return spikes
