@@ -22,7 +22,7 @@ import gymnasium as gym
 from spikey.core.params import ConfigError, Key, suggest, validate
 
 TRAINING_KEYS = (
-    Key("episodes", "int", "Training episodes (per member).", 10, range=(1, None)),
+    Key("episodes", "int", "Training episodes (per member); 0 only evaluates.", 10, range=(0, None)),
     Key("max_ticks", "int", "Cap on ticks per episode; an episode also ends when the game "
         "terminates or truncates.", 1000, range=(1, None)),
     Key("eval_episodes", "int", "Evaluation episodes after training, plasticity frozen.", 1,

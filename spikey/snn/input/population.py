@@ -16,10 +16,10 @@ from __future__ import annotations
 import numpy as np
 
 from spikey.core.params import ConfigError, Key
-from spikey.snn.input.template import Input, _Bernoulli
+from spikey.snn.input.template import SPIKE_MODEL, Input, _RateCoded
 
 
-class Population(_Bernoulli, Input):
+class Population(_RateCoded, Input):
     """Gaussian receptive fields over each observation dimension."""
 
     KEYS = (
@@ -30,8 +30,9 @@ class Population(_Bernoulli, Input):
         Key("width", "float", "Tuning width in units of the centre spacing.", 1.0,
             range=(1e-6, None)),
         Key("max_rate", "float", "Rate (Hz) at the preferred value.", 100.0, range=(0, None)),
+        SPIKE_MODEL,
     ) + Input.KEYS
-    STATE = ("spikes", "probability")
+    STATE = ("spikes", "probability", "phase")
 
     @property
     def n_inputs(self) -> int:

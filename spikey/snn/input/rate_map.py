@@ -14,10 +14,10 @@ from __future__ import annotations
 import numpy as np
 
 from spikey.core.params import ConfigError, Key
-from spikey.snn.input.template import Input, _Bernoulli, check_groups
+from spikey.snn.input.template import SPIKE_MODEL, Input, _RateCoded, check_groups
 
 
-class RateMap(_Bernoulli, Input):
+class RateMap(_RateCoded, Input):
     """Poisson (Bernoulli per step) spikes whose rate is a function of the state.
 
     Examples
@@ -36,8 +36,9 @@ class RateMap(_Bernoulli, Input):
             "clipped to [0, 1].", 40.0, range=(0, None)),
         Key("rate_map", "list", "Rates (Hz) indexed by integer observation value, e.g. [0, 40].",
             None, nullable=True),
+        SPIKE_MODEL,
     ) + Input.KEYS
-    STATE = ("spikes", "probability")
+    STATE = ("spikes", "probability", "phase")
 
     def build(self, context):
         self.group_size = check_groups(self.owner, self.n_inputs, self.n_dims)

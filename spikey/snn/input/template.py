@@ -74,16 +74,36 @@ class Input(Part):
         return arr
 
 
-class _Bernoulli:
-    """Mixin: spikes with a per-input probability each step from own random blocks."""
+SPIKE_MODEL = Key(
+    "spike_model", "str", "How a rate becomes spikes: 'poisson' (a Bernoulli trial of "
+    "probability rate*dt each step) or 'regular' (deterministic: a phase grows by rate*dt each "
+    "step and the input spikes when it reaches 1).", "poisson", choices=("poisson", "regular"))
+
+
+class _RateCoded:
+    """Mixin: spikes from a per-input probability ``rate * dt`` each step.
+
+    Parts using it declare :data:`SPIKE_MODEL` and fill ``self.probability``
+    in ``encode``. Poisson draws come from the part's own random blocks.
+    """
 
     def build_random(self, context):
         self.random = RandomBlocks(context.generators(f"{self.slot}.spikes"), self.n_inputs,
                                    context.dtype)
         self.probability = np.zeros((context.batch_size, self.n_inputs), dtype=context.dtype)
+        self.phase = np.zeros((context.batch_size, self.n_inputs), dtype=context.dtype)
+
+    def reset(self):
+        super().reset()
+        self.phase[...] = 0.0
 
     def step(self):
-        np.less(self.random.next(), self.probability, out=self.spikes)
+        if self.spike_model == "regular":
+            self.phase += self.probability
+            np.greater_equal(self.phase, 1.0, out=self.spikes)
+            self.phase -= self.spikes
+        else:
+            np.less(self.random.next(), self.probability, out=self.spikes)
         return self.spikes
 
 
