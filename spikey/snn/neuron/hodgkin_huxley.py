@@ -144,6 +144,8 @@ class HodgkinHuxley(Neuron):
         self._small = np.zeros(shape, dtype=bool)
         self._now_above = np.zeros(shape, dtype=bool)
         self._crossing = np.zeros(shape, dtype=bool)
+        self._gates = (("m", self.sodium_activation), ("h", self.sodium_inactivation),
+                       ("n", self.potassium_activation))
         self.derive()
 
     def derive(self):
@@ -157,16 +159,12 @@ class HodgkinHuxley(Neuron):
         self._gate_rate = -self.substep * self.phi
         self._membrane_rate = -self.substep / self.capacitance
 
-    @property
-    def gates(self) -> tuple:
-        return (("m", self.sodium_activation), ("h", self.sodium_inactivation),
-                ("n", self.potassium_activation))
 
     def reset(self):
         super().reset()
         v = self.potential
         v[...] = self.initial_potential
-        for kind, gate in self.gates:
+        for kind, gate in self._gates:
             _rates(v, self._alpha, self._beta, kind, (self._tmp, self._small))
             np.add(self._alpha, self._beta, out=self._beta)
             np.divide(self._alpha, self._beta, out=gate)
@@ -181,7 +179,7 @@ class HodgkinHuxley(Neuron):
         spikes, now_above, crossing = self.spikes, self._now_above, self._crossing
         spikes[...] = False
         for _ in range(self.substeps):
-            for kind, gate in self.gates:
+            for kind, gate in self._gates:
                 # x <- x_inf + (x - x_inf) exp(-h phi (alpha + beta)), x_inf = alpha / (alpha + beta)
                 _rates(v, alpha, beta, kind, scratch)
                 beta += alpha

@@ -25,9 +25,10 @@ LTS    low-threshold spiking  0.02   0.25   -65  2
 Input. The network's input of a step (the summed signed weights of the
 spikes arriving) is the current :math:`I`, held for the step: a presynaptic
 spike adds its weight to :math:`I` for one step (Izhikevich 2003/2007,
-``spnet``/``daspnet``). ``thalamic_input`` :math:`A` adds, every step and
-to every neuron, an independent current drawn uniformly from
-:math:`[-A, A)` (``daspnet`` uses :math:`A = 6.5`: ``13*(rand-0.5)``).
+``spnet``/``daspnet``). ``thalamic_input`` :math:`A` adds, every step (every ms
+at :math:`\Delta t = 1`) and to every neuron, an independent current drawn
+uniformly from :math:`[-A, A)` (``daspnet`` uses :math:`A = 6.5`:
+``13*(rand-0.5)``).
 
 Integration (the published scheme). Each network step of :math:`\Delta t`
 ms, :math:`v` takes :math:`n = \lceil \Delta t / h_{max} \rceil` forward Euler
@@ -103,7 +104,8 @@ class Izhikevich(Neuron):
         self.potential = np.zeros((B, n), dtype=context.dtype)
         self.recovery = np.zeros((B, n), dtype=context.dtype)
         self._scratch = np.zeros((B, n), dtype=context.dtype)
-        self._current = np.zeros((B, n), dtype=context.dtype)
+        #: The current of the last step, synaptic plus thalamic (with thalamic_input > 0).
+        self.input_current = np.zeros((B, n), dtype=context.dtype)
         self.derive()
 
     def _parameter(self, name: str, preset_value: float) -> np.ndarray:
@@ -112,8 +114,8 @@ class Izhikevich(Neuron):
             value = preset_value
         array = np.asarray(value, dtype=np.float64)
         if array.ndim > 1 or (array.ndim == 1 and array.shape[0] != self.n_neurons):
-            raise ConfigError(f"{self.owner}.{name} has {array.size} values; expected a number "
-                              f"or a list of n_neurons = {self.n_neurons} numbers")
+            raise ConfigError(f"{self.owner}.{name} = {value!r} has {array.size} values; expected "
+                              f"a number or a list of n_neurons = {self.n_neurons} numbers")
         if not np.all(np.isfinite(array)):
             raise ConfigError(f"{self.owner}.{name} = {value!r}; expected finite numbers")
         return array.astype(self.context.dtype)
@@ -135,6 +137,13 @@ class Izhikevich(Neuron):
             self._thalamic = RandomBlocks(self.context.generators(f"{self.slot}.thalamic"),
                                           self.n_neurons, self.context.dtype)
 
+    @property
+    def parameters(self) -> dict:
+        """The ``a, b, c, d`` in use, each an ``(n_neurons,)`` array (preset or override)."""
+        n = self.n_neurons
+        return {name: np.broadcast_to(value, (n,)).copy()
+                for name, value in zip("abcd", (self._a, self._b, self._c, self._d))}
+
     def reset(self):
         super().reset()
         self.potential[...] = self.initial_potential
@@ -144,7 +153,7 @@ class Izhikevich(Neuron):
         v, u, f = self.potential, self.recovery, self._scratch
         current = synaptic_input
         if self.thalamic_input > 0:
-            current = self._current
+            current = self.input_current
             np.subtract(self._thalamic.next(), 0.5, out=current)
             current *= self._noise_scale
             current += synaptic_input

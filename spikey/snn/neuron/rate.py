@@ -10,8 +10,8 @@ With :math:`I_t` the network's input of a step (summed signed weights),
 * :class:`Perceptron`, a binary threshold unit: :math:`r_t = [z_t > 0]`.
 
 Nonlinearities: ``relu`` :math:`\max(0, z)`, ``tanh``, ``sigmoid``
-:math:`1/(1 + e^{-z})` (computed as :math:`(1 + \tanh(z/2))/2`, which cannot
-overflow), ``softplus`` :math:`\log(1 + e^{z})`.
+:math:`1/(1 + e^{-z})` (computed as :math:`\exp(-\log(1 + e^{-z}))`, which
+cannot overflow), ``softplus`` :math:`\log(1 + e^{z})`.
 
 Spikes. The network passes spikes, so a rate unit emits one with probability
 :math:`p = r\,\Delta t\,s/1000` per step, :math:`s` = ``rate_scale`` (Hz per
@@ -41,10 +41,11 @@ def _tanh(z):
 
 
 def _sigmoid(z):
-    z *= 0.5
-    np.tanh(z, out=z)
-    z += 1.0
-    z *= 0.5
+    # 1 / (1 + e^-z) = exp(-softplus(-z)): no overflow, full relative precision
+    np.negative(z, out=z)
+    np.logaddexp(0.0, z, out=z)
+    np.negative(z, out=z)
+    np.exp(z, out=z)
 
 
 def _softplus(z):
