@@ -1,19 +1,24 @@
-"""Logic gates as a gymnasium environment: AND, OR, XOR, NAND.
+r"""Logic gates as a game: AND, OR, XOR, NAND.
 
-Each step shows one pattern of two bits; the agent answers 0 or 1 and gets
-``reward_correct`` when the answer is the gate's output, else
-``reward_wrong``. ``info['expected']`` always holds the correct answer for
-the pattern being shown, so rewarders can score answers themselves.
-An episode lasts ``n_presentations`` patterns.
+Each step shows one pattern of two bits :math:`(a, b)`; the agent answers
+:math:`y \in \{0, 1\}` and gets
+
+.. math:: r = \begin{cases} r_{correct} & y = g(a, b) \\ r_{wrong} & \text{otherwise} \end{cases}
+
+where :math:`g` is the gate. The next pattern is drawn uniformly from the four
+(``order='random'``, one uniform per member per step) or cycles 00, 01, 10, 11
+(``order='cycle'``). ``info['expected']`` always holds :math:`g` of the
+pattern being shown, so rewarders can score answers themselves. An episode
+lasts ``n_presentations`` patterns (then ``terminated``).
 """
 
 from __future__ import annotations
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from spikey.core.params import ConfigError, Key, validate
+from spikey.core.params import Key
+from spikey.games.template import Game
 
 GATES = {
     "AND": lambda a, b: a & b,
@@ -22,8 +27,11 @@ GATES = {
     "NAND": lambda a, b: 1 - (a & b),
 }
 
+#: The four patterns, index 2a + b -> (a, b).
+PATTERNS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.int8)
 
-class Logic(gym.Env):
+
+class Logic(Game):
     """A two-input logic gate to be learned by trial and error.
 
     Parameters
@@ -39,6 +47,10 @@ class Logic(gym.Env):
     >>> obs, info = env.reset(seed=0)
     >>> int(info["expected"]) == int(obs[0] ^ obs[1])
     True
+    >>> games = Logic.vector(num_envs=4, preset="AND")
+    >>> obs, info = games.reset(seed=0)
+    >>> obs.shape, info["expected"].shape
+    ((4, 2), (4,))
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
@@ -51,65 +63,50 @@ class Logic(gym.Env):
             choices=("random", "cycle")),
     )
     PRESETS = {name: {"gate": name} for name in GATES}
+    RANDOM_WIDTH = 1
 
-    def __init__(self, preset: str | None = None, render_mode: str | None = None, **config):
-        if preset is not None:
-            if preset not in self.PRESETS:
-                raise ConfigError(f"Logic: unknown preset {preset!r}; expected one of {list(self.PRESETS)}")
-            config = {**self.PRESETS[preset], **config}
-        if render_mode not in (None, "rgb_array"):
-            raise ConfigError(f"Logic: render_mode {render_mode!r}; expected None or 'rgb_array'")
-        self.config = validate(self.KEYS, config, "game (Logic)")
-        self.render_mode = render_mode
+    def setup(self):
         self.observation_space = spaces.MultiBinary(2)
         self.action_space = spaces.Discrete(2)
-        self._gate = GATES[self.config["gate"]]
-        self._state = np.zeros(2, dtype=np.int8)
-        self._count = 0
-        self._last_action = None
+        B = self.num_members
+        gate = GATES[self.gate]
+        self.truth = np.array([gate(int(a), int(b)) for a, b in PATTERNS], dtype=np.int64)
+        self.pattern = np.zeros(B, dtype=np.int64)
+        self.count = np.zeros(B, dtype=np.int64)
+        self.last_action = np.full(B, -1, dtype=np.int64)
 
-    def get_config(self) -> dict:
-        return dict(self.config)
-
-    def _next_pattern(self):
-        if self.config["order"] == "cycle":
-            index = self._count % 4
+    def _next_pattern(self, members):
+        if self.order == "cycle":
+            np.copyto(self.pattern, self.count % 4, where=members)
         else:
-            index = int(self.np_random.integers(4))
-        self._state = np.array([index >> 1, index & 1], dtype=np.int8)
+            u = self.random.uniform(members)[:, 0]
+            np.copyto(self.pattern, (u * 4).astype(np.int64), where=members)
 
-    def _info(self):
-        return {"expected": int(self._gate(int(self._state[0]), int(self._state[1])))}
+    def reset_members(self, members):
+        self.count[members] = 0
+        self.last_action[members] = -1
+        self._next_pattern(members)
 
-    def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
-        self._count = 0
-        self._last_action = None
-        self._next_pattern()
-        return self._state.copy(), self._info()
+    def step_members(self, action, active):
+        correct = action == self.truth[self.pattern]
+        reward = np.where(correct, self.reward_correct, self.reward_wrong)
+        np.copyto(self.last_action, action, where=active)
+        self.count += active
+        terminated = self.count >= self.n_presentations
+        self._next_pattern(active)
+        return reward, terminated
 
-    def step(self, action):
-        if not self.action_space.contains(action):
-            try:
-                action = int(np.asarray(action).item())
-            except (TypeError, ValueError):
-                action = None
-            if action is None or not self.action_space.contains(action):
-                raise ValueError(f"Logic.step: action {action!r} is not in {self.action_space}; expected 0 or 1")
-        correct = int(action) == self._info()["expected"]
-        reward = self.config["reward_correct"] if correct else self.config["reward_wrong"]
-        self._last_action = int(action)
-        self._count += 1
-        terminated = self._count >= self.config["n_presentations"]
-        self._next_pattern()
-        return self._state.copy(), float(reward), terminated, False, self._info()
+    def observe(self):
+        return PATTERNS[self.pattern]
 
-    def render(self):
-        if self.render_mode != "rgb_array":
-            return None
+    def member_info(self):
+        return {"expected": self.truth[self.pattern]}
+
+    def render_member(self, member):
         image = np.full((60, 150, 3), 255, dtype=np.uint8)
-        for i, bit in enumerate(self._state):
+        for i, bit in enumerate(PATTERNS[self.pattern[member]]):
             image[15:45, 10 + 40 * i:40 + 40 * i] = (20, 20, 20) if bit else (220, 220, 220)
-        if self._last_action is not None:
-            image[15:45, 110:140] = (40, 160, 40) if self._last_action else (200, 60, 60)
+        answer = self.last_action[member]
+        if answer >= 0:
+            image[15:45, 110:140] = (40, 160, 40) if answer else (200, 60, 60)
         return image
