@@ -93,14 +93,11 @@ def test_integer_like_actions_are_accepted(action):
     env.step(action)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Logic.step converts any action with int(), so "
-                   "non-integer actions like 1.5 or 0.7 are truncated and accepted instead of "
-                   "raising ValueError")
 @pytest.mark.parametrize("action", [1.5, 0.7])
 def test_fractional_action_raises(action):
     env = Logic(preset="XOR")
     env.reset(seed=0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not in Discrete\\(2\\)"):
         env.step(action)
 
 
