@@ -2,8 +2,8 @@
 
 ``python meta/cartpole.py [--generations 40] [--seed 0] [--out cartpole_controller.npz]``
 
-The GA (batched: one network per generation) evolves the 40 input -> output
-weights of ``meta/cartpole_evolve.yaml``; fitness is the mean return of 3
+The GA (batched: one network per generation) evolves the 16 input -> output
+weights of ``meta/cartpole_evolve.yaml``; fitness is the mean return of 8
 episodes. The best network is then evaluated on 100 episodes whose game seeds
 were never used in evolution, and saved; ``--check FILE`` reloads a saved
 network and repeats that evaluation.
@@ -12,7 +12,6 @@ network and repeats that evaluation.
 from __future__ import annotations
 
 import argparse
-import copy
 import os
 import time
 
@@ -21,17 +20,11 @@ import numpy as np
 from spikey.meta.batched import BatchedEvolveNetwork
 from spikey.meta.population import Population
 from spikey.snn.network import Network
-from spikey.training import load_config, set_path
+from spikey.training import load_config
 from spikey.training.loop import make_games, play_episode
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-N_INPUTS, N_OUTPUTS = 20, 2
 CHECK_STREAM = 7_000_001  # game seeds for the final check, apart from evolution's
-
-
-def genes() -> dict:
-    return {f"network.weights.matrix.0.weight.{i}.{j}": {"float": [0.0, 10.0]}
-            for i in range(N_INPUTS) for j in range(N_OUTPUTS)}
 
 
 def evaluate(network, episodes: int = 100, seed: int = 0) -> np.ndarray:
@@ -65,17 +58,17 @@ def main(argv=None):
     spec = config.pop("evolve")
     config["training"]["seed"] = args.seed
     fitness = BatchedEvolveNetwork(config, spec["metric"])
-    population = Population(genes(), fitness, {**spec["ga"], "seed": args.seed})
+    population = Population(spec["genes"], fitness, {**spec["ga"], "seed": args.seed})
     start = time.perf_counter()
     best = population.run(args.generations, target=spec["target"], progress=True)
     evolve_s = time.perf_counter() - start
     print(f"evolved {population.generation + 1} generations in {evolve_s:.0f} s; "
           f"best fitness {best.fitness:.1f}")
     network = Network.from_config(fitness.config_for(best.genotype)["network"])
+    network.save(args.out)  # before the check, so `--check` replays it exactly
     returns = evaluate(network)
     print(f"best controller: mean return {returns.mean():.1f} over 100 fresh episodes "
           f"(min {returns.min():.0f}); total {time.perf_counter() - start:.0f} s")
-    network.save(args.out)
     print(f"saved to {args.out}")
     return returns
 

@@ -25,6 +25,12 @@ class SaveFormatError(ValueError):
     """A saved network could not be read."""
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _plain_config(network) -> dict:
     config = network.get_config()
     weights = config.get("weights", {})
@@ -67,6 +73,7 @@ def save_network(network, path) -> None:
             np.savez(handle, **arrays)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; give it normal permissions
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
