@@ -218,3 +218,33 @@ def test_batched_fitness_equals_one_by_one():
     with pytest.raises(ConfigError, match="genes change the 'game' section"):
         BatchedEvolveNetwork(config)([{"game.kwargs.n_presentations": 2},
                                       {"game.kwargs.n_presentations": 3}])
+
+
+def test_analysis_plots_and_evolve_command(tmp_path, capsys):
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from spikey.cli import main
+    from spikey.meta.analysis import fitness_over_generations, gene_distribution
+    from test_training import small_config
+
+    queens = NQueens(6)
+    pop = Population(queens.genes, queens, {**QUEENS_GA, "population_size": 20, "seed": 1})
+    pop.run(5, progress=False)
+    history = pop.history()
+    ax = fitness_over_generations(history)
+    assert len(ax.lines) == 2 and list(ax.lines[0].get_xdata()) == [0, 1, 2, 3, 4]
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), history.groupby("generation").fitness.max())
+    ax = gene_distribution(history, "q0")
+    assert len(ax.patches) == 3  # first, middle and last generation
+    config = small_config(batch_size=1, episodes=1)
+    config["evolve"] = {"genes": {"network.neurons.threshold": {"float": [2.0, 20.0]}},
+                        "ga": {"population_size": 3, "seed": 0}, "generations": 2,
+                        "backend": "batched", "metric": "eval_mean_reward"}
+    path = tmp_path / "evo.json"
+    path.write_text(json.dumps(config))
+    assert main(["evolve", str(path), "--storage", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "generations: 2, individuals: 6" in out and "network.neurons.threshold" in out
