@@ -22,8 +22,8 @@ import math
 import numpy as np
 
 from spikey.core.params import Key
-from spikey.snn.neuron.template import Neuron
 from spikey.core.part import RandomBlocks
+from spikey.snn.neuron.template import Neuron, RefractoryClock, refractory_steps
 
 
 class LIF(Neuron):
@@ -53,8 +53,8 @@ class LIF(Neuron):
         super().build(context)
         B, n = context.batch_size, self.n_neurons
         self.potential = np.zeros((B, n), dtype=context.dtype)
-        self.refractory_left = np.zeros((B, n), dtype=np.int32)
-        self._active = np.zeros((B, n), dtype=bool)
+        self._clock = RefractoryClock((B, n))
+        self.refractory_left = self._clock.left
         self.derive()
 
     def derive(self):
@@ -65,7 +65,7 @@ class LIF(Neuron):
         dtype = self.context.dtype.type
         self.decay = self.member_column(np.exp(-dt / np.asarray(self.tau, dtype=np.float64)))
         self.threshold_value = self.member_column(self.threshold)
-        self.refractory_steps = int(math.ceil(self.refractory / dt - 1e-9))
+        self.refractory_steps = refractory_steps(self.refractory, dt)
         self.spontaneous_p = dtype(self.spontaneous_rate * dt / 1000.0)
         self.noise_scale = dtype(self.potential_noise * math.sqrt(12.0))
         self._noisy = self.spontaneous_rate > 0 or self.potential_noise > 0
@@ -78,14 +78,15 @@ class LIF(Neuron):
     def reset(self):
         super().reset()
         self.potential[...] = 0.0
-        self.refractory_left[...] = 0
+        self._clock.reset()
 
     def step(self, synaptic_input):
         v = self.potential
         v *= self.decay
+        clock = self._clock
         if self.refractory_steps:
-            np.less_equal(self.refractory_left, 0, out=self._active)
-            v += synaptic_input * self._active
+            clock.tick()
+            v += synaptic_input * clock.open
         else:
             v += synaptic_input
         spikes = self.spikes
@@ -100,10 +101,8 @@ class LIF(Neuron):
         else:
             np.greater_equal(v, self.threshold_value, out=spikes)
         if self.refractory_steps:
-            spikes &= self._active
-            np.logical_not(self._active, out=self._active)
-            self.refractory_left -= self._active  # count down only refractory neurons
-            self.refractory_left[spikes] = self.refractory_steps
-            v[self._active] = self.reset_potential
-        v[spikes] = self.reset_potential
+            spikes &= clock.open
+            np.copyto(v, self.reset_potential, where=clock.closed, casting="unsafe")
+            clock.start(spikes, self.refractory_steps)
+        np.copyto(v, self.reset_potential, where=spikes, casting="unsafe")
         return spikes

@@ -40,7 +40,7 @@ import math
 import numpy as np
 
 from spikey.core.params import ConfigError, Key
-from spikey.snn.neuron.refractory import RefractoryClock, refractory_steps
+from spikey.snn.neuron.template import RefractoryClock, refractory_steps
 from spikey.snn.neuron.template import Neuron
 
 

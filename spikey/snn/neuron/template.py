@@ -7,6 +7,8 @@ the spikes it fires. The last ``n_outputs`` body neurons are the outputs.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from spikey.core.params import Key
@@ -65,3 +67,46 @@ class NoiseMixin:
 
     def build_noise(self, context, width):
         self.noise = RandomBlocks(context.generators(f"{self.slot}.noise"), width, context.dtype)
+
+
+def refractory_steps(refractory: float, dt: float) -> int:
+    """Whole network steps covered by a refractory period of ``refractory`` ms."""
+    return int(math.ceil(refractory / dt - 1e-9))
+
+
+class RefractoryClock:
+    """Per-neuron refractory counters, ``(B, N)``, shared by the integrate-and-fire models.
+
+    A neuron that spikes at step ``t`` with ``steps = ceil(refractory / dt)``
+    ignores input on steps ``t+1 .. t+steps`` and may fire again at ``t+steps+1``.
+
+    Call :meth:`tick` at the start of a step: ``open`` then marks the neurons
+    that take input and may fire this step, ``closed`` the others, and the
+    closed ones count one step down. Call :meth:`start` with the step's
+    spikes (already masked by ``open``) to begin their periods.
+
+    Parameters
+    ----------
+    shape : tuple
+        ``(B, N)``.
+    """
+
+    def __init__(self, shape):
+        #: Steps each neuron still ignores input (a part's saved state).
+        self.left = np.zeros(shape, dtype=np.int32)
+        self.open = np.ones(shape, dtype=bool)
+        self.closed = np.zeros(shape, dtype=bool)
+
+    def tick(self) -> None:
+        np.less_equal(self.left, 0, out=self.open)
+        np.logical_not(self.open, out=self.closed)
+        self.left -= self.closed
+
+    def start(self, spikes: np.ndarray, steps) -> None:
+        """Begin a period of ``steps`` (an int or a ``(B, N)`` array) where ``spikes``."""
+        np.copyto(self.left, steps, where=spikes, casting="unsafe")
+
+    def reset(self) -> None:
+        self.left[...] = 0
+        self.open[...] = True
+        self.closed[...] = False
