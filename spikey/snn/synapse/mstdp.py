@@ -118,7 +118,12 @@ class MSTDPET(MSTDP):
             self.scale[...] = 1.0
         self.update_traces(pre, post)
         self.add_zeta(self.eligibility, self.spike_index(pre, pre_index), np.nonzero(post),
-                      self.context.dtype.type(1.0 / (self.tau_z * float(self.scale))), weights.mask)
+                      self.context.dtype.type(1.0 / (self.tau_z * float(self.scale))),
+                      self.learning_mask(weights))
+
+    def learning_mask(self, weights):
+        """Synapses whose eligibility may grow (default: every existing synapse)."""
+        return weights.mask
 
     def reward(self, reward, weights):
         self._apply(reward, weights, self.rate * (self.context.dt * float(self.scale)))
