@@ -2,5 +2,7 @@
 
 from spikey.snn.readout.readouts import NeuronRates, PopulationVector, Threshold, TopAction
 from spikey.snn.readout.template import Readout
+from spikey.snn.readout.vector_decoders import ContinuousVector, PopulationIndex
 
-__all__ = ["Readout", "Threshold", "NeuronRates", "PopulationVector", "TopAction"]
+__all__ = ["Readout", "Threshold", "NeuronRates", "PopulationVector", "TopAction", "ContinuousVector",
+           "PopulationIndex"]
