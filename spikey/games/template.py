@@ -16,49 +16,56 @@ members' episodes end.
 
 Writing a game
 --------------
-Subclass :class:`Game` and fill in five things::
+Subclass :class:`Game` and fill in five things (``examples/custom_game.py`` is
+this game in full)::
 
     class Homing(Game):
-        KEYS = (Key("goal_size", "float", "Half-width of the goal (m).", 0.1, range=(0, None)),)
-        PRESETS = {"easy": {"goal_size": 0.3}, "hard": {"goal_size": 0.05}}
-        RANDOM_WIDTH = 1                 # uniforms each member needs per draw
+        KEYS = (Key("speed", "float", "Distance moved per step.", 0.1, range=(1e-6, 2.0)),
+                Key("goal_size", "float", "Reached within this distance.", 0.1))
+        PRESETS = {"easy": {"goal_size": 0.2}, "hard": {"goal_size": 0.05, "speed": 0.05}}
+        RANDOM_WIDTH = 2                 # uniforms each member needs per draw
 
-        def setup(self):                 # spaces for ONE member; (B, ...) state arrays
+        def setup(self):                 # spaces of ONE member; (B, ...) state arrays
             self.observation_space = spaces.Box(-1.0, 1.0, (2,), np.float32)
             self.action_space = spaces.Discrete(3)
             self.position = np.zeros(self.num_members)
+            self.target = np.zeros(self.num_members)
 
         def reset_members(self, members):          # members: (B,) bool
-            u = self.random.uniform(members)[:, 0]
-            np.copyto(self.position, 2 * u - 1, where=members)
+            u = self.random.uniform(members)       # (B, RANDOM_WIDTH) in [0, 1)
+            np.copyto(self.position, 2 * u[:, 0] - 1, where=members)
+            np.copyto(self.target, 2 * u[:, 1] - 1, where=members)
 
-        def step_members(self, action, active):    # action: (B, ...) already validated
-            moved = self.position + 0.1 * (action - 1)
+        def step_members(self, action, active):    # action: (B,) ints, already checked
+            moved = np.clip(self.position + self.speed * (action - 1), -1, 1)
             np.copyto(self.position, moved, where=active)
-            reached = np.abs(self.position) < self.goal_size
+            reached = np.abs(self.position - self.target) <= self.goal_size
             return reached.astype(float), reached  # reward (B,), terminated (B,)
 
         def observe(self):                         # a NEW (B, ...) array every call
-            return np.stack([self.position, ...], axis=1).astype(np.float32)
+            return np.stack([self.position, self.target], axis=1).astype(np.float32)
 
 and optionally ``member_info`` (a dict of ``(B, ...)`` arrays returned as
 ``info``) and ``render_member(b)`` (an RGB ``uint8`` image). Then register it::
 
-    register_game("mygames/Homing-v0", Homing, max_episode_steps=200)
+    register_game("examples/Homing-v0", Homing, max_episode_steps=100, preset="easy")
 
 Rules a game follows:
 
 * **Parameters** are :class:`~spikey.core.params.Key` declarations in ``KEYS``;
-  they arrive validated as attributes (``self.goal_size``) and as ``self.config``.
+  they arrive validated as attributes (``self.speed``) and as ``self.config``.
   Unknown keys, wrong types and out-of-range values raise
   :class:`~spikey.core.params.ConfigError` naming the key, the value and what
   was allowed, exactly as for network parts, so sweeps can vary them.
 * **Presets** are named partial configs; keys given by the caller override the
   preset's. ``DEFAULT_PRESET`` (optional) applies when no preset is named.
-* **Spaces** are those of one member. Actions arrive checked against
-  ``action_space`` as a ``(B, *shape)`` array (``(B,)`` integers for
-  ``Discrete``); a member whose action is outside the space raises
-  ``ValueError`` naming the member, the value and the space.
+* **Spaces** are those of one member. Prefer ``Box``, ``Discrete`` or
+  ``MultiBinary`` observations (what :mod:`spikey.games.adapters` encodes for a
+  network) and ``Discrete`` or ``Box`` actions (what it decodes); give ``Box``
+  finite bounds. Actions arrive checked against ``action_space`` as a
+  ``(B, *shape)`` array (``(B,)`` integers for ``Discrete``); a member whose
+  action is outside the space raises ``ValueError`` naming the member, the
+  value and the space.
 * **Randomness** comes only from ``self.random.uniform(members)``: uniforms in
   ``[0, 1)``, ``RANDOM_WIDTH`` per member, drawn in blocks from each member's
   own generator (the solo env's is ``self.np_random``). Only the members in
@@ -133,7 +140,7 @@ class MemberRandom:
 
 
 class Game(gym.Env):
-    """Base class of Spikey's games: ``B`` members stepped as arrays; a ``gymnasium.Env`` at ``B = 1``.
+    """Base of Spikey's games: ``B`` members stepped as arrays; a ``gymnasium.Env`` at ``B = 1``.
 
     Parameters
     ----------
@@ -165,11 +172,12 @@ class Game(gym.Env):
         for key in cls.KEYS:
             if key.name in RESERVED or hasattr(Game, key.name):
                 raise TypeError(f"{cls.__name__}.KEYS: key name {key.name!r} is reserved; "
-                                f"game keys may not use {list(RESERVED)} or gymnasium.Env attributes")
+                                f"game keys may not use {list(RESERVED)} or Game attributes")
         for name, values in cls.PRESETS.items():
             unknown = set(values) - {k.name for k in cls.KEYS}
             if unknown:
-                raise TypeError(f"{cls.__name__}.PRESETS[{name!r}] sets undeclared keys {sorted(unknown)}")
+                raise TypeError(f"{cls.__name__}.PRESETS[{name!r}] sets undeclared keys "
+                                f"{sorted(unknown)}")
 
     def __init__(self, preset: str | None = None, render_mode: str | None = None, *,
                  num_members: int = 1, **config):
@@ -201,7 +209,7 @@ class Game(gym.Env):
 
     # ------------------------------------------------------------ for game authors
     def setup(self) -> None:
-        """Set ``observation_space``, ``action_space`` (one member's) and allocate ``(B, ...)`` state."""
+        """Set one member's ``observation_space``, ``action_space``; allocate ``(B, ...)`` state."""
         raise NotImplementedError
 
     def reset_members(self, members: np.ndarray) -> None:
@@ -474,7 +482,10 @@ def check_batch_actions(space, actions, batch_size: int, where: str, active: np.
         arr = np.asarray(None, dtype=object)
 
     def fail(member, detail=""):
-        value = shown if shown is not None else arr[member] if member is not None else actions
+        if shown is not None:
+            value = shown
+        else:
+            value = arr[member].tolist() if member is not None else actions
         who = "" if member is None or B == 1 else f" of member {member}"
         raise ValueError(f"{where}: action {value!r}{who} is not in {space}; expected "
                          f"{_expected_text(space)}{detail}")

@@ -1,0 +1,144 @@
+"""Run a network on a batch of games until every member has played one episode.
+
+``B = network.batch_size`` members play ``B`` copies of a game in lockstep
+(any gymnasium vector env with ``NEXT_STEP`` autoreset: a
+:class:`~spikey.games.GameVectorEnv` or a ``SyncVectorEnv``). Each tick:
+
+1. the adapter turns the batch of observations into network input;
+2. ``network.tick`` runs ``processing_steps`` steps and returns one action per member;
+3. the games step; a member whose episode ended is frozen
+   (``network.plastic``) and its later rewards are not counted, while the
+   others play on;
+4. in ``reward_mode='tick'`` the game's reward (or ``reward_fn``'s) goes to
+   ``network.reward``, whose rewarder turns it into the learning signal.
+
+Member ``b`` seeded like a solo run (network seed, game seed) plays exactly
+the solo run's episode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gymnasium as gym
+import numpy as np
+
+from spikey.games.adapters import EnvAdapter
+
+
+@dataclass
+class Episode:
+    """What :func:`run_episode` returns.
+
+    Attributes
+    ----------
+    returns : numpy.ndarray
+        ``(B,)`` sum of each member's rewards in its episode.
+    lengths : numpy.ndarray
+        ``(B,)`` steps each member played.
+    finished : numpy.ndarray
+        ``(B,)`` whether the episode ended (False: cut by ``max_steps``).
+    trajectory : dict or None
+        With ``record=True``: ``observation``, ``action``, ``reward``,
+        ``terminated``, ``truncated``, each a list over ticks of ``(B, ...)``
+        arrays (the observation the action was taken on, the action sent to
+        the game, and what the game answered).
+    """
+
+    returns: np.ndarray
+    lengths: np.ndarray
+    finished: np.ndarray
+    trajectory: dict | None = None
+
+
+def as_vector_env(env, batch_size: int):
+    """``env`` as a vector env of ``batch_size`` members (a single Env: ``batch_size == 1``)."""
+    if isinstance(env, gym.vector.VectorEnv):
+        if env.num_envs != batch_size:
+            raise ValueError(f"run_episode: the vector env has {env.num_envs} members but the "
+                             f"network has batch_size = {batch_size}; expected them equal")
+        mode = env.metadata.get("autoreset_mode", gym.vector.AutoresetMode.NEXT_STEP)
+        if mode != gym.vector.AutoresetMode.NEXT_STEP:
+            raise ValueError(f"run_episode: the vector env's autoreset_mode is {mode}; expected "
+                             "AutoresetMode.NEXT_STEP")
+        return env
+    if isinstance(env, gym.Env):
+        if batch_size != 1:
+            raise ValueError(f"run_episode: a single gymnasium Env plays with batch_size = 1, "
+                             f"but the network has {batch_size}; pass a vector env of "
+                             f"{batch_size} members")
+        return gym.vector.SyncVectorEnv([lambda: env])
+    raise TypeError(f"run_episode: expected a gymnasium Env or VectorEnv, got {type(env).__name__}")
+
+
+def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
+                max_steps: int | None = None, reward_fn=None, reset_network: bool = True,
+                record: bool = False) -> Episode:
+    """Play until every member's episode has ended (or ``max_steps`` ticks).
+
+    Parameters
+    ----------
+    network : spikey.Network
+        ``B = network.batch_size`` members; ``network.train()`` / ``eval()``
+        decides whether it learns.
+    env : gymnasium.vector.VectorEnv or gymnasium.Env
+        ``B`` games (a single Env when ``B = 1``).
+    adapter : EnvAdapter, optional
+        Converts observations and actions; default: ``EnvAdapter(env)``.
+    seeds : int or list of int, optional
+        Game seeds: an int seeds member ``b`` with ``seeds + b``; default: the
+        network's member seeds.
+    max_steps : int, optional
+        Stop after this many ticks even if some episodes go on.
+    reward_fn : callable, optional
+        ``reward_fn(reward=, observation=, action=, terminated=, truncated=, info=)``
+        returning ``(B,)`` rewards that replace the game's.
+    reset_network : bool
+        Return neuron and trace state to rest first (weights are kept).
+    record : bool
+        Keep the trajectory (see :class:`Episode`).
+
+    Returns
+    -------
+    Episode
+    """
+    B = network.batch_size
+    games = as_vector_env(env, B)
+    adapter = EnvAdapter(games) if adapter is None else adapter
+    if seeds is None:
+        seeds = [int(s) for s in network.seeds]
+    if reset_network:
+        network.reset()
+    obs, info = games.reset(seed=seeds)
+    done = np.zeros(B, dtype=bool)
+    returns = np.zeros(B)
+    lengths = np.zeros(B, dtype=np.int64)
+    trajectory = {k: [] for k in ("observation", "action", "reward", "terminated", "truncated")}
+    tick = 0
+    try:
+        while not done.all() and (max_steps is None or tick < max_steps):
+            active = ~done
+            network.plastic[...] = active
+            action = network.tick(adapter.observations(obs, B), info)
+            env_action = adapter.actions(action, B)
+            next_obs, reward, terminated, truncated, next_info = games.step(env_action)
+            reward = np.asarray(reward, dtype=np.float64)
+            if reward_fn is not None:
+                reward = np.asarray(reward_fn(reward=reward, observation=obs, action=env_action,
+                                              terminated=terminated, truncated=truncated,
+                                              info=next_info), dtype=np.float64).reshape(B)
+            if network.reward_mode == "tick":
+                network.reward(action=action, game_reward=reward * active, info=info)
+            returns += reward * active
+            lengths += active
+            if record:
+                for key, value in (("observation", obs), ("action", env_action),
+                                   ("reward", reward), ("terminated", terminated),
+                                   ("truncated", truncated)):
+                    trajectory[key].append(np.array(value, copy=True))
+            done |= np.asarray(terminated, dtype=bool) | np.asarray(truncated, dtype=bool)
+            obs, info = next_obs, next_info
+            tick += 1
+    finally:
+        network.plastic[...] = 1.0
+    return Episode(returns, lengths, done.copy(), trajectory if record else None)
