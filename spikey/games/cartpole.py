@@ -202,14 +202,16 @@ class CartPole(Game):
         scale = width / (2.4 * self.x_bound)  # pixels per metre; the track spans 2/2.4 of it
         track_y = 150
         centre = width / 2 + x * scale
-        left, right = int(round(width / 2 - self.x_bound * scale)), int(round(width / 2 + self.x_bound * scale))
+        left = int(round(width / 2 - self.x_bound * scale))
+        right = int(round(width / 2 + self.x_bound * scale))
         image[track_y, max(left, 0):min(right, width)] = (0, 0, 0)
         for edge in (left, right):
             if 0 <= edge < width:
                 image[track_y - 10:track_y + 1, edge] = (200, 0, 0)
         cart_w, cart_h = 50, 26
         x0, x1 = int(round(centre - cart_w / 2)), int(round(centre + cart_w / 2))
-        image[track_y - cart_h // 2:track_y + cart_h // 2, max(x0, 0):max(min(x1, width), 0)] = (40, 40, 40)
+        cart_rows = slice(track_y - cart_h // 2, track_y + cart_h // 2)
+        image[cart_rows, max(x0, 0):max(min(x1, width), 0)] = (40, 40, 40)
         # Pole: pixels within 3 px of the segment from the hinge to the tip.
         hinge = np.array([centre, track_y - cart_h / 2])
         length = 2 * self.pole_half_length * scale
