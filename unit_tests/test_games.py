@@ -350,3 +350,30 @@ def test_missing_setup_spaces_is_a_clear_error():
 
     with pytest.raises(TypeError, match=r"setup\(\) must set self.action_space"):
         _NoSpaces()
+
+
+def test_game_configs_are_checked_before_anything_runs():
+    from spikey.games import check_game_config, game_class
+    from spikey.training.config import check_config
+
+    assert game_class("CartPole-v1") is None and check_game_config("CartPole-v1", {}) is None
+    assert game_class("spikey/CartPole-Fremaux-v0") is CartPole
+    full = check_game_config("spikey/CartPole-Fremaux-v0", {"tau": 0.01})
+    assert full["x_bound"] == 2.5 and full["tau"] == 0.01
+    network = {"parts": {"inputs": "Population", "neurons": "LIF", "weights": "Random",
+                         "readout": "TopAction"},
+               "network": {"reward_mode": "none"}, "inputs": {"n_dims": 4},
+               "neurons": {"n_neurons": 4}, "readout": {"n_outputs": 2}}
+    with pytest.raises(ConfigError, match=r"game \(CartPole\): unknown key 'x_bond'; did you "
+                       r"mean 'x_bound'"):
+        check_config({"network": network, "game": {"id": "spikey/CartPole-v0",
+                                                   "kwargs": {"x_bond": 3.0}}})
+    check_config({"network": network, "game": {"id": "spikey/CartPole-v0",
+                                               "kwargs": {"x_bound": 3.0}}})
+
+
+def test_step_before_reset_is_a_clear_error():
+    with pytest.raises(RuntimeError, match=r"call reset\(\) before step\(\)"):
+        CartPole().step(0)
+    with pytest.raises(RuntimeError, match=r"call reset\(\) before step\(\)"):
+        CartPole.vector(num_envs=2).step(np.array([0, 1]))

@@ -9,7 +9,8 @@ environment plays with a network through :mod:`spikey.games.adapters` and
 
 from spikey.games.cartpole import CartPole
 from spikey.games.logic import Logic
-from spikey.games.template import Game, GameVectorEnv, register_game
+from spikey.games.template import (Game, GameVectorEnv, check_game_config, game_class,
+                                   register_game)
 
 for _gate in ("AND", "OR", "XOR", "NAND"):
     register_game(f"spikey/Logic-{_gate}-v0", Logic, preset=_gate)
@@ -23,4 +24,5 @@ for _name, _kwargs in (("CartPole", {}), ("CartPoleContinuous", {"action_type": 
 GAME_IDS = tuple(f"spikey/Logic-{g}-v0" for g in ("AND", "OR", "XOR", "NAND")) + tuple(
     f"spikey/{n}{p}-v0" for n in ("CartPole", "CartPoleContinuous") for p in ("", "-Fremaux"))
 
-__all__ = ["Game", "GameVectorEnv", "Logic", "CartPole", "register_game", "GAME_IDS"]
+__all__ = ["Game", "GameVectorEnv", "Logic", "CartPole", "register_game", "game_class",
+           "check_game_config", "GAME_IDS"]

@@ -202,6 +202,7 @@ class Game(gym.Env):
         self.num_members = int(num_members)
         self.random = MemberRandom(self.num_members, self.RANDOM_WIDTH, self.RANDOM_BLOCK)
         self._all = np.ones(self.num_members, dtype=bool)
+        self._started = False
         self.setup()
         for attribute in ("observation_space", "action_space"):
             if not isinstance(getattr(self, attribute, None), spaces.Space):
@@ -279,10 +280,13 @@ class Game(gym.Env):
         if self.random.generators[0] is not self.np_random:
             self.random.seed_member(0, self.np_random)
         self.reset_members(self._all)
+        self._started = True
         return self.observe()[0], self._single_info()
 
     def step(self, action):
         self._single("step")
+        if not self._started:
+            raise RuntimeError(f"{type(self).__name__}.step: call reset() before step()")
         batch = self._single_action(action)
         reward, terminated = self.step_members(batch, self._all)
         return (self.observe()[0], float(reward[0]), bool(terminated[0]), False,
@@ -395,12 +399,15 @@ class GameVectorEnv(gym.vector.VectorEnv):
             if member_seed is not None or self.game.random.generators[b] is None:
                 self.game.random.seed_member(b, seeding.np_random(member_seed)[0])
         self.game.reset_members(mask)
+        self.game._started = True
         self._elapsed[mask] = 0
         self._autoreset[mask] = False
         return self.game.observe(), self._infos()
 
     def step(self, actions):
         game = self.game
+        if not game._started:
+            raise RuntimeError(f"{type(game).__name__}: call reset() before step()")
         resetting = self._autoreset
         active = ~resetting
         actions = game.check_actions(actions, active)
@@ -440,6 +447,9 @@ class GameVectorEnv(gym.vector.VectorEnv):
 
 
 # ---------------------------------------------------------------- action checks
+_UNSET = object()
+
+
 def _expected_text(space) -> str:
     if isinstance(space, spaces.Discrete):
         return f"an integer in [{space.start}, {space.start + space.n - 1}]"
@@ -454,7 +464,7 @@ def _expected_text(space) -> str:
 
 
 def check_batch_actions(space, actions, batch_size: int, where: str, active: np.ndarray,
-                        shown: Any = None) -> np.ndarray:
+                        shown: Any = _UNSET) -> np.ndarray:
     """Check a batch of actions against one member's ``space``; return them as an array.
 
     Parameters
@@ -482,10 +492,10 @@ def check_batch_actions(space, actions, batch_size: int, where: str, active: np.
         arr = np.asarray(None, dtype=object)
 
     def fail(member, detail=""):
-        if shown is not None:
+        if shown is not _UNSET:
             value = shown
         else:
-            value = arr[member].tolist() if member is not None else actions
+            value = np.asarray(arr[member]).tolist() if member is not None else actions
         who = "" if member is None or B == 1 else f" of member {member}"
         raise ValueError(f"{where}: action {value!r}{who} is not in {space}; expected "
                          f"{_expected_text(space)}{detail}")
@@ -540,6 +550,41 @@ def check_batch_actions(space, actions, batch_size: int, where: str, active: np.
         if not space.contains(arr[b]):
             fail(int(b))
     return arr
+
+
+def game_class(game_id: str) -> type | None:
+    """The :class:`Game` subclass registered as ``game_id``, or None for other environments."""
+    from gymnasium.envs.registration import load_env_creator
+
+    entry_point = gym.spec(game_id).entry_point
+    if isinstance(entry_point, str):
+        try:
+            entry_point = load_env_creator(entry_point)
+        except (ImportError, AttributeError):
+            return None
+    return entry_point if isinstance(entry_point, type) and issubclass(entry_point, Game) else None
+
+
+def check_game_config(game_id: str, kwargs: dict | None = None) -> dict | None:
+    """Validate a Spikey game's keyword arguments before anything runs.
+
+    Returns
+    -------
+    dict or None
+        The game's complete config (registered kwargs, preset and ``kwargs``
+        applied), or None when ``game_id`` is not a :class:`Game`.
+
+    Raises
+    ------
+    ConfigError
+        Unknown preset or key, wrong type or out-of-range value.
+    """
+    cls = game_class(game_id)
+    if cls is None:
+        return None
+    given = {**gym.spec(game_id).kwargs, **(kwargs or {})}
+    given.pop("render_mode", None)
+    return cls(**given).get_config()
 
 
 def register_game(id: str, game: type, max_episode_steps: int | None = None, **kwargs) -> None:
