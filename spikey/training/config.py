@@ -98,6 +98,7 @@ def check_config(config: dict) -> dict:
     if game_id not in gym.registry:
         raise ConfigError(f"game.id = {game_id!r} is not a registered gymnasium environment"
                           f"{suggest(game_id, gym.registry)}")
+    spikey.games.check_game_config(game_id, out["game"]["kwargs"])  # Spikey games' declared keys
     network = config["network"]
     if not isinstance(network, dict) or "parts" not in network:
         raise ConfigError("config.network must be a network config with a 'parts' section")
