@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import time
 
-import gymnasium as gym
 import numpy as np
 
 import spikey
@@ -50,12 +49,14 @@ def xor_config(batch_size: int = 1, seed: int = 0, initial_weight: float = 5.0) 
 
 
 def make_games(batch_size: int, seed: int, order: str = "random"):
-    """One XOR game per member, seeded ``seed + b`` like the network members."""
-    games = gym.vector.SyncVectorEnv(
-        [lambda: spikey.games.Logic(preset="XOR", order=order, n_presentations=10**9)
-         for _ in range(batch_size)]
-    )
-    obs, info = games.reset(seed=[seed + b for b in range(batch_size)])
+    """One XOR game per member, seeded ``seed + b`` like the network members.
+
+    The games are natively batched (one array step for all members); member
+    ``b`` plays exactly what a solo ``Logic`` game reset with ``seed + b`` plays.
+    """
+    games = spikey.games.Logic.vector(num_envs=batch_size, preset="XOR", order=order,
+                                      n_presentations=10**9)
+    obs, info = games.reset(seed=seed)
     return games, obs, info
 
 
