@@ -13,7 +13,12 @@
    ``network.reward``, whose rewarder turns it into the learning signal.
 
 Member ``b`` seeded like a solo run (network seed, game seed) plays exactly
-the solo run's episode.
+the solo run's episode. Over several episodes this holds while the members'
+episodes end on the same tick (e.g. Logic); otherwise a member that finished
+early keeps ticking, frozen, until the last one ends, and meanwhile its input
+spike streams (the network's ``RandomBlocks`` share one position across
+members) and a ``RewardPredictionError`` baseline move on, so its next
+episode differs from the solo run's.
 """
 
 from __future__ import annotations
