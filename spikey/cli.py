@@ -100,6 +100,11 @@ def _info(args) -> int:
             if args.part and name != args.part:
                 continue
             rows += [dict(section=family, part=name, **d) for d in cls.schema()]
+    from spikey.games import CartPole, Logic
+
+    for game in (Logic, CartPole):  # games declare keys like parts (family "games")
+        if (args.family in (None, "games")) and args.part in (None, game.__name__):
+            rows += [dict(section="games", part=game.__name__, **d) for d in game.schema()]
     print(format_schema(rows))
     return 0
 
@@ -140,7 +145,7 @@ def main(argv=None) -> int:
     plot.add_argument("--out", default=None, help="folder for the PNG files (default: RUN_DIR/plots)")
     plot.set_defaults(func=_plot)
 
-    info = sub.add_parser("info", help="list parts and their keys")
+    info = sub.add_parser("info", help="list parts (and games) and their keys")
     info.add_argument("--family", default=None)
     info.add_argument("--part", default=None)
     info.set_defaults(func=_info)

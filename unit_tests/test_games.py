@@ -377,3 +377,11 @@ def test_step_before_reset_is_a_clear_error():
         CartPole().step(0)
     with pytest.raises(RuntimeError, match=r"call reset\(\) before step\(\)"):
         CartPole.vector(num_envs=2).step(np.array([0, 1]))
+
+
+def test_spikey_info_lists_game_keys(capsys):
+    from spikey.cli import main
+
+    assert main(["info", "--family", "games", "--part", "CartPole"]) == 0
+    out = capsys.readouterr().out
+    assert "games CartPole" in out and "theta_bound_deg" in out and "Logic" not in out
