@@ -78,7 +78,7 @@ def as_vector_env(env, batch_size: int):
 
 def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
                 max_steps: int | None = None, reward_fn=None, reset_network: bool = True,
-                record: bool = False) -> Episode:
+                record: bool = False, on_tick=None) -> Episode:
     """Play until every member's episode has ended (or ``max_steps`` ticks).
 
     Parameters
@@ -102,6 +102,9 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
         Return neuron and trace state to rest first (weights are kept).
     record : bool
         Keep the trajectory (see :class:`Episode`).
+    on_tick : callable, optional
+        Called after every tick as ``on_tick(tick=, active=, action=, reward=)``
+        (``active``: members still in their episode), e.g. to log metrics.
 
     Returns
     -------
@@ -136,6 +139,8 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
                 network.reward(action=action, game_reward=reward * active, info=info)
             returns += reward * active
             lengths += active
+            if on_tick is not None:
+                on_tick(tick=tick, active=active, action=action, reward=reward)
             if record:
                 for key, value in (("observation", obs), ("action", env_action),
                                    ("reward", reward), ("terminated", terminated),

@@ -56,7 +56,10 @@ def make_games(game: dict, batch_size: int):
     """A gymnasium vector env of ``batch_size`` copies of the configured game."""
     import spikey.games  # noqa: F401
 
-    return gym.make_vec(game["id"], num_envs=batch_size, vectorization_mode="sync", **game["kwargs"])
+    # Spikey's own games are natively batched (one array step for all members);
+    # other environments run as B copies, seeded like solo runs.
+    mode = None if game["id"].startswith("spikey/") else "sync"
+    return gym.make_vec(game["id"], num_envs=batch_size, vectorization_mode=mode, **game["kwargs"])
 
 
 def _atomic_write(path: str, write) -> None:
@@ -96,36 +99,22 @@ def _mean_rate(network) -> np.ndarray:
 
 
 def play_episode(network, games, seeds, max_ticks, phase, episode, record_ticks, tick_rows):
-    """Play one lockstep episode; return per-member (return, length) arrays."""
-    B = network.batch_size
-    obs, info = games.reset(seed=[int(s) for s in seeds])
-    done = np.zeros(B, dtype=bool)
-    returns = np.zeros(B)
-    lengths = np.zeros(B, dtype=np.int64)
-    members = np.arange(B)
-    for tick in range(max_ticks):
-        active = ~done
-        network.plastic[...] = active
-        action = network.tick(obs, info)
-        next_obs, reward, terminated, truncated, next_info = games.step(action)
-        reward = np.asarray(reward, dtype=np.float64)
-        if network.reward_mode == "tick":
-            network.reward(action=action, game_reward=reward * active, info=info)
-        returns += reward * active
-        lengths += active
-        if record_ticks:
-            keep = active
-            tick_rows.append(pd.DataFrame({
-                "phase": phase, "episode": episode, "tick": tick, "member": members[keep],
-                "action": np.asarray(action).reshape(B, -1)[keep, 0],
-                "reward": reward[keep], "output_rate": _mean_rate(network)[keep],
-            }))
-        done |= np.asarray(terminated, dtype=bool) | np.asarray(truncated, dtype=bool)
-        obs, info = next_obs, next_info
-        if done.all():
-            break
-    network.plastic[...] = 1.0
-    return returns, lengths
+    """Play one lockstep episode (see :func:`spikey.games.run.run_episode`); return
+    per-member (return, length) arrays, appending per-tick metric rows to ``tick_rows``."""
+    from spikey.games.run import run_episode
+
+    members = np.arange(network.batch_size)
+
+    def record(tick, active, action, reward):
+        tick_rows.append(pd.DataFrame({
+            "phase": phase, "episode": episode, "tick": tick, "member": members[active],
+            "action": np.asarray(action).reshape(len(members), -1)[active, 0],
+            "reward": reward[active], "output_rate": _mean_rate(network)[active],
+        }))
+
+    result = run_episode(network, games, seeds=[int(s) for s in seeds], max_steps=max_ticks,
+                         reset_network=False, on_tick=record if record_ticks else None)
+    return result.returns, result.lengths
 
 
 def train(config, run_dir: str | None = None, resume: bool = False, callbacks=(),
