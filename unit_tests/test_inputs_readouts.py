@@ -247,7 +247,7 @@ def test_population_spikes_follow_probability():
 
 
 def test_population_bad_bounds():
-    with pytest.raises(ConfigError, match="must be finite with high > low"):
+    with pytest.raises(ConfigError, match=r"low=\[0.0, 1.0\] and high=\[1.0, 1.0\]; expected .* with high > low"):
         _quiet_net(parts={"inputs": "Population"},
                    inputs_replace={"n_dims": 2, "low": [0.0, 1.0], "high": [1.0, 1.0]})
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from spikey.core.params import ConfigError, Key
-from spikey.snn.input.template import SPIKE_MODEL, Input, _RateCoded
+from spikey.core.params import Key
+from spikey.snn.input.template import SPIKE_MODEL, Input, _RateCoded, dim_bounds
 
 
 class BoundedRate(_RateCoded, Input):
@@ -52,16 +52,7 @@ class BoundedRate(_RateCoded, Input):
 
     def derive(self):
         super().derive()
-        try:
-            low = np.broadcast_to(np.asarray(self.low, dtype=np.float64), (self.n_dims,))
-            high = np.broadcast_to(np.asarray(self.high, dtype=np.float64), (self.n_dims,))
-        except ValueError:
-            low = high = np.full(self.n_dims, np.nan)
-        if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high)) and np.all(high > low)):
-            raise ConfigError(
-                f"{self.owner}: low={self.low} and high={self.high}; expected a scalar or "
-                f"{self.n_dims} finite values each, with high > low in every dim"
-            )
+        low, high = dim_bounds(self)
         self._low, self._span = low, high - low
 
     def encode(self, state):

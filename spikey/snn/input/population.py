@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from spikey.core.params import ConfigError, Key
-from spikey.snn.input.template import SPIKE_MODEL, Input, _RateCoded
+from spikey.core.params import Key
+from spikey.snn.input.template import SPIKE_MODEL, Input, _RateCoded, dim_bounds
 
 
 class Population(_RateCoded, Input):
@@ -44,13 +44,7 @@ class Population(_RateCoded, Input):
 
     def derive(self):
         super().derive()
-        low = np.broadcast_to(np.asarray(self.low, dtype=np.float64), (self.n_dims,))
-        high = np.broadcast_to(np.asarray(self.high, dtype=np.float64), (self.n_dims,))
-        if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high)) and np.all(high > low)):
-            raise ConfigError(
-                f"{self.owner}: low={self.low} and high={self.high} must be finite with high > low "
-                f"for each of the {self.n_dims} dims"
-            )
+        low, high = dim_bounds(self)
         self._low, self._high = low, high
         self.centres = np.linspace(low, high, self.n_per_dim, axis=1)  # (d, k)
         self.sigma = (high - low)[:, None] / (self.n_per_dim - 1) * self.width

@@ -107,6 +107,25 @@ class _RateCoded:
         return self.spikes
 
 
+def dim_bounds(part) -> tuple:
+    """``(low, high)`` of a part's ``low``/``high`` keys, as ``(n_dims,)`` arrays.
+
+    Each key is a scalar or one value per dim; every dim needs finite bounds
+    with high > low, else ConfigError names both keys.
+    """
+    try:
+        low = np.broadcast_to(np.asarray(part.low, dtype=np.float64), (part.n_dims,))
+        high = np.broadcast_to(np.asarray(part.high, dtype=np.float64), (part.n_dims,))
+    except ValueError:
+        low = high = np.full(part.n_dims, np.nan)
+    if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high)) and np.all(high > low)):
+        raise ConfigError(
+            f"{part.owner}: low={part.low} and high={part.high}; expected a scalar or "
+            f"{part.n_dims} finite values each, with high > low in every dim"
+        )
+    return low, high
+
+
 def check_groups(owner: str, n_inputs: int, dims: int) -> int:
     if n_inputs % dims:
         raise ConfigError(
