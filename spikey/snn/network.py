@@ -31,6 +31,7 @@ SLOTS = {
     "synapses": ("synapses", False),
     "readout": ("readout", True),
     "rewarder": ("rewarder", False),
+    "stp": ("short_term", False),
 }
 
 NETWORK_KEYS = (
@@ -62,7 +63,8 @@ class Network:
     parts : dict
         Slot -> Part class or registered name, for the slots ``inputs``,
         ``neurons``, ``weights``, ``readout`` (required), ``synapses``,
-        ``rewarder`` (optional) and ``modifiers`` (a list).
+        ``rewarder``, ``stp`` (short-term plasticity; optional) and ``modifiers``
+        (a list).
     config : dict
         ``{"network": {...}, "<slot>": {...}, "modifiers": [{"part": name, ...}]}``.
 
@@ -323,6 +325,8 @@ class Network:
         pre[:, :n_in] = self.parts["inputs"].step()
         pre[:, n_in:] = neurons.spikes
         bb, jj = np.nonzero(pre)
+        stp = self.parts["stp"]
+        self._efficacy = None if stp is None else stp.step(pre)
         if neurons.SPLIT_INPUT:
             # Conductance-style models need excitatory and inhibitory input apart.
             excitatory = self._polarity[jj] > 0
@@ -350,7 +354,10 @@ class Network:
         if not bb.size:
             return
         rows = self.parts["weights"].flat[bb * self._pre.shape[1] + jj]
-        rows *= self._polarity[jj, None]
+        if self._efficacy is None:
+            rows *= self._polarity[jj, None]
+        else:  # short-term plasticity scales each spike's rows
+            rows *= (self._polarity[jj] * self._efficacy[bb, jj])[:, None]
         if self.batch_size == 1:
             out[0] = np.add.reduceat(rows, self._zero, axis=0)[0]
         else:
