@@ -20,8 +20,8 @@ import copy
 
 import numpy as np
 
-from spikey.core.params import ConfigError, Key, suggest, to_plain, validate
-from spikey.core.part import REGISTRY, BuildContext, Part, RandomBlocks, resolve_part
+from spikey.core.params import ConfigError, Key, suggest, validate
+from spikey.core.part import REGISTRY, BuildContext, RandomBlocks, resolve_part
 
 #: slot -> (family, required)
 SLOTS = {
@@ -165,6 +165,14 @@ class Network:
         self._zero = np.zeros(1, dtype=np.intp)
         self._current = np.zeros((B, n), dtype=dtype)
         self._current_inhibitory = np.zeros((B, n), dtype=dtype)
+        delays = self.parts["weights"].delay_matrix
+        self._pending = self._pending_inhibitory = None
+        if delays is not None:
+            # ring buffers of input still on its way, one slot per step of delay
+            slots = int(delays.max()) + 1
+            self._pending = np.zeros((B, slots, n), dtype=dtype)
+            self._pending_inhibitory = np.zeros((B, slots, n), dtype=dtype)
+            self._delay_values = [int(e) for e in np.unique(delays)]
         self._polarity = np.zeros(n_in + n, dtype=dtype)
         self.tick_spikes = np.zeros((B, self.processing_steps, n), dtype=bool)
         self.tick_input_spikes = np.zeros((B, self.processing_steps, n_in), dtype=bool)
@@ -259,6 +267,9 @@ class Network:
         self.tick_spikes[...] = False
         self.tick_input_spikes[...] = False
         self._output_counts[...] = 0
+        if self._pending is not None:
+            self._pending[...] = 0.0
+            self._pending_inhibitory[...] = 0.0
         self._sync_polarity()
 
     def _sync_polarity(self):
@@ -330,12 +341,13 @@ class Network:
         if neurons.SPLIT_INPUT:
             # Conductance-style models need excitatory and inhibitory input apart.
             excitatory = self._polarity[jj] > 0
-            self._sum_rows(bb[excitatory], jj[excitatory], self._current)
+            self._sum_rows(bb[excitatory], jj[excitatory], self._current, self._pending)
             inhibitory = ~excitatory
-            self._sum_rows(bb[inhibitory], jj[inhibitory], self._current_inhibitory)
+            self._sum_rows(bb[inhibitory], jj[inhibitory], self._current_inhibitory,
+                           self._pending_inhibitory)
             post = neurons.step(self._current, self._current_inhibitory)
         else:
-            self._sum_rows(bb, jj, self._current)
+            self._sum_rows(bb, jj, self._current, self._pending)
             post = neurons.step(self._current)
         synapses = self.parts["synapses"]
         if self.training and synapses is not None:
@@ -343,7 +355,7 @@ class Network:
         self.step_count += 1
         return post
 
-    def _sum_rows(self, bb, jj, out) -> None:
+    def _sum_rows(self, bb, jj, out, pending=None) -> None:
         """Event-driven propagation: ``out[b] = sum of the signed rows j spiking in b``.
 
         Only the weight rows of spiking neurons are read. ``reduceat`` sums each
@@ -351,6 +363,10 @@ class Network:
         member reproduces its solo network bit for bit.
         """
         out[...] = 0.0
+        if pending is not None:  # what delayed synapses scheduled for this step
+            slot = self.step_count % pending.shape[1]
+            out += pending[:, slot]
+            pending[:, slot] = 0.0
         if not bb.size:
             return
         rows = self.parts["weights"].flat[bb * self._pre.shape[1] + jj]
@@ -359,13 +375,27 @@ class Network:
         else:  # short-term plasticity scales each spike's rows
             rows *= (self._polarity[jj] * self._efficacy[bb, jj])[:, None]
         if self.batch_size == 1:
-            out[0] = np.add.reduceat(rows, self._zero, axis=0)[0]
+            members, starts = self._zero, self._zero
         else:
             new_member = np.empty(bb.size, dtype=bool)
             new_member[0] = True
             np.not_equal(bb[1:], bb[:-1], out=new_member[1:])
             starts = np.flatnonzero(new_member)
-            out[bb[starts]] = np.add.reduceat(rows, starts, axis=0)
+            members = bb[starts]
+        delays = self.parts["weights"].delay_matrix
+        if delays is None:
+            out[members] = np.add.reduceat(rows, starts, axis=0)
+            return
+        # Delayed synapses: the rows' entries with extra delay e go to the ring
+        # buffer slot of step t + e; this step takes what its slot collected.
+        P, D = self._pre.shape[1], pending.shape[1]
+        delay = delays.reshape(-1, delays.shape[2])[bb * P + jj]
+        for e in self._delay_values:
+            part = rows * (delay == e)
+            if e == 0:
+                out[members] = np.add.reduceat(part, starts, axis=0)
+            else:
+                pending[members, (self.step_count + e) % D] += np.add.reduceat(part, starts, axis=0)
 
     def reward(self, state=None, action=None, game_reward=None, info=None) -> np.ndarray:
         """Score the last tick and, when training in tick mode, apply it to the synapses.
@@ -421,6 +451,9 @@ class Network:
         for name, blocks in self.random_blocks().items():
             out[f"{name}.buffer"] = blocks.buffer
             out[f"{name}.position"] = blocks.position
+        if self._pending is not None:
+            out["network.pending"] = self._pending
+            out["network.pending_inhibitory"] = self._pending_inhibitory
         out["network.tick_spikes"] = self.tick_spikes
         out["network.tick_input_spikes"] = self.tick_input_spikes
         return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spikey.core.params import Key
+from spikey.core.params import ConfigError, Key
 from spikey.core.part import Part
 
 
@@ -20,12 +20,16 @@ class Weight(Part):
     """Base class of weight generators."""
 
     ABSTRACT = True
-    FIXED = ("matrix", "mask", "distribution", "low", "high", "mean", "std", "density", "self_loops", "feed_forward")
+    FIXED = ("delays", "matrix", "mask", "distribution", "low", "high", "mean", "std", "density", "self_loops", "feed_forward")
 
     FAMILY = "weights"
     KEYS = (
         Key("max_weight", "float", "Upper weight bound (mV); weights stay in [0, max_weight].",
             5.0, range=(0, None)),
+        Key("delays", ("int", "list", "dict"), "Extra synaptic delay in steps, beyond the base "
+            "(inputs arrive the same step, body spikes the next): one int for all synapses, a "
+            "(n_inputs + n_neurons, n_neurons) int matrix, or {'uniform_int': [low, high]} drawn "
+            "per member.", None, nullable=True),
     )
     STATE = ("matrix", "mask")
 
@@ -40,7 +44,35 @@ class Weight(Part):
             matrix, mask = self.generate(rng)
             self.mask[b] = mask
             self.matrix[b] = np.clip(matrix, 0.0, self.max_weight) * mask
+        self.delay_matrix = self._delays(context)
+        if self.delay_matrix is not None:
+            self.STATE = type(self).STATE + ("delay_matrix",)
 
+    def _delays(self, context):
+        """Per-synapse extra delays ``(B, P, N)`` (int16), or None when there are none."""
+        spec = self.config["delays"]
+        if spec is None or spec == 0:
+            return None
+        B = context.batch_size
+        if isinstance(spec, dict):
+            if set(spec) != {"uniform_int"} or len(spec["uniform_int"]) != 2:
+                raise ConfigError(f"{self.owner}.delays = {spec!r}; expected "
+                                  "{'uniform_int': [low, high]}")
+            low, high = (int(v) for v in spec["uniform_int"])
+            if not 0 <= low <= high:
+                raise ConfigError(f"{self.owner}.delays uniform_int = {[low, high]}; expected "
+                                  "0 <= low <= high")
+            delays = np.stack([rng.integers(low, high + 1, size=self.shape) for rng in
+                               context.generators(f"{self.slot}.delays")])
+        else:
+            delays = np.broadcast_to(np.asarray(spec), self.shape) if np.ndim(spec) < 2 else \
+                np.asarray(spec)
+            if delays.shape != self.shape or not np.issubdtype(delays.dtype, np.integer) \
+                    or (delays < 0).any():
+                raise ConfigError(f"{self.owner}.delays: expected an int >= 0 or an int matrix of "
+                                  f"shape {self.shape}, got shape {delays.shape} ({delays.dtype})")
+            delays = np.broadcast_to(delays, (B, *self.shape))
+        return np.ascontiguousarray(delays, dtype=np.int16)
     @property
     def flat(self) -> np.ndarray:
         """``matrix`` viewed as ``(B * (n_inputs + n_neurons), n_neurons)`` rows."""
