@@ -165,6 +165,15 @@ class Network:
         self._zero = np.zeros(1, dtype=np.intp)
         self._current = np.zeros((B, n), dtype=dtype)
         self._current_inhibitory = np.zeros((B, n), dtype=dtype)
+        self._modulation_input = self._electric_input = None
+        types = self.parts["weights"].type_matrix
+        if types is not None:
+            if (types == 1).any() and not hasattr(self.parts["neurons"], "modulate"):
+                raise ConfigError(
+                    f"weights.synapse_types has modulatory synapses but {self.parts['neurons'].owner}"
+                    " has no modulation level; use a neuron with modulate(), e.g. ModulatedLIF")
+            self._modulation_input = np.zeros((B, n), dtype=dtype)
+            self._electric_input = np.zeros((B, n), dtype=dtype)
         delays = self.parts["weights"].delay_matrix
         self._pending = self._pending_inhibitory = None
         if delays is not None:
@@ -338,6 +347,10 @@ class Network:
         bb, jj = np.nonzero(pre)
         stp = self.parts["stp"]
         self._efficacy = None if stp is None else stp.step(pre)
+        typed = self._modulation_input is not None
+        if typed:
+            self._modulation_input[...] = 0.0
+            self._electric_input[...] = 0.0
         if neurons.SPLIT_INPUT:
             # Conductance-style models need excitatory and inhibitory input apart.
             excitatory = self._polarity[jj] > 0
@@ -345,10 +358,16 @@ class Network:
             inhibitory = ~excitatory
             self._sum_rows(bb[inhibitory], jj[inhibitory], self._current_inhibitory,
                            self._pending_inhibitory)
+            if typed:
+                neurons.modulate(self._modulation_input)
             post = neurons.step(self._current, self._current_inhibitory)
         else:
             self._sum_rows(bb, jj, self._current, self._pending)
+            if typed:
+                neurons.modulate(self._modulation_input)
             post = neurons.step(self._current)
+        if typed:  # electric synapses: the target fires at once, whatever its potential
+            post = neurons.fire(self._electric_input != 0)
         synapses = self.parts["synapses"]
         if self.training and synapses is not None:
             synapses.step(pre, post, weights, (bb, jj))
@@ -382,6 +401,13 @@ class Network:
             np.not_equal(bb[1:], bb[:-1], out=new_member[1:])
             starts = np.flatnonzero(new_member)
             members = bb[starts]
+        types = self.parts["weights"].type_matrix
+        if types is not None:
+            # modulatory and electric synapses carry their spikes elsewhere
+            code = types[jj]
+            for value, target in ((1, self._modulation_input), (2, self._electric_input)):
+                target[members] += np.add.reduceat(rows * (code == value), starts, axis=0)
+            rows *= code == 0
         delays = self.parts["weights"].delay_matrix
         if delays is None:
             out[members] = np.add.reduceat(rows, starts, axis=0)

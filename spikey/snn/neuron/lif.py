@@ -80,6 +80,11 @@ class LIF(Neuron):
         self.potential[...] = 0.0
         self._clock.reset()
 
+    def on_forced_spike(self, mask):
+        np.copyto(self.potential, self.reset_potential, where=mask, casting="unsafe")
+        if self.refractory_steps:
+            self._clock.start(mask, self.refractory_steps)
+
     def step(self, synaptic_input):
         v = self.potential
         v *= self.decay

@@ -148,6 +148,10 @@ class ModulatedLIF(Neuron):
         np.multiply(self.modulation, self.learning_modulation, out=self.learning_scale)
         np.exp(self.learning_scale, out=self.learning_scale)
 
+    def on_forced_spike(self, mask):
+        np.copyto(self.potential, 0.0, where=mask)
+        self._clock.start(mask, self.refractory_steps)
+
     def step(self, synaptic_input):
         level, theta, s, flag = self.potential, self.firing_threshold, self._scratch, self._flag
         clock = self._clock

@@ -61,6 +61,21 @@ class Neuron(Part):
     def step(self, synaptic_input: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def fire(self, mask: np.ndarray) -> np.ndarray:
+        """Make the neurons in ``mask`` ``(B, N)`` spike this step (electric synapses).
+
+        They join this step's spikes and ``on_forced_spike`` resets them as a
+        spike would; returns the updated spikes.
+        """
+        fresh = mask & ~self.spikes
+        self.spikes |= mask
+        if fresh.any():
+            self.on_forced_spike(fresh)
+        return self.spikes
+
+    def on_forced_spike(self, mask: np.ndarray) -> None:
+        """Model-specific reset of neurons made to spike by :meth:`fire` (default: none)."""
+
 
 class NoiseMixin:
     """Optional spontaneous firing and potential noise drawn from blocks."""

@@ -20,7 +20,7 @@ class Weight(Part):
     """Base class of weight generators."""
 
     ABSTRACT = True
-    FIXED = ("delays", "matrix", "mask", "distribution", "low", "high", "mean", "std", "density", "self_loops", "feed_forward")
+    FIXED = ("delays", "synapse_types", "matrix", "mask", "distribution", "low", "high", "mean", "std", "density", "self_loops", "feed_forward")
 
     FAMILY = "weights"
     KEYS = (
@@ -30,8 +30,13 @@ class Weight(Part):
             "(inputs arrive the same step, body spikes the next): one int for all synapses, a "
             "(n_inputs + n_neurons, n_neurons) int matrix, or {'uniform_int': [low, high]} drawn "
             "per member.", None, nullable=True),
+        Key("synapse_types", "list", "Synapses that are not 'direct': blocks {'pre': [start, "
+            "stop], 'post': [start, stop], 'type': 'modulatory' | 'electric' | 'direct'}. "
+            "Modulatory synapses shift the target's modulation level, electric ones make it fire "
+            "at once; direct ones (the rest) add to its potential.", None, nullable=True),
     )
     STATE = ("matrix", "mask")
+    TYPE_CODES = {"direct": 0, "modulatory": 1, "electric": 2}
 
     def build(self, context):
         super().build(context)
@@ -45,8 +50,33 @@ class Weight(Part):
             self.mask[b] = mask
             self.matrix[b] = np.clip(matrix, 0.0, self.max_weight) * mask
         self.delay_matrix = self._delays(context)
+        self.type_matrix = self._types()
         if self.delay_matrix is not None:
             self.STATE = type(self).STATE + ("delay_matrix",)
+
+    def _types(self):
+        """Synapse type codes ``(P, N)`` (0 direct, 1 modulatory, 2 electric), or None."""
+        blocks = self.config["synapse_types"]
+        if not blocks:
+            return None
+        codes = np.zeros(self.shape, dtype=np.int8)
+        for i, block in enumerate(blocks):
+            where = f"{self.owner}.synapse_types[{i}]"
+            if not isinstance(block, dict) or set(block) != {"pre", "post", "type"}:
+                raise ConfigError(f"{where} = {block!r}; expected keys 'pre', 'post', 'type'")
+            if block["type"] not in self.TYPE_CODES:
+                raise ConfigError(f"{where}.type = {block['type']!r}; expected one of "
+                                  f"{list(self.TYPE_CODES)}")
+            spans = []
+            for key, limit in (("pre", self.shape[0]), ("post", self.shape[1])):
+                span = block[key]
+                if not (isinstance(span, (list, tuple)) and len(span) == 2
+                        and 0 <= int(span[0]) < int(span[1]) <= limit):
+                    raise ConfigError(f"{where}.{key} = {span!r}; expected [start, stop] with "
+                                      f"0 <= start < stop <= {limit}")
+                spans.append(slice(int(span[0]), int(span[1])))
+            codes[spans[0], spans[1]] = self.TYPE_CODES[block["type"]]
+        return codes if codes.any() else None
 
     def _delays(self, context):
         """Per-synapse extra delays ``(B, P, N)`` (int16), or None when there are none."""
