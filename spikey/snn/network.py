@@ -410,7 +410,10 @@ class Network:
             rows *= code == 0
         delays = self.parts["weights"].delay_matrix
         if delays is None:
-            out[members] = np.add.reduceat(rows, starts, axis=0)
+            if self.batch_size == 1:
+                out[0] = np.add.reduceat(rows, starts, axis=0)[0]
+            else:
+                out[members] = np.add.reduceat(rows, starts, axis=0)
             return
         # Delayed synapses: the rows' entries with extra delay e go to the ring
         # buffer slot of step t + e; this step takes what its slot collected.
