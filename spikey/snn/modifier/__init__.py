@@ -1,5 +1,6 @@
 """Modifier parts: parameters that change over time."""
 
 from spikey.snn.modifier.modifiers import DropOff, LinearDecay, Modifier
+from spikey.snn.modifier.normalize import NormalizeWeights
 
-__all__ = ["Modifier", "LinearDecay", "DropOff"]
+__all__ = ["Modifier", "LinearDecay", "DropOff", "NormalizeWeights"]

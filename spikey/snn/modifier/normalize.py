@@ -1,0 +1,48 @@
+r"""Weight normalisation: keep each neuron's total incoming weight fixed.
+
+Every ``every`` ticks (at the tick's start), the existing incoming weights of
+each body neuron :math:`k` are scaled so that they sum to ``target``:
+
+.. math:: w_{jk} \leftarrow w_{jk}\, \frac{S}{\sum_j w_{jk}}
+
+then clipped to ``[0, max_weight]`` (so a sum may end below ``target`` when
+clipping bites). Neurons with no incoming weight are left alone. Only the
+rows chosen by ``rows`` take part (default: all presynaptic neurons).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spikey.core.params import ConfigError, Key
+from spikey.core.part import Part
+
+
+class NormalizeWeights(Part):
+    """Scale each neuron's incoming weights to a fixed sum, every few ticks."""
+
+    FAMILY = "modifiers"
+    KEYS = (
+        Key("target", "float", "Sum of each body neuron's incoming weights (mV).", range=(0, None)),
+        Key("every", "int", "Ticks between normalisations.", 1, range=(1, None)),
+        Key("rows", "list", "[start, stop] of the presynaptic rows that count (default: all).",
+            None, nullable=True),
+    )
+
+    def bind(self, parts: dict):
+        self.weights = parts["weights"]
+        P = self.weights.shape[0]
+        start, stop = (0, P) if self.rows is None else self.rows
+        if not 0 <= start < stop <= P:
+            raise ConfigError(f"{self.owner}.rows = {self.rows!r}; expected [start, stop] with "
+                              f"0 <= start < stop <= {P}")
+        self.span = slice(int(start), int(stop))
+
+    def apply(self, tick: int) -> None:
+        if tick % self.every:
+            return
+        block = self.weights.matrix[:, self.span, :]  # (B, rows, N) view
+        total = block.sum(axis=1, keepdims=True)
+        scale = np.divide(self.target, total, out=np.ones_like(total), where=total > 0)
+        block *= scale
+        self.weights.clip(block)
