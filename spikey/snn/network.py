@@ -150,6 +150,7 @@ class Network:
             modifier.bind(self.parts)
         if self.parts["synapses"] is not None:
             self.parts["synapses"].bind_reward_mode(self.reward_mode)
+            self.parts["synapses"].bind_parts(self.parts)
         rewarder = self.parts["rewarder"]
         if self.reward_mode == "step" and rewarder is not None and not rewarder.STEP_REWARD:
             raise ConfigError(

@@ -63,6 +63,9 @@ class Synapse(Part):
         self.pre_sign = np.ones(n_pre, dtype=context.dtype)
         super().build(context)
 
+    def bind_parts(self, parts: dict) -> None:
+        """Told by the network once every part is built (rules that read other parts)."""
+
     def bind_reward_mode(self, mode: str) -> None:
         """Told by the network: rewards come per tick, per step, or never."""
         self.reward_mode = mode
