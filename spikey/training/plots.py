@@ -1,53 +1,26 @@
-"""Plots of a run folder: learning curves and a spike raster (matplotlib, headless-safe)."""
+"""Plots of a run folder: learning curves and a spike raster (matplotlib, headless-safe).
+
+The plotting functions live in :mod:`spikey.viz`; ``learning_curve`` and
+``raster`` are re-exported here for existing callers.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 
-import numpy as np
+from spikey.viz import learning_curve, raster, weight_matrix
 
-
-def learning_curve(episodes, ax=None, phase: str = "train"):
-    """Mean return per episode over members, with the min-max band. Returns the Axes."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.5))
-    rows = episodes[episodes["phase"] == phase]
-    grouped = rows.groupby("episode")["return"]
-    mean, low, high = grouped.mean(), grouped.min(), grouped.max()
-    ax.plot(mean.index, mean.values, marker="o", label=f"{phase} mean return")
-    ax.fill_between(mean.index, low.values, high.values, alpha=0.25, label="min-max over members")
-    ax.set_xlabel("episode")
-    ax.set_ylabel("return")
-    ax.legend(loc="best")
-    return ax
-
-
-def raster(network, member: int = 0, ax=None):
-    """Input and body spikes of the network's last tick for one member. Returns the Axes."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
-    inputs = network.tick_input_spikes[member]
-    body = network.tick_spikes[member]
-    n_in, first_output = inputs.shape[1], network.n_neurons - network.n_outputs
-    t, i = np.nonzero(inputs)
-    ax.scatter(t, i, s=2, c="tab:gray", label="inputs")
-    t, k = np.nonzero(body[:, :first_output])
-    ax.scatter(t, k + n_in, s=2, c="tab:blue", label="body")
-    t, k = np.nonzero(body[:, first_output:])
-    ax.scatter(t, k + n_in + first_output, s=4, c="tab:red", label="outputs")
-    ax.set_xlabel("step")
-    ax.set_ylabel("neuron")
-    ax.legend(loc="upper right", markerscale=3)
-    return ax
+__all__ = ["learning_curve", "raster", "weight_matrix", "plot_run"]
 
 
 def plot_run(run_dir, out=None) -> list:
-    """Write ``learning_curve.png`` and ``raster.png`` for a run; return their paths."""
+    """Write ``learning_curve.png``, and from the last checkpoint ``raster.png`` and
+    ``weights.png``, for a run; return their paths.
+
+    The learning curve is smoothed over about a 25th of the episodes, so long
+    runs stay readable.
+    """
     import matplotlib.pyplot as plt
 
     from spikey.snn.network import Network
@@ -58,7 +31,9 @@ def plot_run(run_dir, out=None) -> list:
     out = out or os.path.join(run_dir, "plots")
     os.makedirs(out, exist_ok=True)
     paths = []
-    ax = learning_curve(run["episodes"])
+    episodes = run["episodes"]
+    window = max(1, episodes["episode"].nunique() // 25) if len(episodes) else 1
+    ax = learning_curve(episodes, window=window)
     ax.set_title(os.path.basename(os.path.abspath(run_dir)))
     paths.append(os.path.join(out, "learning_curve.png"))
     ax.figure.savefig(paths[-1], dpi=100, bbox_inches="tight")
@@ -76,6 +51,11 @@ def plot_run(run_dir, out=None) -> list:
         ax = raster(network)
         ax.set_title("last checkpoint, one tick")
         paths.append(os.path.join(out, "raster.png"))
+        ax.figure.savefig(paths[-1], dpi=100, bbox_inches="tight")
+        plt.close(ax.figure)
+        ax = weight_matrix(network)
+        ax.set_title("last checkpoint, member 0")
+        paths.append(os.path.join(out, "weights.png"))
         ax.figure.savefig(paths[-1], dpi=100, bbox_inches="tight")
         plt.close(ax.figure)
     return paths

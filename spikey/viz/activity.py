@@ -1,0 +1,271 @@
+"""Activity over time: spike rasters, population rates, state traces, delay embeddings.
+
+Columns of spike arrays follow the weight matrix rows: inputs first, then body
+neurons, the last ``n_outputs`` of which are outputs. A population's rate at
+step :math:`t` is
+
+.. math:: r(t) = \\frac{1}{|G|\\,\\Delta t} \\sum_{i \\in G} s_i(t)
+
+in Hz (:math:`\\Delta t` in seconds), smoothed by a centred moving average of
+``window`` steps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spikey.viz._common import (GROUP_COLORS, member_of, moving_average, new_axes,
+                                spike_groups, time_window)
+
+
+def raster(network, member: int = 0, ax=None, *, window=None, input_spikes=None,
+           n_outputs: int = 0, marker_size=None):
+    """Spike raster of one member: inputs, body and outputs in their own colours.
+
+    Parameters
+    ----------
+    network : Network, Monitor or array_like
+        A Network (its last tick: ``tick_input_spikes`` and ``tick_spikes``), a
+        Monitor of ``'spikes'`` (x axis: ``monitor.steps``), or body spikes
+        ``(B, T, N)`` / ``(T, N)``.
+    member : int
+        Batch member to draw.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when None.
+    window : (start, stop), optional
+        Steps to show, half open; either end may be None.
+    input_spikes : array_like, optional
+        Input spikes ``(B, T, n_inputs)`` / ``(T, n_inputs)`` for an array ``network``.
+    n_outputs : int
+        Output neurons (the last body neurons) of an array or Monitor source.
+    marker_size : float, optional
+        Scatter marker size (points^2); default scales with the number of rows.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One scatter (PathCollection) per group, in the order inputs, body,
+        outputs, with one point per spike shown.
+
+    Examples
+    --------
+    >>> net.tick(observation)                 # doctest: +SKIP
+    >>> ax = raster(net, window=(0, 200))     # doctest: +SKIP
+    """
+    times, spikes, groups, _ = spike_groups(network, member, input_spikes, n_outputs)
+    ax = new_axes(ax, (7.0, 4.0))
+    keep = time_window(times, window)
+    times, spikes = times[keep], spikes[keep]
+    rows = spikes.shape[1]
+    if marker_size is None:
+        # a tick as tall as a row, but never too short to see
+        marker_size = float(np.clip((240.0 / max(rows, 1)) ** 2, 16.0, 60.0))
+    for name, columns in groups.items():
+        t, k = np.nonzero(spikes[:, columns])
+        ax.scatter(times[t], k + columns.start, s=marker_size, marker="|", linewidths=1.3,
+                   c=GROUP_COLORS[name], label=name)
+        if columns.start > 0:
+            ax.axhline(columns.start - 0.5, color="0.8", linewidth=0.6, zorder=0)
+    ax.set_ylim(-0.5, rows - 0.5)
+    if window is not None or len(times):
+        start = window[0] if window is not None and window[0] is not None else \
+            (times[0] if len(times) else 0)
+        stop = window[1] if window is not None and window[1] is not None else \
+            (times[-1] + 1 if len(times) else 1)
+        ax.set_xlim(start - 0.5, stop - 0.5)
+    ax.set_xlabel("step")
+    ax.set_ylabel("neuron (inputs, body, outputs)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), markerscale=1.5, fontsize="small",
+              frameon=False)
+    return ax
+
+
+def population_rates(network, member: int = 0, *, groups=None, window: int = 10, dt=None,
+                     input_spikes=None, n_outputs: int = 0):
+    """Smoothed firing rate of each neuron group over time.
+
+    Parameters
+    ----------
+    network : Network, Monitor or array_like
+        Spike source, as for :func:`raster`.
+    member : int
+        Batch member.
+    groups : dict, optional
+        Name -> columns (slice, index list or bool mask) of the spike array,
+        inputs first then body; default the inputs, body and outputs groups.
+    window : int
+        Centred moving-average window in steps (1: no smoothing).
+    dt : float, optional
+        Network step in ms; default the source's own (1.0 for a bare array).
+    input_spikes, n_outputs
+        As for :func:`raster`.
+
+    Returns
+    -------
+    times : numpy.ndarray
+        ``(T,)`` steps.
+    rates : dict
+        Name -> ``(T,)`` rate in Hz (spikes per neuron per second).
+    """
+    times, spikes, default, own_dt = spike_groups(network, member, input_spikes, n_outputs)
+    dt = float(dt if dt is not None else (own_dt if own_dt is not None else 1.0))
+    rates = {}
+    for name, columns in (default if groups is None else groups).items():
+        chosen = spikes[:, columns]
+        if chosen.shape[1] == 0:
+            raise ValueError(f"group {name!r} selects no neurons")
+        raw = chosen.sum(axis=1) / (chosen.shape[1] * dt / 1000.0)
+        rates[name] = moving_average(raw, window, centered=True)
+    return times, rates
+
+
+def firing_rates(network, member: int = 0, ax=None, *, groups=None, window: int = 10, dt=None,
+                 input_spikes=None, n_outputs: int = 0):
+    """Population firing rates over time, one line per group.
+
+    Parameters
+    ----------
+    network, member, groups, window, dt, input_spikes, n_outputs
+        As for :func:`population_rates`.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when None.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One line per group, y-data the smoothed rate (Hz) of
+        :func:`population_rates`.
+
+    Examples
+    --------
+    >>> ax = firing_rates(net, window=20)                          # doctest: +SKIP
+    >>> ax = firing_rates(net, groups={"first ten": slice(0, 10)})  # doctest: +SKIP
+    """
+    times, rates = population_rates(network, member, groups=groups, window=window, dt=dt,
+                                    input_spikes=input_spikes, n_outputs=n_outputs)
+    ax = new_axes(ax, (7.0, 3.0))
+    for name, rate in rates.items():
+        ax.plot(times, rate, label=name, color=GROUP_COLORS.get(name), linewidth=1.2)
+    ax.set_xlabel("step")
+    ax.set_ylabel(f"rate (Hz), {window}-step mean" if window > 1 else "rate (Hz)")
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="upper right", fontsize="small")
+    return ax
+
+
+def state_traces(monitor, neurons=None, member: int = 0, ax=None, *, threshold=None,
+                 steps=None, max_default: int = 8):
+    """State variables over time (e.g. membrane potentials) of chosen neurons.
+
+    Parameters
+    ----------
+    monitor : Monitor or array_like
+        A Monitor (e.g. of ``'neurons.potential'``), or records ``(B, R, ...)`` /
+        ``(R, ...)``.
+    neurons : sequence, optional
+        Indices into a record (ints, or tuples for records of more than one
+        axis, e.g. ``(pre, post)`` of ``'weights.matrix'``); default the first
+        ``max_default`` of a 1-D record.
+    member : int
+        Batch member.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when None.
+    threshold : float, bool or None
+        A dashed horizontal line at this value; True reads the member's
+        threshold from the monitored network's neurons.
+    steps : array_like, optional
+        Step of each record of an array source (default ``monitor.steps``, or 0..R-1).
+    max_default : int
+        Neurons drawn when ``neurons`` is None.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One line per neuron (y-data its records), then the threshold line(s).
+
+    Examples
+    --------
+    >>> monitor = net.add_monitor("neurons.potential")     # doctest: +SKIP
+    >>> net.tick(observation)                              # doctest: +SKIP
+    >>> ax = state_traces(monitor, [0, 5], threshold=True) # doctest: +SKIP
+    """
+    is_monitor = hasattr(monitor, "records")
+    data = np.asarray(monitor.data if is_monitor else monitor)
+    if is_monitor or data.ndim >= 3:
+        data = data[member]
+    if steps is None:
+        steps = monitor.steps if is_monitor else np.arange(data.shape[0])
+    steps = np.asarray(steps)
+    if len(steps) != data.shape[0]:
+        raise ValueError(f"{len(steps)} steps for {data.shape[0]} records")
+    if neurons is None:
+        if data.ndim != 2:
+            raise ValueError(f"records of shape {data.shape[1:]}: name the entries to draw "
+                             "with neurons=[(i, j), ...]")
+        neurons = range(min(max_default, data.shape[1]))
+    ax = new_axes(ax, (7.0, 3.0))
+    for item in neurons:
+        index = item if isinstance(item, tuple) else (item,)
+        ax.plot(steps, data[(slice(None),) + index], linewidth=1.0, label=f"neuron {item}" if np.ndim(item) == 0 else f"{item}")
+    if threshold is True:
+        if not is_monitor:
+            raise ValueError("threshold=True needs a Monitor (to read the network's threshold); "
+                             "pass a number instead")
+        neuron_part = monitor.network.parts["neurons"]
+        value = getattr(neuron_part, "threshold_value", None)
+        if value is None:
+            raise ValueError(f"{type(neuron_part).__name__} has no threshold; pass a number")
+        threshold = np.unique(member_of(np.broadcast_to(value, (monitor.network.batch_size, 1)),
+                                        member, 1))
+    if threshold is not None and threshold is not False:
+        for value in np.atleast_1d(threshold):
+            ax.axhline(float(value), color="k", linestyle="--", linewidth=0.8, label="threshold")
+    ax.set_xlabel("step")
+    ax.set_ylabel(monitor.path if is_monitor else "state")
+    ax.legend(loc="upper right", fontsize="x-small", ncol=2)
+    return ax
+
+
+def delay_embedding(signal, tau: int = 1, ax=None, *, color_by_time: bool = True,
+                    label: str = "x"):
+    """Delay embedding: :math:`x(t)` against :math:`x(t - \\tau)`.
+
+    Parameters
+    ----------
+    signal : array_like
+        ``(T,)`` samples, e.g. a population rate from :func:`population_rates`.
+    tau : int
+        Delay in samples, 1 <= tau < T.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when None.
+    color_by_time : bool
+        Also scatter the points coloured by time (with a colour bar).
+    label : str
+        Name of the signal on the axis labels.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        A line through ``(x[t - tau], x[t])`` for ``t = tau..T-1``, and with
+        ``color_by_time`` a scatter of the same points.
+
+    Examples
+    --------
+    >>> times, rates = population_rates(net, window=5)  # doctest: +SKIP
+    >>> ax = delay_embedding(rates["body"], tau=10)     # doctest: +SKIP
+    """
+    signal = np.asarray(signal, dtype=float).ravel()
+    tau = int(tau)
+    if not 1 <= tau < len(signal):
+        raise ValueError(f"tau = {tau}; expected 1 <= tau < {len(signal)} (the signal length)")
+    ax = new_axes(ax, (4.5, 4.0))
+    past, now = signal[:-tau], signal[tau:]
+    ax.plot(past, now, color="0.6", linewidth=0.6, zorder=1)
+    if color_by_time:
+        points = ax.scatter(past, now, c=np.arange(tau, len(signal)), cmap="viridis", s=8,
+                            zorder=2)
+        ax.figure.colorbar(points, ax=ax, label="t")
+    ax.set_xlabel(f"{label}(t - {tau})")
+    ax.set_ylabel(f"{label}(t)")
+    ax.set_aspect("equal", adjustable="datalim")
+    return ax

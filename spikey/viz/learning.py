@@ -1,0 +1,132 @@
+"""Learning curves from a training loop's episodes table.
+
+Each *curve* is one member's (one seed's) metric per episode, smoothed by a
+trailing moving average over ``window`` episodes; the plot shows the mean of
+the curves with a band of their spread (min-max or mean ± std).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spikey.viz._common import moving_average, new_axes
+
+BANDS = ("minmax", "std", None)
+
+
+def smoothed_curves(episodes, metric: str = "return", phase="train", *, window: int = 1,
+                    curves=None):
+    """One smoothed curve per member (per run and member, for several runs).
+
+    Parameters
+    ----------
+    episodes : pandas.DataFrame
+        The episodes table (:func:`spikey.training.train` ``.episodes``,
+        ``metrics/episodes.csv`` or :func:`spikey.training.load_runs`).
+    metric : str
+        Column to plot, e.g. ``'return'``, ``'mean_reward'``, ``'weight_mean'``.
+    phase : str or None
+        Rows of this phase only (None: every row).
+    window : int
+        Trailing moving-average window in episodes.
+    curves : list of str, optional
+        Columns that name one curve; default those of ``'run'`` and ``'member'``
+        present.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: episode; one column per curve; NaN where a curve has no episode.
+    """
+    if metric not in episodes.columns:
+        raise ValueError(f"metric {metric!r} is not a column; columns: {list(episodes.columns)}")
+    rows = episodes
+    if phase is not None and "phase" in episodes.columns:
+        rows = episodes[episodes["phase"] == phase]
+        if rows.empty:
+            raise ValueError(f"no rows of phase {phase!r}; phases: "
+                             f"{sorted(episodes['phase'].unique())}")
+    if curves is None:
+        curves = [c for c in ("run", "member") if c in rows.columns]
+    table = rows.pivot_table(index="episode", columns=list(curves) or None, values=metric,
+                             aggfunc="mean") if curves else \
+        rows.groupby("episode")[[metric]].mean()
+    table = table.sort_index()
+    smoothed = moving_average(table.to_numpy(dtype=float), window, axis=0)
+    return type(table)(smoothed, index=table.index, columns=table.columns)
+
+
+def learning_curve(episodes, ax=None, phase="train", *, metric: str = "return", window: int = 1,
+                   band="minmax", curves=None, hue=None, label=None):
+    """Mean learning curve over members/seeds with a band of their spread.
+
+    Parameters
+    ----------
+    episodes : pandas.DataFrame
+        The episodes table (see :func:`smoothed_curves`).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when None.
+    phase : str or None
+        Rows of this phase (``'train'``, ``'eval'``); None: every row.
+    metric : str
+        Column to plot.
+    window : int
+        Trailing moving-average window in episodes, applied to each curve
+        before the mean and band.
+    band : {'minmax', 'std', None}
+        Spread drawn around the mean: min to max of the curves, mean ± their
+        standard deviation, or none.
+    curves : list of str, optional
+        Columns that name one curve (default ``'run'`` and ``'member'`` where present).
+    hue : str, optional
+        Column splitting the rows into conditions, one mean line and band each
+        (e.g. ``'run'`` or a config column of :func:`spikey.training.load_runs`).
+    label : str, optional
+        Legend label of the mean line (without ``hue``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Per condition a line (y-data the mean of the smoothed curves) and, with
+        a band, a filled region.
+
+    Examples
+    --------
+    >>> result = train(config)                                     # doctest: +SKIP
+    >>> ax = learning_curve(result.episodes, window=10, band="std")  # doctest: +SKIP
+    """
+    if band not in BANDS:
+        raise ValueError(f"band = {band!r}; expected one of {BANDS}")
+    ax = new_axes(ax, (6.0, 3.5))
+    groups = [(label, episodes)] if hue is None else list(episodes.groupby(hue, sort=True))
+    for i, (name, rows) in enumerate(groups):
+        table = smoothed_curves(rows, metric, phase, window=window, curves=curves)
+        values = table.to_numpy()
+        x = table.index.to_numpy()
+        mean = np.nanmean(values, axis=1)
+        n = values.shape[1]
+        if name is None:
+            name = f"{phase + ' ' if phase else ''}mean {metric}" + (f" ({n} curves)" if n > 1
+                                                                      else "")
+        elif hue is not None:
+            name = f"{hue} = {name}"
+        color = f"C{i}"
+        ax.plot(x, mean, marker="o" if len(x) <= 30 else None, markersize=3, color=color,
+                label=name)
+        if band is not None and n > 1:
+            if band == "minmax":
+                low, high = np.nanmin(values, axis=1), np.nanmax(values, axis=1)
+                what = "min-max"
+            else:
+                spread = np.nanstd(values, axis=1)
+                low, high = mean - spread, mean + spread
+                what = "± std"
+            ax.fill_between(x, low, high, color=color, alpha=0.22, linewidth=0,
+                            label=f"{what} over {n} curves" if hue is None else None)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("episode")
+    ax.set_ylabel(metric + (f" ({window}-episode mean)" if window > 1 else ""))
+    ax.legend(loc="best", fontsize="small")
+    return ax
