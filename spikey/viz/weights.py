@@ -167,6 +167,9 @@ def weight_histograms(snapshots, member: int = 0, ax=None, *, mask=None, bins: i
     mesh = ax.pcolormesh(x, edges, counts.T, cmap="magma_r", shading="flat", vmin=0)
     if colorbar:
         ax.figure.colorbar(mesh, ax=ax, label="synapses")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("step" if hasattr(snapshots, "records") else "snapshot")
     ax.set_ylabel("weight")
     return ax
