@@ -140,7 +140,7 @@ def main(argv=None) -> int:
     evolve.add_argument("--name", default=None)
     evolve.set_defaults(func=_evolve)
 
-    plot = sub.add_parser("plot", help="plot a run folder (learning curves, rasters)")
+    plot = sub.add_parser("plot", help="plot a run folder (learning curve, raster, weights)")
     plot.add_argument("run_dir")
     plot.add_argument("--out", default=None, help="folder for the PNG files (default: RUN_DIR/plots)")
     plot.set_defaults(func=_plot)
