@@ -1,4 +1,4 @@
-"""Criticality analysis against hand-made rasters and known processes, and the weight-scale sweep."""
+"""Criticality analysis against hand-made rasters and known processes; the weight-scale sweep."""
 
 import math
 

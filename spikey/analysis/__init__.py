@@ -1,6 +1,7 @@
 """Analysis of recorded activity and of network structure (pure functions on arrays)."""
 
-from spikey.analysis.connectivity import block_density, clustering_coefficient, in_degree, out_degree
+from spikey.analysis.connectivity import (block_density, clustering_coefficient, in_degree,
+                                          out_degree)
 from spikey.analysis.criticality import (REGIMES, avalanches, branching_ratio, classify,
                                          fano_factor, firing_rate, fit_power_law, hurwitz_zeta,
                                          isi_cv, population_counts, regime, summary)

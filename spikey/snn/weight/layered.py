@@ -38,9 +38,9 @@ class Layered(Weight):
     """
 
     KEYS = Weight.KEYS + (
-        Key("layers", "list", "Body-layer sizes in order, inputs -> layers[0] -> ... -> layers[-1]; "
-            "they sum to n_neurons and the last layer is the outputs (layers[-1] == n_outputs).",
-            REQUIRED),
+        Key("layers", "list", "Body-layer sizes in order, inputs -> layers[0] -> ... -> "
+            "layers[-1]; they sum to n_neurons and the last layer is the outputs "
+            "(layers[-1] == n_outputs).", REQUIRED),
         Key("probability", ("float", "list"), "Connection probability of each layer pair: one "
             "number for all, or one per pair [inputs -> layers[0], layers[0] -> layers[1], ...] "
             "(len(layers) values).", 1.0),
