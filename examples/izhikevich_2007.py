@@ -24,8 +24,6 @@ import time
 import numpy as np
 
 import spikey
-import spikey.snn.synapse.da_stdp  # noqa: F401  (registers DASTDP)
-import spikey.snn.weight.fixed_degree  # noqa: F401  (registers FixedOutDegree)
 from spikey.core.part import spread_mask
 
 N, INHIBITORY_FRACTION, TICK = 1000, 0.2, 10  # ms per tick

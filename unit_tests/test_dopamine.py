@@ -5,8 +5,6 @@ import math
 import numpy as np
 import pytest
 
-import spikey.snn.synapse.da_stdp  # noqa: F401
-import spikey.snn.weight.fixed_degree  # noqa: F401
 from conftest import build_pair_config, build_small_config, drive_synapses
 from spikey import Network
 
