@@ -21,6 +21,7 @@ setup(
         "matplotlib>=3.8",
         "tqdm>=4.66",
         "PyYAML>=6.0",
+        "numba>=0.60",
     ],
     entry_points={"console_scripts": ["spikey=spikey.cli:main"]},
     extras_require={"test": ["pytest>=8", "scipy>=1.12"]},
