@@ -110,6 +110,19 @@ def _info(args) -> int:
 
 
 def main(argv=None) -> int:
+    """Run the ``spikey`` command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program name; default: ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit status (0 on success, 2 for a config without the section a
+        command needs).
+    """
     parser = argparse.ArgumentParser(prog="spikey", description="Spikey spiking networks")
     sub = parser.add_subparsers(dest="command", required=True)
 

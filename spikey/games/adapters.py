@@ -194,6 +194,7 @@ class EnvAdapter:
 
     @property
     def n_outputs(self) -> int:
+        """Output neurons the decoder reads (the readout's ``n_outputs``)."""
         return self.readout["config"]["n_outputs"]
 
     def network_config(self, n_hidden: int = 20, batch_size: int = 1, seed: int = 0,

@@ -119,6 +119,7 @@ class CartPole(Game):
     RANDOM_WIDTH = 4
 
     def setup(self):
+        """Spaces from ``action_type`` and the bounds; ``(B, 4)`` state, normal-force sign."""
         low = np.asarray(self.init_low, dtype=np.float64)
         high = np.asarray(self.init_high, dtype=np.float64)
         if low.shape != (4,) or high.shape != (4,) or not np.all(np.isfinite(low) & (low <= high)):
@@ -140,6 +141,7 @@ class CartPole(Game):
         self.last_force = np.zeros(B, dtype=np.float64)
 
     def reset_members(self, members):
+        """Draw each masked member's start uniformly within ``[init_low, init_high]``."""
         start = self._init_low + self.random.uniform(members) * self._init_span
         np.copyto(self.state, start, where=members[:, None])
         self.normal_sign[members] = 1.0
@@ -154,6 +156,15 @@ class CartPole(Game):
         return numerator / (l * (4.0 / 3.0 - m * (cos * (cos - mu_c * sigma)) / total))
 
     def step_members(self, action, active):
+        """One Euler step of the active members under their forces (see the module docstring).
+
+        Returns
+        -------
+        reward : numpy.ndarray
+            ``(B,)`` float, as ``reward_type`` says.
+        terminated : numpy.ndarray
+            ``(B,)`` bool: the cart or the pole left its bounds.
+        """
         if self.action_type == "discrete":
             force = np.where(action == 1, self.force_mag, -self.force_mag)
         else:
@@ -193,9 +204,11 @@ class CartPole(Game):
         return reward, terminated
 
     def observe(self):
+        """``(x, x_dot, theta, theta_dot)`` of every member, ``(B, 4)`` float32."""
         return self.state.astype(np.float32)
 
     def render_member(self, member):
+        """Track, cart and pole of one member as a ``(200, 400, 3)`` uint8 image."""
         height, width = 200, 400
         image = np.full((height, width, 3), 255, dtype=np.uint8)
         x, _, theta, _ = self.state[member]

@@ -66,6 +66,7 @@ class Logic(Game):
     RANDOM_WIDTH = 1
 
     def setup(self):
+        """Spaces (two bits in, a bit out), the gate's truth table and ``(B,)`` counters."""
         self.observation_space = spaces.MultiBinary(2)
         self.action_space = spaces.Discrete(2)
         B = self.num_members
@@ -83,11 +84,21 @@ class Logic(Game):
             np.copyto(self.pattern, (u * 4).astype(np.int64), where=members)
 
     def reset_members(self, members):
+        """Restart the masked members' episodes and show each a first pattern."""
         self.count[members] = 0
         self.last_action[members] = -1
         self._next_pattern(members)
 
     def step_members(self, action, active):
+        """Score the active members' answers, then show them the next pattern.
+
+        Returns
+        -------
+        reward : numpy.ndarray
+            ``(B,)``: ``reward_correct`` or ``reward_wrong``.
+        terminated : numpy.ndarray
+            ``(B,)`` bool: ``n_presentations`` patterns answered.
+        """
         correct = action == self.truth[self.pattern]
         reward = np.where(correct, self.reward_correct, self.reward_wrong)
         np.copyto(self.last_action, action, where=active)
@@ -97,12 +108,15 @@ class Logic(Game):
         return reward, terminated
 
     def observe(self):
+        """The pattern shown to each member, ``(B, 2)`` int8 bits."""
         return PATTERNS[self.pattern]
 
     def member_info(self):
+        """``{'expected': (B,)}``: the gate's output for the pattern shown."""
         return {"expected": self.truth[self.pattern]}
 
     def render_member(self, member):
+        """The two input bits (dark: 1) and the last answer (green: 1, red: 0) as an image."""
         image = np.full((60, 150, 3), 255, dtype=np.uint8)
         for i, bit in enumerate(PATTERNS[self.pattern[member]]):
             image[15:45, 10 + 40 * i:40 + 40 * i] = (20, 20, 20) if bit else (220, 220, 220)

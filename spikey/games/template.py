@@ -275,6 +275,21 @@ class Game(gym.Env):
                                "(a gymnasium VectorEnv) to step them")
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        """Start an episode (``gymnasium.Env.reset``; one member only).
+
+        Parameters
+        ----------
+        seed : int, optional
+            Seeds ``self.np_random``, the member's only source of randomness.
+        options : dict, optional
+            Unused.
+
+        Returns
+        -------
+        observation : numpy.ndarray
+        info : dict
+            ``member_info()`` of the member, as scalars or arrays.
+        """
         self._single("reset")
         super().reset(seed=seed)
         if self.random.generators[0] is not self.np_random:
@@ -284,6 +299,19 @@ class Game(gym.Env):
         return self.observe()[0], self._single_info()
 
     def step(self, action):
+        """Advance the single member by one action (``gymnasium.Env.step``).
+
+        Returns
+        -------
+        tuple
+            ``(observation, reward, terminated, truncated, info)``; ``truncated`` is
+            always False here (a ``TimeLimit`` wrapper or ``max_episode_steps`` adds it).
+
+        Raises
+        ------
+        ValueError
+            When ``action`` is not in ``action_space``.
+        """
         self._single("step")
         if not self._started:
             raise RuntimeError(f"{type(self).__name__}.step: call reset() before step()")
@@ -293,6 +321,7 @@ class Game(gym.Env):
                 self._single_info())
 
     def render(self):
+        """The single member's RGB image with ``render_mode='rgb_array'``, else None."""
         if self.render_mode != "rgb_array":
             return None
         self._single("render")
@@ -387,6 +416,24 @@ class GameVectorEnv(gym.vector.VectorEnv):
         return seeds
 
     def reset(self, *, seed=None, options: dict | None = None):
+        """Reset every member, or those of ``options['reset_mask']``.
+
+        Parameters
+        ----------
+        seed : int or list of int, optional
+            An int seeds member ``b`` with ``seed + b``; a list gives each member's
+            seed. Members without a seed keep their generator (a first reset without
+            seed draws fresh entropy).
+        options : dict, optional
+            ``{'reset_mask': (B,) bool}`` resets only those members.
+
+        Returns
+        -------
+        observations : numpy.ndarray
+            ``(B, ...)``.
+        infos : dict
+            Each ``member_info()`` entry as ``(B, ...)`` plus its ``_name`` mask.
+        """
         B = self.num_envs
         mask = np.ones(B, dtype=bool)
         if options and "reset_mask" in options:
@@ -405,6 +452,16 @@ class GameVectorEnv(gym.vector.VectorEnv):
         return self.game.observe(), self._infos()
 
     def step(self, actions):
+        """Step every member at once, with ``NEXT_STEP`` autoreset.
+
+        Members whose episode ended on the previous step are reset instead; their
+        action is ignored and they report reward 0, not terminated, not truncated.
+
+        Returns
+        -------
+        tuple
+            ``(observations, rewards, terminated, truncated, infos)``, each ``(B, ...)``.
+        """
         game = self.game
         if not game._started:
             raise RuntimeError(f"{type(game).__name__}: call reset() before step()")
@@ -435,11 +492,13 @@ class GameVectorEnv(gym.vector.VectorEnv):
         return out
 
     def render(self):
+        """A tuple of ``B`` RGB images with ``render_mode='rgb_array'``, else None."""
         if self.render_mode != "rgb_array":
             return None
         return tuple(self.game.render_member(b) for b in range(self.num_envs))
 
     def get_config(self) -> dict:
+        """The game's validated config (every key, preset applied)."""
         return self.game.get_config()
 
     def __repr__(self):

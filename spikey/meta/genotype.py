@@ -54,6 +54,7 @@ class Gene:
         self.spec = {self.kind: self.values}
 
     def sample(self, rng: np.random.Generator):
+        """A random value allowed by the constraint (``fixed``: the value itself)."""
         if self.kind == "fixed":
             return self.values
         if self.kind == "choice":
@@ -82,6 +83,7 @@ class Gene:
         return float(min(max(value + step, low), high))
 
     def contains(self, value) -> bool:
+        """Whether ``value`` satisfies the constraint."""
         if self.kind == "fixed":
             return value == self.values
         if self.kind == "choice":
@@ -105,9 +107,11 @@ class GeneSpace:
         return len(self.genes)
 
     def sample(self, rng) -> dict:
+        """A random genotype: one sampled value per gene."""
         return {g.name: g.sample(rng) for g in self.genes}
 
     def contains(self, genotype: dict) -> bool:
+        """Whether ``genotype`` names exactly these genes, each within its constraint."""
         return set(genotype) == set(self.names) and all(
             g.contains(genotype[g.name]) for g in self.genes)
 
@@ -117,4 +121,5 @@ class GeneSpace:
         return json.dumps(genotype, sort_keys=True, default=float)
 
     def to_plain(self) -> dict:
+        """The constraints as plain data ``{name: spec}`` (what the constructor takes)."""
         return {g.name: g.spec for g in self.genes}

@@ -31,9 +31,11 @@ class NQueens:
 
     @property
     def genes(self) -> dict:
+        """The gene space: ``q0 .. q{n-1}``, each a row in ``[0, n - 1]``."""
         return {f"q{i}": {"int": [0, self.n - 1]} for i in range(self.n)}
 
     def score(self, genotype: dict) -> int:
+        """Non-attacking pairs of queens; ``n(n-1)/2`` for a solution."""
         rows = np.array([genotype[f"q{i}"] for i in range(self.n)])
         cols = np.arange(self.n)
         i, j = np.triu_indices(self.n, k=1)
@@ -65,6 +67,11 @@ class EvolveNetwork:
         self.reruns = reruns
 
     def config_for(self, genotype: dict, rerun: int = 0) -> dict:
+        """The experiment config a genotype describes, for one rerun.
+
+        Each gene name is a dotted path set to the gene's value; rerun ``k`` offsets
+        both ``training.seed`` and ``network.network.seed`` by ``1000 k``.
+        """
         import copy
 
         config = copy.deepcopy(self.base_config)
@@ -76,6 +83,13 @@ class EvolveNetwork:
         return config
 
     def fitness(self, genotype: dict) -> float:
+        """Mean of ``metric`` over ``reruns`` training runs of the genotype's config.
+
+        Raises
+        ------
+        KeyError
+            When the run summary has no ``metric``.
+        """
         from spikey.training.loop import train
 
         values = []

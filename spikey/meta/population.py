@@ -55,6 +55,24 @@ GA_KEYS = (
 
 @dataclass
 class Individual:
+    """One member of a GA population.
+
+    Attributes
+    ----------
+    genotype : dict
+        Gene name -> value.
+    origin : str
+        ``'initial'``, ``'elite'``, ``'immigrant'``, ``'crossover'`` or ``'mutant'``.
+    age : int
+        Generations survived as an elite.
+    fitness : float or None
+        None until evaluated.
+    id : int
+        Unique within the run (an elite keeps its id).
+    parents : list of int
+        Ids of the individuals it came from.
+    """
+
     genotype: dict
     origin: str = "initial"
     age: int = 0
@@ -122,6 +140,7 @@ class Population:
         return pop[int(self.rng.choice(len(pop), p=ranks / ranks.sum()))]
 
     def crossover(self, a: dict, b: dict) -> dict:
+        """A child genotype taking each gene from ``a`` or ``b`` (uniform or single-point)."""
         names = self.space.names
         if self.config["crossover"] == "uniform":
             take_a = self.rng.random(len(names)) < 0.5
@@ -131,6 +150,7 @@ class Population:
         return {n: (a[n] if t else b[n]) for n, t in zip(names, take_a)}
 
     def mutate(self, genotype: dict, at_least_one: bool = False) -> dict:
+        """A copy of ``genotype``, each gene mutated with ``mutation_rate`` (>= 1 if asked)."""
         out = dict(genotype)
         hits = self.rng.random(len(self.space)) < self.config["mutation_rate"]
         if at_least_one and not hits.any():
@@ -189,6 +209,7 @@ class Population:
         self.generation += 1
 
     def best(self) -> Individual:
+        """The fittest evaluated individual of the current generation."""
         evaluated = [i for i in self.individuals if i.fitness is not None]
         return max(evaluated, key=lambda i: self._sign() * i.fitness)
 
@@ -227,6 +248,7 @@ class Population:
         return pd.DataFrame(self.rows)
 
     def state(self) -> dict:
+        """The whole GA state as plain data (what :meth:`save` writes)."""
         return {
             "genes": self.space.to_plain(), "config": self.config, "generation": self.generation,
             "next_id": self._next_id, "rng": self.rng.bit_generator.state,

@@ -55,9 +55,18 @@ class GASearcher(Searcher):
 
     @property
     def finished(self) -> bool:
+        """Whether every generation has been evaluated."""
         return self.population.generation >= self.generations
 
     def suggest(self, trial_id: str):
+        """The next genotype to try as a Tune trial's config.
+
+        Returns
+        -------
+        dict or None or str
+            A genotype; None while the generation's other trials are still running;
+            ``Searcher.FINISHED`` once the last generation is evaluated.
+        """
         self._advance()
         if self.finished:
             return Searcher.FINISHED
@@ -68,6 +77,8 @@ class GASearcher(Searcher):
         return dict(genotype)
 
     def on_trial_complete(self, trial_id: str, result=None, error: bool = False) -> None:
+        """Record a trial's last ``metric`` as its genotype's fitness (a failed trial scores worst).
+        """
         genotype = self._trials.pop(trial_id, None)
         if genotype is None:
             return
@@ -78,6 +89,7 @@ class GASearcher(Searcher):
         self._advance()
 
     def history(self):
+        """The GA history DataFrame (see :meth:`Population.history`)."""
         return self.population.history()
 
 

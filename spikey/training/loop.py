@@ -77,10 +77,12 @@ def _atomic_write(path: str, write) -> None:
 
 
 def write_json(path: str, data) -> None:
+    """Write ``data`` as indented JSON to ``path``, atomically (numpy values become plain)."""
     _atomic_write(path, lambda h: json.dump(data, h, indent=2, default=_plain))
 
 
 def write_csv(path: str, frame: pd.DataFrame) -> None:
+    """Write ``frame`` to ``path`` as CSV without its index, atomically."""
     _atomic_write(path, lambda h: frame.to_csv(h, index=False))
 
 

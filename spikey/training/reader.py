@@ -20,6 +20,7 @@ def _flatten(config: dict, prefix: str = "") -> dict:
 
 
 def is_run(path: str) -> bool:
+    """Whether ``path`` is a run folder (holds ``config.json`` and ``metrics/episodes.csv``)."""
     return os.path.isfile(os.path.join(path, "config.json")) and os.path.isfile(
         os.path.join(path, "metrics", "episodes.csv"))
 

@@ -93,6 +93,7 @@ class TuneResult:
 
     @property
     def best_config(self) -> dict:
+        """The base config with the best trial's parameters set."""
         return apply_params(self.base_config, self.best_params)
 
     def best_network(self):

@@ -44,18 +44,22 @@ class BoundedRate(_RateCoded, Input):
 
     @property
     def n_inputs(self) -> int:
+        """``n_dims * n_per_dim``."""
         return self.n_dims * self.n_per_dim
 
     def build(self, context):
+        """Allocate spikes and the per-member random blocks of the spike draws."""
         super().build(context)
         self.build_random(context)
 
     def derive(self):
+        """Check the bounds and precompute each dimension's offset and span."""
         super().derive()
         low, high = dim_bounds(self)
         self._low, self._span = low, high - low
 
     def encode(self, state):
+        """Set each input's spike probability from its dimension's value, ``(B, n_dims)``."""
         x = self._batched(state, self.n_dims)
         level = np.clip((x - self._low) / self._span, 0.0, 1.0)
         p = level * (self.max_rate * self.context.dt / 1000.0)

@@ -46,14 +46,23 @@ class OneHot(_RateCoded, Input):
 
     @property
     def n_inputs(self) -> int:
+        """``n_values * n_per_value``."""
         return self.n_values * self.n_per_value
 
     def build(self, context):
+        """Allocate spikes and the per-member random blocks of the spike draws."""
         super().build(context)
         self.build_random(context)
         self._members = np.arange(context.batch_size)
 
     def encode(self, state):
+        """Light the group of each member's observed value, ``(B,)`` integers.
+
+        Raises
+        ------
+        ValueError
+            When a value is not an integer in ``[start, start + n_values - 1]``.
+        """
         x = self._batched(state, 1)[:, 0]
         index = x.astype(np.int64) - self.start
         if np.any(index + self.start != x) or np.any(index < 0) or np.any(index >= self.n_values):

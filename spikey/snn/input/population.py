@@ -36,13 +36,16 @@ class Population(_RateCoded, Input):
 
     @property
     def n_inputs(self) -> int:
+        """``n_dims * n_per_dim``."""
         return self.n_dims * self.n_per_dim
 
     def build(self, context):
+        """Allocate spikes and the per-member random blocks of the spike draws."""
         super().build(context)
         self.build_random(context)
 
     def derive(self):
+        """Check the bounds and place the receptive-field centres and widths."""
         super().derive()
         low, high = dim_bounds(self)
         self._low, self._high = low, high
@@ -50,6 +53,8 @@ class Population(_RateCoded, Input):
         self.sigma = (high - low)[:, None] / (self.n_per_dim - 1) * self.width
 
     def encode(self, state):
+        """Set each input's spike probability from its tuning curve, observations ``(B, n_dims)``.
+        """
         x = np.clip(self._batched(state, self.n_dims), self._low, self._high)
         rates = self.max_rate * np.exp(-0.5 * ((x[:, :, None] - self.centres) / self.sigma) ** 2)
         self.probability[...] = (rates * (self.context.dt / 1000.0)).reshape(x.shape[0], -1)

@@ -41,11 +41,13 @@ class RateMap(_RateCoded, Input):
     STATE = ("spikes", "probability", "phase")
 
     def build(self, context):
+        """Split the inputs into ``n_dims`` groups; allocate spikes and random blocks."""
         self.group_size = check_groups(self.owner, self.n_inputs, self.n_dims)
         super().build(context)
         self.build_random(context)
 
     def derive(self):
+        """Check ``rate_map`` (a flat list of rates >= 0) and keep it as a lookup table."""
         super().derive()
         self._table = None
         if self.rate_map is not None:
@@ -56,6 +58,13 @@ class RateMap(_RateCoded, Input):
             self._table = table
 
     def encode(self, state):
+        """Set each group's spike probability from its value, observations ``(B, n_dims)``.
+
+        Raises
+        ------
+        ValueError
+            With ``rate_map``, when a value is not an integer index into it.
+        """
         x = self._batched(state, self.n_dims)
         if self.rate_map is not None:
             index = x.astype(np.int64)

@@ -31,6 +31,13 @@ class StaticMap(Input):
     STATE = ("spikes", "trains_array", "pattern", "step_index")
 
     def build(self, context):
+        """Hold every member's trains, ``(B, n_patterns, train_steps, n_inputs)``.
+
+        Raises
+        ------
+        ValueError
+            When the given ``trains`` do not have shape ``(n_patterns, train_steps, n_inputs)``.
+        """
         super().build(context)
         B, P, T, n = context.batch_size, self.n_patterns, self.train_steps, self.n_inputs
         if self.trains is not None:
@@ -51,6 +58,11 @@ class StaticMap(Input):
         self._members = np.arange(B)
 
     def encode(self, state):
+        """Select each member's pattern and restart its train.
+
+        The observation is ``(B,)`` integer indices or ``(B, bits)`` binary vectors
+        read as binary numbers (first bit most significant).
+        """
         x = np.asarray(state)
         B = self.context.batch_size
         if x.ndim <= 1 and x.size == B and np.issubdtype(x.dtype, np.integer):
@@ -70,6 +82,7 @@ class StaticMap(Input):
         self.step_index[...] = 0
 
     def step(self):
+        """The selected trains' spikes at this step (trains repeat after ``train_steps``)."""
         t = int(self.step_index) % self.train_steps
         self.spikes[...] = self.trains_array[self._members, self.pattern, t]
         self.step_index += 1

@@ -30,26 +30,39 @@ class Input(Part):
 
     @property
     def n_inputs(self) -> int:
+        """Number of input neurons."""
         return self.config["n_inputs"]
 
     def build(self, context):
+        """Allocate the ``(B, n_inputs)`` spike array and the inputs' polarity."""
         super().build(context)
         self.spikes = np.zeros((context.batch_size, self.n_inputs), dtype=bool)
         self.polarity = np.zeros(self.n_inputs, dtype=context.dtype)
         self.derive()
 
     def derive(self):
+        """Recompute each input's signed spike size from ``inhibitory_fraction`` and ``magnitude``.
+        """
         if getattr(self, "polarity", None) is not None:
             sign = np.where(spread_mask(self.n_inputs, self.inhibitory_fraction), -1.0, 1.0)
             self.polarity[...] = sign * self.magnitude
 
     def reset(self):
+        """Clear the spikes."""
         self.spikes[...] = False
 
     def encode(self, state) -> None:
+        """Take one observation per member (leading axis ``B``) for the coming tick.
+
+        Raises
+        ------
+        ValueError
+            When the batch has the wrong shape or values the part cannot encode.
+        """
         raise NotImplementedError
 
     def step(self) -> np.ndarray:
+        """This step's input spikes, a boolean ``(B, n_inputs)`` array owned by the part."""
         raise NotImplementedError
 
     def _batched(self, state, dims: int | None = None) -> np.ndarray:
@@ -127,6 +140,13 @@ def dim_bounds(part) -> tuple:
 
 
 def check_groups(owner: str, n_inputs: int, dims: int) -> int:
+    """Input neurons per observation value when ``n_inputs`` splits evenly over ``dims``.
+
+    Raises
+    ------
+    ConfigError
+        When ``n_inputs`` is not a multiple of ``dims``.
+    """
     if n_inputs % dims:
         raise ConfigError(
             f"{owner}: n_inputs = {n_inputs} cannot be split evenly over {dims} observation "

@@ -25,6 +25,13 @@ class Readout(Part):
                 range=(1, None)),)
 
     def build(self, context):
+        """Check that the outputs fit in the body and set ``groups``.
+
+        Raises
+        ------
+        ConfigError
+            When ``n_outputs`` exceeds ``neurons.n_neurons``.
+        """
         super().build(context)
         if self.n_outputs > context.n_neurons:
             raise ConfigError(

@@ -42,12 +42,14 @@ class ContinuousVector(Readout):
     FIXED = Readout.FIXED + ("n_dims",)
 
     def build(self, context):
+        """Check that the outputs split into ``n_dims`` equal groups, then build."""
         if self.n_outputs % self.n_dims:
             raise ConfigError(f"{self.owner}: n_outputs = {self.n_outputs} cannot be split into "
                               f"n_dims = {self.n_dims} equal groups")
         super().build(context)
 
     def derive(self):
+        """Check the bounds and place each output's preferred value."""
         d, k = self.n_dims, self.n_outputs // self.n_dims
         try:
             low = np.broadcast_to(np.asarray(self.low, dtype=np.float64), (d,)).copy()
@@ -70,6 +72,7 @@ class ContinuousVector(Readout):
                               f"scalar or {d} values") from None
 
     def output_groups(self):
+        """The action dimension each output neuron belongs to."""
         return np.repeat(np.arange(self.n_dims), self.n_outputs // self.n_dims)
 
     def __call__(self, counts, duration_ms):
@@ -90,6 +93,7 @@ class PopulationIndex(_Grouped):
     )
 
     def build(self, context):
+        """Check ``silent_action`` against ``n_actions``, then build."""
         if self.silent_action is not None and self.silent_action >= self.n_actions:
             raise ConfigError(f"{self.owner}.silent_action = {self.silent_action}; expected an "
                               f"index below n_actions = {self.n_actions}")

@@ -43,10 +43,21 @@ class Rewarder(Part):
     )
 
     def build(self, context):
+        """Allocate the ``(B,)`` reward buffer that ``step_reward`` returns."""
         super().build(context)
         self._reward = np.zeros(context.batch_size, dtype=np.float64)
 
     def raw_tick_reward(self, action, game_reward, info) -> np.ndarray:
+        """Reward of a tick before any processing, ``(B,)``.
+
+        With ``source='game'`` the game's reward; otherwise ``reward_mult`` where the
+        action equals ``info['expected']`` and ``punish_mult`` elsewhere.
+
+        Raises
+        ------
+        ValueError
+            When the game reward or ``info['expected']`` it needs is missing.
+        """
         B = self.context.batch_size
         if self.source == "game":
             if game_reward is None:
@@ -57,6 +68,7 @@ class Rewarder(Part):
         return np.where(action == expected, self.reward_mult, self.punish_mult)
 
     def tick_reward(self, action, game_reward, info) -> np.ndarray:
+        """The reward of a tick, one value per member, ``(B,)``."""
         return self.raw_tick_reward(action, game_reward, info)
 
     def step_reward(self, output_spikes, groups, expected) -> np.ndarray:
@@ -88,10 +100,12 @@ class RewardPredictionError(Rewarder):
     STATE = ("baseline",)
 
     def build(self, context):
+        """Allocate the per-member baseline, starting at 0."""
         super().build(context)
         self.baseline = np.zeros(context.batch_size, dtype=np.float64)
 
     def tick_reward(self, action, game_reward, info):
+        """The raw tick reward minus the baseline; then move the baseline towards it."""
         raw = self.raw_tick_reward(action, game_reward, info)
         error = raw - self.baseline
         self.baseline += self.baseline_rate * error
