@@ -15,6 +15,11 @@ NEW_PARTS = ("Layered", "Ring", "SmallWorld", "SparseEI", "ReceptiveField", "Lat
 
 def _config(part, weights, n_neurons, n_inputs=4, n_outputs=1, batch_size=1, seed=0,
             neurons=None, inputs=None, member_seeds=None):
+    # E/I topologies and the neurons must mark the same neurons inhibitory
+    keys = {key.name: key.default for key in REGISTRY["weights"][part].KEYS}
+    if "inhibitory_fraction" in keys:
+        fraction = weights.get("inhibitory_fraction", keys["inhibitory_fraction"])
+        neurons = {"inhibitory_fraction": fraction, **(neurons or {})}
     network = {"processing_steps": 20, "batch_size": batch_size, "seed": seed,
                "reward_mode": "none", "dtype": "float64"}
     if member_seeds is not None:
@@ -325,7 +330,7 @@ def _lateral(inhibition_weight=2.0, **kw):
                "weight": [6.0, 1.0], "inhibition_weight": inhibition_weight,
                "excitation_weight": 3.0, **kw}
     return _net("LateralInhibition", weights, 24, n_inputs=10, n_outputs=4,
-                neurons={"inhibitory_fraction": 0.25, "refractory": 2.0},
+                neurons={"inhibitory_fraction": weights["inhibitory_fraction"], "refractory": 2.0},
                 inputs={"rate_map": [0.0, 100.0]})
 
 
@@ -367,3 +372,9 @@ def test_lateral_inhibition_needs_inhibitory_and_excitatory_neurons_in_the_layer
     with pytest.raises(ConfigError, match=re.escape("lateral_layers = [2] names layer 2; expected "
                                                     "indices in [0, 1]")):
         _lateral(lateral_layers=[2])
+
+
+def test_inhibitory_fraction_must_match_the_neurons():
+    with pytest.raises(ConfigError, match=r"weights.inhibitory_fraction = 0.2 but "
+                                          r"neurons.inhibitory_fraction = 0.1"):
+        _net("SparseEI", {"inhibitory_fraction": 0.2}, 10, neurons={"inhibitory_fraction": 0.1})

@@ -142,6 +142,7 @@ class Network:
         inputs, neurons = self.parts["inputs"], self.parts["neurons"]
         self.context = BuildContext(B, dtype, self.dt, seeds, inputs.n_inputs, neurons.n_neurons,
                                     self.parts["readout"].n_outputs)
+        self._check_inhibitory_fractions()
         for part in self.parts.values():
             if part is not None:
                 part.build(self.context)
@@ -194,6 +195,17 @@ class Network:
         self._monitors = []
         self._expected = None
         self.reset()
+
+    def _check_inhibitory_fractions(self):
+        # Topologies that wire E and I neurons apart must agree with the
+        # neurons on which ones are inhibitory (both use spread_mask).
+        weights, neurons = self.parts["weights"], self.parts["neurons"]
+        mine = getattr(weights, "inhibitory_fraction", None)
+        theirs = getattr(neurons, "inhibitory_fraction", None)
+        if mine is not None and theirs is not None and mine != theirs:
+            raise ConfigError(
+                f"weights.inhibitory_fraction = {mine} but neurons.inhibitory_fraction = {theirs}; "
+                "they mark the same neurons inhibitory and must be equal")
 
     def __getattr__(self, name):
         # Parts are reachable as attributes: net.neurons, net.weights, ...
@@ -333,6 +345,11 @@ class Network:
             for monitor in self._monitors:
                 monitor.observe(self.step_count)
         self.tick_count += 1
+        if self.training:  # slow adaptation that reads the whole tick (homeostasis)
+            for modifier in self.modifiers:
+                observe = getattr(modifier, "observe", None)
+                if observe is not None:
+                    observe(self.tick_spikes, self.processing_steps * self.dt)
         counts = self._output_counts
         counts[...] = self.tick_spikes[:, :, first_output:].sum(axis=1)
         duration = self.processing_steps * self.dt
@@ -478,6 +495,9 @@ class Network:
             if part is not None:
                 for name, array in part.state_arrays().items():
                     out[f"{slot}.{name}"] = array
+        for modifier in self.modifiers:
+            for name, array in modifier.state_arrays().items():
+                out[f"{modifier.slot}.{name}"] = array
         for name, blocks in self.random_blocks().items():
             out[f"{name}.buffer"] = blocks.buffer
             out[f"{name}.position"] = blocks.position
