@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import build_small_config, drive_synapses, reference_zeta
-from spikey import Network
+from spikey import ConfigError, Network
 
 SYN = {"learning_rate": 0.1, "A_plus": 0.8, "A_minus": -0.6, "tau_plus": 15.0, "tau_minus": 25.0}
 W0 = 2.5
@@ -111,13 +111,19 @@ def test_stdp_clips_to_bounds(pair_config):
 
 
 def test_ltp_only_potentiates(pair_config):
-    net = _pair_net(pair_config, synapse="LTP")
+    synapses = {k: v for k, v in SYN.items() if k != "A_minus"}  # LTP has no depression key
+    net = Network.from_config(pair_config("LTP", synapses, weight=W0))
     drive_synapses(net, pre_steps=[10], post_steps=[0], n_steps=12)
     assert _dw(net)[0] == 0.0
     # continuing: the post spike at absolute step 15 pairs with the pre spikes at 10 and 12
     drive_synapses(net, pre_steps=[0], post_steps=[3], n_steps=4)
     expected = 0.1 * 0.8 * (math.exp(-3 / 15.0) + math.exp(-5 / 15.0))
     np.testing.assert_allclose(_dw(net), expected, rtol=1e-9)
+
+
+def test_ltp_refuses_a_depression_amplitude(pair_config):
+    with pytest.raises(ConfigError, match="unknown key 'A_minus'"):
+        _pair_net(pair_config, synapse="LTP")
 
 
 def test_stdp_ignores_rewards(pair_config):

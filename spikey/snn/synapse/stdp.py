@@ -19,7 +19,11 @@ class STDP(Synapse):
 
 
 class LTP(STDP):
-    """Potentiation-only STDP (``A_minus`` fixed at 0)."""
+    """Potentiation-only STDP: there is no ``A_minus`` key (depression is 0)."""
+
+    KEYS = tuple(key for key in STDP.KEYS if key.name != "A_minus")
+    PER_MEMBER = tuple(name for name in STDP.PER_MEMBER if name != "A_minus")
+    A_minus = 0.0
 
     def derive(self):
         super().derive()
