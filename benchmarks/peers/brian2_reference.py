@@ -1,0 +1,263 @@
+"""The reference workload in Brian2: numpy and cython runtime targets, and C++ standalone.
+
+Same network as ``benchmarks/bench_reference.py``: 1,000 Poisson inputs at
+20 Hz drive 1,000 LIF neurons through input -> neuron synapses only,
+
+.. math::
+
+    \\frac{dV}{dt} = -\\frac{V}{\\tau}, \\qquad V \\ge 16\\,\\mathrm{mV} \\Rightarrow
+    \\text{spike}, V \\leftarrow 0, \\text{ input ignored for 5 ms},
+
+with :math:`\\tau` = 20 ms, dt = 1 ms, and a spike arriving on synapse
+:math:`jk` adding :math:`w_{jk}` to :math:`V_k` (voltage jump, no delay).
+Weights are uniform in :math:`[0, w_{max}]`, :math:`w_{max}` = 0.09 mV / density.
+The STDP variants use Spikey's pair-based trace rule with the amplitudes of
+``bench_reference.py``: traces :math:`P^+_j, P^-_k` decay with 20 ms and jump
+by :math:`A_+ = 1` (pre) and :math:`A_- = -1.05` (post); a post spike adds
+:math:`\\eta P^+_j`, a pre spike :math:`\\eta P^-_k`, with :math:`\\eta = 0.01\\,w_{max}`
+and weights clipped to :math:`[0, w_{max}]`.
+
+Each (mode, variant) runs in its own child process. A run simulates one
+warm-up second (which in the runtime targets also generates and compiles
+code), then times one simulated second per repeat. ``steps_per_s`` counts
+Brian2's own timing of the simulation loop only (``device._last_run_time``:
+no code generation, compilation or set-up); ``run_call_s`` is the wall time
+of the whole ``run()`` call, set-up included. ``compile_s`` is code generation
+plus compilation: for the runtime targets the warm-up call's wall time less a
+simulated second; for standalone the ``make`` time. The cython target caches
+compiled code across processes; ``cython_modules_compiled`` says how many
+modules this process really compiled (0: all came from the cache;
+``--fresh-cython-cache`` compiles into an empty one).
+``rate_hz`` is the mean output rate over the timed seconds.
+
+Needs Brian2 in its own environment (``bash benchmarks/peers/setup_brian2.sh``):
+``benchmarks/peers/.venv-brian2/bin/python benchmarks/peers/brian2_reference.py
+[--modes numpy cython cpp_standalone] [--repeats 3] [--json out.json]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+N_IN, N, RATE_HZ, SECONDS = 1000, 1000, 20.0, 1.0
+STEPS = int(round(SECONDS * 1000))  # dt = 1 ms
+#: variant name (as in bench_reference.py) -> (density, STDP)
+VARIANTS = {
+    "dense": (1.0, False),
+    "dense + STDP": (1.0, True),
+    "10% sparse": (0.1, False),
+    "10% sparse + STDP": (0.1, True),
+}
+MODES = ("numpy", "cython", "cpp_standalone")
+A_PLUS, A_MINUS, TAU_TRACE_MS = 1.0, -1.05, 20.0
+
+
+def build_network(b2, density: float, stdp: bool):
+    """Create the groups and synapses in the current Brian2 scope; return (net, neurons)."""
+    ms, mV, Hz = b2.ms, b2.mV, b2.Hz
+    w_max = 0.09 / density * mV
+    inputs = b2.PoissonGroup(N_IN, RATE_HZ * Hz, name="inputs")
+    neurons = b2.NeuronGroup(
+        N,
+        """dv/dt = -v / tau : volt (unless refractory)
+           n_spikes : 1""",
+        threshold="v >= 16*mV", reset="v = 0*mV; n_spikes += 1", refractory=5 * ms,
+        method="exact", namespace={"tau": 20 * ms}, name="neurons")
+    # Spikey ignores input while refractory; Brian2 would still add the jump.
+    arrive = "v_post += w * int(not_refractory_post)"
+    if stdp:
+        synapses = b2.Synapses(
+            inputs, neurons,
+            """w : volt
+               dpre_trace/dt = -pre_trace / tau_trace : 1 (event-driven)
+               dpost_trace/dt = -post_trace / tau_trace : 1 (event-driven)""",
+            on_pre=f"""{arrive}
+                       pre_trace += A_plus
+                       w = clip(w + eta * post_trace, 0*mV, w_max)""",
+            on_post="""post_trace += A_minus
+                       w = clip(w + eta * pre_trace, 0*mV, w_max)""",
+            namespace={"tau_trace": TAU_TRACE_MS * ms, "A_plus": A_PLUS, "A_minus": A_MINUS,
+                       "eta": 0.01 * w_max, "w_max": w_max},
+            name="synapses")
+    else:
+        synapses = b2.Synapses(inputs, neurons, "w : volt", on_pre=arrive, name="synapses")
+    if density >= 1.0:
+        synapses.connect()
+    else:
+        synapses.connect(p=density)
+    synapses.w = "rand() * w_max"
+    synapses.namespace["w_max"] = w_max
+    net = b2.Network(inputs, neurons, synapses)
+    # Spikey's order within a step: decay, add the arriving input, threshold, reset.
+    # Brian2's default puts synapses after thresholds, so input would first be
+    # seen (and decayed) one step later; this order delays every spike's
+    # delivery by one step instead, which leaves Poisson input statistically unchanged.
+    net.schedule = ["start", "groups", "synapses", "thresholds", "resets", "end"]
+    return net, neurons
+
+
+def cython_cache_size(b2) -> int:
+    folder = b2.prefs.codegen.runtime.cython.cache_dir
+    if folder is None:
+        folder = os.path.join(os.path.expanduser("~"), ".cython", "brian_extensions")
+    return len(glob.glob(os.path.join(folder, "*.so")))
+
+
+def run_runtime(mode: str, variant: str, repeats: int, cython_cache=None) -> dict:
+    import brian2 as b2
+
+    b2.prefs.codegen.target = mode
+    if cython_cache:
+        b2.prefs.codegen.runtime.cython.cache_dir = cython_cache
+    b2.defaultclock.dt = 1 * b2.ms
+    b2.seed(0)
+    net, neurons = build_network(b2, *VARIANTS[variant])
+    cached_before = cython_cache_size(b2) if mode == "cython" else 0
+    start = time.perf_counter()
+    net.run(SECONDS * b2.second)  # warm-up: code generation and compilation happen here
+    first_call = time.perf_counter() - start
+    warm_loop = b2.device._last_run_time
+    loops, calls, rates = [], [], []
+    for _ in range(repeats):
+        neurons.n_spikes = 0
+        start = time.perf_counter()
+        net.run(SECONDS * b2.second)
+        calls.append(time.perf_counter() - start)
+        loops.append(b2.device._last_run_time)
+        rates.append(float(neurons.n_spikes[:].sum()) / N / SECONDS)
+    loop = statistics.median(loops)
+    row = {"steps_per_s": STEPS / loop, "rate_hz": statistics.mean(rates),
+           "compile_s": max(0.0, first_call - warm_loop),
+           "run_call_s": statistics.median(calls), "loop_s": loop,
+           "first_call_s": first_call}
+    if mode == "cython":
+        row["cython_modules_compiled"] = cython_cache_size(b2) - cached_before
+    return row
+
+
+def run_standalone(variant: str, repeats: int, threads: int) -> dict:
+    import brian2 as b2
+
+    b2.set_device("cpp_standalone", build_on_run=False)
+    if threads > 1:
+        b2.prefs.devices.cpp_standalone.openmp_threads = threads
+    b2.defaultclock.dt = 1 * b2.ms
+    b2.seed(0)
+    net, neurons = build_network(b2, *VARIANTS[variant])
+    net.run(SECONDS * b2.second)  # warm-up second, as in the runtime targets
+    neurons.n_spikes = 0
+    net.run(SECONDS * b2.second)  # the binary reports the time of this last run only
+    directory = tempfile.mkdtemp(prefix="brian2_reference_")
+    try:
+        start = time.perf_counter()
+        b2.device.build(directory=directory, compile=True, run=False, with_output=False)
+        build = time.perf_counter() - start
+        make = b2.device.timers["compile"]["make"] + (b2.device.timers["compile"]["clean"] or 0)
+        loops, binary, rates = [], [], []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            b2.device.run(directory=directory, with_output=False)
+            binary.append(time.perf_counter() - start)
+            loops.append(b2.device._last_run_time)
+            rates.append(float(neurons.n_spikes[:].sum()) / N / SECONDS)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    loop = statistics.median(loops)
+    return {"steps_per_s": STEPS / loop, "rate_hz": statistics.mean(rates), "compile_s": make,
+            "build_s": build, "binary_s": statistics.median(binary), "loop_s": loop,
+            "threads": threads}
+
+
+def worker(mode: str, variant: str, repeats: int, threads: int, fresh_cache: bool) -> dict:
+    import brian2
+    import numpy
+
+    if mode == "cpp_standalone":
+        row = run_standalone(variant, repeats, threads)
+    elif fresh_cache and mode == "cython":
+        cache = tempfile.mkdtemp(prefix="brian2_cython_")
+        try:
+            row = run_runtime(mode, variant, repeats, cache)
+        finally:
+            shutil.rmtree(cache, ignore_errors=True)
+    else:
+        row = run_runtime(mode, variant, repeats)
+    return {"framework": "brian2", "mode": mode, "variant": variant, **row, "repeats": repeats,
+            "brian2": brian2.__version__, "numpy": numpy.__version__}
+
+
+def run_child(mode: str, variant: str, args) -> dict:
+    """One (mode, variant) in a fresh interpreter: Brian2 keeps global device state."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+        out = handle.name
+    command = [sys.executable, os.path.abspath(__file__), "--worker", mode, variant,
+               "--repeats", str(args.repeats), "--threads", str(args.threads), "--json", out]
+    if args.fresh_cython_cache:
+        command.append("--fresh-cython-cache")
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout)
+        if done.returncode == 0:
+            with open(out, encoding="utf-8") as handle:
+                return json.load(handle)
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        error = f"exit {done.returncode}: " + " | ".join(tail)
+    except subprocess.TimeoutExpired:
+        error = f"timed out after {args.timeout} s"
+    finally:
+        os.unlink(out)
+    return {"framework": "brian2", "mode": mode, "variant": variant, "steps_per_s": None,
+            "rate_hz": None, "compile_s": None, "error": error}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--repeats", type=int, default=3, help="timed simulated seconds")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="OpenMP threads in standalone mode (1: Brian2's default, serial)")
+    parser.add_argument("--fresh-cython-cache", action="store_true",
+                        help="compile cython code into an empty cache (honest compile_s)")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds per (mode, variant)")
+    parser.add_argument("--json", default=None, help="write rows here")
+    parser.add_argument("--worker", nargs=2, metavar=("MODE", "VARIANT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.worker:
+        row = worker(*args.worker, args.repeats, args.threads, args.fresh_cython_cache)
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump(row, handle)
+        return [row]
+
+    rows = []
+    print(f"{'mode':<15} {'variant':<20} {'steps/s':>10} {'rate (Hz)':>10} {'compile (s)':>12}",
+          flush=True)
+    for mode in args.modes:
+        for variant in args.variants:
+            row = run_child(mode, variant, args)
+            rows.append(row)
+            if row.get("error"):
+                print(f"{mode:<15} {variant:<20} failed: {row['error']}", flush=True)
+            else:
+                print(f"{mode:<15} {variant:<20} {row['steps_per_s']:10.0f} "
+                      f"{row['rate_hz']:10.1f} {row['compile_s']:12.2f}", flush=True)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump({"benchmark": "reference_workload", "framework": "brian2",
+                       "python": platform.python_version(), "cpus": os.cpu_count(),
+                       "rows": rows}, handle, indent=2)
+    return rows
+
+
+if __name__ == "__main__":
+    main()
