@@ -1,0 +1,415 @@
+"""Run every benchmark in one go, peers included, and write the results.
+
+Our benchmark modules (``benchmarks/bench_*.py``, listed in ``REGISTRY``) run in
+this process, one after another, each through its ``main(argv)``; a module
+that does not exist yet is skipped. When the Brian2 environment exists
+(``bash benchmarks/peers/setup_brian2.sh``), ``peers/brian2_reference.py`` runs
+with that environment's interpreter in the same run, so the ratios ours/theirs
+compare numbers taken minutes apart on the same machine and load.
+
+Writes ``benchmarks/results/results.json`` (machine, versions, date, every row)
+and ``benchmarks/results/results.md`` (tables, targets).
+
+Run ``python benchmarks/run_all.py [--quick] [--only NAME ...] [--skip NAME ...]
+[--no-peers] [--out DIR]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import importlib
+import inspect
+import io
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PEERS = os.path.join(HERE, "peers")
+DEFAULT_BRIAN2_VENV = os.path.join(PEERS, ".venv-brian2")
+REFERENCE_VARIANTS = ("dense", "dense + STDP", "10% sparse", "10% sparse + STDP")
+#: steps/s floors of the reference workload (README "Targets")
+REFERENCE_FLOORS = {"dense": 20_000, "dense + STDP": 3_000, "10% sparse": 37_000,
+                    "10% sparse + STDP": 6_500}
+BRIAN2_MODES = ("numpy", "cython", "cpp_standalone")
+
+
+@dataclass
+class Bench:
+    """One benchmark module and the arguments it gets here.
+
+    ``args``/``quick`` are grouped ``--flag value...`` lists; flags the module's
+    parser does not list are dropped (modules evolve). ``heavy`` modules are
+    skipped by ``--quick`` when none of their quick flags is understood, since
+    their defaults may run for minutes. ``default`` False: only with ``--only``.
+    """
+
+    name: str
+    module: str
+    title: str
+    args: list = field(default_factory=list)
+    quick: list = field(default_factory=list)
+    heavy: bool = False
+    default: bool = True
+
+
+REGISTRY = [
+    Bench("reference", "bench_reference", "Reference workload (1,000 Poisson -> 1,000 LIF, 1 s)",
+          ["--repeats", "5"], ["--repeats", "1"]),
+    Bench("xor", "bench_xor", "Florian XOR network step, batch scaling",
+          ["--batch", "1", "8", "64", "256", "--ticks", "8", "--repeats", "7"],
+          ["--batch", "1", "64", "--ticks", "2", "--repeats", "2"]),
+    Bench("games", "bench_games", "Environment + network steps/s (Logic, CartPole)",
+          ["--batch", "1", "16", "256", "--repeats", "5", "--budget", "0.5"],
+          ["--batch", "1", "16", "--repeats", "2", "--budget", "0.1"]),
+    Bench("ga_batched", "bench_ga_batched", "GA generation of XOR networks: batched vs one by one",
+          ["--size", "64"], ["--size", "8"]),
+    Bench("scaling", "bench_scaling", "Scaling with network size (memory, steps/s)",
+          [], ["--quick"], heavy=True),
+    Bench("izhikevich", "bench_izhikevich", "Izhikevich (2007) distal reward, simulated time",
+          ["--seconds", "60"], ["--seconds", "5"], heavy=True),
+    Bench("ray", "bench_ray", "Ray Train overhead vs the local loop (starts a Ray cluster)",
+          default=False),
+]
+
+
+class Tee(io.TextIOBase):
+    """Write to the terminal and keep a copy (a module's printout is part of its result)."""
+
+    def __init__(self, stream):
+        self.stream, self.copy = stream, io.StringIO()
+
+    def write(self, text):
+        self.stream.write(text)
+        self.copy.write(text)
+        return len(text)
+
+    def flush(self):
+        self.stream.flush()
+
+
+def flag_groups(args: list) -> list:
+    """``["--a", "1", "2", "--b"]`` -> ``[["--a", "1", "2"], ["--b"]]``."""
+    groups = []
+    for token in args:
+        if token.startswith("--") or not groups:
+            groups.append([token])
+        else:
+            groups[-1].append(token)
+    return groups
+
+
+def known_flags(main):
+    """Option strings of a module's parser (from its ``--help``); None if main takes no argv."""
+    if not inspect.signature(main).parameters:
+        return None
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text), contextlib.redirect_stderr(io.StringIO()):
+        try:
+            main(["--help"])
+        except SystemExit:
+            pass
+    return set(re.findall(r"(?<![\w-])--[A-Za-z][\w-]*", text.getvalue()))
+
+
+def run_bench(bench: Bench, quick: bool) -> dict:
+    result = {"name": bench.name, "module": bench.module, "title": bench.title}
+    path = os.path.join(HERE, bench.module + ".py")
+    if not os.path.exists(path):
+        result["skipped"] = "module not present"
+        return result
+    try:
+        module = importlib.import_module(bench.module)
+        flags = known_flags(module.main)
+    except Exception:  # a broken module must not stop the others
+        result["error"] = traceback.format_exc(limit=3)
+        return result
+    wanted = bench.quick if quick else bench.args
+    groups = flag_groups(wanted)
+    kept = [g for g in groups if flags is not None and g[0] in flags]
+    dropped = [g[0] for g in groups if g not in kept]
+    if quick and bench.heavy and groups and not kept:
+        result["skipped"] = f"--quick: module understands none of {dropped}"
+        return result
+    argv = [token for group in kept for token in group]
+    if dropped:
+        result["dropped_args"] = dropped
+    json_path = None
+    if flags is not None and "--json" in flags:
+        handle, json_path = tempfile.mkstemp(suffix=".json")
+        os.close(handle)
+        argv += ["--json", json_path]
+    result["argv"] = [a for a in argv if a != json_path and a != "--json"]
+    print(f"\n=== {bench.name}: {bench.module} {' '.join(result['argv'])}", flush=True)
+    tee = Tee(sys.stdout)
+    start = time.perf_counter()
+    try:
+        with contextlib.redirect_stdout(tee):
+            returned = module.main(argv) if flags is not None else module.main()
+        rows = returned if isinstance(returned, list) else None
+        if json_path and os.path.getsize(json_path):
+            with open(json_path, encoding="utf-8") as handle:
+                written = json.load(handle)
+            rows = rows if rows is not None else written.get("rows")
+            extra = {k: v for k, v in written.items() if k != "rows"}
+            if extra:
+                result["meta"] = extra
+        result["rows"] = rows
+    except BaseException as error:  # SystemExit from argparse included
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        result["error"] = "".join(traceback.format_exception(error, limit=4))
+    finally:
+        result["wall_s"] = time.perf_counter() - start
+        result["stdout"] = tee.copy.getvalue()
+        if json_path:
+            os.unlink(json_path)
+    return result
+
+
+def brian2_python(venv: str):
+    python = os.path.join(venv, "bin", "python")
+    return python if os.path.exists(python) else None
+
+
+def run_brian2(python: str, quick: bool) -> dict:
+    args = ["--repeats", "1", "--modes", "numpy"] if quick else ["--repeats", "3"]
+    result = {"name": "brian2", "framework": "brian2", "python": python, "argv": args}
+    print(f"\n=== peers: Brian2 ({python}) {' '.join(args)}", flush=True)
+    handle, json_path = tempfile.mkstemp(suffix=".json")
+    os.close(handle)
+    start = time.perf_counter()
+    try:
+        done = subprocess.run([python, os.path.join(PEERS, "brian2_reference.py"), *args,
+                               "--json", json_path])
+        if done.returncode == 0:
+            with open(json_path, encoding="utf-8") as handle:
+                result["rows"] = json.load(handle)["rows"]
+        else:
+            result["error"] = f"exit status {done.returncode}"
+    finally:
+        result["wall_s"] = time.perf_counter() - start
+        os.unlink(json_path)
+    return result
+
+
+def version_of(name: str):
+    try:
+        return importlib.import_module(name).__version__
+    except Exception:
+        return None
+
+
+def machine_info() -> dict:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE,
+                            capture_output=True, text=True).stdout.strip() or None
+    cpu_model = None
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            names = re.findall(r"^model name\s*:\s*(.+)$", handle.read(), re.M)
+        cpu_model = names[0] if names else None
+    return {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "platform": platform.platform(), "machine": platform.machine(),
+        "cpu": cpu_model or platform.processor() or None, "cpu_count": os.cpu_count(),
+        "load_average_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "python": platform.python_version(), "numpy": version_of("numpy"),
+        "numba": version_of("numba"), "spikey": version_of("spikey"), "git_commit": commit,
+    }
+
+
+# ----------------------------------------------------------------------------- markdown
+
+
+def fmt(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value != value:
+            return "—"
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
+        if abs(value) >= 10:
+            return f"{value:.1f}"
+        return f"{value:.3g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value).replace("|", "\\|")
+
+
+def table(header: list, rows: list) -> list:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(fmt(cell) for cell in row) + " |" for row in rows]
+    return lines
+
+
+def rows_table(rows: list) -> list:
+    """A table of dict rows, columns in first-seen order."""
+    keys = []
+    for row in rows:
+        keys += [k for k in row if k not in keys]
+    return table(keys, [[row.get(k) for k in keys] for row in rows])
+
+
+def reference_section(ours: dict, brian2: dict) -> list:
+    spikey = {r["variant"]: r for r in (ours or {}).get("rows") or []}
+    theirs = {}
+    for row in (brian2 or {}).get("rows") or []:
+        if not row.get("error"):
+            theirs.setdefault(row["mode"], {})[row["variant"]] = row
+    modes = [m for m in BRIAN2_MODES if m in theirs]
+    lines = ["## Reference workload: 1,000 Poisson inputs (20 Hz) -> 1,000 LIF, dt 1 ms, 1 s", "",
+             "Steps per second (simulation loop only; median of repeats), this run:", ""]
+    header = ["variant", "Spikey"] + [f"Brian2 {m}" for m in modes]
+    header += [f"Spikey / Brian2 {m}" for m in modes] + ["floor", "floor met"]
+    body = []
+    for variant in REFERENCE_VARIANTS:
+        ours_sps = spikey.get(variant, {}).get("steps_per_s")
+        cells = [variant, ours_sps]
+        cells += [theirs[m].get(variant, {}).get("steps_per_s") for m in modes]
+        for m in modes:
+            their_sps = theirs[m].get(variant, {}).get("steps_per_s")
+            cells.append(f"{ours_sps / their_sps:.2f}x" if ours_sps and their_sps else None)
+        floor = REFERENCE_FLOORS[variant]
+        cells += [floor, None if ours_sps is None else ours_sps >= floor]
+        body.append(cells)
+    lines += table(header, body)
+    lines += ["", "Mean output firing rate (Hz), to check the workloads match:", ""]
+    lines += table(["variant", "Spikey"] + [f"Brian2 {m}" for m in modes],
+                   [[v, spikey.get(v, {}).get("rate_hz")]
+                    + [theirs[m].get(v, {}).get("rate_hz") for m in modes]
+                    for v in REFERENCE_VARIANTS])
+    if modes:
+        lines += ["", "Brian2 compile time (s; code generation + compilation, excluded above) and "
+                  "steps/s of a whole `run()` call (per-call set-up included, runtime targets):",
+                  ""]
+        body = []
+        for m in modes:
+            for v in REFERENCE_VARIANTS:
+                row = theirs[m].get(v)
+                if row:
+                    call = row.get("run_call_s")
+                    body.append([m, v, row.get("compile_s"), row.get("cython_modules_compiled"),
+                                 1000.0 / call if call else None])
+        lines += table(["mode", "variant", "compile_s", "cython modules compiled",
+                        "steps/s per run() call"], body)
+        row = next(iter(next(iter(theirs.values())).values()))
+        lines += ["", f"Brian2 {row.get('brian2')} with numpy {row.get('numpy')} in its own "
+                  "environment; C++ standalone single-threaded."]
+    failed = [r for r in (brian2 or {}).get("rows") or [] if r.get("error")]
+    for row in failed:
+        lines.append(f"- Brian2 {row['mode']} / {row['variant']} failed: {row['error']}")
+    if brian2 is None:
+        lines += ["", "Brian2 not run (no environment: `bash benchmarks/peers/setup_brian2.sh`)."]
+    elif brian2.get("error"):
+        lines += ["", f"Brian2 run failed: {brian2['error']}"]
+    return lines
+
+
+def targets_section(by_name: dict) -> list:
+    def rows(name):
+        return (by_name.get(name) or {}).get("rows") or []
+
+    checks = []
+    for row in rows("reference"):
+        floor = REFERENCE_FLOORS.get(row["variant"])
+        if floor:
+            checks.append([f"reference {row['variant']}", f">= {floor:,} steps/s",
+                           f"{row['steps_per_s']:,.0f}", row["steps_per_s"] >= floor])
+    xor = {r["batch_size"]: r for r in rows("xor")}
+    if 1 in xor:
+        us = xor[1]["median_us_per_step"]
+        checks.append(["XOR step, B = 1", "<= 20 µs", f"{us:.1f} µs", us <= 20.0])
+        if 64 in xor:
+            ratio = xor[64]["median_us_per_step"] / us
+            checks.append(["XOR step, B = 64 vs B = 1", "<= 4x", f"{ratio:.2f}x", ratio <= 4.0])
+    lines = ["## Targets", ""]
+    lines += table(["target", "goal", "measured", "met"], checks)
+    lines += ["", "Also targeted, read from their own tables when present: Izhikevich (2007) "
+              "simulated hour <= 5 min; N = 10,000 sparse (fan-in 100) <= 200 MB."]
+    return lines
+
+
+def markdown(results: dict) -> str:
+    info = results["machine"]
+    by_name = {b["name"]: b for b in results["benchmarks"]}
+    brian2 = next((p for p in results["peers"] if p["name"] == "brian2"), None)
+    lines = ["# Benchmark results", "",
+             f"{info['date']} · {info['cpu'] or info['machine']} · {info['cpu_count']} CPUs · "
+             f"Python {info['python']} · numpy {info['numpy']} · numba {info['numba']} · "
+             f"commit {info['git_commit']}" + (" · **quick run**" if results["quick"] else ""),
+             "", "Other processes may share the CPUs (load average at start: "
+             f"{', '.join(f'{x:.2f}' for x in info['load_average_start'] or [])}); "
+             "every number is a median of repeats, all from this one run.", ""]
+    lines += reference_section(by_name.get("reference"), brian2) + [""]
+    lines += targets_section(by_name) + [""]
+    for bench in results["benchmarks"]:
+        if bench["name"] == "reference" and bench.get("rows"):
+            continue
+        lines += [f"## {bench['title']} (`{bench['module']}`)", ""]
+        if bench.get("skipped"):
+            lines += [f"Skipped: {bench['skipped']}.", ""]
+            continue
+        lines += [f"Arguments: `{' '.join(bench.get('argv') or []) or '(defaults)'}`; "
+                  f"{bench['wall_s']:.1f} s wall.", ""]
+        if bench.get("error"):
+            lines += ["Failed:", "", "```", bench["error"].strip(), "```", ""]
+        elif bench.get("rows"):
+            lines += rows_table(bench["rows"]) + [""]
+        else:
+            lines += ["```", bench.get("stdout", "").strip(), "```", ""]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="small arguments everywhere, Brian2 numpy target only: a smoke run")
+    names = [b.name for b in REGISTRY]
+    parser.add_argument("--only", nargs="+", choices=names, help="run just these benchmarks")
+    parser.add_argument("--skip", nargs="+", choices=names, default=[])
+    parser.add_argument("--no-peers", action="store_true", help="do not run Brian2")
+    parser.add_argument("--brian2-venv", default=os.environ.get("BRIAN2_VENV", DEFAULT_BRIAN2_VENV))
+    parser.add_argument("--out", default=os.path.join(HERE, "results"), help="results folder")
+    args = parser.parse_args(argv)
+
+    sys.path.insert(0, HERE)
+    results = {"machine": machine_info(), "quick": args.quick, "benchmarks": [], "peers": []}
+    chosen = [b for b in REGISTRY if (b.name in args.only if args.only else b.default)
+              and b.name not in args.skip]
+    for bench in chosen:
+        result = run_bench(bench, args.quick)
+        results["benchmarks"].append(result)
+        if result.get("skipped"):
+            print(f"\n=== {bench.name}: skipped ({result['skipped']})", flush=True)
+    python = None if args.no_peers else brian2_python(args.brian2_venv)
+    if python:
+        results["peers"].append(run_brian2(python, args.quick))
+    elif not args.no_peers:
+        print(f"\n=== peers: no Brian2 environment at {args.brian2_venv} "
+              "(bash benchmarks/peers/setup_brian2.sh)", flush=True)
+    if hasattr(os, "getloadavg"):
+        results["machine"]["load_average_end"] = list(os.getloadavg())
+
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as handle:
+        json.dump(results, handle, indent=2, default=str)
+    with open(os.path.join(args.out, "results.md"), "w", encoding="utf-8") as handle:
+        handle.write(markdown(results) + "\n")
+    print(f"\nwrote {args.out}/results.json and results.md", flush=True)
+    return results
+
+
+if __name__ == "__main__":
+    main()
