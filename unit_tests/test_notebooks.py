@@ -7,8 +7,8 @@ model that stops learning fails here with that cell's error.
 
 from __future__ import annotations
 
-import os
 import pathlib
+import re
 
 import pytest
 
@@ -18,6 +18,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError  # noqa: E4
 
 NOTEBOOKS = pathlib.Path(__file__).resolve().parent.parent / "examples" / "notebooks"
 CELL_TIMEOUT_S = 300
+ANSI = re.compile(r"\x1b\[[0-9;]*m")  # IPython colours its tracebacks
 
 
 def _notebooks():
@@ -44,7 +45,7 @@ def test_notebook_runs_in_quick_mode(path, monkeypatch):
     except CellTimeoutError as error:
         pytest.fail(f"{path.name}: a cell ran past {CELL_TIMEOUT_S} s\n{error}", pytrace=False)
     except CellExecutionError as error:
-        pytest.fail(f"{path.name} failed:\n{error}", pytrace=False)
+        pytest.fail(f"{path.name} failed:\n{ANSI.sub('', str(error))}", pytrace=False)
 
 
 def test_notebooks_are_committed_without_outputs():
