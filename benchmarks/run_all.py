@@ -212,6 +212,9 @@ def version_of(name: str):
 def machine_info() -> dict:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE,
                             capture_output=True, text=True).stdout.strip() or None
+    # Uncommitted engine changes mean the commit alone does not say what was measured.
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", ":/spikey"], cwd=HERE,
+                           capture_output=True, text=True).stdout.strip()
     cpu_model = None
     if os.path.exists("/proc/cpuinfo"):
         with open("/proc/cpuinfo", encoding="utf-8") as handle:
@@ -224,6 +227,7 @@ def machine_info() -> dict:
         "load_average_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "python": platform.python_version(), "numpy": version_of("numpy"),
         "numba": version_of("numba"), "spikey": version_of("spikey"), "git_commit": commit,
+        "spikey_uncommitted_changes": bool(dirty) if commit else None,
     }
 
 
@@ -341,6 +345,10 @@ def targets_section(by_name: dict) -> list:
     return lines
 
 
+def load(values) -> str:
+    return " / ".join(f"{x:.1f}" for x in values) if values else "unknown"
+
+
 def markdown(results: dict) -> str:
     info = results["machine"]
     by_name = {b["name"]: b for b in results["benchmarks"]}
@@ -348,10 +356,13 @@ def markdown(results: dict) -> str:
     lines = ["# Benchmark results", "",
              f"{info['date']} · {info['cpu'] or info['machine']} · {info['cpu_count']} CPUs · "
              f"Python {info['python']} · numpy {info['numpy']} · numba {info['numba']} · "
-             f"commit {info['git_commit']}" + (" · **quick run**" if results["quick"] else ""),
-             "", "Other processes may share the CPUs (load average at start: "
-             f"{', '.join(f'{x:.2f}' for x in info['load_average_start'] or [])}); "
-             "every number is a median of repeats, all from this one run.", ""]
+             f"commit {info['git_commit']}"
+             + (" plus uncommitted changes to spikey/" if info.get("spikey_uncommitted_changes")
+                else "")
+             + (" · **quick run**" if results["quick"] else ""),
+             "", "Other processes may share the CPUs (1/5/15-minute load average at start "
+             f"{load(info.get('load_average_start'))}, at end {load(info.get('load_average_end'))})"
+             "; every number is a median of repeats, all from this one run.", ""]
     lines += reference_section(by_name.get("reference"), brian2) + [""]
     lines += targets_section(by_name) + [""]
     for bench in results["benchmarks"]:
@@ -372,6 +383,12 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+def write_markdown(results: dict, out: str) -> None:
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "results.md"), "w", encoding="utf-8") as handle:
+        handle.write(markdown(results) + "\n")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
@@ -382,7 +399,14 @@ def main(argv=None):
     parser.add_argument("--no-peers", action="store_true", help="do not run Brian2")
     parser.add_argument("--brian2-venv", default=os.environ.get("BRIAN2_VENV", DEFAULT_BRIAN2_VENV))
     parser.add_argument("--out", default=os.path.join(HERE, "results"), help="results folder")
+    parser.add_argument("--render", metavar="JSON",
+                        help="run nothing: rewrite results.md in --out from this results.json")
     args = parser.parse_args(argv)
+    if args.render:
+        with open(args.render, encoding="utf-8") as handle:
+            results = json.load(handle)
+        write_markdown(results, args.out)
+        return results
 
     sys.path.insert(0, HERE)
     results = {"machine": machine_info(), "quick": args.quick, "benchmarks": [], "peers": []}
@@ -405,8 +429,7 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as handle:
         json.dump(results, handle, indent=2, default=str)
-    with open(os.path.join(args.out, "results.md"), "w", encoding="utf-8") as handle:
-        handle.write(markdown(results) + "\n")
+    write_markdown(results, args.out)
     print(f"\nwrote {args.out}/results.json and results.md", flush=True)
     return results
 
