@@ -39,6 +39,8 @@ class BuildContext:
         seeded ``seeds[b]``.
     n_inputs, n_neurons, n_outputs : int
         Layer sizes (0 where not yet known).
+    kernels : bool
+        Whether parts run their compiled (numba) kernels; see :mod:`spikey.snn.kernels`.
     """
 
     batch_size: int
@@ -48,6 +50,7 @@ class BuildContext:
     n_inputs: int = 0
     n_neurons: int = 0
     n_outputs: int = 0
+    kernels: bool = False
 
     def generators(self, stream: str) -> list:
         """One independent ``numpy.random.Generator`` per member for ``stream``.

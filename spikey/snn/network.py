@@ -22,6 +22,7 @@ import numpy as np
 
 from spikey.core.params import ConfigError, Key, suggest, validate
 from spikey.core.part import REGISTRY, BuildContext, RandomBlocks, resolve_part
+from spikey.snn import kernels
 
 #: slot -> (family, required)
 SLOTS = {
@@ -47,6 +48,9 @@ NETWORK_KEYS = (
     Key("reward_mode", "str", "When rewards reach the synapses: after each tick ('tick'), "
         "every network step from that step's output spikes ('step'), or never ('none').",
         "tick", choices=("tick", "step", "none")),
+    Key("kernels", "str", "Hot loops in compiled numba kernels ('numba'), in numpy ('numpy', the "
+        "reference), or numba when installed ('auto'); both give the same results.", "auto",
+        choices=("auto", "numba", "numpy")),
 )
 
 
@@ -141,7 +145,8 @@ class Network:
             seeds = tuple(given)
         inputs, neurons = self.parts["inputs"], self.parts["neurons"]
         self.context = BuildContext(B, dtype, self.dt, seeds, inputs.n_inputs, neurons.n_neurons,
-                                    self.parts["readout"].n_outputs)
+                                    self.parts["readout"].n_outputs,
+                                    kernels=kernels.use_kernels(self.kernels))
         self._check_inhibitory_fractions()
         for part in self.parts.values():
             if part is not None:
@@ -395,9 +400,10 @@ class Network:
     def _sum_rows(self, bb, jj, out, pending=None) -> None:
         """Event-driven propagation: ``out[b] = sum of the signed rows j spiking in b``.
 
-        Only the weight rows of spiking neurons are read. ``reduceat`` sums each
-        member's rows in the same order whatever the batch size, so a batch
-        member reproduces its solo network bit for bit.
+        Only the weight rows of spiking neurons are read. :func:`member_sums`
+        (or the compiled ``kernels.propagate``) adds each member's rows one after
+        another in spike order whatever the batch size, so a batch member
+        reproduces its solo network bit for bit, on either path.
         """
         out[...] = 0.0
         if pending is not None:  # what delayed synapses scheduled for this step
@@ -406,14 +412,22 @@ class Network:
             pending[:, slot] = 0.0
         if not bb.size:
             return
-        rows = self.parts["weights"].flat[bb * self._pre.shape[1] + jj]
+        weights = self.parts["weights"]
+        if self.context.kernels and weights.type_matrix is None and weights.delay_matrix is None:
+            if self._efficacy is None:
+                kernels.propagate(weights.flat, self._pre.shape[1], bb, jj, self._polarity, out)
+            else:
+                kernels.propagate_scaled(weights.flat, self._pre.shape[1], bb, jj, self._polarity,
+                                         self._efficacy, out)
+            return
+        rows = weights.flat[bb * self._pre.shape[1] + jj]
         if self._efficacy is None:
             rows *= self._polarity[jj, None]
         else:  # short-term plasticity scales each spike's rows
             rows *= (self._polarity[jj] * self._efficacy[bb, jj])[:, None]
         if self.batch_size == 1:
             members, starts = self._zero, self._zero
-        else:
+        else:  # spikes come sorted by member: each member's run of rows starts where bb changes
             new_member = np.empty(bb.size, dtype=bool)
             new_member[0] = True
             np.not_equal(bb[1:], bb[:-1], out=new_member[1:])
@@ -424,14 +438,11 @@ class Network:
             # modulatory and electric synapses carry their spikes elsewhere
             code = types[jj]
             for value, target in ((1, self._modulation_input), (2, self._electric_input)):
-                target[members] += np.add.reduceat(rows * (code == value), starts, axis=0)
+                target[members] += member_sums(rows * (code == value), starts)
             rows *= code == 0
         delays = self.parts["weights"].delay_matrix
         if delays is None:
-            if self.batch_size == 1:
-                out[0] = np.add.reduceat(rows, starts, axis=0)[0]
-            else:
-                out[members] = np.add.reduceat(rows, starts, axis=0)
+            out[members] = member_sums(rows, starts)
             return
         # Delayed synapses: the rows' entries with extra delay e go to the ring
         # buffer slot of step t + e; this step takes what its slot collected.
@@ -440,9 +451,9 @@ class Network:
         for e in self._delay_values:
             part = rows * (delay == e)
             if e == 0:
-                out[members] = np.add.reduceat(part, starts, axis=0)
+                out[members] = member_sums(part, starts)
             else:
-                pending[members, (self.step_count + e) % D] += np.add.reduceat(part, starts, axis=0)
+                pending[members, (self.step_count + e) % D] += member_sums(part, starts)
 
     def reward(self, state=None, action=None, game_reward=None, info=None) -> np.ndarray:
         """Score the last tick and, when training in tick mode, apply it to the synapses.
@@ -582,6 +593,29 @@ class Monitor:
     def clear(self) -> None:
         self.records.clear()
         self.steps.clear()
+
+
+def member_sums(rows: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Sum each member's run of ``rows`` (runs begin at ``starts``), row after row.
+
+    The rows of a run are added strictly in order, ``((r0 + r1) + r2) + ...``,
+    whatever the batch size: this is the order the compiled kernel uses, so
+    both paths, and a batch member and its solo network, agree bit for bit.
+    (``np.add.reduceat`` does not promise an order; ``sum`` over the rows'
+    axis adds row after row except for one-column arrays, where it sums
+    pairwise, hence ``cumsum`` there.)
+    """
+    n, width = rows.shape
+    if starts.size == 1:
+        runs = rows[None]
+    else:
+        counts = np.diff(np.append(starts, n))
+        runs = np.zeros((starts.size, int(counts.max()), width), dtype=rows.dtype)
+        rank = np.arange(n) - np.repeat(starts, counts)
+        runs[np.repeat(np.arange(starts.size), counts), rank] = rows
+    if width == 1:
+        return np.cumsum(runs, axis=1)[:, -1]
+    return runs.sum(axis=1)
 
 
 def format_schema(rows: list) -> str:

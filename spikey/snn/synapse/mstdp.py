@@ -27,6 +27,7 @@ import math
 import numpy as np
 
 from spikey.core.params import Key
+from spikey.snn import kernels
 from spikey.snn.synapse.template import Synapse
 
 _RENORMALISE_BELOW = 1e-12
@@ -56,6 +57,17 @@ class MSTDP(Synapse):
             self.add_zeta(self.eligibility, pre_index, post_index, self.context.dtype.type(1.0),
                           weights.mask)
 
+    def learning_mask(self, weights):
+        """Synapses whose eligibility may grow (default: every existing synapse)."""
+        return weights.mask
+
+    def _synapse_index(self, mask):
+        """``kernels.synapse_index`` of ``mask``, kept while the mask object is the same."""
+        cached = getattr(self, "_index_cache", None)
+        if cached is None or cached[0] is not mask:
+            cached = self._index_cache = (mask, *kernels.synapse_index(mask))
+        return cached[1], cached[2]
+
     def reward(self, reward, weights):
         if getattr(self, "reward_mode", "tick") == "step":
             if getattr(self, "_this_step", None) is None:
@@ -76,6 +88,12 @@ class MSTDP(Synapse):
         if members.size == 0:
             return
         dtype = self.context.dtype.type
+        if self.context.kernels:  # only the existing synapses, no temporaries
+            index, starts = self._synapse_index(self.learning_mask(weights))
+            low, high = weights.clip_bounds
+            kernels.apply_eligibility(weights.matrix, self.eligibility, index, starts, members,
+                                      reward.astype(dtype), dtype(low), dtype(high))
+            return
         # The eligibility of absent synapses is always zero, so they stay absent.
         if members.size == reward.size:
             step = reward.astype(dtype)[:, None, None]
@@ -120,10 +138,6 @@ class MSTDPET(MSTDP):
         self.add_zeta(self.eligibility, self.spike_index(pre, pre_index), np.nonzero(post),
                       self.context.dtype.type(1.0 / (self.tau_z * float(self.scale))),
                       self.learning_mask(weights))
-
-    def learning_mask(self, weights):
-        """Synapses whose eligibility may grow (default: every existing synapse)."""
-        return weights.mask
 
     def reward(self, reward, weights):
         self._apply(reward, weights, self.rate * (self.context.dt * float(self.scale)))

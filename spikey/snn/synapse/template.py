@@ -30,6 +30,7 @@ import numpy as np
 
 from spikey.core.params import Key
 from spikey.core.part import Part
+from spikey.snn import kernels
 
 
 class Synapse(Part):
@@ -75,6 +76,7 @@ class Synapse(Part):
         self.pre_sign[...] = np.sign(sign)
         self.pre_sign[self.pre_sign == 0] = 1.0
         self._amp_pre = self.pre_sign * self.amp_plus
+        self._kernel_arguments()
 
     def derive(self):
         dt = self.context.dt
@@ -86,6 +88,19 @@ class Synapse(Part):
         #: learning rate of each member, (B,)
         self.rate = self.member_vector(self.learning_rate)
         self._uniform_rate = bool(np.all(self.rate == self.rate[0]))
+        self._kernel_arguments()
+
+    def _kernel_arguments(self):
+        """The per-member parameters as the explicit ``(B, ...)`` arrays kernels take."""
+        if not self.context.kernels:
+            return
+        B, dtype = self.context.batch_size, self.context.dtype
+        self._k_decay_plus = kernels.per_member(self.decay_plus, B, dtype)
+        self._k_decay_minus = kernels.per_member(self.decay_minus, B, dtype)
+        self._k_amp_minus = kernels.per_member(self.amp_minus, B, dtype)
+        self._k_amp_pre = np.ascontiguousarray(
+            np.broadcast_to(np.asarray(self._amp_pre, dtype=dtype), self.pre_trace.shape))
+        self._k_ones = np.ones(B, dtype=dtype)
 
     def reset(self):
         self.pre_trace[...] = 0.0
@@ -93,6 +108,10 @@ class Synapse(Part):
 
     def update_traces(self, pre, post):
         """Decay both traces and add this step's spikes (the pre trace carries the sign)."""
+        if self.context.kernels:
+            kernels.update_traces(pre, post, self.pre_trace, self.post_trace, self._k_decay_plus,
+                                  self._k_decay_minus, self._k_amp_pre, self._k_amp_minus)
+            return
         self.pre_trace *= self.decay_plus
         np.multiply(pre, self._amp_pre, out=self._tmp_pre)
         self.pre_trace += self._tmp_pre
@@ -109,6 +128,15 @@ class Synapse(Part):
         ``member_scale`` ``(B,)`` multiplies each member's increments.
         """
         B, P, N = target.shape
+        dtype = target.dtype
+        if self.context.kernels and (member_scale is None or member_scale.dtype == dtype):
+            low, high = (0.0, 0.0) if clip is None else clip.clip_bounds
+            kernels.add_zeta(target, mask, self.pre_trace, self.post_trace, self.pre_sign,
+                             *post_index, *pre_index, dtype.type(scale),
+                             self._k_ones if member_scale is None else member_scale,
+                             member_scale is not None, clip is not None,
+                             dtype.type(low), dtype.type(high))
+            return
         bb, kk = post_index
         if bb.size:  # potentiation: columns of the neurons that fired now
             values = self.pre_trace[bb] * scale

@@ -112,6 +112,11 @@ class Weight(Part):
         """One member's ``(matrix, mask)``, each of shape ``(n_inputs + n_neurons, n_neurons)``."""
         raise NotImplementedError
 
+    @property
+    def clip_bounds(self) -> tuple:
+        """``(low, high)`` that :meth:`clip` clips to."""
+        return 0.0, self.max_weight
+
     def clip(self, values: np.ndarray) -> None:
         """Clip ``values`` in place to ``[0, max_weight]``.
 

@@ -1,0 +1,167 @@
+"""Compiled kernels (numba) for the loops that dominate a network step.
+
+Each kernel does in one pass what the numpy reference code in the parts
+does with several whole-array operations and temporaries, and performs the
+same floating point operations in the same order, so both paths give the
+same spikes and weights bit for bit (``unit_tests/test_kernels.py`` runs
+them side by side). The numpy code stays the reference: a network uses the
+kernels when its ``kernels`` key is ``'numba'``, or ``'auto'`` (the default)
+and numba is installed.
+
+Kernels
+-------
+propagate
+    Event-driven synaptic input: ``out[b] += sign_j * W[b, j]`` for every
+    spike ``(b, j)``, in spike order (what ``np.add.reduceat`` sums).
+update_traces
+    STDP pre/post traces: decay, then add each spike's amplitude.
+add_zeta
+    The STDP term of this step into a ``(B, P, N)`` target (weights or an
+    eligibility trace): columns of the neurons that fired, then rows of the
+    neurons that fired, existing synapses only, optionally clipped.
+apply_eligibility
+    ``w = clip(w + step_b * e)`` over a list of existing synapses per member
+    (a reward or dopamine update), instead of a pass over the whole matrix.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+try:  # numba is a declared dependency; without it the numpy path runs
+    import numba
+except ImportError:  # pragma: no cover - exercised only where numba is missing
+    numba = None
+
+AVAILABLE = numba is not None
+
+#: Values of the network key ``kernels``.
+CHOICES = ("auto", "numba", "numpy")
+
+
+def use_kernels(choice: str) -> bool:
+    """Whether a network configured with ``kernels = choice`` runs the compiled path."""
+    if choice == "numpy":
+        return False
+    if choice == "numba" and not AVAILABLE:
+        from spikey.core.params import ConfigError
+
+        raise ConfigError("network.kernels = 'numba' but numba is not installed; "
+                          "pip install numba, or use 'auto' or 'numpy'")
+    return AVAILABLE
+
+
+def _jit(function):
+    if numba is None:
+        return None
+    return numba.njit(cache=True, nogil=True, error_model="numpy")(function)
+
+
+def _propagate(flat, P, bb, jj, sign, out):
+    for i in range(bb.size):
+        b, j = bb[i], jj[i]
+        row = flat[b * P + j]
+        s = sign[j]
+        target = out[b]
+        for k in range(row.size):
+            target[k] += row[k] * s
+
+
+def _propagate_scaled(flat, P, bb, jj, sign, efficacy, out):
+    for i in range(bb.size):
+        b, j = bb[i], jj[i]
+        row = flat[b * P + j]
+        s = sign[j] * efficacy[b, j]
+        target = out[b]
+        for k in range(row.size):
+            target[k] += row[k] * s
+
+
+def _update_traces(pre, post, pre_trace, post_trace, decay_plus, decay_minus, amp_pre, amp_minus):
+    B, P = pre_trace.shape
+    N = post_trace.shape[1]
+    for b in range(B):
+        d = decay_plus[b]
+        for j in range(P):
+            value = pre_trace[b, j] * d
+            if pre[b, j]:
+                value += amp_pre[b, j]
+            pre_trace[b, j] = value
+        d = decay_minus[b]
+        a = amp_minus[b]
+        for k in range(N):
+            value = post_trace[b, k] * d
+            if post[b, k]:
+                value += a
+            post_trace[b, k] = value
+
+
+def _add_zeta(target, mask, pre_trace, post_trace, pre_sign, post_b, post_k, pre_b, pre_j,
+              scale, member_scale, use_member, clip, low, high):
+    P = target.shape[1]
+    N = target.shape[2]
+    for i in range(post_b.size):  # potentiation: columns of the neurons that fired
+        b, k = post_b[i], post_k[i]
+        m = member_scale[b]
+        for j in range(P):
+            if mask[b, j, k]:
+                value = pre_trace[b, j] * scale
+                if use_member:
+                    value *= m
+                value += target[b, j, k]
+                if clip:
+                    value = min(max(value, low), high)
+                target[b, j, k] = value
+    for i in range(pre_b.size):  # depression: rows of the neurons that fired
+        b, j = pre_b[i], pre_j[i]
+        factor = pre_sign[j] * scale
+        if use_member:
+            factor *= member_scale[b]
+        for k in range(N):
+            if mask[b, j, k]:
+                value = post_trace[b, k] * factor
+                value += target[b, j, k]
+                if clip:
+                    value = min(max(value, low), high)
+                target[b, j, k] = value
+
+
+def _apply_eligibility(weights, eligibility, index, starts, members, step, low, high):
+    flat_w = weights.reshape(weights.shape[0], -1)
+    flat_e = eligibility.reshape(eligibility.shape[0], -1)
+    for m in range(members.size):
+        b = members[m]
+        s = step[b]
+        w, e = flat_w[b], flat_e[b]
+        for i in range(starts[b], starts[b + 1]):
+            x = index[i]
+            value = e[x] * s
+            value += w[x]
+            w[x] = min(max(value, low), high)
+
+
+propagate = _jit(_propagate)
+propagate_scaled = _jit(_propagate_scaled)
+update_traces = _jit(_update_traces)
+add_zeta = _jit(_add_zeta)
+apply_eligibility = _jit(_apply_eligibility)
+
+
+def synapse_index(mask: np.ndarray) -> tuple:
+    """Flat positions of the existing synapses of each member, concatenated.
+
+    Returns ``(index, starts)``: member ``b``'s positions in ``mask[b].ravel()``
+    are ``index[starts[b]:starts[b + 1]]``, ascending.
+    """
+    flat = mask.reshape(mask.shape[0], -1)
+    parts = [np.flatnonzero(row) for row in flat]
+    starts = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum([p.size for p in parts], out=starts[1:])
+    index = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+    return index, starts
+
+
+def per_member(value, batch_size: int, dtype) -> np.ndarray:
+    """A scalar or ``(B, 1)`` parameter as a contiguous ``(B,)`` array of ``dtype``."""
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=dtype).reshape(-1),
+                                                (batch_size,)))
