@@ -23,7 +23,7 @@ import spikey
 N_IN, N, STEPS = 1000, 1000, 1000
 
 
-def config(density: float, stdp: bool) -> dict:
+def config(density: float, stdp: bool, kernels: str = "auto") -> dict:
     w_max = 0.09 / density  # same mean drive per neuron at either density
     mask = np.zeros((N_IN + N, N), dtype=bool)
     mask[:N_IN] = np.random.default_rng(1).random((N_IN, N)) < density
@@ -32,7 +32,8 @@ def config(density: float, stdp: bool) -> dict:
         parts["synapses"] = "STDP"
     out = {
         "parts": parts,
-        "network": {"processing_steps": STEPS, "batch_size": 1, "seed": 0, "reward_mode": "none"},
+        "network": {"processing_steps": STEPS, "batch_size": 1, "seed": 0, "reward_mode": "none",
+                    "kernels": kernels},
         "inputs": {"n_inputs": N_IN, "n_dims": 1, "max_rate": 20.0},
         "neurons": {"n_neurons": N, "tau": 20.0, "threshold": 16.0, "refractory": 5.0},
         "weights": {"max_weight": w_max, "low": 0.0, "high": w_max, "mask": mask.tolist()},
@@ -61,13 +62,20 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json", default=None)
+    parser.add_argument("--kernels", nargs="+", default=["numba", "numpy"],
+                        choices=["auto", "numba", "numpy"],
+                        help="engine paths to measure (numpy is the reference)")
     args = parser.parse_args(argv)
-    rows = [measure(name, config(density, stdp), args.repeats) for name, density, stdp in [
-        ("dense", 1.0, False), ("dense + STDP", 1.0, True),
-        ("10% sparse", 0.1, False), ("10% sparse + STDP", 0.1, True)]]
-    print(f"{'variant':<20} {'steps/s':>10} {'rate (Hz)':>10}")
+    rows = []
+    for kernels in args.kernels:
+        for name, density, stdp in [("dense", 1.0, False), ("dense + STDP", 1.0, True),
+                                    ("10% sparse", 0.1, False), ("10% sparse + STDP", 0.1, True)]:
+            row = measure(name, config(density, stdp, kernels), args.repeats)
+            rows.append({**row, "kernels": kernels})
+    print(f"{'variant':<20} {'kernels':>8} {'steps/s':>10} {'rate (Hz)':>10}")
     for row in rows:
-        print(f"{row['variant']:<20} {row['steps_per_s']:10.0f} {row['rate_hz']:10.1f}")
+        print(f"{row['variant']:<20} {row['kernels']:>8} {row['steps_per_s']:10.0f} "
+              f"{row['rate_hz']:10.1f}")
     if args.json:
         with open(args.json, "w") as handle:
             json.dump({"benchmark": "reference_workload", "rows": rows}, handle, indent=2)
