@@ -89,6 +89,17 @@ def test_short_term_plasticity_scales_propagation_identically():
     _run_both(cfg, ticks=8)
 
 
+def test_lif_refractory_per_member_tau_and_homeostatic_thresholds_match_numpy():
+    cfg = build_small_config(
+        network={"batch_size": 3, "processing_steps": 40},
+        neurons={"refractory": 3.0, "tau": {"per_member": [10.0, 20.0, 35.0]},
+                 "reset_potential": -2.0},
+        inputs={"rate_map": [20.0, 300.0]})
+    cfg["modifiers"] = [{"part": "HomeostaticThreshold", "target_rate": 30.0, "rate": 0.05}]
+    net = _run_both(cfg, ticks=10)
+    assert net.modifiers[0].offset.std() > 0  # per-neuron thresholds were in play
+
+
 def test_numba_choice_is_validated():
     cfg = build_small_config(network={"kernels": "fortran"})
     with pytest.raises(ConfigError, match="kernels"):

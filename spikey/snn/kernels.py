@@ -22,6 +22,9 @@ add_zeta
 apply_eligibility
     ``w = clip(w + step_b * e)`` over a list of existing synapses per member
     (a reward or dopamine update), instead of a pass over the whole matrix.
+lif_step
+    One noise-free LIF step (leak, input, refractory clock, threshold, reset)
+    in one pass over the neurons.
 """
 
 from __future__ import annotations
@@ -140,7 +143,38 @@ def _apply_eligibility(weights, eligibility, index, starts, members, step, low, 
             w[x] = min(max(value, low), high)
 
 
+def _lif_step(v, synaptic_input, decay, threshold, reset, left, is_open, is_closed, steps,
+              spikes):
+    B, N = v.shape
+    wide = threshold.shape[1] > 1
+    for b in range(B):
+        d = decay[b]
+        for k in range(N):
+            value = v[b, k] * d
+            open_now = True
+            if steps > 0:
+                open_now = left[b, k] <= 0
+                is_open[b, k] = open_now
+                is_closed[b, k] = not open_now
+                if open_now:
+                    value += synaptic_input[b, k]
+                else:
+                    left[b, k] -= 1
+            else:
+                value += synaptic_input[b, k]
+            fire = open_now and value >= threshold[b, k if wide else 0]
+            if fire:
+                value = reset
+                if steps > 0:
+                    left[b, k] = steps
+            elif not open_now:
+                value = reset
+            v[b, k] = value
+            spikes[b, k] = fire
+
+
 propagate = _jit(_propagate)
+lif_step = _jit(_lif_step)
 propagate_scaled = _jit(_propagate_scaled)
 update_traces = _jit(_update_traces)
 add_zeta = _jit(_add_zeta)

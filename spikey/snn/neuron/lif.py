@@ -23,6 +23,7 @@ import numpy as np
 
 from spikey.core.params import Key
 from spikey.core.part import RandomBlocks
+from spikey.snn import kernels
 from spikey.snn.neuron.template import Neuron, RefractoryClock, refractory_steps
 
 
@@ -69,6 +70,7 @@ class LIF(Neuron):
         self.spontaneous_p = dtype(self.spontaneous_rate * dt / 1000.0)
         self.noise_scale = dtype(self.potential_noise * math.sqrt(12.0))
         self._noisy = self.spontaneous_rate > 0 or self.potential_noise > 0
+        self._k_threshold_source = None  # the kernel path re-reads decay and threshold
         if self._noisy and getattr(self, "_noise", None) is None:
             # Created when noise is first switched on (at build or by set()):
             # columns [0, n) decide spontaneous spikes, [n, 2n) the potential noise.
@@ -86,6 +88,8 @@ class LIF(Neuron):
             self._clock.start(mask, self.refractory_steps)
 
     def step(self, synaptic_input):
+        if self.context.kernels and not self._noisy:
+            return self._kernel_step(synaptic_input)
         v = self.potential
         v *= self.decay
         clock = self._clock
@@ -111,3 +115,20 @@ class LIF(Neuron):
             clock.start(spikes, self.refractory_steps)
         np.copyto(v, self.reset_potential, where=spikes, casting="unsafe")
         return spikes
+
+    def _kernel_step(self, synaptic_input):
+        """The same step as :meth:`step` in one compiled pass (:mod:`spikey.snn.kernels`)."""
+        context, clock = self.context, self._clock
+        threshold = self.threshold_value
+        if threshold is not getattr(self, "_k_threshold_source", None):
+            # a scalar, (B, 1) or per-neuron (B, N) threshold, as a 2-d array
+            value = np.asarray(threshold, dtype=context.dtype)
+            self._k_threshold = np.ascontiguousarray(np.broadcast_to(
+                value.reshape(-1, value.shape[-1]) if value.ndim == 2 else value.reshape(1, 1),
+                (context.batch_size, value.shape[-1] if value.ndim == 2 else 1)))
+            self._k_threshold_source = threshold
+            self._k_decay = kernels.per_member(self.decay, context.batch_size, context.dtype)
+        kernels.lif_step(self.potential, synaptic_input, self._k_decay, self._k_threshold,
+                         context.dtype.type(self.reset_potential), clock.left, clock.open,
+                         clock.closed, self.refractory_steps, self.spikes)
+        return self.spikes
