@@ -4,8 +4,8 @@ Our benchmark modules (``benchmarks/bench_*.py``, listed in ``REGISTRY``) run in
 this process, one after another, each through its ``main(argv)``; a module
 that does not exist yet is skipped. When the Brian2 environment exists
 (``bash benchmarks/peers/setup_brian2.sh``), ``peers/brian2_reference.py`` runs
-with that environment's interpreter in the same run, so the ratios ours/theirs
-compare numbers taken minutes apart on the same machine and load.
+with that environment's interpreter right after our reference workload, so the
+ratios ours/theirs compare numbers taken minutes apart on the same machine.
 
 Writes ``benchmarks/results/results.json`` (machine, versions, date, every row)
 and ``benchmarks/results/results.md`` (tables, targets).
@@ -412,17 +412,21 @@ def main(argv=None):
     results = {"machine": machine_info(), "quick": args.quick, "benchmarks": [], "peers": []}
     chosen = [b for b in REGISTRY if (b.name in args.only if args.only else b.default)
               and b.name not in args.skip]
+    python = None if args.no_peers else brian2_python(args.brian2_venv)
+    if not python and not args.no_peers:
+        print(f"\n=== peers: no Brian2 environment at {args.brian2_venv} "
+              "(bash benchmarks/peers/setup_brian2.sh)", flush=True)
     for bench in chosen:
         result = run_bench(bench, args.quick)
         results["benchmarks"].append(result)
         if result.get("skipped"):
             print(f"\n=== {bench.name}: skipped ({result['skipped']})", flush=True)
-    python = None if args.no_peers else brian2_python(args.brian2_venv)
-    if python:
+        if bench.name == "reference" and python:
+            # Right after ours, so both sides of each ratio see about the same machine load.
+            results["peers"].append(run_brian2(python, args.quick))
+            python = None
+    if python:  # the reference workload was not among the chosen benchmarks
         results["peers"].append(run_brian2(python, args.quick))
-    elif not args.no_peers:
-        print(f"\n=== peers: no Brian2 environment at {args.brian2_venv} "
-              "(bash benchmarks/peers/setup_brian2.sh)", flush=True)
     if hasattr(os, "getloadavg"):
         results["machine"]["load_average_end"] = list(os.getloadavg())
 
