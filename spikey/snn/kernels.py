@@ -12,13 +12,16 @@ Kernels
 -------
 propagate
     Event-driven synaptic input: ``out[b] += sign_j * W[b, j]`` for every
-    spike ``(b, j)``, in spike order (what ``np.add.reduceat`` sums).
+    spike ``(b, j)``, row after row in spike order (``network.member_sums``).
 update_traces
     STDP pre/post traces: decay, then add each spike's amplitude.
 add_zeta
     The STDP term of this step into a ``(B, P, N)`` target (weights or an
     eligibility trace): columns of the neurons that fired, then rows of the
     neurons that fired, existing synapses only, optionally clipped.
+
+Kernels take spikes as the boolean ``(B, n)`` arrays and scan them in the
+order ``np.nonzero`` lists them, so no index arrays are built on this path.
 apply_eligibility
     ``w = clip(w + step_b * e)`` over a list of existing synapses per member
     (a reward or dopamine update), instead of a pass over the whole matrix.
@@ -60,24 +63,28 @@ def _jit(function):
     return numba.njit(cache=True, nogil=True, error_model="numpy")(function)
 
 
-def _propagate(flat, P, bb, jj, sign, out):
-    for i in range(bb.size):
-        b, j = bb[i], jj[i]
-        row = flat[b * P + j]
-        s = sign[j]
+def _propagate(flat, pre, sign, out):
+    B, P = pre.shape
+    for b in range(B):
         target = out[b]
-        for k in range(row.size):
-            target[k] += row[k] * s
+        for j in range(P):
+            if pre[b, j]:
+                row = flat[b * P + j]
+                s = sign[j]
+                for k in range(row.size):
+                    target[k] += row[k] * s
 
 
-def _propagate_scaled(flat, P, bb, jj, sign, efficacy, out):
-    for i in range(bb.size):
-        b, j = bb[i], jj[i]
-        row = flat[b * P + j]
-        s = sign[j] * efficacy[b, j]
+def _propagate_scaled(flat, pre, sign, efficacy, out):
+    B, P = pre.shape
+    for b in range(B):
         target = out[b]
-        for k in range(row.size):
-            target[k] += row[k] * s
+        for j in range(P):
+            if pre[b, j]:
+                row = flat[b * P + j]
+                s = sign[j] * efficacy[b, j]
+                for k in range(row.size):
+                    target[k] += row[k] * s
 
 
 def _update_traces(pre, post, pre_trace, post_trace, decay_plus, decay_minus, amp_pre, amp_minus):
@@ -99,34 +106,39 @@ def _update_traces(pre, post, pre_trace, post_trace, decay_plus, decay_minus, am
             post_trace[b, k] = value
 
 
-def _add_zeta(target, mask, pre_trace, post_trace, pre_sign, post_b, post_k, pre_b, pre_j,
-              scale, member_scale, use_member, clip, low, high):
-    P = target.shape[1]
-    N = target.shape[2]
-    for i in range(post_b.size):  # potentiation: columns of the neurons that fired
-        b, k = post_b[i], post_k[i]
+def _add_zeta(target, mask, pre_trace, post_trace, pre_sign, pre, post, rows, scale,
+              member_scale, use_member, clip, low, high):
+    B, P, N = target.shape
+    for b in range(B):  # potentiation: columns of the neurons that fired
         m = member_scale[b]
-        for j in range(P):
-            if mask[b, j, k]:
-                value = pre_trace[b, j] * scale
-                if use_member:
-                    value *= m
-                value += target[b, j, k]
-                if clip:
-                    value = min(max(value, low), high)
-                target[b, j, k] = value
-    for i in range(pre_b.size):  # depression: rows of the neurons that fired
-        b, j = pre_b[i], pre_j[i]
-        factor = pre_sign[j] * scale
-        if use_member:
-            factor *= member_scale[b]
         for k in range(N):
-            if mask[b, j, k]:
-                value = post_trace[b, k] * factor
-                value += target[b, j, k]
-                if clip:
-                    value = min(max(value, low), high)
-                target[b, j, k] = value
+            if not post[b, k]:
+                continue
+            for j in range(P):
+                if mask[b, j, k]:
+                    value = pre_trace[b, j] * scale
+                    if use_member:
+                        value *= m
+                    value += target[b, j, k]
+                    if clip:
+                        value = min(max(value, low), high)
+                    target[b, j, k] = value
+    if not rows:
+        return
+    for b in range(B):  # depression: rows of the neurons that fired
+        for j in range(P):
+            if not pre[b, j]:
+                continue
+            factor = pre_sign[j] * scale
+            if use_member:
+                factor *= member_scale[b]
+            for k in range(N):
+                if mask[b, j, k]:
+                    value = post_trace[b, k] * factor
+                    value += target[b, j, k]
+                    if clip:
+                        value = min(max(value, low), high)
+                    target[b, j, k] = value
 
 
 def _apply_eligibility(weights, eligibility, index, starts, members, step, low, high):

@@ -190,6 +190,9 @@ class Network:
             self._pending_inhibitory = np.zeros((B, slots, n), dtype=dtype)
             self._delay_values = [int(e) for e in np.unique(delays)]
         self._polarity = np.zeros(n_in + n, dtype=dtype)
+        # the compiled propagation covers plain synapses (no types, delays or E/I split)
+        self._plain_kernels = (self.context.kernels and types is None and delays is None
+                               and not self.parts["neurons"].SPLIT_INPUT)
         self.tick_spikes = np.zeros((B, self.processing_steps, n), dtype=bool)
         self.tick_input_spikes = np.zeros((B, self.processing_steps, n_in), dtype=bool)
         self._output_counts = np.zeros((B, self.n_outputs), dtype=np.int64)
@@ -367,33 +370,45 @@ class Network:
         pre = self._pre
         pre[:, :n_in] = self.parts["inputs"].step()
         pre[:, n_in:] = neurons.spikes
-        bb, jj = np.nonzero(pre)
         stp = self.parts["stp"]
         self._efficacy = None if stp is None else stp.step(pre)
         typed = self._modulation_input is not None
-        if typed:
-            self._modulation_input[...] = 0.0
-            self._electric_input[...] = 0.0
-        if neurons.SPLIT_INPUT:
-            # Conductance-style models need excitatory and inhibitory input apart.
-            excitatory = self._polarity[jj] > 0
-            self._sum_rows(bb[excitatory], jj[excitatory], self._current, self._pending)
-            inhibitory = ~excitatory
-            self._sum_rows(bb[inhibitory], jj[inhibitory], self._current_inhibitory,
-                           self._pending_inhibitory)
-            if typed:
-                neurons.modulate(self._modulation_input)
-            post = neurons.step(self._current, self._current_inhibitory)
+        if self._plain_kernels:
+            # compiled path: kernels scan the spike arrays, no index arrays needed
+            index = None
+            current = self._current
+            current[...] = 0.0
+            if self._efficacy is None:
+                kernels.propagate(weights.flat, pre, self._polarity, current)
+            else:
+                kernels.propagate_scaled(weights.flat, pre, self._polarity, self._efficacy,
+                                         current)
+            post = neurons.step(current)
         else:
-            self._sum_rows(bb, jj, self._current, self._pending)
+            index = bb, jj = np.nonzero(pre)
             if typed:
-                neurons.modulate(self._modulation_input)
-            post = neurons.step(self._current)
-        if typed:  # electric synapses: the target fires at once, whatever its potential
-            post = neurons.fire(self._electric_input != 0)
+                self._modulation_input[...] = 0.0
+                self._electric_input[...] = 0.0
+            if neurons.SPLIT_INPUT:
+                # Conductance-style models need excitatory and inhibitory input apart.
+                excitatory = self._polarity[jj] > 0
+                self._sum_rows(bb[excitatory], jj[excitatory], self._current, self._pending)
+                inhibitory = ~excitatory
+                self._sum_rows(bb[inhibitory], jj[inhibitory], self._current_inhibitory,
+                               self._pending_inhibitory)
+                if typed:
+                    neurons.modulate(self._modulation_input)
+                post = neurons.step(self._current, self._current_inhibitory)
+            else:
+                self._sum_rows(bb, jj, self._current, self._pending)
+                if typed:
+                    neurons.modulate(self._modulation_input)
+                post = neurons.step(self._current)
+            if typed:  # electric synapses: the target fires at once, whatever its potential
+                post = neurons.fire(self._electric_input != 0)
         synapses = self.parts["synapses"]
         if self.training and synapses is not None:
-            synapses.step(pre, post, weights, (bb, jj))
+            synapses.step(pre, post, weights, index)
         self.step_count += 1
         return post
 
@@ -413,13 +428,6 @@ class Network:
         if not bb.size:
             return
         weights = self.parts["weights"]
-        if self.context.kernels and weights.type_matrix is None and weights.delay_matrix is None:
-            if self._efficacy is None:
-                kernels.propagate(weights.flat, self._pre.shape[1], bb, jj, self._polarity, out)
-            else:
-                kernels.propagate_scaled(weights.flat, self._pre.shape[1], bb, jj, self._polarity,
-                                         self._efficacy, out)
-            return
         rows = weights.flat[bb * self._pre.shape[1] + jj]
         if self._efficacy is None:
             rows *= self._polarity[jj, None]

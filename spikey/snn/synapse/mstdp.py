@@ -50,12 +50,12 @@ class MSTDP(Synapse):
 
     def step(self, pre, post, weights, pre_index=None):
         self.update_traces(pre, post)
-        pre_index, post_index = self.spike_index(pre, pre_index), np.nonzero(post)
         if getattr(self, "reward_mode", "tick") == "step":
-            self._this_step = (pre_index, post_index)  # only this step's pairings earn credit
+            # only this step's pairings earn credit (the arrays change next step)
+            self._this_step = (pre.copy(), post.copy(), pre_index)
         else:
-            self.add_zeta(self.eligibility, pre_index, post_index, self.context.dtype.type(1.0),
-                          weights.mask)
+            self.add_zeta(self.eligibility, pre, post, self.context.dtype.type(1.0),
+                          weights.mask, pre_index=pre_index)
 
     def learning_mask(self, weights):
         """Synapses whose eligibility may grow (default: every existing synapse)."""
@@ -72,7 +72,8 @@ class MSTDP(Synapse):
         if getattr(self, "reward_mode", "tick") == "step":
             if getattr(self, "_this_step", None) is None:
                 return
-            self.add_learning(weights, *self._this_step,
+            pre, post, pre_index = self._this_step
+            self.add_learning(weights, pre, post, pre_index=pre_index,
                               member_scale=np.asarray(reward, dtype=np.float64).reshape(-1))
             return
         self._apply(reward, weights, self.rate)
@@ -135,9 +136,9 @@ class MSTDPET(MSTDP):
             self.eligibility *= self.context.dtype.type(self.scale)
             self.scale[...] = 1.0
         self.update_traces(pre, post)
-        self.add_zeta(self.eligibility, self.spike_index(pre, pre_index), np.nonzero(post),
+        self.add_zeta(self.eligibility, pre, post,
                       self.context.dtype.type(1.0 / (self.tau_z * float(self.scale))),
-                      self.learning_mask(weights))
+                      self.learning_mask(weights), pre_index=pre_index)
 
     def reward(self, reward, weights):
         self._apply(reward, weights, self.rate * (self.context.dt * float(self.scale)))

@@ -5,8 +5,6 @@ See :mod:`spikey.snn.synapse.template` for the traces and :math:`\zeta`.
 
 from __future__ import annotations
 
-import numpy as np
-
 from spikey.snn.synapse.template import Synapse
 
 
@@ -15,7 +13,7 @@ class STDP(Synapse):
 
     def step(self, pre, post, weights, pre_index=None):
         self.update_traces(pre, post)
-        self.add_learning(weights, self.spike_index(pre, pre_index), np.nonzero(post))
+        self.add_learning(weights, pre, post, pre_index=pre_index)
 
 
 class LTP(STDP):
@@ -32,5 +30,4 @@ class LTP(STDP):
     def step(self, pre, post, weights, pre_index=None):
         self.update_traces(pre, post)
         # The post trace is zero, so only the potentiation half can change w.
-        none = (np.zeros(0, dtype=np.intp),) * 2
-        self.add_learning(weights, none, np.nonzero(post))
+        self.add_learning(weights, pre, post, rows=False)

@@ -119,11 +119,13 @@ class Synapse(Part):
         np.multiply(post, self.amp_minus, out=self._tmp_post)
         self.post_trace += self._tmp_post
 
-    def add_zeta(self, target, pre_index, post_index, scale, mask, clip=None, member_scale=None):
+    def add_zeta(self, target, pre, post, scale, mask, clip=None, member_scale=None,
+                 pre_index=None, rows=True):
         """Add ``scale * zeta`` of this step to ``target`` ``(B, n_pre, n_post)``.
 
-        ``pre_index``/``post_index`` are the ``(member, neuron)`` index pairs of
-        this step's spikes. Increments on absent synapses (``mask`` False) are
+        ``pre``/``post`` are this step's boolean spike arrays (``pre_index`` may
+        pass ``np.nonzero(pre)`` already computed; ``rows=False`` skips the
+        depression half). Increments on absent synapses (``mask`` False) are
         dropped; ``clip`` (the weight part) also clips touched entries to bounds.
         ``member_scale`` ``(B,)`` multiplies each member's increments.
         """
@@ -132,12 +134,12 @@ class Synapse(Part):
         if self.context.kernels and (member_scale is None or member_scale.dtype == dtype):
             low, high = (0.0, 0.0) if clip is None else clip.clip_bounds
             kernels.add_zeta(target, mask, self.pre_trace, self.post_trace, self.pre_sign,
-                             *post_index, *pre_index, dtype.type(scale),
+                             pre, post, rows, dtype.type(scale),
                              self._k_ones if member_scale is None else member_scale,
                              member_scale is not None, clip is not None,
                              dtype.type(low), dtype.type(high))
             return
-        bb, kk = post_index
+        bb, kk = np.nonzero(post)
         if bb.size:  # potentiation: columns of the neurons that fired now
             values = self.pre_trace[bb] * scale
             if member_scale is not None:
@@ -147,7 +149,9 @@ class Synapse(Part):
             if clip is not None:
                 clip.clip(values)
             target[bb, :, kk] = values
-        bb, jj = pre_index
+        if not rows:
+            return
+        bb, jj = self.spike_index(pre, pre_index)
         if bb.size:  # depression: rows of the neurons that fired now
             rows = bb * P + jj
             factor = self.pre_sign[jj] * scale
@@ -161,7 +165,8 @@ class Synapse(Part):
                 clip.clip(values)
             flat[rows] = values
 
-    def add_learning(self, weights, pre_index, post_index, member_scale=None) -> None:
+    def add_learning(self, weights, pre, post, member_scale=None, pre_index=None,
+                     rows=True) -> None:
         """``w += learning_rate * member_scale * zeta`` on the touched weights, clipped."""
         dtype = self.context.dtype
         if member_scale is None and self._uniform_rate:
@@ -170,8 +175,8 @@ class Synapse(Part):
             scale = dtype.type(1.0)
             member = self.rate if member_scale is None else self.rate * member_scale
             member = member.astype(dtype)
-        self.add_zeta(weights.matrix, pre_index, post_index, scale, weights.mask, clip=weights,
-                      member_scale=member)
+        self.add_zeta(weights.matrix, pre, post, scale, weights.mask, clip=weights,
+                      member_scale=member, pre_index=pre_index, rows=rows)
 
     @staticmethod
     def spike_index(spikes, index=None):
