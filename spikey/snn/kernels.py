@@ -20,8 +20,9 @@ add_zeta
     eligibility trace): columns of the neurons that fired, then rows of the
     neurons that fired, existing synapses only, optionally clipped.
 
-Kernels take spikes as the boolean ``(B, n)`` arrays and scan them in the
-order ``np.nonzero`` lists them, so no index arrays are built on this path.
+spike_pairs
+    ``np.nonzero`` of a boolean ``(B, n)`` spike array into preallocated index
+    buffers, skipping eight silent neurons per word (spikes are sparse).
 apply_eligibility
     ``w = clip(w + step_b * e)`` over a list of existing synapses per member
     (a reward or dopamine update), instead of a pass over the whole matrix.
@@ -63,28 +64,46 @@ def _jit(function):
     return numba.njit(cache=True, nogil=True, error_model="numpy")(function)
 
 
-def _propagate(flat, pre, sign, out):
-    B, P = pre.shape
-    for b in range(B):
-        target = out[b]
-        for j in range(P):
-            if pre[b, j]:
-                row = flat[b * P + j]
-                s = sign[j]
-                for k in range(row.size):
-                    target[k] += row[k] * s
+def _spike_pairs(spikes, bb, jj):
+    B, P = spikes.shape
+    flat = spikes.reshape(-1).view(np.uint8)
+    n = flat.size
+    whole = n - n % 8
+    words = flat[:whole].view(np.uint64)  # skip 8 silent neurons at a time
+    count = 0
+    for w in range(words.size):
+        if words[w] != 0:
+            for i in range(8 * w, 8 * w + 8):
+                if flat[i]:
+                    bb[count] = i // P
+                    jj[count] = i % P
+                    count += 1
+    for i in range(whole, n):
+        if flat[i]:
+            bb[count] = i // P
+            jj[count] = i % P
+            count += 1
+    return count
 
 
-def _propagate_scaled(flat, pre, sign, efficacy, out):
-    B, P = pre.shape
-    for b in range(B):
+def _propagate(flat, P, bb, jj, sign, out):
+    for i in range(bb.size):
+        b, j = bb[i], jj[i]
+        row = flat[b * P + j]
+        s = sign[j]
         target = out[b]
-        for j in range(P):
-            if pre[b, j]:
-                row = flat[b * P + j]
-                s = sign[j] * efficacy[b, j]
-                for k in range(row.size):
-                    target[k] += row[k] * s
+        for k in range(row.size):
+            target[k] += row[k] * s
+
+
+def _propagate_scaled(flat, P, bb, jj, sign, efficacy, out):
+    for i in range(bb.size):
+        b, j = bb[i], jj[i]
+        row = flat[b * P + j]
+        s = sign[j] * efficacy[b, j]
+        target = out[b]
+        for k in range(row.size):
+            target[k] += row[k] * s
 
 
 def _update_traces(pre, post, pre_trace, post_trace, decay_plus, decay_minus, amp_pre, amp_minus):
@@ -106,39 +125,34 @@ def _update_traces(pre, post, pre_trace, post_trace, decay_plus, decay_minus, am
             post_trace[b, k] = value
 
 
-def _add_zeta(target, mask, pre_trace, post_trace, pre_sign, pre, post, rows, scale,
-              member_scale, use_member, clip, low, high):
-    B, P, N = target.shape
-    for b in range(B):  # potentiation: columns of the neurons that fired
+def _add_zeta(target, mask, pre_trace, post_trace, pre_sign, post_b, post_k, pre_b, pre_j,
+              scale, member_scale, use_member, clip, low, high):
+    P = target.shape[1]
+    N = target.shape[2]
+    for i in range(post_b.size):  # potentiation: columns of the neurons that fired
+        b, k = post_b[i], post_k[i]
         m = member_scale[b]
-        for k in range(N):
-            if not post[b, k]:
-                continue
-            for j in range(P):
-                if mask[b, j, k]:
-                    value = pre_trace[b, j] * scale
-                    if use_member:
-                        value *= m
-                    value += target[b, j, k]
-                    if clip:
-                        value = min(max(value, low), high)
-                    target[b, j, k] = value
-    if not rows:
-        return
-    for b in range(B):  # depression: rows of the neurons that fired
         for j in range(P):
-            if not pre[b, j]:
-                continue
-            factor = pre_sign[j] * scale
-            if use_member:
-                factor *= member_scale[b]
-            for k in range(N):
-                if mask[b, j, k]:
-                    value = post_trace[b, k] * factor
-                    value += target[b, j, k]
-                    if clip:
-                        value = min(max(value, low), high)
-                    target[b, j, k] = value
+            if mask[b, j, k]:
+                value = pre_trace[b, j] * scale
+                if use_member:
+                    value *= m
+                value += target[b, j, k]
+                if clip:
+                    value = min(max(value, low), high)
+                target[b, j, k] = value
+    for i in range(pre_b.size):  # depression: rows of the neurons that fired
+        b, j = pre_b[i], pre_j[i]
+        factor = pre_sign[j] * scale
+        if use_member:
+            factor *= member_scale[b]
+        for k in range(N):
+            if mask[b, j, k]:
+                value = post_trace[b, k] * factor
+                value += target[b, j, k]
+                if clip:
+                    value = min(max(value, low), high)
+                target[b, j, k] = value
 
 
 def _apply_eligibility(weights, eligibility, index, starts, members, step, low, high):
@@ -185,12 +199,27 @@ def _lif_step(v, synaptic_input, decay, threshold, reset, left, is_open, is_clos
             spikes[b, k] = fire
 
 
+spike_pairs = _jit(_spike_pairs)
 propagate = _jit(_propagate)
 lif_step = _jit(_lif_step)
 propagate_scaled = _jit(_propagate_scaled)
 update_traces = _jit(_update_traces)
 add_zeta = _jit(_add_zeta)
 apply_eligibility = _jit(_apply_eligibility)
+
+
+class SpikeIndex:
+    """Preallocated ``(member, neuron)`` buffers for :func:`spike_pairs` of one ``(B, n)`` array."""
+
+    def __init__(self, shape):
+        size = int(np.prod(shape))
+        self.bb = np.zeros(size, dtype=np.int64)
+        self.jj = np.zeros(size, dtype=np.int64)
+
+    def __call__(self, spikes: np.ndarray) -> tuple:
+        """``np.nonzero(spikes)`` as views into the buffers (valid until the next call)."""
+        count = spike_pairs(spikes, self.bb, self.jj)
+        return self.bb[:count], self.jj[:count]
 
 
 def synapse_index(mask: np.ndarray) -> tuple:

@@ -193,6 +193,7 @@ class Network:
         # the compiled propagation covers plain synapses (no types, delays or E/I split)
         self._plain_kernels = (self.context.kernels and types is None and delays is None
                                and not self.parts["neurons"].SPLIT_INPUT)
+        self._spike_index = kernels.SpikeIndex(self._pre.shape) if self._plain_kernels else None
         self.tick_spikes = np.zeros((B, self.processing_steps, n), dtype=bool)
         self.tick_input_spikes = np.zeros((B, self.processing_steps, n_in), dtype=bool)
         self._output_counts = np.zeros((B, self.n_outputs), dtype=np.int64)
@@ -373,16 +374,16 @@ class Network:
         stp = self.parts["stp"]
         self._efficacy = None if stp is None else stp.step(pre)
         typed = self._modulation_input is not None
-        if self._plain_kernels:
-            # compiled path: kernels scan the spike arrays, no index arrays needed
-            index = None
+        if self._plain_kernels:  # compiled path (spikey.snn.kernels)
+            index = bb, jj = self._spike_index(pre)
             current = self._current
             current[...] = 0.0
+            P = pre.shape[1]
             if self._efficacy is None:
-                kernels.propagate(weights.flat, pre, self._polarity, current)
+                kernels.propagate(weights.flat, P, bb, jj, self._polarity, current)
             else:
-                kernels.propagate_scaled(weights.flat, pre, self._polarity, self._efficacy,
-                                         current)
+                kernels.propagate_scaled(weights.flat, P, bb, jj, self._polarity,
+                                         self._efficacy, current)
             post = neurons.step(current)
         else:
             index = bb, jj = np.nonzero(pre)

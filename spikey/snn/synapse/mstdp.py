@@ -52,7 +52,8 @@ class MSTDP(Synapse):
         self.update_traces(pre, post)
         if getattr(self, "reward_mode", "tick") == "step":
             # only this step's pairings earn credit (the arrays change next step)
-            self._this_step = (pre.copy(), post.copy(), pre_index)
+            self._this_step = (pre.copy(), post.copy(),
+                               None if pre_index is None else tuple(i.copy() for i in pre_index))
         else:
             self.add_zeta(self.eligibility, pre, post, self.context.dtype.type(1.0),
                           weights.mask, pre_index=pre_index)

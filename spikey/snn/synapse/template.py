@@ -101,6 +101,10 @@ class Synapse(Part):
         self._k_amp_pre = np.ascontiguousarray(
             np.broadcast_to(np.asarray(self._amp_pre, dtype=dtype), self.pre_trace.shape))
         self._k_ones = np.ones(B, dtype=dtype)
+        if getattr(self, "_k_pre_index", None) is None:
+            self._k_pre_index = kernels.SpikeIndex(self.pre_trace.shape)
+            self._k_post_index = kernels.SpikeIndex(self.post_trace.shape)
+            self._k_no_spikes = (np.zeros(0, dtype=np.int64),) * 2
 
     def reset(self):
         self.pre_trace[...] = 0.0
@@ -133,8 +137,12 @@ class Synapse(Part):
         dtype = target.dtype
         if self.context.kernels and (member_scale is None or member_scale.dtype == dtype):
             low, high = (0.0, 0.0) if clip is None else clip.clip_bounds
+            if not rows:
+                pre_index = self._k_no_spikes
+            elif pre_index is None:
+                pre_index = self._k_pre_index(pre)
             kernels.add_zeta(target, mask, self.pre_trace, self.post_trace, self.pre_sign,
-                             pre, post, rows, dtype.type(scale),
+                             *self._k_post_index(post), *pre_index, dtype.type(scale),
                              self._k_ones if member_scale is None else member_scale,
                              member_scale is not None, clip is not None,
                              dtype.type(low), dtype.type(high))
