@@ -60,9 +60,11 @@ class DASTDP(MSTDPET):
         self.decay_dopamine = math.exp(-self.context.dt / self.dopamine_tau)
         self._mask = None
 
-    def set_pre_sign(self, sign) -> None:
-        super().set_pre_sign(sign)
-        self._mask = None
+    def set_pre_sign(self, sign) -> bool:
+        changed = super().set_pre_sign(sign)
+        if changed:
+            self._mask = None
+        return changed
 
     def reset(self):
         super().reset()

@@ -71,12 +71,19 @@ class Synapse(Part):
         """Told by the network: rewards come per tick, per step, or never."""
         self.reward_mode = mode
 
-    def set_pre_sign(self, sign) -> None:
-        """Sign (+1/-1) of each presynaptic neuron's efficacy (set by the network)."""
-        self.pre_sign[...] = np.sign(sign)
-        self.pre_sign[self.pre_sign == 0] = 1.0
+    def set_pre_sign(self, sign) -> bool:
+        """Sign (+1/-1) of each presynaptic neuron's efficacy (set by the network each tick).
+
+        Returns whether it changed (derived arrays are rebuilt only then).
+        """
+        new = np.sign(sign).astype(self.pre_sign.dtype)
+        new[new == 0] = 1.0
+        if np.array_equal(new, self.pre_sign) and getattr(self, "_amp_pre", None) is not None:
+            return False
+        self.pre_sign[...] = new
         self._amp_pre = self.pre_sign * self.amp_plus
         self._kernel_arguments()
+        return True
 
     def derive(self):
         dt = self.context.dt
