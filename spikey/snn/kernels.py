@@ -20,6 +20,9 @@ add_zeta
     eligibility trace): columns of the neurons that fired, then rows of the
     neurons that fired, existing synapses only, optionally clipped.
 
+propagate_sparse, add_zeta_sparse
+    The same for :class:`~spikey.snn.weight.fan_in.SparseFanIn` storage: a
+    spike walks its presynaptic CSR segment, a postsynaptic spike its K entries.
 spike_pairs
     ``np.nonzero`` of a boolean ``(B, n)`` spike array into preallocated index
     buffers, skipping eight silent neurons per word (spikes are sparse).
@@ -104,6 +107,50 @@ def _propagate_scaled(flat, P, bb, jj, sign, efficacy, out):
         target = out[b]
         for k in range(row.size):
             target[k] += row[k] * s
+
+
+def _propagate_sparse(values, out_start, out_synapse, K, bb, jj, sign, efficacy, scaled, out):
+    for i in range(bb.size):
+        b, j = bb[i], jj[i]
+        s = sign[j]
+        if scaled:
+            s = s * efficacy[b, j]
+        w, target, synapses = values[b], out[b], out_synapse[b]
+        for x in range(out_start[b, j], out_start[b, j + 1]):
+            synapse = synapses[x]
+            target[synapse // K] += w[synapse] * s
+
+
+def _add_zeta_sparse(target, mask, pre_index, out_start, out_synapse, pre_trace, post_trace,
+                     pre_sign, post_b, post_k, pre_b, pre_j, scale, member_scale, use_member,
+                     clip, low, high):
+    K = target.shape[2]
+    for i in range(post_b.size):  # potentiation: the K synapses onto each neuron that fired
+        b, k = post_b[i], post_k[i]
+        m = member_scale[b]
+        for s in range(K):
+            if mask[b, k, s]:
+                value = pre_trace[b, pre_index[b, k, s]] * scale
+                if use_member:
+                    value *= m
+                value += target[b, k, s]
+                if clip:
+                    value = min(max(value, low), high)
+                target[b, k, s] = value
+    for i in range(pre_b.size):  # depression: the synapses out of each neuron that fired
+        b, j = pre_b[i], pre_j[i]
+        factor = pre_sign[j] * scale
+        if use_member:
+            factor *= member_scale[b]
+        flat_t, flat_m = target[b].reshape(-1), mask[b].reshape(-1)
+        for x in range(out_start[b, j], out_start[b, j + 1]):
+            synapse = out_synapse[b, x]
+            if flat_m[synapse]:
+                value = post_trace[b, synapse // K] * factor
+                value += flat_t[synapse]
+                if clip:
+                    value = min(max(value, low), high)
+                flat_t[synapse] = value
 
 
 def _update_traces(pre, post, pre_trace, post_trace, decay_plus, decay_minus, amp_pre, amp_minus):
@@ -203,6 +250,8 @@ spike_pairs = _jit(_spike_pairs)
 propagate = _jit(_propagate)
 lif_step = _jit(_lif_step)
 propagate_scaled = _jit(_propagate_scaled)
+propagate_sparse = _jit(_propagate_sparse)
+add_zeta_sparse = _jit(_add_zeta_sparse)
 update_traces = _jit(_update_traces)
 add_zeta = _jit(_add_zeta)
 apply_eligibility = _jit(_apply_eligibility)

@@ -194,6 +194,8 @@ class Network:
         self._plain_kernels = (self.context.kernels and types is None and delays is None
                                and not self.parts["neurons"].SPLIT_INPUT)
         self._spike_index = kernels.SpikeIndex(self._pre.shape) if self._plain_kernels else None
+        self._sparse = getattr(self.parts["weights"], "SPARSE", False)
+        self._no_efficacy = np.zeros((1, 1), dtype=dtype)
         self.tick_spikes = np.zeros((B, self.processing_steps, n), dtype=bool)
         self.tick_input_spikes = np.zeros((B, self.processing_steps, n_in), dtype=bool)
         self._output_counts = np.zeros((B, self.n_outputs), dtype=np.int64)
@@ -379,7 +381,14 @@ class Network:
             current = self._current
             current[...] = 0.0
             P = pre.shape[1]
-            if self._efficacy is None:
+            if self._sparse:
+                efficacy = self._efficacy
+                kernels.propagate_sparse(
+                    weights.matrix.reshape(self.batch_size, -1), weights.out_start,
+                    weights.out_synapse, weights.matrix.shape[2], bb, jj, self._polarity,
+                    self._no_efficacy if efficacy is None else efficacy, efficacy is not None,
+                    current)
+            elif self._efficacy is None:
                 kernels.propagate(weights.flat, P, bb, jj, self._polarity, current)
             else:
                 kernels.propagate_scaled(weights.flat, P, bb, jj, self._polarity,
@@ -429,6 +438,15 @@ class Network:
         if not bb.size:
             return
         weights = self.parts["weights"]
+        if self._sparse:  # each spike's CSR segment, added in order (np.add.at is sequential)
+            member, synapse, counts = weights.segments(bb, jj)
+            factor = self._polarity[jj]
+            if self._efficacy is not None:
+                factor = factor * self._efficacy[bb, jj]
+            values = weights.matrix.reshape(self.batch_size, -1)[member, synapse]
+            values *= np.repeat(factor, counts)
+            np.add.at(out, (member, synapse // weights.matrix.shape[2]), values)
+            return
         rows = weights.flat[bb * self._pre.shape[1] + jj]
         if self._efficacy is None:
             rows *= self._polarity[jj, None]

@@ -31,6 +31,9 @@ class NormalizeWeights(Part):
 
     def bind(self, parts: dict):
         self.weights = parts["weights"]
+        if getattr(self.weights, "SPARSE", False):
+            raise ConfigError(f"{self.owner}: normalises a dense weight matrix; "
+                              f"{self.weights.owner} is sparse")
         P = self.weights.shape[0]
         start, stop = (0, P) if self.rows is None else self.rows
         if not 0 <= start < stop <= P:

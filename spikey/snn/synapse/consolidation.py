@@ -47,6 +47,10 @@ class Consolidation(STDP):
         super().build(context)
 
     def bind_parts(self, parts):
+        super().bind_parts(parts)
+        if self._sparse is not None:
+            raise ConfigError(f"{self.owner}: needs dense weights (long-term copies of the "
+                              f"matrix); {parts['weights'].owner} is sparse")
         self.neurons = parts["neurons"]
         if not hasattr(self.neurons, "modulation"):
             raise ConfigError(f"{self.owner}: needs a neuron part with a modulation level "

@@ -75,7 +75,8 @@ class DASTDP(MSTDPET):
         if self._mask is None:
             plastic = np.ones_like(self.pre_sign, dtype=bool) if self.plastic_inhibitory \
                 else self.pre_sign > 0
-            self._mask = weights.mask & plastic[None, :, None]
+            self._mask = weights.rows_mask(plastic) if getattr(weights, "SPARSE", False) \
+                else weights.mask & plastic[None, :, None]
         return self._mask
 
     def step(self, pre, post, weights, pre_index=None):

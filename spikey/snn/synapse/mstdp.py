@@ -38,11 +38,10 @@ class MSTDP(Synapse):
 
     STATE = Synapse.STATE + ("eligibility",)
 
-    def build(self, context):
-        super().build(context)
-        B = context.batch_size
-        self.eligibility = np.zeros((B, context.n_inputs + context.n_neurons, context.n_neurons),
-                                    dtype=context.dtype)
+    def bind_parts(self, parts):
+        super().bind_parts(parts)
+        # one eligibility per stored synapse, laid out like the weights (dense or sparse)
+        self.eligibility = np.zeros_like(parts["weights"].matrix)
 
     def reset(self):
         super().reset()

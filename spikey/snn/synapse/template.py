@@ -65,7 +65,13 @@ class Synapse(Part):
         super().build(context)
 
     def bind_parts(self, parts: dict) -> None:
-        """Told by the network once every part is built (rules that read other parts)."""
+        """Told by the network once every part is built (rules that read other parts).
+
+        Subclasses that override it call ``super().bind_parts(parts)``.
+        """
+        weights = parts["weights"]
+        #: the weight part when it stores synapses sparsely (SparseFanIn), else None
+        self._sparse = weights if getattr(weights, "SPARSE", False) else None
 
     def bind_reward_mode(self, mode: str) -> None:
         """Told by the network: rewards come per tick, per step, or never."""
@@ -140,8 +146,12 @@ class Synapse(Part):
         dropped; ``clip`` (the weight part) also clips touched entries to bounds.
         ``member_scale`` ``(B,)`` multiplies each member's increments.
         """
-        B, P, N = target.shape
         dtype = target.dtype
+        if getattr(self, "_sparse", None) is not None:
+            self._add_zeta_sparse(target, pre, post, scale, mask, clip, member_scale, pre_index,
+                                  rows)
+            return
+        B, P, N = target.shape
         if self.context.kernels and (member_scale is None or member_scale.dtype == dtype):
             low, high = (0.0, 0.0) if clip is None else clip.clip_bounds
             if not rows:
@@ -179,6 +189,49 @@ class Synapse(Part):
             if clip is not None:
                 clip.clip(values)
             flat[rows] = values
+
+    def _add_zeta_sparse(self, target, pre, post, scale, mask, clip, member_scale, pre_index,
+                         rows):
+        """:meth:`add_zeta` for a target stored like SparseFanIn's ``(B, N, K)`` matrix."""
+        layout, dtype = self._sparse, target.dtype
+        if not rows:
+            pre_index = (np.zeros(0, dtype=np.int64),) * 2
+        elif pre_index is None:
+            pre_index = np.nonzero(pre)
+        if self.context.kernels and (member_scale is None or member_scale.dtype == dtype):
+            low, high = (0.0, 0.0) if clip is None else clip.clip_bounds
+            kernels.add_zeta_sparse(target, mask, layout.pre_index, layout.out_start,
+                                    layout.out_synapse, self.pre_trace, self.post_trace,
+                                    self.pre_sign, *self._k_post_index(post), *pre_index,
+                                    dtype.type(scale),
+                                    self._k_ones if member_scale is None else member_scale,
+                                    member_scale is not None, clip is not None,
+                                    dtype.type(low), dtype.type(high))
+            return
+        B, N, K = target.shape
+        bb, kk = np.nonzero(post)
+        if bb.size:  # potentiation: the K synapses onto each neuron that fired
+            values = self.pre_trace[bb[:, None], layout.pre_index[bb, kk]] * scale
+            if member_scale is not None:
+                values *= member_scale[bb, None]
+            values *= mask[bb, kk]
+            values += target[bb, kk]
+            if clip is not None:
+                clip.clip(values)
+            target[bb, kk] = values
+        bb, jj = pre_index
+        if bb.size:  # depression: the synapses out of each neuron that fired
+            member, synapse, counts = layout.segments(bb, jj)
+            factor = self.pre_sign[jj] * scale
+            if member_scale is not None:
+                factor = factor * member_scale[bb]
+            values = self.post_trace[member, synapse // K] * np.repeat(factor, counts)
+            flat, flat_mask = target.reshape(B, -1), mask.reshape(B, -1)
+            values *= flat_mask[member, synapse]
+            values += flat[member, synapse]
+            if clip is not None:
+                clip.clip(values)
+            flat[member, synapse] = values
 
     def add_learning(self, weights, pre, post, member_scale=None, pre_index=None,
                      rows=True) -> None:

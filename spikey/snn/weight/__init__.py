@@ -1,5 +1,6 @@
 """Weight parts: the synaptic weight matrix and which synapses exist."""
 
+from spikey.snn.weight.fan_in import SparseFanIn
 from spikey.snn.weight.fixed_degree import FixedOutDegree
 from spikey.snn.weight.lateral_inhibition import LateralInhibition
 from spikey.snn.weight.layered import Layered
@@ -12,4 +13,4 @@ from spikey.snn.weight.sparse_ei import SparseEI
 from spikey.snn.weight.template import Weight
 
 __all__ = ["Weight", "Manual", "Random", "Layered", "Ring", "SmallWorld", "SparseEI",
-           "ReceptiveField", "LateralInhibition", "FixedOutDegree"]
+           "ReceptiveField", "LateralInhibition", "FixedOutDegree", "SparseFanIn"]
