@@ -1,0 +1,136 @@
+"""Size scaling: time per step and peak memory versus N at a fixed fan-in of 100.
+
+N LIF neurons (tau 20 ms, threshold 16 mV, 5 ms refractory, dt 1 ms) each
+receive ``fan_in`` synapses (SparseFanIn) from 1,000 Poisson inputs
+(``--sources inputs``, the default) or from inputs and body neurons alike
+(``--sources all``, recurrent). The input rate sets the firing rate, so the
+cost per step is reported against both N and the measured rate. Each
+configuration runs in its own process, which reports:
+
+* ``us_per_step``: median over repeats of one simulated second (1,000 steps);
+* ``rate_hz``: mean firing rate of the N neurons;
+* ``arrays_mb``: peak of numpy allocations while building and running
+  (``tracemalloc``): what the network itself needs;
+* ``rss_mb`` and ``rss_import_mb``: the process's peak resident memory, and
+  the same process right after ``import spikey`` (interpreter, numpy,
+  numba), so ``rss_mb - rss_import_mb`` is what the network added.
+
+``--dense`` also measures the dense-matrix storage (``Random`` weights with
+the same expected fan-in) for the sizes up to 3,000, for comparison.
+
+Run ``python benchmarks/bench_scaling.py [--sizes 100 1000 10000] [--rates 5 20 50]
+[--json out.json]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+N_INPUTS, FAN_IN, STEPS = 1000, 100, 1000
+
+
+def config(n: int, rate: float, sources: str, storage: str, kernels: str) -> dict:
+    # mean drive per neuron independent of N: fan_in synapses of mean weight w
+    w_high = 4.0 if sources == "inputs" else 3.0
+    cfg = {
+        "parts": {"inputs": "RateMap", "neurons": "LIF", "weights": "SparseFanIn",
+                  "readout": "NeuronRates"},
+        "network": {"processing_steps": STEPS, "batch_size": 1, "seed": 0,
+                    "reward_mode": "none", "kernels": kernels},
+        "inputs": {"n_inputs": N_INPUTS, "n_dims": 1, "max_rate": float(rate)},
+        "neurons": {"n_neurons": n, "tau": 20.0, "threshold": 16.0, "refractory": 5.0,
+                    "inhibitory_fraction": 0.0 if sources == "inputs" else 0.2},
+        "weights": {"fan_in": FAN_IN, "sources": sources, "low": 0.0, "high": w_high,
+                    "max_weight": w_high},
+        "readout": {"n_outputs": n},
+    }
+    if storage == "dense":
+        import numpy as np
+
+        density = FAN_IN / (N_INPUTS if sources == "inputs" else N_INPUTS + n)
+        mask = np.zeros((N_INPUTS + n, n), dtype=bool)
+        rows = N_INPUTS if sources == "inputs" else N_INPUTS + n
+        mask[:rows] = np.random.default_rng(1).random((rows, n)) < density
+        cfg["parts"]["weights"] = "Random"
+        cfg["weights"] = {"low": 0.0, "high": w_high, "max_weight": w_high,
+                          "mask": mask.tolist()}
+    return cfg
+
+
+def measure_one(n, rate, sources, storage, kernels, repeats):
+    """Runs in a child process: build, warm up, time; report JSON on stdout."""
+    import tracemalloc
+
+    import numpy as np
+
+    import spikey
+
+    rss_import = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    cfg = config(n, rate, sources, storage, kernels)
+    tracemalloc.start()
+    network = spikey.Network.from_config(cfg)
+    state = np.ones((1, 1))
+    network.tick(state)  # warm-up second (kernels compile or load from cache)
+    times, rates = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        network.tick(state)
+        times.append(time.perf_counter() - start)
+        rates.append(network.tick_spikes.mean() * 1000.0)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {"n_neurons": n, "input_rate_hz": rate, "sources": sources, "storage": storage,
+            "kernels": kernels, "us_per_step": statistics.median(times) / STEPS * 1e6,
+            "rate_hz": float(np.mean(rates)), "arrays_mb": peak / 2**20,
+            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "rss_import_mb": rss_import}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300, 1000, 3000, 10000])
+    parser.add_argument("--rates", type=float, nargs="+", default=[5.0, 20.0, 50.0],
+                        help="input rates (Hz); the largest size runs at every rate")
+    parser.add_argument("--sources", default="inputs", choices=["inputs", "all"])
+    parser.add_argument("--kernels", default="auto", choices=["auto", "numba", "numpy"])
+    parser.add_argument("--dense", action="store_true", help="also time dense storage (N <= 3000)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", default=None)
+    parser.add_argument("--one", nargs=5, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:  # child process
+        n, rate, sources, storage, kernels = args.one
+        print(json.dumps(measure_one(int(n), float(rate), sources, storage, kernels,
+                                     args.repeats)))
+        return None
+    jobs = [(n, 20.0, "sparse") for n in args.sizes]
+    jobs += [(max(args.sizes), r, "sparse") for r in args.rates if r != 20.0]
+    if args.dense:
+        jobs += [(n, 20.0, "dense") for n in args.sizes if n <= 3000]
+    rows = []
+    print(f"{'N':>6} {'storage':>7} {'input Hz':>8} {'rate Hz':>8} {'us/step':>9} "
+          f"{'arrays MB':>9} {'RSS MB':>7} {'(import)':>8}")
+    for n, rate, storage in jobs:
+        out = subprocess.run([sys.executable, __file__, "--repeats", str(args.repeats), "--one",
+                              str(n), str(rate), args.sources, storage, args.kernels],
+                             capture_output=True, text=True, check=True)
+        row = json.loads(out.stdout.strip().splitlines()[-1])
+        rows.append(row)
+        print(f"{n:6d} {storage:>7} {rate:8.0f} {row['rate_hz']:8.1f} {row['us_per_step']:9.1f} "
+              f"{row['arrays_mb']:9.1f} {row['rss_mb']:7.0f} {row['rss_import_mb']:8.0f}",
+              flush=True)
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump({"benchmark": "size_scaling", "fan_in": FAN_IN, "n_inputs": N_INPUTS,
+                       "rows": rows}, handle, indent=2)
+    return rows
+
+
+if __name__ == "__main__":
+    main()
