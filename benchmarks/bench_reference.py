@@ -3,8 +3,10 @@
 LIF: tau 20 ms, threshold 16 mV above rest, reset to rest, 5 ms refractory.
 Input -> neuron synapses only (no recurrence), weights uniform in [0, w_max]
 with w_max chosen so both densities fire at a similar rate. Four variants:
-dense all-to-all, dense + STDP, 10 % sparse, 10 % sparse + STDP. Reports
-steps/s (median of repeats) and the mean output firing rate.
+dense all-to-all, dense + STDP, 10 % sparse, 10 % sparse + STDP; the sparse
+ones twice, as a masked dense matrix and as SparseFanIn index arrays (fan-in
+100). Reports steps/s (median of repeats) and the mean output firing rate,
+for the compiled (numba) path and the numpy reference path.
 
 Run ``python benchmarks/bench_reference.py [--repeats 5] [--json out.json]``.
 """
@@ -23,7 +25,7 @@ import spikey
 N_IN, N, STEPS = 1000, 1000, 1000
 
 
-def config(density: float, stdp: bool, kernels: str = "auto") -> dict:
+def config(density: float, stdp: bool, kernels: str = "auto", storage: str = "dense") -> dict:
     w_max = 0.09 / density  # same mean drive per neuron at either density
     mask = np.zeros((N_IN + N, N), dtype=bool)
     mask[:N_IN] = np.random.default_rng(1).random((N_IN, N)) < density
@@ -41,7 +43,19 @@ def config(density: float, stdp: bool, kernels: str = "auto") -> dict:
     }
     if stdp:
         out["synapses"] = {"learning_rate": 0.01 * w_max, "A_plus": 1.0, "A_minus": -1.05}
+    if storage == "fan-in":  # the same density as a fixed fan-in, stored sparsely
+        out["parts"]["weights"] = "SparseFanIn"
+        out["weights"] = {"fan_in": int(round(density * N_IN)), "sources": "inputs", "low": 0.0,
+                          "high": w_max, "max_weight": w_max}
     return out
+
+
+#: (name, density, STDP, weight storage); "fan-in" keeps the sparse variants' 10 % as a fixed
+#: fan-in of 100 in SparseFanIn index arrays instead of a masked dense matrix.
+VARIANTS = [("dense", 1.0, False, "dense"), ("dense + STDP", 1.0, True, "dense"),
+            ("10% sparse", 0.1, False, "dense"), ("10% sparse + STDP", 0.1, True, "dense"),
+            ("10% sparse (fan-in)", 0.1, False, "fan-in"),
+            ("10% sparse + STDP (fan-in)", 0.1, True, "fan-in")]
 
 
 def measure(name, cfg, repeats):
@@ -68,13 +82,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     rows = []
     for kernels in args.kernels:
-        for name, density, stdp in [("dense", 1.0, False), ("dense + STDP", 1.0, True),
-                                    ("10% sparse", 0.1, False), ("10% sparse + STDP", 0.1, True)]:
-            row = measure(name, config(density, stdp, kernels), args.repeats)
-            rows.append({**row, "kernels": kernels})
-    print(f"{'variant':<20} {'kernels':>8} {'steps/s':>10} {'rate (Hz)':>10}")
+        for name, density, stdp, storage in VARIANTS:
+            row = measure(name, config(density, stdp, kernels, storage), args.repeats)
+            rows.append({**row, "kernels": kernels, "storage": storage})
+    print(f"{'variant':<28} {'kernels':>8} {'steps/s':>10} {'rate (Hz)':>10}")
     for row in rows:
-        print(f"{row['variant']:<20} {row['kernels']:>8} {row['steps_per_s']:10.0f} "
+        print(f"{row['variant']:<28} {row['kernels']:>8} {row['steps_per_s']:10.0f} "
               f"{row['rate_hz']:10.1f}")
     if args.json:
         with open(args.json, "w") as handle:

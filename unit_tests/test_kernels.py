@@ -112,3 +112,37 @@ def test_synapse_index_lists_each_members_synapses():
     index, starts = kernels.synapse_index(mask)
     np.testing.assert_array_equal(starts, [0, 1, 3])
     np.testing.assert_array_equal(index, [6, 0, 11])
+
+
+@pytest.mark.parametrize("synapse", [None, "STDP", "LTP", "MSTDP", "MSTDPET"])
+@pytest.mark.parametrize("weights", ["Random", "SparseFanIn"])
+def test_fused_tick_equals_the_step_by_step_path(monkeypatch, synapse, weights):
+    calls = []
+    run_tick = kernels.run_tick
+    monkeypatch.setattr(kernels, "run_tick", lambda *a: (calls.append(1), run_tick(*a)))
+    cfg = build_small_config(
+        parts={"synapses": synapse, "weights": weights},
+        network={"batch_size": 2, "seed": 5, "processing_steps": 30, "kernels": "numba"},
+        inputs={"inhibitory_fraction": 0.25, "rate_map": [20.0, 200.0]},
+        neurons={"inhibitory_fraction": 1 / 3, "refractory": 2.0},
+        synapses={"learning_rate": {"per_member": [1.0, 3.0]}} if synapse else None)
+    if synapse is None:
+        cfg["parts"].pop("synapses")
+    if weights == "SparseFanIn":
+        cfg["weights"] = {"fan_in": 6, "low": 2.0, "high": 8.0, "max_weight": 8.0}
+    nets = [Network.from_config(cfg), Network.from_config(cfg)]
+    nets[1].add_monitor("neurons.potential")  # a monitor needs every step: no fusing
+    rng = np.random.default_rng(2)
+    fired = 0
+    for tick in range(6):
+        obs = rng.integers(0, 2, size=(2, 2))
+        info = {"expected": obs[:, 0] ^ obs[:, 1]}
+        for net in nets:
+            net.tick(obs, info)
+            net.reward(obs, net.last_action, info=info)
+        np.testing.assert_array_equal(nets[0].tick_spikes, nets[1].tick_spikes)
+        fired += nets[0].tick_spikes.sum()
+    assert len(calls) == 6  # only the unmonitored network fused its ticks
+    assert fired > 20
+    for key, value in nets[0].state_arrays().items():
+        np.testing.assert_array_equal(value, nets[1].state_arrays()[key], err_msg=key)

@@ -29,6 +29,11 @@ spike_pairs
 apply_eligibility
     ``w = clip(w + step_b * e)`` over a list of existing synapses per member
     (a reward or dopamine update), instead of a pass over the whole matrix.
+run_tick
+    A whole tick of a plain LIF network in one call: input spikes given for
+    every step, then per step the same kernels as above in the same order
+    (propagation, LIF, traces, STDP term), so it equals the per-step path bit
+    for bit while paying Python's overhead once per tick, not once per step.
 lif_step
     One noise-free LIF step (leak, input, refractory clock, threshold, reset)
     in one pass over the neurons.
@@ -246,15 +251,75 @@ def _lif_step(v, synaptic_input, decay, threshold, reset, left, is_open, is_clos
             spikes[b, k] = fire
 
 
+def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
+              sparse, flat, values, out_start, out_synapse, polarity, no_efficacy, current,
+              v, decay, threshold, reset, left, is_open, is_closed, steps, spikes,
+              kind, pre_trace, post_trace, decay_plus, decay_minus, amp_pre, amp_minus,
+              target, mask, pre_index, pre_sign, rows, scale, member_scale, use_member,
+              clip, low, high, scale_state, decay_z, tau_z, cast):
+    B, T, n_in = inputs.shape
+    P = pre.shape[1]
+    N = spikes.shape[1]
+    K = values.shape[1] // N if sparse else 1
+    none = bb[:0]
+    for t in range(T):
+        for b in range(B):
+            for j in range(n_in):
+                pre[b, j] = inputs[b, t, j]
+            for k in range(N):
+                pre[b, n_in + k] = spikes[b, k]
+        count = spike_pairs(pre, bb, jj)
+        current[:] = 0.0
+        if sparse:
+            propagate_sparse(values, out_start, out_synapse, K, bb[:count], jj[:count],
+                              polarity, no_efficacy, False, current)
+        else:
+            propagate(flat, P, bb[:count], jj[:count], polarity, current)
+        lif_step(v, current, decay, threshold, reset, left, is_open, is_closed, steps, spikes)
+        for b in range(B):
+            for k in range(N):
+                tick_spikes[b, t, k] = spikes[b, k]
+        if kind == 0:
+            continue
+        update_traces(pre, spikes, pre_trace, post_trace, decay_plus, decay_minus, amp_pre,
+                       amp_minus)
+        zeta_scale = scale
+        if kind == 3:  # eligibility with a lazily applied decay (MSTDPET)
+            s = scale_state[0] * decay_z
+            if s < 1e-12:
+                cast[0] = s
+                factor = cast[0]
+                flat_target = target.reshape(-1)
+                for x in range(flat_target.size):
+                    flat_target[x] *= factor
+                s = 1.0
+            scale_state[0] = s
+            cast[0] = 1.0 / (tau_z * s)
+            zeta_scale = cast[0]
+        post_count = spike_pairs(spikes, pb, pk)
+        pre_b = bb[:count] if rows else none
+        pre_j = jj[:count] if rows else none
+        if sparse:
+            add_zeta_sparse(target, mask, pre_index, out_start, out_synapse, pre_trace,
+                             post_trace, pre_sign, pb[:post_count], pk[:post_count], pre_b, pre_j,
+                             zeta_scale, member_scale, use_member, clip, low, high)
+        else:
+            add_zeta(target, mask, pre_trace, post_trace, pre_sign, pb[:post_count],
+                      pk[:post_count], pre_b, pre_j, zeta_scale, member_scale, use_member, clip,
+                      low, high)
+
+
 spike_pairs = _jit(_spike_pairs)
 propagate = _jit(_propagate)
 lif_step = _jit(_lif_step)
+
 propagate_scaled = _jit(_propagate_scaled)
 propagate_sparse = _jit(_propagate_sparse)
 add_zeta_sparse = _jit(_add_zeta_sparse)
 update_traces = _jit(_update_traces)
 add_zeta = _jit(_add_zeta)
 apply_eligibility = _jit(_apply_eligibility)
+run_tick = _jit(_run_tick)  # calls the compiled kernels above (module globals at compile time)
 
 
 class SpikeIndex:

@@ -65,6 +65,16 @@ class Input(Part):
         """This step's input spikes, a boolean ``(B, n_inputs)`` array owned by the part."""
         raise NotImplementedError
 
+    def steps(self, count: int, out: np.ndarray) -> np.ndarray:
+        """The spikes of the next ``count`` steps into ``out`` ``(B, count, n_inputs)``.
+
+        Equal to ``count`` calls of :meth:`step` (which is how this default
+        does it); parts may compute them at once.
+        """
+        for t in range(count):
+            out[:, t] = self.step()
+        return out
+
     def _batched(self, state, dims: int | None = None) -> np.ndarray:
         """Observations as a float ``(B, d)`` array, checked against the batch."""
         arr = np.asarray(state, dtype=np.float64)
@@ -109,6 +119,17 @@ class _RateCoded:
     def reset(self):
         super().reset()
         self.phase[...] = 0.0
+
+    def steps(self, count, out):
+        if self.spike_model == "regular":
+            return super().steps(count, out)
+        buffer = getattr(self, "_uniforms", None)
+        if buffer is None or buffer.shape[1] != count:
+            buffer = self._uniforms = np.empty((out.shape[0], count, self.n_inputs),
+                                               dtype=self.random.buffer.dtype)
+        np.less(self.random.take(count, buffer), self.probability[:, None, :], out=out)
+        self.spikes[...] = out[:, -1]
+        return out
 
     def step(self):
         if self.spike_model == "regular":

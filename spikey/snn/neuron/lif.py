@@ -119,6 +119,15 @@ class LIF(Neuron):
     def _kernel_step(self, synaptic_input):
         """The same step as :meth:`step` in one compiled pass (:mod:`spikey.snn.kernels`)."""
         context, clock = self.context, self._clock
+        decay, threshold = self.kernel_arrays()
+        kernels.lif_step(self.potential, synaptic_input, decay, threshold,
+                         context.dtype.type(self.reset_potential), clock.left, clock.open,
+                         clock.closed, self.refractory_steps, self.spikes)
+        return self.spikes
+
+    def kernel_arrays(self) -> tuple:
+        """``(decay (B,), threshold (B, 1 or N))`` as the compiled LIF step takes them."""
+        context = self.context
         threshold = self.threshold_value
         if threshold is not getattr(self, "_k_threshold_source", None):
             # a scalar, (B, 1) or per-neuron (B, N) threshold, as a 2-d array
@@ -128,7 +137,13 @@ class LIF(Neuron):
                 (context.batch_size, value.shape[-1] if value.ndim == 2 else 1)))
             self._k_threshold_source = threshold
             self._k_decay = kernels.per_member(self.decay, context.batch_size, context.dtype)
-        kernels.lif_step(self.potential, synaptic_input, self._k_decay, self._k_threshold,
-                         context.dtype.type(self.reset_potential), clock.left, clock.open,
-                         clock.closed, self.refractory_steps, self.spikes)
-        return self.spikes
+        return self._k_decay, self._k_threshold
+
+    def fused_arguments(self) -> tuple | None:
+        """What :func:`spikey.snn.kernels.run_tick` needs, or None if this step can't be fused."""
+        if self._noisy or type(self).step is not LIF.step:
+            return None  # noise draws, or a subclass with its own step
+        decay, threshold = self.kernel_arrays()
+        clock = self._clock
+        return (self.potential, decay, threshold, self.context.dtype.type(self.reset_potential),
+                clock.left, clock.open, clock.closed, self.refractory_steps, self.spikes)

@@ -61,6 +61,12 @@ class MSTDP(Synapse):
         """Synapses whose eligibility may grow (default: every existing synapse)."""
         return weights.mask
 
+    def fused_plan(self, weights):
+        if type(self).step is not MSTDP.step or getattr(self, "reward_mode", "tick") == "step":
+            return None
+        one = self.context.dtype.type(1.0)
+        return (2, self.eligibility, weights.mask, True, one, self._k_ones, False, False)
+
     def _synapse_index(self, mask):
         """``kernels.synapse_index`` of ``mask``, kept while the mask object is the same."""
         cached = getattr(self, "_index_cache", None)
@@ -139,6 +145,13 @@ class MSTDPET(MSTDP):
         self.add_zeta(self.eligibility, pre, post,
                       self.context.dtype.type(1.0 / (self.tau_z * float(self.scale))),
                       self.learning_mask(weights), pre_index=pre_index)
+
+    def fused_plan(self, weights):
+        if type(self).step is not MSTDPET.step:
+            return None  # e.g. DA-STDP: dopamine and periodic updates each step
+        one = self.context.dtype.type(1.0)
+        return (3, self.eligibility, self.learning_mask(weights), True, one, self._k_ones, False,
+                False)
 
     def reward(self, reward, weights):
         self._apply(reward, weights, self.rate * (self.context.dt * float(self.scale)))

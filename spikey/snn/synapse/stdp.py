@@ -15,6 +15,9 @@ class STDP(Synapse):
         self.update_traces(pre, post)
         self.add_learning(weights, pre, post, pre_index=pre_index)
 
+    def fused_plan(self, weights):
+        return self._weights_plan(weights) if type(self).step is STDP.step else None
+
 
 class LTP(STDP):
     """Potentiation-only STDP: there is no ``A_minus`` key (depression is 0)."""
@@ -31,3 +34,6 @@ class LTP(STDP):
         self.update_traces(pre, post)
         # The post trace is zero, so only the potentiation half can change w.
         self.add_learning(weights, pre, post, rows=False)
+
+    def fused_plan(self, weights):
+        return self._weights_plan(weights, rows=False) if type(self).step is LTP.step else None

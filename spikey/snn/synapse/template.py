@@ -246,6 +246,25 @@ class Synapse(Part):
         self.add_zeta(weights.matrix, pre, post, scale, weights.mask, clip=weights,
                       member_scale=member, pre_index=pre_index, rows=rows)
 
+    def fused_plan(self, weights):
+        """How :func:`spikey.snn.kernels.run_tick` runs this rule, or None if it can't.
+
+        ``(kind, target, mask, rows, scale, member_scale, use_member, clip)``:
+        kind 1 adds zeta to the weights (clipped), 2 to an eligibility, 3 to an
+        eligibility with a lazily decaying scale (MSTDPET). Rules whose step
+        does more than that return None and run step by step.
+        """
+        return None
+
+    def _weights_plan(self, weights, rows=True):
+        """:meth:`fused_plan` of a rule whose step is ``add_learning`` (STDP, LTP)."""
+        dtype = self.context.dtype
+        if self._uniform_rate:
+            scale, member, use_member = dtype.type(self.rate[0]), self._k_ones, False
+        else:
+            scale, member, use_member = dtype.type(1.0), self.rate.astype(dtype), True
+        return (1, weights.matrix, weights.mask, rows, scale, member, use_member, True)
+
     @staticmethod
     def spike_index(spikes, index=None):
         """``(member, neuron)`` pairs of ``spikes`` unless already given."""
