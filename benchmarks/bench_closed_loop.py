@@ -1,0 +1,77 @@
+"""Closed-loop overhead: one network tick + one game step per call, at 1-20 ms per tick.
+
+The RL pattern calls the network for a few milliseconds of simulated time,
+then steps the game with the action. With short ticks the fixed cost per
+call (encoding the observation, reading out the action, stepping the game)
+dominates. For a CartPole controller (``spikey/CartPole-v0``, the
+adapter's default network: Population inputs, LIF, MSTDPET) and each tick
+length, reported per call: the median wall time, the part spent in the
+network, and the time per simulated millisecond.
+
+Run ``python benchmarks/bench_closed_loop.py [--ticks-ms 1 2 5 10 20] [--json out.json]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+import gymnasium as gym
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+import spikey  # noqa: E402
+from spikey.games.adapters import EnvAdapter  # noqa: E402
+
+
+def measure(tick_ms: int, calls: int, repeats: int, batch: int) -> dict:
+    games = gym.make_vec("spikey/CartPole-v0", num_envs=batch)
+    adapter = EnvAdapter(games)
+    network = spikey.Network.from_config(
+        adapter.network_config(batch_size=batch, processing_steps=tick_ms))
+    obs, info = games.reset(seed=0)
+    totals, nets = [], []
+    for repeat in range(repeats + 1):  # the first repeat warms up
+        in_network = 0.0
+        start = time.perf_counter()
+        for _ in range(calls):
+            t0 = time.perf_counter()
+            action = network.tick(adapter.observations(obs, batch), info)
+            in_network += time.perf_counter() - t0
+            obs, reward, _, _, info = games.step(adapter.actions(action, batch))
+            network.reward(action=action, game_reward=reward, info=info)
+        if repeat:
+            totals.append((time.perf_counter() - start) / calls)
+            nets.append(in_network / calls)
+    total = statistics.median(totals)
+    return {"tick_ms": tick_ms, "batch_size": batch, "us_per_call": total * 1e6,
+            "us_in_network": statistics.median(nets) * 1e6,
+            "us_per_simulated_ms": total * 1e6 / tick_ms}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--ticks-ms", type=int, nargs="+", default=[1, 2, 5, 10, 20])
+    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args(argv)
+    rows = [measure(t, args.calls, args.repeats, args.batch) for t in args.ticks_ms]
+    print(f"CartPole + network, B={args.batch}, medians of {args.repeats} x {args.calls} calls")
+    print(f"{'tick (ms)':>9} {'us/call':>9} {'in network':>11} {'us per simulated ms':>20}")
+    for row in rows:
+        print(f"{row['tick_ms']:9d} {row['us_per_call']:9.1f} {row['us_in_network']:11.1f} "
+              f"{row['us_per_simulated_ms']:20.1f}")
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump({"benchmark": "closed_loop", "rows": rows}, handle, indent=2)
+    return rows
+
+
+if __name__ == "__main__":
+    main()
