@@ -347,10 +347,10 @@ class Network:
             modifier.apply(self.tick_count)
         self._sync_polarity()
         stepwise = self.training and self.reward_mode == "step" and self.parts["synapses"] is not None
+        rewarder = self.parts["rewarder"]
         if stepwise:
-            from spikey.snn.reward.rewarders import expected_of
-
-            self._expected = expected_of(info, self.batch_size, "network.tick")
+            self._expected = rewarder.step_targets(info, self.batch_size)
+            every_step = rewarder.EVERY_STEP
         self.parts["inputs"].encode(state)
         first_output = self.n_neurons - self.n_outputs
         fused = None if stepwise or self._monitors else self._fused_arguments()
@@ -362,9 +362,9 @@ class Network:
             self.tick_input_spikes[:, t] = self._pre[:, :self.n_inputs]
             if stepwise:
                 outputs = post[:, first_output:]
-                if outputs.any():  # rewards come only with output spikes
-                    r = self.parts["rewarder"].step_reward(outputs, self.parts["readout"].groups,
-                                                           self._expected)
+                if every_step or outputs.any():  # rewards usually come with output spikes
+                    r = rewarder.step_reward(outputs, self.parts["readout"].groups,
+                                             self._expected, t)
                     self.parts["synapses"].reward(r * self.plastic, self.parts["weights"])
             for monitor in self._monitors:
                 monitor.observe(self.step_count)

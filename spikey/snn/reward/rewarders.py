@@ -71,8 +71,23 @@ class Rewarder(Part):
         """The reward of a tick, one value per member, ``(B,)``."""
         return self.raw_tick_reward(action, game_reward, info)
 
-    def step_reward(self, output_spikes, groups, expected) -> np.ndarray:
-        """Reward of this step from its output spikes ``(B, n_outputs)``."""
+    #: Whether ``step_reward`` is wanted on every step, not only on steps with output spikes
+    #: (e.g. to punish a missed target spike).
+    EVERY_STEP = False
+
+    def step_targets(self, info, batch_size: int):
+        """What ``step_reward`` scores against during the coming tick, read from ``info``.
+
+        Default: ``info['expected']``, one expected action per member ``(B,)``.
+        """
+        return expected_of(info, batch_size, "network.tick")
+
+    def step_reward(self, output_spikes, groups, expected, step: int = 0) -> np.ndarray:
+        """Reward of this step from its output spikes ``(B, n_outputs)``.
+
+        ``expected`` is what :meth:`step_targets` returned for this tick and
+        ``step`` the step's index in the tick.
+        """
         agree = output_spikes & (groups[None, :] == expected[:, None])
         n_agree = agree.sum(axis=1)
         n_total = output_spikes.sum(axis=1)
