@@ -139,3 +139,19 @@ def test_bad_inputs_are_named():
         Network.from_config(cfg)
     with pytest.raises(TypeError, match="dense"):
         Network.from_config(_sparse_config()).weights.flat
+
+
+def test_plots_and_dense_mask_read_sparse_weights_as_a_matrix():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from spikey import viz
+
+    net = Network.from_config(_sparse_config())
+    present = net.weights.dense_mask()[0]
+    assert present.sum() == N * K and present.sum(axis=0).tolist() == [K] * N
+    ax = viz.weight_matrix(net)
+    shown = ax.images[0].get_array()
+    assert shown.shape == (N_IN + N, N)
+    np.testing.assert_allclose(shown.filled(0.0), net.weights.dense()[0])
+    assert viz.network_graph(net) is not None

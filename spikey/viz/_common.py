@@ -186,3 +186,10 @@ def encode(values, known=None):
         raise ValueError(f"values {np.unique(values[missing]).tolist()} are not among the "
                          f"given labels {labels.tolist()}")
     return codes, labels
+
+
+def member_weights(weights, member: int) -> tuple:
+    """One member's ``(P, N)`` weight matrix and synapse mask, from dense or sparse storage."""
+    if getattr(weights, "SPARSE", False):  # SparseFanIn keeps (N, K) arrays
+        return weights.dense()[member], weights.dense_mask()[member]
+    return weights.matrix[member], weights.mask[member]

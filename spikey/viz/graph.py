@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spikey.viz._common import GROUP_COLORS, member_of, new_axes
+from spikey.viz._common import GROUP_COLORS, member_of, member_weights, new_axes
 
 
 def graph_layers(adjacency, n_inputs: int, n_outputs: int) -> list:
@@ -160,8 +160,8 @@ def network_graph(network, member: int = 0, ax=None, *, layout="layered", thresh
 
     if hasattr(network, "parts"):
         weights = network.parts["weights"]
-        matrix = weights.matrix[member]
-        mask = weights.mask[member] if mask is None else member_of(mask, member, 2)
+        matrix, present = member_weights(weights, member)
+        mask = present if mask is None else member_of(mask, member, 2)
         n_inputs, n_outputs = network.n_inputs, network.n_outputs
         if polarity is None:
             polarity = np.concatenate([network.parts["inputs"].polarity,

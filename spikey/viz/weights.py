@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spikey.viz._common import member_of, new_axes
+from spikey.viz._common import member_of, member_weights, new_axes
 
 
 def _matrix_and_mask(source, member, mask):
@@ -16,8 +16,8 @@ def _matrix_and_mask(source, member, mask):
     if hasattr(source, "parts"):  # a Network
         weights = source.parts["weights"]
         n_inputs = source.n_inputs
-        matrix = weights.matrix[member]
-        mask = weights.mask[member] if mask is None else member_of(mask, member, 2)
+        matrix, present = member_weights(weights, member)
+        mask = present if mask is None else member_of(mask, member, 2)
     else:
         matrix = member_of(source, member, 2)
         mask = None if mask is None else member_of(mask, member, 2)

@@ -109,6 +109,14 @@ class SparseFanIn(Part):
             out[b, self.pre_index[b], posts] = self.matrix[b]
         return out
 
+    def dense_mask(self) -> np.ndarray:
+        """Which entries of :meth:`dense` are synapses, ``(B, n_inputs + n_neurons, n_neurons)``."""
+        B, n, K = self.matrix.shape
+        out = np.zeros((B, *self.shape), dtype=bool)
+        for b in range(B):
+            out[b, self.pre_index[b], np.arange(n)[:, None]] = True
+        return out
+
     def rows_mask(self, rows: np.ndarray) -> np.ndarray:
         """Synapses whose presynaptic neuron is marked in ``rows`` ``(P,)``, shaped like ``matrix``."""
         return np.asarray(rows, dtype=bool)[self.pre_index]
