@@ -19,7 +19,8 @@ def new_axes(ax=None, figsize=(6.0, 3.5)):
         return ax
     import matplotlib.pyplot as plt
 
-    _, ax = plt.subplots(figsize=figsize)
+    # constrained layout keeps outside legends and axis labels inside the saved figure
+    _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
 
 

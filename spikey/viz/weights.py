@@ -171,5 +171,8 @@ def weight_histograms(snapshots, member: int = 0, ax=None, *, mask=None, bins: i
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("step" if hasattr(snapshots, "records") else "snapshot")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(6, integer=True))  # step labels are wide
     ax.set_ylabel("weight")
     return ax
