@@ -102,10 +102,12 @@ class Key:
 
     @property
     def types(self) -> tuple:
+        """The accepted type names, as a tuple."""
         return (self.type,) if isinstance(self.type, str) else tuple(self.type)
 
     @property
     def required(self) -> bool:
+        """Whether the key has no default and must be given."""
         return self.default is REQUIRED
 
     def check(self, value, owner: str):

@@ -98,6 +98,7 @@ class Part:
 
     @property
     def owner(self) -> str:
+        """``'slot (ClassName)'``, how error messages name this part."""
         return f"{self.slot} ({type(self).__name__})"
 
     @classmethod
@@ -110,6 +111,11 @@ class Part:
         return dict(self.config)
 
     def build(self, context: BuildContext) -> None:
+        """Allocate state for ``context`` (batch size, dtype, sizes) and derive constants.
+
+        Subclasses allocate their ``(B, ...)`` arrays here and call ``super().build(context)``
+        first; per-member values (``{'per_member': [...]}``) become arrays.
+        """
         self.context = context
         self.dtype = context.dtype
         for key, value in self.config.items():
@@ -238,6 +244,7 @@ class RandomBlocks:
         return out
 
     def get_state(self) -> dict:
+        """The buffer, position and generator states that save/load carry."""
         return {
             "buffer": self.buffer,
             "position": self.position,
@@ -245,6 +252,7 @@ class RandomBlocks:
         }
 
     def set_state(self, arrays: dict, generator_states: list) -> None:
+        """Restore what :meth:`get_state` returned (bit-exactly)."""
         self.buffer[...] = arrays["buffer"]
         self.position[...] = arrays["position"]
         for g, s in zip(self.generators, generator_states):

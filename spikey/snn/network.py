@@ -583,6 +583,7 @@ class Network:
         return monitor
 
     def remove_monitor(self, monitor: "Monitor") -> None:
+        """Stop recording with ``monitor``."""
         self._monitors.remove(monitor)
 
     # ---------------------------------------------------------------- state
@@ -678,17 +679,20 @@ class Monitor:
         return getattr(part, name)
 
     def observe(self, step: int) -> None:
+        """Record the watched array if ``step`` is a multiple of ``every`` (the network calls it)."""
         if step % self.every == 0:
             self.records.append(np.array(self._get(), copy=True))
             self.steps.append(step)
 
     @property
     def data(self) -> np.ndarray:
+        """The records stacked along a new first axis ``(S, B, ...)``."""
         if not self.records:
             return np.zeros((0,))
         return np.stack(self.records, axis=1)
 
     def clear(self) -> None:
+        """Forget the records."""
         self.records.clear()
         self.steps.clear()
 

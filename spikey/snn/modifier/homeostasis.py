@@ -57,6 +57,7 @@ class HomeostaticThreshold(Part):
         self.offset = np.zeros((context.batch_size, n), dtype=context.dtype)
 
     def bind(self, parts: dict):
+        """Find the neuron part whose thresholds adapt (the network calls it after building)."""
         self.target = parts["neurons"]
         if not hasattr(self.target, "threshold_value"):
             raise ConfigError(f"{self.owner}: {self.target.owner} ({type(self.target).__name__}) "

@@ -24,6 +24,7 @@ class Modifier(Part):
     )
 
     def bind(self, parts: dict):
+        """Resolve ``path`` to a part and key; ConfigError names a missing slot or key."""
         slot, _, key = self.path.partition(".")
         if slot not in parts or parts[slot] is None:
             raise ConfigError(f"{self.owner}.path = {self.path!r}: no part in slot {slot!r}; "
@@ -36,9 +37,11 @@ class Modifier(Part):
         self.target, self.key = part, key
 
     def apply(self, tick: int) -> None:
+        """Set the target key to ``value(tick)`` (the network calls it at each tick's start)."""
         self.target.set(self.key, self.value(tick))
 
     def value(self, tick: int) -> float:
+        """The parameter's value at ``tick``."""
         raise NotImplementedError
 
 
@@ -48,6 +51,7 @@ class LinearDecay(Modifier):
     KEYS = Modifier.KEYS + (Key("ticks", "int", "Ticks to go from start to end.", range=(1, None)),)
 
     def value(self, tick):
+        """``start + (end - start) * min(tick / ticks, 1)``."""
         frac = min(tick / self.ticks, 1.0)
         return self.start + (self.end - self.start) * frac
 
@@ -58,4 +62,5 @@ class DropOff(Modifier):
     KEYS = Modifier.KEYS + (Key("at", "int", "Tick at which the value drops to end.", range=(0, None)),)
 
     def value(self, tick):
+        """``start`` before tick ``at``, ``end`` from then on."""
         return self.start if tick < self.at else self.end

@@ -30,6 +30,7 @@ class NormalizeWeights(Part):
     )
 
     def bind(self, parts: dict):
+        """Find the weight part and check ``rows`` (the network calls it after building)."""
         self.weights = parts["weights"]
         if getattr(self.weights, "SPARSE", False):
             raise ConfigError(f"{self.owner}: normalises a dense weight matrix; "
@@ -42,6 +43,7 @@ class NormalizeWeights(Part):
         self.span = slice(int(start), int(stop))
 
     def apply(self, tick: int) -> None:
+        """Normalise every ``every`` ticks (the network calls it at each tick's start)."""
         if tick % self.every:
             return
         block = self.weights.matrix[:, self.span, :]  # (B, rows, N) view

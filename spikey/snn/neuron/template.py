@@ -59,6 +59,10 @@ class Neuron(Part):
         self.spikes[...] = False
 
     def step(self, synaptic_input: np.ndarray) -> np.ndarray:
+        """Advance one network step with this step's input ``(B, N)`` (mV); return the spikes.
+
+        The returned boolean ``(B, N)`` array is the part's own ``spikes``.
+        """
         raise NotImplementedError
 
     def fire(self, mask: np.ndarray) -> np.ndarray:
@@ -81,6 +85,7 @@ class NoiseMixin:
     """Optional spontaneous firing and potential noise drawn from blocks."""
 
     def build_noise(self, context, width):
+        """Create the per-member random blocks ``noise`` of ``width`` numbers per step."""
         self.noise = RandomBlocks(context.generators(f"{self.slot}.noise"), width, context.dtype)
 
 
@@ -113,6 +118,7 @@ class RefractoryClock:
         self.closed = np.zeros(shape, dtype=bool)
 
     def tick(self) -> None:
+        """Start a step: mark open/closed neurons and count the closed ones down."""
         np.less_equal(self.left, 0, out=self.open)
         np.logical_not(self.open, out=self.closed)
         self.left -= self.closed
@@ -122,6 +128,7 @@ class RefractoryClock:
         np.copyto(self.left, steps, where=spikes, casting="unsafe")
 
     def reset(self) -> None:
+        """Every neuron open, no period running."""
         self.left[...] = 0
         self.open[...] = True
         self.closed[...] = False

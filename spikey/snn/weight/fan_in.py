@@ -97,6 +97,7 @@ class SparseFanIn(Part):
 
     @property
     def flat(self):
+        """Dense weight rows do not exist here: raises TypeError pointing at :meth:`dense`."""
         raise TypeError(f"{self.owner} (SparseFanIn) stores no dense weight rows; "
                         "use dense() for a (B, P, N) matrix")
 
