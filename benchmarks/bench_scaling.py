@@ -32,7 +32,6 @@ import resource
 import statistics
 import subprocess
 import sys
-import time
 
 N_INPUTS, FAN_IN, STEPS = 1000, 100, 1000
 
@@ -88,6 +87,7 @@ def measure_one(n, rate, sources, storage, kernels, repeats):
     import numpy as np
 
     import spikey
+    from bench_reference import time_ticks  # same timing loop as the reference workload
 
     rss_import = peak_rss_mb()
     # load the compiled kernels first (a tiny network), so tracemalloc sees the network's
@@ -97,15 +97,7 @@ def measure_one(n, rate, sources, storage, kernels, repeats):
     del small
     cfg = config(n, rate, sources, storage, kernels)
     tracemalloc.start()
-    network = spikey.Network.from_config(cfg)
-    state = np.ones((1, 1))
-    network.tick(state)  # warm-up second (kernels compile or load from cache)
-    times, rates = [], []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        network.tick(state)
-        times.append(time.perf_counter() - start)
-        rates.append(network.tick_spikes.mean() * 1000.0)
+    times, rates = time_ticks(spikey.Network.from_config(cfg), repeats)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return {"n_neurons": n, "input_rate_hz": rate, "sources": sources, "storage": storage,
