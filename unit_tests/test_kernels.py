@@ -7,7 +7,7 @@ from conftest import build_small_config
 from spikey import ConfigError, Network
 from spikey.snn import kernels
 
-pytestmark = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed")
+needs_numba = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed")
 
 
 def _run_both(config, ticks=12, expected=True, state=None):
@@ -36,6 +36,7 @@ def _run_both(config, ticks=12, expected=True, state=None):
     return a
 
 
+@needs_numba
 @pytest.mark.parametrize("synapse", ["STDP", "LTP", "MSTDP", "MSTDPET"])
 @pytest.mark.parametrize("reward_mode", ["tick", "step"])
 def test_learning_rules_match_numpy(synapse, reward_mode):
@@ -54,6 +55,7 @@ def test_learning_rules_match_numpy(synapse, reward_mode):
     assert ((w == 5.0) | ((w == 0.0) & mask)).any()  # clipping was exercised
 
 
+@needs_numba
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_xor_network_matches_numpy(dtype):
     import os
@@ -68,6 +70,7 @@ def test_xor_network_matches_numpy(dtype):
     _run_both(cfg, ticks=6)
 
 
+@needs_numba
 def test_dopamine_stdp_matches_numpy():
     cfg = build_small_config(
         parts={"synapses": "DASTDP", "weights": "FixedOutDegree", "neurons": "Izhikevich",
@@ -82,6 +85,7 @@ def test_dopamine_stdp_matches_numpy():
     _run_both(cfg, ticks=10)
 
 
+@needs_numba
 def test_short_term_plasticity_scales_propagation_identically():
     cfg = build_small_config(network={"batch_size": 2})
     cfg["parts"]["stp"] = "TsodyksMarkram"
@@ -89,6 +93,7 @@ def test_short_term_plasticity_scales_propagation_identically():
     _run_both(cfg, ticks=8)
 
 
+@needs_numba
 def test_lif_refractory_per_member_tau_and_homeostatic_thresholds_match_numpy():
     cfg = build_small_config(
         network={"batch_size": 3, "processing_steps": 40},
@@ -114,6 +119,7 @@ def test_synapse_index_lists_each_members_synapses():
     np.testing.assert_array_equal(index, [6, 0, 11])
 
 
+@needs_numba
 @pytest.mark.parametrize("synapse", [None, "STDP", "LTP", "MSTDP", "MSTDPET"])
 @pytest.mark.parametrize("weights", ["Random", "SparseFanIn"])
 def test_fused_tick_equals_the_step_by_step_path(monkeypatch, synapse, weights):
@@ -146,3 +152,13 @@ def test_fused_tick_equals_the_step_by_step_path(monkeypatch, synapse, weights):
     assert fired > 20
     for key, value in nets[0].state_arrays().items():
         np.testing.assert_array_equal(value, nets[1].state_arrays()[key], err_msg=key)
+
+
+def test_without_numba_auto_falls_back_and_numba_is_refused(monkeypatch):
+    monkeypatch.setattr(kernels, "AVAILABLE", False)
+    assert kernels.use_kernels("auto") is False
+    assert kernels.use_kernels("numpy") is False
+    with pytest.raises(ConfigError, match="numba is not installed"):
+        kernels.use_kernels("numba")
+    net = Network.from_config(build_small_config())  # 'auto' builds on the numpy path
+    assert net.context.kernels is False
