@@ -173,3 +173,20 @@ def test_in_a_network_hits_strengthen_and_false_spikes_weaken():
         network.tick(np.zeros(1, dtype=np.int64), {"target": target})
         changes[name] = (network.weights.matrix - before).sum()
     assert changes["own output as target"] > 0 > changes["empty target"], changes
+
+
+@pytest.mark.parametrize("rule", ["MSTDP", "MSTDPET"])
+def test_a_neuron_learns_towards_a_teachers_spike_train(rule):
+    """Quick florian_target_pattern: 3 seeds x 2 members, 100 presentations (~3 s a rule).
+
+    The distance (van Rossum, relative to a silent output) falls by at least 0.4 on
+    average, ends below a silent output's 1.0, and more of the output spikes are hits.
+    """
+    from florian_target_pattern import learn
+
+    runs = [learn(rule, seed, members=2, presentations=100, every=100) for seed in (0, 1, 2)]
+    distance = np.concatenate([r["distance"] for r in runs], axis=1)  # (2 measurements, 6)
+    hit = np.concatenate([r["hit"] for r in runs], axis=1)
+    assert distance[0].mean() - distance[1].mean() >= 0.4, distance
+    assert distance[1].mean() < 1.0, distance
+    assert hit[1].mean() >= hit[0].mean() + 0.1, hit
