@@ -41,6 +41,9 @@ class BuildContext:
         Layer sizes (0 where not yet known).
     kernels : bool
         Whether parts run their compiled (numba) kernels; see :mod:`spikey.snn.kernels`.
+    activity : Activity
+        Which members' episodes are running; random streams and per-member
+        adaptation pause for the others.
     """
 
     batch_size: int
@@ -51,6 +54,7 @@ class BuildContext:
     n_neurons: int = 0
     n_outputs: int = 0
     kernels: bool = False
+    activity: object = None
 
     def generators(self, stream: str) -> list:
         """One independent ``numpy.random.Generator`` per member for ``stream``.
@@ -188,6 +192,24 @@ def resolve_part(family: str, part, slot: str) -> type:
     raise ConfigError(f"parts.{slot}: expected a Part subclass or a registered name, got {part!r}")
 
 
+class Activity:
+    """Which members of a batch are in their episode: ``mask`` ``(B,)`` and ``all``.
+
+    The network owns one and shares it through the build context; a training
+    loop marks members whose episode ended (``network.active[b] = False``)
+    while others play on. The network calls :meth:`refresh` at each tick's
+    start, so per-step code reads the plain bool ``all``.
+    """
+
+    def __init__(self, batch_size: int):
+        self.mask = np.ones(batch_size, dtype=bool)
+        self.all = True
+
+    def refresh(self) -> None:
+        """Recompute ``all`` from ``mask``."""
+        self.all = bool(self.mask.all())
+
+
 class RandomBlocks:
     """Per-member uniform random numbers handed out one step at a time.
 
@@ -195,6 +217,10 @@ class RandomBlocks:
     Instead each member draws ``block`` steps at once from its own
     generator; the block size does not depend on ``B``, so member ``b`` of a
     batch sees exactly the numbers a solo network with the same seed sees.
+
+    Each member keeps its own position. Members that ``activity`` marks as
+    paused (their episode ended while others play on) do not advance, so when
+    they resume they get the numbers their solo network would get next.
 
     Parameters
     ----------
@@ -205,24 +231,50 @@ class RandomBlocks:
     dtype : numpy.dtype
     block : int
         Steps drawn per refill.
+    activity : Activity, optional
+        The network's; None: every member always advances.
     """
 
-    def __init__(self, generators, width: int, dtype, block: int = 256):
+    def __init__(self, generators, width: int, dtype, block: int = 256, activity=None):
         self.generators = generators
         self.width = int(width)
         # At most about 1 MB per member per block; depends on width only, not on B.
         self.block = max(1, min(int(block), (1 << 18) // max(self.width, 1)))
-        self.buffer = np.zeros((len(generators), self.block, self.width), dtype=dtype)
-        self.position = np.array(self.block)
+        B = len(generators)
+        self.buffer = np.zeros((B, self.block, self.width), dtype=dtype)
+        self.position = np.full(B, self.block, dtype=np.int64)
+        self.activity = activity
+        self._members = np.arange(B)
+        self._together = True  # every member at the same position
+
+    def _refill(self, members) -> None:
+        for b in members:
+            self.generators[b].random(dtype=self.buffer.dtype, out=self.buffer[b])
+            self.position[b] = 0
+
+    def _advance(self, steps: int = 1) -> None:
+        activity = self.activity
+        if activity is None or activity.all:
+            self.position += steps
+        else:
+            self.position += steps * activity.mask
+            self._together = False
 
     def next(self) -> np.ndarray:
-        """The ``(B, width)`` uniforms in [0, 1) of this step (a view)."""
-        if self.position >= self.block:
-            for b, rng in enumerate(self.generators):
-                rng.random(dtype=self.buffer.dtype, out=self.buffer[b])
-            self.position[...] = 0
-        out = self.buffer[:, int(self.position)]
-        self.position += 1
+        """The ``(B, width)`` uniforms in [0, 1) of this step (a view when members are in step)."""
+        position = self.position
+        if self._together:
+            first = int(position[0])
+            if first >= self.block:
+                self._refill(range(len(self.generators)))
+                first = 0
+            out = self.buffer[:, first]
+            self._advance()
+            return out
+        self._refill(np.flatnonzero(position >= self.block))
+        out = self.buffer[self._members, position]
+        self._advance()
+        self._together = bool((position == position[0]).all())
         return out
 
     def take(self, steps: int, out: np.ndarray) -> np.ndarray:
@@ -230,16 +282,18 @@ class RandomBlocks:
 
         Gives exactly what ``steps`` calls of :meth:`next` would, in order.
         """
-        done = 0
+        if not (self._together and (self.activity is None or self.activity.all)):
+            for t in range(steps):
+                out[:, t] = self.next()
+            return out
+        position, done = self.position, 0
         while done < steps:
-            if self.position >= self.block:
-                for b, rng in enumerate(self.generators):
-                    rng.random(dtype=self.buffer.dtype, out=self.buffer[b])
-                self.position[...] = 0
-            start = int(self.position)
+            if position[0] >= self.block:
+                self._refill(range(len(self.generators)))
+            start = int(position[0])
             n = min(self.block - start, steps - done)
             out[:, done:done + n] = self.buffer[:, start:start + n]
-            self.position += n
+            position += n
             done += n
         return out
 
@@ -257,6 +311,11 @@ class RandomBlocks:
         self.position[...] = arrays["position"]
         for g, s in zip(self.generators, generator_states):
             g.bit_generator.state = s
+        self.resync()
+
+    def resync(self) -> None:
+        """Re-read whether every member is at the same position (after ``position`` is set)."""
+        self._together = bool((self.position == self.position[0]).all())
 
 
 def spread_mask(n: int, fraction: float) -> np.ndarray:

@@ -7,18 +7,18 @@
 1. the adapter turns the batch of observations into network input;
 2. ``network.tick`` runs ``processing_steps`` steps and returns one action per member;
 3. the games step; a member whose episode ended is frozen
-   (``network.plastic``) and its later rewards are not counted, while the
-   others play on;
+   (``network.plastic``: its rewards no longer change weights) and paused
+   (``network.active``: its random streams, rewarder baseline and homeostasis
+   stop), while the others play on;
 4. in ``reward_mode='tick'`` the game's reward (or ``reward_fn``'s) goes to
    ``network.reward``, whose rewarder turns it into the learning signal.
 
 Member ``b`` seeded like a solo run (network seed, game seed) plays exactly
-the solo run's episode. Over several episodes this holds while the members'
-episodes end on the same tick (e.g. Logic); otherwise a member that finished
-early keeps ticking, frozen, until the last one ends, and meanwhile its input
-spike streams (the network's ``RandomBlocks`` share one position across
-members) and a ``RewardPredictionError`` baseline move on, so its next
-episode differs from the solo run's.
+the solo run's episodes, one after another, even when the members' episodes
+end on different ticks (``unit_tests/test_pause.py``). What a paused member
+still does: its neurons step (their state is reset with the next episode),
+unsupervised rules (STDP, LTP) and DA-STDP's tonic dopamine keep acting on its
+weights, and the network's tick counter (read by modifiers) moves on.
 """
 
 from __future__ import annotations
@@ -127,6 +127,7 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
         while not done.all() and (max_steps is None or tick < max_steps):
             active = ~done
             network.plastic[...] = active
+            network.active[...] = active  # finished members pause (random streams etc.)
             action = network.tick(adapter.observations(obs, B), info)
             env_action = adapter.actions(action, B)
             next_obs, reward, terminated, truncated, next_info = games.step(env_action)
@@ -151,4 +152,5 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
             tick += 1
     finally:
         network.plastic[...] = 1.0
+        network.active[...] = True
     return Episode(returns, lengths, done.copy(), trajectory if record else None)

@@ -121,6 +121,9 @@ def load_network(path):
         raise SaveFormatError(f"{path}: arrays do not match the config (missing {missing}, unexpected {extra})")
     for name, target in targets.items():
         source = arrays[name]
+        if name.endswith(".position") and source.shape == () and target.ndim == 1:
+            # saves before per-member positions kept one position for all members
+            source = arrays[name] = np.broadcast_to(source, target.shape).astype(target.dtype)
         if source.shape != target.shape or source.dtype != target.dtype:
             raise SaveFormatError(
                 f"{path}: array {name!r} is {source.dtype}{source.shape}; expected "
@@ -136,6 +139,7 @@ def load_network(path):
     for name, stream in blocks.items():
         for generator, state in zip(stream.generators, generators[name]):
             generator.bit_generator.state = state
+        stream.resync()
     counters = meta["counters"]
     network.tick_count = counters["tick_count"]
     network.step_count = counters["step_count"]

@@ -21,7 +21,7 @@ import copy
 import numpy as np
 
 from spikey.core.params import ConfigError, Key, suggest, validate
-from spikey.core.part import REGISTRY, BuildContext, RandomBlocks, resolve_part
+from spikey.core.part import REGISTRY, Activity, BuildContext, RandomBlocks, resolve_part
 from spikey.snn import kernels
 
 #: slot -> (family, required)
@@ -144,9 +144,12 @@ class Network:
                                   "(one per member)")
             seeds = tuple(given)
         inputs, neurons = self.parts["inputs"], self.parts["neurons"]
+        # Members whose episode is running (a training loop pauses the others).
+        self.activity = Activity(B)
         self.context = BuildContext(B, dtype, self.dt, seeds, inputs.n_inputs, neurons.n_neurons,
                                     self.parts["readout"].n_outputs,
-                                    kernels=kernels.use_kernels(self.kernels))
+                                    kernels=kernels.use_kernels(self.kernels),
+                                    activity=self.activity)
         self._check_inhibitory_fractions()
         for part in self.parts.values():
             if part is not None:
@@ -324,6 +327,18 @@ class Network:
             self.parts["synapses"].set_pre_sign(self._polarity)
 
     @property
+    def active(self) -> np.ndarray:
+        """``(B,)`` booleans: members whose episode is running (all by default).
+
+        A training loop sets ``network.active[b] = False`` for a member whose
+        episode ended while others play on: its random streams, rewarder
+        baseline and homeostasis pause, so when it resumes it continues
+        exactly as its solo network would. (Its neurons still step, and
+        ``plastic`` separately switches off its reward-driven learning.)
+        """
+        return self.activity.mask
+
+    @property
     def spikes(self) -> np.ndarray:
         """Body spikes of the current step, ``(B, n_neurons)``."""
         return self.parts["neurons"].spikes
@@ -343,6 +358,7 @@ class Network:
         info : dict, optional
             The game's info; ``reward_mode='step'`` needs ``info['expected']``.
         """
+        self.activity.refresh()
         for modifier in self.modifiers:
             modifier.apply(self.tick_count)
         self._sync_polarity()

@@ -112,7 +112,7 @@ class _RateCoded:
 
     def build_random(self, context):
         self.random = RandomBlocks(context.generators(f"{self.slot}.spikes"), self.n_inputs,
-                                   context.dtype)
+                                   context.dtype, activity=context.activity)
         self.probability = np.zeros((context.batch_size, self.n_inputs), dtype=context.dtype)
         self.phase = np.zeros((context.batch_size, self.n_inputs), dtype=context.dtype)
 

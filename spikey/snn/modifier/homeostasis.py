@@ -77,5 +77,9 @@ class HomeostaticThreshold(Part):
         """Move the offsets by this tick's rate error; ``tick_spikes`` is ``(B, T, N)``."""
         rates = tick_spikes[:, :, self.span].sum(axis=1) * (1000.0 / duration_ms)
         block = self.offset[:, self.span]
-        block += (self.rate * (rates - self.target_rate)).astype(block.dtype)
+        change = (self.rate * (rates - self.target_rate)).astype(block.dtype)
+        activity = self.context.activity
+        if activity is not None and not activity.all:  # paused members keep their offsets
+            change *= activity.mask[:, None]
+        block += change
         np.clip(block, self.min_offset, self.max_offset, out=block)

@@ -135,7 +135,8 @@ class Izhikevich(Neuron):
         if self.thalamic_input > 0 and getattr(self, "_thalamic", None) is None:
             # Created when first switched on (at build or by set()).
             self._thalamic = RandomBlocks(self.context.generators(f"{self.slot}.thalamic"),
-                                          self.n_neurons, self.context.dtype)
+                                          self.n_neurons, self.context.dtype,
+                                          activity=self.context.activity)
 
     @property
     def parameters(self) -> dict:

@@ -75,7 +75,8 @@ class LIF(Neuron):
             # Created when noise is first switched on (at build or by set()):
             # columns [0, n) decide spontaneous spikes, [n, 2n) the potential noise.
             self._noise = RandomBlocks(self.context.generators(f"{self.slot}.noise"),
-                                       2 * self.n_neurons, self.context.dtype)
+                                       2 * self.n_neurons, self.context.dtype,
+                                       activity=self.context.activity)
 
     def reset(self):
         super().reset()

@@ -105,7 +105,7 @@ class RateNeuron(RateUnit):
     def build(self, context):
         super().build(context)
         self._sampler = RandomBlocks(context.generators(f"{self.slot}.spiking"), self.n_neurons,
-                                     context.dtype)
+                                     context.dtype, activity=context.activity)
         self._probability = np.zeros((context.batch_size, self.n_neurons), dtype=context.dtype)
 
     def derive(self):

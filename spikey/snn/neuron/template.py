@@ -86,7 +86,8 @@ class NoiseMixin:
 
     def build_noise(self, context, width):
         """Create the per-member random blocks ``noise`` of ``width`` numbers per step."""
-        self.noise = RandomBlocks(context.generators(f"{self.slot}.noise"), width, context.dtype)
+        self.noise = RandomBlocks(context.generators(f"{self.slot}.noise"), width, context.dtype,
+                                  activity=context.activity)
 
 
 def refractory_steps(refractory: float, dt: float) -> int:

@@ -123,6 +123,9 @@ class RewardPredictionError(Rewarder):
         """The raw tick reward minus the baseline; then move the baseline towards it."""
         raw = self.raw_tick_reward(action, game_reward, info)
         error = raw - self.baseline
-        self.baseline += self.baseline_rate * error
+        activity = self.context.activity
+        # a member whose episode ended keeps its baseline until it plays again
+        step = self.baseline_rate * error
+        self.baseline += step if activity is None or activity.all else step * activity.mask
         return error
 
