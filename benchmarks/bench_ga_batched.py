@@ -11,6 +11,7 @@ Run ``python benchmarks/bench_ga_batched.py [--size 64]``.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 
@@ -27,6 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", type=int, default=64)
+    parser.add_argument("--json", default=None, help="write results here")
     args = parser.parse_args(argv)
     config = load_config(os.path.join(HERE, "..", "examples", "configs", "xor.yaml"))
     set_path(config, "game.kwargs.n_presentations", 20)
@@ -46,6 +48,12 @@ def main(argv=None):
     print(f"{args.size} XOR networks, 20 + 20 presentations of 500 ms each")
     print(f"one by one: {t_single:7.2f} s")
     print(f"batched:    {t_batched:7.2f} s   ({t_single / t_batched:.1f}x faster, same fitness values)")
+    rows = [{"networks": args.size, "one_by_one_s": t_single, "batched_s": t_batched,
+             "speedup": t_single / t_batched, "same_fitness": True}]
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump({"benchmark": "ga_batched", "rows": rows}, handle, indent=2)
+    return rows
 
 
 if __name__ == "__main__":

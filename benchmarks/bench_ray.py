@@ -11,7 +11,6 @@ Run ``python benchmarks/bench_ray.py``.
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 import time
 
@@ -28,7 +27,14 @@ def small_config():
     return config
 
 
-def main():
+def main(argv=None):
+    """Time the local loop, Ray start-up and Ray Train with 1 and 2 workers; return the rows."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--json", default=None, help="write results here")
+    args = parser.parse_args(argv)
     from spikey.training import train
     from spikey.training.distributed import init_ray, train_distributed
 
@@ -51,7 +57,13 @@ def main():
           f"overhead {timings[1] - local:.2f} s)")
     print(f"Ray Train, 2 workers:  {timings[2]:6.2f} s  (2 replicas; throughput "
           f"{2 * timings[1] / timings[2]:.2f}x of 1 worker)")
+    rows = [{"local_s": local, "ray_init_s": startup, "ray_1_worker_s": timings[1],
+             "ray_2_workers_s": timings[2], "throughput_2_vs_1": 2 * timings[1] / timings[2]}]
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump({"benchmark": "ray", "rows": rows}, handle, indent=2)
+    return rows
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
