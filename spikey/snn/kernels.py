@@ -114,21 +114,21 @@ def _propagate_scaled(flat, P, bb, jj, sign, efficacy, out):
             target[k] += row[k] * s
 
 
-def _propagate_sparse(values, out_start, out_synapse, K, bb, jj, sign, efficacy, scaled, out):
+def _propagate_sparse(values, out_start, out_synapse, out_post, bb, jj, sign, efficacy, scaled,
+                      out):
     for i in range(bb.size):
         b, j = bb[i], jj[i]
         s = sign[j]
         if scaled:
             s = s * efficacy[b, j]
-        w, target, synapses = values[b], out[b], out_synapse[b]
+        w, target, synapses, posts = values[b], out[b], out_synapse[b], out_post[b]
         for x in range(out_start[b, j], out_start[b, j + 1]):
-            synapse = synapses[x]
-            target[synapse // K] += w[synapse] * s
+            target[posts[x]] += w[synapses[x]] * s
 
 
-def _add_zeta_sparse(target, mask, pre_index, out_start, out_synapse, pre_trace, post_trace,
-                     pre_sign, post_b, post_k, pre_b, pre_j, scale, member_scale, use_member,
-                     clip, low, high):
+def _add_zeta_sparse(target, mask, pre_index, out_start, out_synapse, out_post, pre_trace,
+                     post_trace, pre_sign, post_b, post_k, pre_b, pre_j, scale, member_scale,
+                     use_member, clip, low, high):
     K = target.shape[2]
     for i in range(post_b.size):  # potentiation: the K synapses onto each neuron that fired
         b, k = post_b[i], post_k[i]
@@ -151,7 +151,7 @@ def _add_zeta_sparse(target, mask, pre_index, out_start, out_synapse, pre_trace,
         for x in range(out_start[b, j], out_start[b, j + 1]):
             synapse = out_synapse[b, x]
             if flat_m[synapse]:
-                value = post_trace[b, synapse // K] * factor
+                value = post_trace[b, out_post[b, x]] * factor
                 value += flat_t[synapse]
                 if clip:
                     value = min(max(value, low), high)
@@ -252,7 +252,8 @@ def _lif_step(v, synaptic_input, decay, threshold, reset, left, is_open, is_clos
 
 
 def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
-              sparse, flat, values, out_start, out_synapse, polarity, no_efficacy, current,
+              sparse, flat, values, out_start, out_synapse, out_post, polarity, no_efficacy,
+              current,
               v, decay, threshold, reset, left, is_open, is_closed, steps, spikes,
               kind, pre_trace, post_trace, decay_plus, decay_minus, amp_pre, amp_minus,
               target, mask, pre_index, pre_sign, rows, scale, member_scale, use_member,
@@ -260,7 +261,6 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
     B, T, n_in = inputs.shape
     P = pre.shape[1]
     N = spikes.shape[1]
-    K = values.shape[1] // N if sparse else 1
     none = bb[:0]
     for t in range(T):
         for b in range(B):
@@ -271,8 +271,8 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
         count = spike_pairs(pre, bb, jj)
         current[:] = 0.0
         if sparse:
-            propagate_sparse(values, out_start, out_synapse, K, bb[:count], jj[:count],
-                              polarity, no_efficacy, False, current)
+            propagate_sparse(values, out_start, out_synapse, out_post, bb[:count], jj[:count],
+                             polarity, no_efficacy, False, current)
         else:
             propagate(flat, P, bb[:count], jj[:count], polarity, current)
         lif_step(v, current, decay, threshold, reset, left, is_open, is_closed, steps, spikes)
@@ -300,9 +300,9 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
         pre_b = bb[:count] if rows else none
         pre_j = jj[:count] if rows else none
         if sparse:
-            add_zeta_sparse(target, mask, pre_index, out_start, out_synapse, pre_trace,
-                             post_trace, pre_sign, pb[:post_count], pk[:post_count], pre_b, pre_j,
-                             zeta_scale, member_scale, use_member, clip, low, high)
+            add_zeta_sparse(target, mask, pre_index, out_start, out_synapse, out_post,
+                            pre_trace, post_trace, pre_sign, pb[:post_count], pk[:post_count],
+                            pre_b, pre_j, zeta_scale, member_scale, use_member, clip, low, high)
         else:
             add_zeta(target, mask, pre_trace, post_trace, pre_sign, pb[:post_count],
                       pk[:post_count], pre_b, pre_j, zeta_scale, member_scale, use_member, clip,

@@ -425,9 +425,11 @@ class Network:
             flat, values = dummy["rows"], weights.matrix.reshape(B, -1)
             out_start, out_synapse, pre_index = weights.out_start, weights.out_synapse, \
                 weights.pre_index
+            out_post = weights.out_post
         else:
             flat, values = weights.flat, dummy["rows"]
             out_start, out_synapse, pre_index = dummy["start"], dummy["synapse"], dummy["index"]
+            out_post = dummy["synapse"]
         if plan is None:
             learning = (0, dummy["target"], dummy["mask"], True, dtype.type(0.0), dummy["vector"],
                         False, False)
@@ -448,7 +450,8 @@ class Network:
         post_index = self._post_index
         kernels.run_tick(inputs, self.tick_spikes, self._pre, self._spike_index.bb,
                          self._spike_index.jj, post_index.bb, post_index.jj, self._sparse, flat,
-                         values, out_start, out_synapse, self._polarity, self._no_efficacy,
+                         values, out_start, out_synapse, out_post, self._polarity,
+                         self._no_efficacy,
                          self._current, *neuron, kind, *traces, target, mask, pre_index, pre_sign,
                          rows, scale, member, use_member, clip, dtype.type(low), dtype.type(high),
                          scale_state, decay_z, tau_z, dummy["cast"])
@@ -472,7 +475,7 @@ class Network:
                 efficacy = self._efficacy
                 kernels.propagate_sparse(
                     weights.matrix.reshape(self.batch_size, -1), weights.out_start,
-                    weights.out_synapse, weights.matrix.shape[2], bb, jj, self._polarity,
+                    weights.out_synapse, weights.out_post, bb, jj, self._polarity,
                     self._no_efficacy if efficacy is None else efficacy, efficacy is not None,
                     current)
             elif self._efficacy is None:

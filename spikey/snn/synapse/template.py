@@ -201,8 +201,9 @@ class Synapse(Part):
         if self.context.kernels and (member_scale is None or member_scale.dtype == dtype):
             low, high = (0.0, 0.0) if clip is None else clip.clip_bounds
             kernels.add_zeta_sparse(target, mask, layout.pre_index, layout.out_start,
-                                    layout.out_synapse, self.pre_trace, self.post_trace,
-                                    self.pre_sign, *self._k_post_index(post), *pre_index,
+                                    layout.out_synapse, layout.out_post, self.pre_trace,
+                                    self.post_trace, self.pre_sign,
+                                    *self._k_post_index(post), *pre_index,
                                     dtype.type(scale),
                                     self._k_ones if member_scale is None else member_scale,
                                     member_scale is not None, clip is not None,

@@ -15,7 +15,8 @@ Storage, per member :math:`b` (memory :math:`\propto N K`, not :math:`(n_{in}+N)
 * ``pre_index`` ``(B, N, K)``: its presynaptic neuron (ascending per :math:`k`);
 * ``out_start`` ``(B, P + 1)`` and ``out_synapse`` ``(B, N K)``: the same
   synapses grouped by presynaptic neuron (CSR), as flat ids :math:`kK + s`, so a
-  spike of neuron :math:`j` reads only its own ``out_synapse[out_start[j]:out_start[j+1]]``.
+  spike of neuron :math:`j` reads only its own ``out_synapse[out_start[j]:out_start[j+1]]``;
+  ``out_post`` holds each of those synapses' target :math:`k` (no division per spike).
 
 Propagation and plasticity touch only the synapses of neurons that spiked:
 a presynaptic spike walks its CSR segment, a postsynaptic spike its
@@ -91,6 +92,7 @@ class SparseFanIn(Part):
         # CSR by presynaptic neuron: flat synapse ids k * K + s, grouped by pre
         flat = self.pre_index.reshape(B, -1)
         self.out_synapse = np.argsort(flat, axis=1, kind="stable").astype(index_type)
+        self.out_post = (self.out_synapse // K).astype(index_type)  # each synapse's target
         self.out_start = np.zeros((B, P + 1), dtype=np.int64)
         for b in range(B):
             np.cumsum(np.bincount(flat[b], minlength=P), out=self.out_start[b, 1:])
