@@ -14,7 +14,6 @@ Run ``python benchmarks/bench_closed_loop.py [--ticks-ms 1 2 5 10 20] [--json ou
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -26,6 +25,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import spikey  # noqa: E402
 from spikey.games.adapters import EnvAdapter  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import write_json  # noqa: E402
 
 
 def measure(tick_ms: int, calls: int, repeats: int, batch: int) -> dict:
@@ -67,9 +69,7 @@ def main(argv=None):
     for row in rows:
         print(f"{row['tick_ms']:9d} {row['us_per_call']:9.1f} {row['us_in_network']:11.1f} "
               f"{row['us_per_simulated_ms']:20.1f}")
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump({"benchmark": "closed_loop", "rows": rows}, handle, indent=2)
+    write_json(args.json, "closed_loop", rows)
     return rows
 
 

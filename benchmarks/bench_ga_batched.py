@@ -11,8 +11,8 @@ Run ``python benchmarks/bench_ga_batched.py [--size 64]``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
+import sys
 import time
 
 import numpy as np
@@ -21,6 +21,9 @@ from spikey.meta.batched import BatchedEvolveNetwork
 from spikey.meta.genotype import GeneSpace
 from spikey.meta.metagames import EvolveNetwork
 from spikey.training import load_config, set_path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import write_json  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -50,9 +53,7 @@ def main(argv=None):
     print(f"batched:    {t_batched:7.2f} s   ({t_single / t_batched:.1f}x faster, same fitness values)")
     rows = [{"networks": args.size, "one_by_one_s": t_single, "batched_s": t_batched,
              "speedup": t_single / t_batched, "same_fitness": True}]
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump({"benchmark": "ga_batched", "rows": rows}, handle, indent=2)
+    write_json(args.json, "ga_batched", rows)
     return rows
 
 

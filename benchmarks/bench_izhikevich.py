@@ -14,7 +14,6 @@ Run ``python benchmarks/bench_izhikevich.py [--seconds 60] [--kernels numba nump
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -22,6 +21,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
 
 import izhikevich_2007  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import write_json  # noqa: E402
 
 
 def measure(seconds: float, kernels: str) -> dict:
@@ -64,9 +66,7 @@ def main(argv=None):
         print(f"{row['kernels']:>8} {row['simulated_s']:11.0f} {row['wall_s']:8.1f} "
               f"{row['wall_per_simulated_s']:10.4f} {row['hour_wall_s']:13.0f} "
               f"{row['exc_rate_hz']:6.2f} {row['inh_rate_hz']:6.2f} {row['rewards']:7d}{label}")
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump({"benchmark": "izhikevich_2007", "rows": rows}, handle, indent=2)
+    write_json(args.json, "izhikevich_2007", rows)
     return rows
 
 

@@ -11,8 +11,12 @@ Run ``python benchmarks/bench_ray.py``.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import write_json  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -30,8 +34,7 @@ def small_config():
 def main(argv=None):
     """Time the local loop, Ray start-up and Ray Train with 1 and 2 workers; return the rows."""
     import argparse
-    import json
-
+    
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", default=None, help="write results here")
     args = parser.parse_args(argv)
@@ -59,9 +62,7 @@ def main(argv=None):
           f"{2 * timings[1] / timings[2]:.2f}x of 1 worker)")
     rows = [{"local_s": local, "ray_init_s": startup, "ray_1_worker_s": timings[1],
              "ray_2_workers_s": timings[2], "throughput_2_vs_1": 2 * timings[1] / timings[2]}]
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump({"benchmark": "ray", "rows": rows}, handle, indent=2)
+    write_json(args.json, "ray", rows)
     return rows
 
 

@@ -14,13 +14,17 @@ Run ``python benchmarks/bench_reference.py [--repeats 5] [--json out.json]``.
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import statistics
+import sys
 import time
 
 import numpy as np
 
 import spikey
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import write_json  # noqa: E402
 
 N_IN, N, STEPS = 1000, 1000, 1000
 
@@ -95,9 +99,7 @@ def main(argv=None):
     for row in rows:
         print(f"{row['variant']:<28} {row['kernels']:>8} {row['steps_per_s']:10.0f} "
               f"{row['rate_hz']:10.1f}")
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump({"benchmark": "reference_workload", "rows": rows}, handle, indent=2)
+    write_json(args.json, "reference_workload", rows)
     return rows
 
 

@@ -30,8 +30,12 @@ import argparse
 import json
 import resource
 import statistics
+import os
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import write_json  # noqa: E402
 
 N_INPUTS, FAN_IN, STEPS = 1000, 100, 1000
 
@@ -140,10 +144,7 @@ def main(argv=None):
         print(f"{n:6d} {storage:>7} {rate:8.0f} {row['rate_hz']:8.1f} {row['us_per_step']:9.1f} "
               f"{row['arrays_mb']:9.1f} {row['rss_mb']:7.0f} {row['rss_import_mb']:8.0f}",
               flush=True)
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump({"benchmark": "size_scaling", "fan_in": FAN_IN, "n_inputs": N_INPUTS,
-                       "rows": rows}, handle, indent=2)
+    write_json(args.json, "size_scaling", rows, fan_in=FAN_IN, n_inputs=N_INPUTS)
     return rows
 
 

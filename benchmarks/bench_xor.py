@@ -12,7 +12,6 @@ Run ``python benchmarks/bench_xor.py [--batch 1 8 64 256] [--json out.json]``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -25,6 +24,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
 
 import spikey  # noqa: E402
 from florian_xor import make_games, xor_config  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import write_json  # noqa: E402
 
 OLD_SPIKEY_US = 360.0  # per step, same network size (shared/REFERENCE.md)
 
@@ -68,9 +70,7 @@ def main(argv=None):
         ratio = "" if base is None else f"{us / base:8.2f}"
         print(f"{row['batch_size']:>5} {us:10.1f} {us / row['batch_size']:10.2f} {ratio:>8} "
               f"{OLD_SPIKEY_US / (us / row['batch_size']):13.0f}x")
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump({"benchmark": "florian_xor_step", "rows": rows}, handle, indent=2)
+    write_json(args.json, "florian_xor_step", rows)
     return rows
 
 
