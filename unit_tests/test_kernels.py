@@ -86,6 +86,20 @@ def test_dopamine_stdp_matches_numpy():
 
 
 @needs_numba
+@pytest.mark.parametrize("dt, dtype, thalamic", [(1.0, "float32", 6.5), (0.25, "float64", 0.0),
+                                                 (2.0, "float32", 3.0)])
+def test_izhikevich_step_matches_numpy(dt, dtype, thalamic):
+    cfg = build_small_config(
+        parts={"neurons": "Izhikevich", "synapses": "STDP"},
+        network={"batch_size": 2, "processing_steps": 40, "dt": dt, "dtype": dtype},
+        inputs={"rate_map": [20.0, 200.0]},
+        neurons={"n_neurons": 12, "preset": "CH", "thalamic_input": thalamic,
+                 "d": [2.0, 8.0] * 6},
+        weights={"high": 12.0, "max_weight": 12.0})
+    _run_both(cfg, ticks=5)
+
+
+@needs_numba
 def test_short_term_plasticity_scales_propagation_identically():
     cfg = build_small_config(network={"batch_size": 2})
     cfg["parts"]["stp"] = "TsodyksMarkram"

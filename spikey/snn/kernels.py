@@ -34,6 +34,8 @@ run_tick
     every step, then per step the same kernels as above in the same order
     (propagation, LIF, traces, STDP term), so it equals the per-step path bit
     for bit while paying Python's overhead once per tick, not once per step.
+izhikevich_step
+    One Izhikevich step (thalamic noise, Euler sub-steps of v, u, reset).
 lif_step
     One noise-free LIF step (leak, input, refractory clock, threshold, reset)
     in one pass over the neurons.
@@ -251,6 +253,40 @@ def _lif_step(v, synaptic_input, decay, threshold, reset, left, is_open, is_clos
             spikes[b, k] = fire
 
 
+def _izhikevich_step(v, u, synaptic_input, uniforms, thalamic, current, constants, substeps,
+                     a_dt, b_param, c_param, d_param, spikes):
+    B, N = v.shape
+    c004, c5, c140, h, peak, half, noise = (constants[0], constants[1], constants[2],
+                                            constants[3], constants[4], constants[5],
+                                            constants[6])
+    for b in range(B):
+        for k in range(N):
+            drive = synaptic_input[b, k]
+            if thalamic:
+                drive = (uniforms[b, k] - half) * noise + drive
+                current[b, k] = drive
+            vk, uk = v[b, k], u[b, k]
+            for _ in range(substeps):
+                f = vk * c004
+                f += c5
+                f *= vk
+                f += c140
+                f -= uk
+                f += drive
+                f *= h
+                vk += f
+                vk = min(vk, peak)
+            f = vk * b_param[k]
+            f -= uk
+            f *= a_dt[k]
+            uk += f
+            fire = vk >= peak
+            if fire:
+                vk = c_param[k]
+                uk += d_param[k]
+            v[b, k], u[b, k], spikes[b, k] = vk, uk, fire
+
+
 def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
               sparse, flat, values, out_start, out_synapse, out_post, polarity, no_efficacy,
               current,
@@ -312,6 +348,7 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
 spike_pairs = _jit(_spike_pairs)
 propagate = _jit(_propagate)
 lif_step = _jit(_lif_step)
+izhikevich_step = _jit(_izhikevich_step)
 
 propagate_scaled = _jit(_propagate_scaled)
 propagate_sparse = _jit(_propagate_sparse)

@@ -51,6 +51,7 @@ import numpy as np
 
 from spikey.core.params import ConfigError, Key
 from spikey.core.part import RandomBlocks
+from spikey.snn import kernels
 from spikey.snn.neuron.template import Neuron
 
 #: (a, b, c, d) of each preset, Izhikevich (2003) Fig. 2.
@@ -151,6 +152,8 @@ class Izhikevich(Neuron):
         np.multiply(self._b, self.potential, out=self.recovery)
 
     def step(self, synaptic_input):
+        if self.context.kernels:
+            return self._kernel_step(synaptic_input)
         v, u, f = self.potential, self.recovery, self._scratch
         current = synaptic_input
         if self.thalamic_input > 0:
@@ -179,3 +182,19 @@ class Izhikevich(Neuron):
         np.copyto(v, self._c, where=spikes)
         np.add(u, self._d, out=u, where=spikes)
         return spikes
+
+    def _kernel_step(self, synaptic_input):
+        """The same step as :meth:`step` in one compiled pass (:mod:`spikey.snn.kernels`)."""
+        dtype, n = self.context.dtype, self.n_neurons
+        if getattr(self, "_k_source", None) is not self._a_dt:  # derive() ran: re-read
+            self._k_source = self._a_dt
+            self._k_params = [np.ascontiguousarray(np.broadcast_to(x, (n,)), dtype=dtype)
+                              for x in (self._a_dt, self._b, self._c, self._d)]
+            self._k_constants = np.array([0.04, 5.0, 140.0, self.substep, PEAK, 0.5,
+                                          self._noise_scale], dtype=dtype)
+        thalamic = self.thalamic_input > 0
+        uniforms = self._thalamic.next() if thalamic else self.input_current
+        kernels.izhikevich_step(self.potential, self.recovery, synaptic_input, uniforms, thalamic,
+                                self.input_current, self._k_constants, self.substeps,
+                                *self._k_params, self.spikes)
+        return self.spikes
