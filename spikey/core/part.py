@@ -171,6 +171,7 @@ class Part:
         setattr(self, key, value)
         if self.context is not None:
             self.derive()
+        self._revision = getattr(self, "_revision", 0) + 1  # readers of derived arrays re-read
 
     def state_arrays(self) -> dict:
         """Arrays that save/load carry, keyed by attribute name."""

@@ -193,6 +193,7 @@ class Network:
             self._pending_inhibitory = np.zeros((B, slots, n), dtype=dtype)
             self._delay_values = [int(e) for e in np.unique(delays)]
         self._polarity = np.zeros(n_in + n, dtype=dtype)
+        self._polarity_key = None  # (inputs, neurons) revisions last gathered
         # the compiled propagation covers plain synapses (no types, delays or E/I split)
         self._plain_kernels = (self.context.kernels and types is None and delays is None
                                and not self.parts["neurons"].SPLIT_INPUT)
@@ -319,7 +320,16 @@ class Network:
         self._sync_polarity()
 
     def _sync_polarity(self):
-        """Gather each presynaptic neuron's signed spike size (parts may change it)."""
+        """Gather each presynaptic neuron's signed spike size (parts may change it).
+
+        Parts change it only through ``set()`` (which bumps their revision), so
+        the gathering is skipped while neither part has been set since.
+        """
+        inputs, neurons = self.parts["inputs"], self.parts["neurons"]
+        key = (getattr(inputs, "_revision", 0), getattr(neurons, "_revision", 0))
+        if key == self._polarity_key:
+            return
+        self._polarity_key = key
         n_in = self.n_inputs
         self._polarity[:n_in] = self.parts["inputs"].polarity
         self._polarity[n_in:] = self.parts["neurons"].polarity
