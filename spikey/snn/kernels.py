@@ -209,13 +209,19 @@ def _add_zeta(target, mask, pre_trace, post_trace, pre_sign, post_b, post_k, pre
                 target[b, j, k] = value
 
 
-def _apply_eligibility(weights, eligibility, index, starts, members, step, low, high):
+def _apply_eligibility(weights, eligibility, index, starts, members, step, low, high, dense):
     flat_w = weights.reshape(weights.shape[0], -1)
     flat_e = eligibility.reshape(eligibility.shape[0], -1)
     for m in range(members.size):
         b = members[m]
         s = step[b]
         w, e = flat_w[b], flat_e[b]
+        if dense:  # most entries are synapses: one contiguous pass is faster than the index
+            for x in range(w.size):  # (elsewhere e = 0 and w is in bounds: w is unchanged)
+                value = e[x] * s
+                value += w[x]
+                w[x] = min(max(value, low), high)
+            continue
         for i in range(starts[b], starts[b + 1]):
             x = index[i]
             value = e[x] * s

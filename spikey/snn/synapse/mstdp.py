@@ -98,8 +98,9 @@ class MSTDP(Synapse):
         if self.context.kernels:  # only the existing synapses, no temporaries
             index, starts = self._synapse_index(self.learning_mask(weights))
             low, high = weights.clip_bounds
+            dense = index.size > 0.25 * self.eligibility.size  # contiguous pass wins then
             kernels.apply_eligibility(weights.matrix, self.eligibility, index, starts, members,
-                                      reward.astype(dtype), dtype(low), dtype(high))
+                                      reward.astype(dtype), dtype(low), dtype(high), dense)
             return
         # The eligibility of absent synapses is always zero, so they stay absent.
         if members.size == reward.size:
