@@ -97,8 +97,8 @@ def temporal_config(batch_size: int = 1, seed: int = 0, rule: str = "MSTDPET",
                     punish: float = -1.0, reward: float = 1.0) -> dict:
     """``florian_xor.xor_config`` with a ``StaticMap`` input and the given rule settings.
 
-    The ``StaticMap`` draws placeholder trains; :func:`make_network` replaces them
-    with each member's temporal code.
+    Without ``trains`` the ``StaticMap`` would draw its own; :func:`make_network`
+    puts each member's temporal code into the config.
     """
     config = xor_config(batch_size, seed, initial_weight)
     config["parts"]["inputs"] = "StaticMap"
@@ -120,12 +120,16 @@ def temporal_config(batch_size: int = 1, seed: int = 0, rule: str = "MSTDPET",
 
 
 def make_network(batch_size: int = 1, seed: int = 0, **settings) -> spikey.Network:
-    """The temporal-code network; member ``b`` replays ``temporal_trains(seed + b)``."""
-    network = spikey.Network.from_config(temporal_config(batch_size, seed, **settings))
-    rate = settings.get("rate", 40.0)
-    for b in range(batch_size):
-        network.inputs.trains_array[b] = temporal_trains(seed + b, rate, dt=network.dt)
-    return network
+    """The temporal-code network; member ``b`` replays ``temporal_trains(seed + b)``.
+
+    The trains go into the config (``trains: {per_member: [...]}``), so the
+    network's config alone rebuilds it.
+    """
+    config = temporal_config(batch_size, seed, **settings)
+    rate, dt = settings.get("rate", 40.0), config["network"].get("dt", 1.0)
+    config["inputs"]["trains"] = {"per_member": [
+        temporal_trains(seed + b, rate, dt=dt).astype(int).tolist() for b in range(batch_size)]}
+    return spikey.Network.from_config(config)
 
 
 def pattern_rates(network, repeats: int = 1) -> np.ndarray:

@@ -344,3 +344,25 @@ def test_reward_prediction_error_in_a_network():
         assert r[0] == pytest.approx(raw - baseline)
         baseline += 0.25 * (raw - baseline)
         assert net.rewarder.baseline[0] == pytest.approx(baseline)
+
+
+def test_static_map_takes_one_train_set_per_member():
+    import spikey
+
+    rng = np.random.default_rng(0)
+    trains = [(rng.random((2, 5, 3)) < 0.5).astype(int).tolist() for _ in range(2)]
+    config = {"parts": {"inputs": "StaticMap", "neurons": "LIF", "weights": "Random",
+                        "readout": "NeuronRates"},
+              "network": {"processing_steps": 5, "batch_size": 2, "reward_mode": "none"},
+              "inputs": {"n_inputs": 3, "n_patterns": 2, "train_steps": 5,
+                         "trains": {"per_member": trains}},
+              "neurons": {"n_neurons": 2}, "readout": {"n_outputs": 2}}
+    net = spikey.Network.from_config(config)
+    np.testing.assert_array_equal(net.inputs.trains_array, np.array(trains, dtype=bool))
+    net.tick(np.array([1, 0]))
+    np.testing.assert_array_equal(net.tick_input_spikes[0], np.array(trains[0][1], dtype=bool))
+    np.testing.assert_array_equal(net.tick_input_spikes[1], np.array(trains[1][0], dtype=bool))
+    assert spikey.Network.from_config(net.get_config()).get_config() == net.get_config()
+    config["inputs"]["trains"] = {"per_member": [trains[0], trains[1][0]]}
+    with pytest.raises(ValueError, match=r"trains.per_member\[1\] has shape \(5, 3\)"):
+        spikey.Network.from_config(config)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spikey.core.params import Key
+from spikey.core.params import Key, is_per_member
 from spikey.snn.input.template import Input
 
 
@@ -25,10 +25,11 @@ class StaticMap(Input):
             range=(1, None)),
         Key("rate", "float", "Rate (Hz) of the random trains drawn when trains is None.", 40.0,
             range=(0, None)),
-        Key("trains", "list", "Explicit 0/1 trains, shape (n_patterns, train_steps, n_inputs).",
-            None, nullable=True),
+        Key("trains", "list", "Explicit 0/1 trains, shape (n_patterns, train_steps, n_inputs); "
+            "{'per_member': [...]} gives each member its own.", None, nullable=True),
     ) + Input.KEYS
     STATE = ("spikes", "trains_array", "pattern", "step_index")
+    PER_MEMBER = ("trains",)
 
     def build(self, context):
         """Hold every member's trains, ``(B, n_patterns, train_steps, n_inputs)``.
@@ -41,13 +42,19 @@ class StaticMap(Input):
         super().build(context)
         B, P, T, n = context.batch_size, self.n_patterns, self.train_steps, self.n_inputs
         if self.trains is not None:
-            given = np.asarray(self.trains)
-            if given.shape != (P, T, n):
-                raise ValueError(
-                    f"{self.owner}.trains has shape {given.shape}; expected "
-                    f"(n_patterns, train_steps, n_inputs) = {(P, T, n)}"
-                )
-            self.trains_array = np.broadcast_to(given.astype(bool), (B, P, T, n)).copy()
+            # one train set for every member, or (per_member) one each
+            each = self.trains if is_per_member(self.config["trains"]) else [self.trains] * B
+            self.trains_array = np.zeros((B, P, T, n), dtype=bool)
+            for b, trains in enumerate(each):
+                given = np.asarray(trains)
+                if given.shape != (P, T, n):
+                    where = f"trains.per_member[{b}]" if is_per_member(self.config["trains"]) \
+                        else "trains"
+                    raise ValueError(
+                        f"{self.owner}.{where} has shape {given.shape}; expected "
+                        f"(n_patterns, train_steps, n_inputs) = {(P, T, n)}"
+                    )
+                self.trains_array[b] = given.astype(bool)
         else:
             p = self.rate * context.dt / 1000.0
             self.trains_array = np.stack(
