@@ -50,9 +50,13 @@ class MSTDP(Synapse):
     def step(self, pre, post, weights, pre_index=None):
         self.update_traces(pre, post)
         if getattr(self, "reward_mode", "tick") == "step":
-            # only this step's pairings earn credit (the arrays change next step)
-            self._this_step = (pre.copy(), post.copy(),
-                               None if pre_index is None else tuple(i.copy() for i in pre_index))
+            # Only this step's pairings earn credit; the network rewards them before the
+            # next step (pre_index views stay valid until then), so keep the spikes only.
+            if getattr(self, "_step_pre", None) is None:
+                self._step_pre, self._step_post = np.empty_like(pre), np.empty_like(post)
+            np.copyto(self._step_pre, pre)
+            np.copyto(self._step_post, post)
+            self._this_step = (self._step_pre, self._step_post, pre_index)
         else:
             self.add_zeta(self.eligibility, pre, post, self.context.dtype.type(1.0),
                           weights.mask, pre_index=pre_index)
