@@ -50,7 +50,7 @@ NETWORK_KEYS = (
         "tick", choices=("tick", "step", "none")),
     Key("kernels", "str", "Hot loops in compiled numba kernels ('numba'), in numpy ('numpy', the "
         "reference), or numba when installed ('auto'); both give the same results.", "auto",
-        choices=("auto", "numba", "numpy")),
+        choices=kernels.CHOICES),
 )
 
 
