@@ -2,17 +2,21 @@
 
 The network is ``florian_xor``'s (2 x 30 inputs, half of each group
 inhibitory, 60 hidden + 1 output LIF, MSTDPET, reward +/-1 at each output
-spike), but the input is a temporal code: every input fires at the same rate
-for a 0 and for a 1, and each bit value is a fixed Poisson train of its own
-per input neuron, drawn once per network. Group 1 replays its train for the
-first bit, group 2 its train for the second, so only spike timing tells the
-patterns apart. Every member of the batch draws its own trains (seed + b).
+spike), but the input is a temporal code: each bit value is a fixed 500 ms
+train per input neuron, drawn once per network, and a neuron's train for a 1
+is its train for a 0 with the same number of spikes at new random times
+(``code='shuffled'``). Group 1 replays its train for the first bit, group 2
+for the second, so only spike timing tells the patterns apart. Each member
+of the batch draws its own trains (seed + b). A ``HomeostaticThreshold`` on
+the output neuron pulls its rate towards 40 Hz (``--target-rate``, 0 turns it
+off), so one fixed 40 Hz threshold can be used for every network.
 
-Run ``python examples/florian_xor_temporal.py --rule MSTDPET --presentations 1500 --seeds 8``;
+Run ``python examples/florian_xor_temporal.py --presentations 3000 --seeds 8``;
 every ``--every`` presentations it prints, with plasticity frozen, each
-pattern's output rate (mean over seeds) and three accuracies:
+pattern's output rate (mean over networks) and three accuracies:
 
-* ``acc@100``: the output above 100 Hz means XOR-true (the rate code's rule);
+* ``acc@40``: the output above the threshold (default: the 40 Hz target rate,
+  fixed before any run) means XOR-true;
 * ``acc@mid``: the threshold halfway between the network's mean XOR-true and
   mean XOR-false rates (chosen from the rates being judged, so optimistic);
 * ``order``: the fraction of the 4 (XOR-true, XOR-false) pattern pairs whose
@@ -21,42 +25,37 @@ pattern's output rate (mean over seeds) and three accuracies:
 
 and ``true - false``, the mean XOR-true rate minus the mean XOR-false rate.
 
-What we measured (8 networks per setting unless said; rates are means over
-seeds, 00/01/10/11; "order" and "acc@mid" as above):
+What we measured (3 x 8 networks, seeds 0-7, 8-15, 16-23, 3,000 presentations
+in the fixed cycle 00, 01, 10, 11, gamma 0.25, ~50 s per 8 networks on 2 cores;
+measuring runs on a copy, so the numbers do not depend on ``--every``):
 
-* Untrained (seeds 0-7): 81/75/75/75 Hz, order 0.42, acc@mid 0.41, acc@100 0.5.
-  The output fires for every pattern and XOR-true patterns are not favoured.
-* MSTDPET, gamma 0.625 (the rate code's), random order: all four rates move
-  together in large swings (0 to 270 Hz within 400 presentations, some
-  networks silent for good) while their differences stay a few Hz. The
-  common mode is a random walk: rewards (+1 per spike for 01/10) and
-  punishments (-1 per spike for 00/11) nearly cancel when the four patterns
-  drive the hidden layer alike, and the order of patterns adds noise.
-* Lower gamma and a fixed cycle 00, 01, 10, 11 (no order noise) keep the
-  common mode in range and let the small differential drift accumulate:
-  gamma 0.1: order 0.78 after 2,000 (random order 0.81), 0.77 after 4,000;
-  gamma 0.25 (the defaults): order 0.86, acc@mid 0.69 after 4,000, rates
-  45/56/56/35; seeds 8-15: 0.88 after 2,000; 8,000 presentations: order 0.84,
-  acc@mid 0.81, rates 46/56/58/38 (a plateau from about 1,000 on);
-  gamma 0.625 cycled: order 0.70 after 2,000; gamma 0.025: 0.64-0.69.
-* Other settings (gamma 0.25, cycled, 4,000 presentations): tau_z 10 ms
-  order 0.81 (25 ms: 0.86); half the hidden neurons inhibitory 0.75 (rates
-  fall to ~20 Hz); membrane noise 2 mV per step 0.67; initial weights
-  U(0, 3 mV) 0.81 after 2,000. MSTDP (gamma 0.1 or 0.25) silences the output
-  for every pattern (order ~0.6 from counts of a few spikes).
-* The rate at a fixed 100 Hz threshold never improves (acc@100 0.5): the
-  networks' overall rates differ from each other by 10x (16 to 174 Hz after
-  training), while within a network the XOR-true patterns end only 10-25 Hz
-  above the XOR-false ones. A threshold halfway between a network's class
-  means (acc@mid) or the threshold-free "order" shows the learning.
-
-Why it stops there: with both bits at the same rate, a hidden neuron's rate is
-nearly a sum of what each group gives it, and for a sum
-r00 + r11 = r01 + r10, so lowering 11 while raising 01 and 10 lifts 00.
-Only the hidden neurons' non-additive response to coincident spikes of the
-two groups can separate XOR, and that interaction is small: learning pushes
-11 well below the XOR-true patterns in most networks (7 of 8, seeds 8-15)
-while 00 stays near them. The old Spikey's 0.68-0.78 is in the same range.
+* Untrained: 74-85 Hz for every pattern, order 0.38-0.55, acc@40 0.5.
+* MSTDPET: order 1.00 / 0.97 / 1.00; 23 of 24 networks rank both XOR-true
+  patterns above both XOR-false ones; acc@40 0.91 / 0.84 / 0.81 (0.85 over all
+  24), acc@mid 1.00 / 0.97 / 0.94. Mean rates 00/01/10/11 after training
+  31/44/49/27 Hz (seeds 0-7): the classes end ~15 Hz apart around 40 Hz; the
+  misses at 40 Hz come from networks whose mean rate the homeostasis has not
+  brought down to 40 Hz yet (up to 72 Hz). After 400 presentations (seeds
+  0-3): order 0.97, acc@40 0.81.
+* MSTDP (gamma 0.25, 2,000 presentations, seeds 0-7): the output falls
+  towards silence for every pattern (5-7 Hz on average) despite the
+  homeostatic threshold; order 0.38.
+* Without the homeostatic threshold (seeds 8-15): order 1.00 (8 of 8
+  networks), acc@mid 1.00, but whole networks settle at mean rates from 30 to
+  72 Hz, so no single threshold serves them all (best 0.72, at 35 Hz).
+* ``--code independent`` (a 1 is a new Poisson train, so each neuron's spike
+  count differs between its 0 and 1 by chance): order 0.78 / 0.83 (seeds 0-7,
+  8-15; 7 of 16 networks perfectly ordered), acc@40 0.78 / 0.69. Here the
+  hidden neurons' rates are nearly sums of what each group gives them (a
+  neuron whose group-1 train for a 1 has more spikes fires more for 10 and 11
+  alike), and for sums r00 + r11 = r01 + r10: no readout of rates separates
+  XOR. With equal counts only the relative timing of the two groups' spikes,
+  which a hidden neuron reads non-additively, tells the patterns apart. (The
+  earlier version of this script used the independent code and plateaued at
+  order 0.84-0.88.)
+* Random pattern order (gamma 0.25) or gamma 0.625: all four rates swing
+  together by tens of Hz between evaluations (rewards and punishments nearly
+  cancel), order 0.67-0.88.
 """
 
 from __future__ import annotations
@@ -72,17 +71,38 @@ from florian_xor import make_games, xor_config
 PATTERNS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
 XOR_TRUE = (PATTERNS[:, 0] ^ PATTERNS[:, 1]).astype(bool)
 GROUP = 30
+#: Output rate (Hz) the homeostatic threshold holds, and the fixed decision threshold.
+TARGET_RATE = 40.0
+
+
+CODES = ("shuffled", "independent")
 
 
 def temporal_trains(seed: int, rate: float = 40.0, steps: int = 500, group: int = GROUP,
-                    dt: float = 1.0) -> np.ndarray:
+                    dt: float = 1.0, code: str = "shuffled") -> np.ndarray:
     """0/1 input trains of the four patterns, ``(4, steps, 2 * group)``.
 
     Group ``g`` (inputs ``g * group`` to ``(g + 1) * group``) replays its own fixed
-    Poisson train for the value of bit ``g``; both values fire at ``rate`` Hz.
+    train for the value of bit ``g``. The value-0 trains are Poisson at ``rate`` Hz.
+    With ``code='shuffled'`` each input neuron's value-1 train has exactly as many
+    spikes as its value-0 train, at new uniformly drawn steps, so only timing
+    tells a 0 from a 1. With ``code='independent'`` the value-1 trains are drawn
+    independently at the same rate, so a neuron's spike count differs between
+    the values by Poisson chance (a rate code hides in the temporal one).
     """
+    if code not in CODES:
+        raise ValueError(f"temporal_trains: code must be one of {CODES}; got {code!r}")
     rng = np.random.default_rng(seed)
-    codes = rng.random((2, 2, steps, group)) < rate * dt / 1000.0  # (group, bit, step, input)
+    p = rate * dt / 1000.0
+    if code == "independent":
+        codes = rng.random((2, 2, steps, group)) < p  # (group, bit, step, input)
+    else:
+        codes = np.zeros((2, 2, steps, group), dtype=bool)
+        codes[:, 0] = rng.random((2, steps, group)) < p
+        for g in range(2):
+            for i in range(group):
+                n = int(codes[g, 0, :, i].sum())
+                codes[g, 1, rng.choice(steps, n, replace=False), i] = True
     trains = np.zeros((len(PATTERNS), steps, 2 * group), dtype=bool)
     for index, (a, b) in enumerate(PATTERNS):
         trains[index, :, :group] = codes[0, a]
@@ -94,11 +114,15 @@ def temporal_config(batch_size: int = 1, seed: int = 0, rule: str = "MSTDPET",
                     learning_rate: float = 0.25, tau_z: float = 25.0,
                     initial_weight: float = 5.0, rate: float = 40.0,
                     hidden_inhibitory: float = 0.0, potential_noise: float = 0.0,
-                    punish: float = -1.0, reward: float = 1.0) -> dict:
+                    punish: float = -1.0, reward: float = 1.0,
+                    target_rate: float = TARGET_RATE, homeostasis_rate: float = 0.01) -> dict:
     """``florian_xor.xor_config`` with a ``StaticMap`` input and the given rule settings.
 
-    Without ``trains`` the ``StaticMap`` would draw its own; :func:`make_network`
-    puts each member's temporal code into the config.
+    With ``target_rate > 0`` a ``HomeostaticThreshold`` modifier pulls the output
+    neuron's rate towards ``target_rate`` Hz (``homeostasis_rate`` mV per Hz of
+    error per presentation); ``target_rate=0`` leaves it out. Without ``trains``
+    the ``StaticMap`` would draw its own; :func:`make_network` puts each member's
+    temporal code into the config.
     """
     config = xor_config(batch_size, seed, initial_weight)
     config["parts"]["inputs"] = "StaticMap"
@@ -116,57 +140,72 @@ def temporal_config(batch_size: int = 1, seed: int = 0, rule: str = "MSTDPET",
         # spread over all 61 neurons; the output's own sign is moot (no outgoing synapses)
         neurons["inhibitory_fraction"] = hidden_inhibitory
     config["rewarder"] = {"reward_mult": reward, "punish_mult": punish}
+    if target_rate > 0:
+        output = neurons["n_neurons"] - 1
+        config["modifiers"] = [{"part": "HomeostaticThreshold", "target_rate": target_rate,
+                                "rate": homeostasis_rate, "neurons": [output, output + 1],
+                                "min_offset": -15.0, "max_offset": 30.0}]
     return config
 
 
 def make_network(batch_size: int = 1, seed: int = 0, **settings) -> spikey.Network:
-    """The temporal-code network; member ``b`` replays ``temporal_trains(seed + b)``.
+    """The temporal-code network; member ``b`` replays ``temporal_trains(seed + b, code=code)``.
 
     The trains go into the config (``trains: {per_member: [...]}``), so the
     network's config alone rebuilds it.
     """
+    code = settings.pop("code", "shuffled")
     config = temporal_config(batch_size, seed, **settings)
     rate, dt = settings.get("rate", 40.0), config["network"].get("dt", 1.0)
     config["inputs"]["trains"] = {"per_member": [
-        temporal_trains(seed + b, rate, dt=dt).astype(int).tolist() for b in range(batch_size)]}
+        temporal_trains(seed + b, rate, dt=dt, code=code).astype(int).tolist()
+        for b in range(batch_size)]}
     return spikey.Network.from_config(config)
 
 
 def pattern_rates(network, repeats: int = 1) -> np.ndarray:
-    """Output rate (Hz) per member and pattern, plasticity frozen, ``(B, 4)``."""
-    training = network.training
-    network.eval()
-    B = network.batch_size
+    """Output rate (Hz) per member and pattern, plasticity frozen, ``(B, 4)``.
+
+    The presentations run on a copy, so measuring leaves the network's state
+    (potentials, traces, homeostatic offsets) as it was: a run's result does
+    not depend on how often it is measured.
+    """
+    probe = network.copy()
+    probe.eval()
+    B = probe.batch_size
     rates = np.zeros((B, len(PATTERNS)))
     for _ in range(repeats):
         for p, pattern in enumerate(PATTERNS):
-            network.tick(np.tile(pattern, (B, 1)))
-            rates[:, p] += network.tick_spikes[:, :, -1].sum(axis=1)
-    if training:
-        network.train()
-    return rates * 1000.0 / (repeats * network.processing_steps * network.dt)
+            probe.tick(np.tile(pattern, (B, 1)))
+            rates[:, p] += probe.tick_spikes[:, :, -1].sum(axis=1)
+    return rates * 1000.0 / (repeats * probe.processing_steps * probe.dt)
 
 
-def scores(rates: np.ndarray, threshold: float = 100.0) -> dict:
-    """Per-member ``acc@100``, ``acc@mid`` and ``order`` (see the module docstring)."""
+def scores(rates: np.ndarray, threshold: float = TARGET_RATE) -> dict:
+    """Per-member ``acc@fixed`` (at ``threshold`` Hz), ``acc@mid``, ``order`` and ``contrast``
+    (see the module docstring)."""
     true, false = rates[:, XOR_TRUE], rates[:, ~XOR_TRUE]
     middle = (true.mean(axis=1) + false.mean(axis=1)) / 2
     order = (true[:, :, None] > false[:, None, :]).mean(axis=(1, 2))
     order += 0.5 * (true[:, :, None] == false[:, None, :]).mean(axis=(1, 2))
-    return {"acc@100": ((rates > threshold) == XOR_TRUE).mean(axis=1),
+    return {"acc@fixed": ((rates > threshold) == XOR_TRUE).mean(axis=1),
             "acc@mid": ((rates > middle[:, None]) == XOR_TRUE).mean(axis=1),
             "order": order,
             "contrast": true.mean(axis=1) - false.mean(axis=1)}
 
 
 def learn(presentations: int, seeds: int = 4, seed: int = 0, every: int = 100,
-          threshold: float = 100.0, order: str = "cycle", verbose: bool = True,
+          threshold: float | None = None, order: str = "cycle", verbose: bool = True,
           **settings) -> dict:
     """Train ``seeds`` networks on the patterns in ``order``; evaluate every ``every`` presentations.
 
-    Returns ``counts`` (presentations at each evaluation), ``rates``
+    ``threshold`` (Hz) is ``acc@fixed``'s; by default the homeostatic target rate
+    (``settings['target_rate']``, default :data:`TARGET_RATE`), or 100 Hz (the
+    rate code's) when homeostasis is off. Returns ``counts`` (presentations at each evaluation), ``rates``
     ``(evaluations, B, 4)`` and each score ``(evaluations, B)``.
     """
+    if threshold is None:
+        threshold = settings.get("target_rate", TARGET_RATE) or 100.0
     network = make_network(seeds, seed, **settings)
     games, obs, info = make_games(seeds, seed, order)
     counts, curve = [0], [pattern_rates(network)]
@@ -182,7 +221,8 @@ def learn(presentations: int, seeds: int = 4, seed: int = 0, every: int = 100,
             if verbose:
                 _report(i, curve[-1], threshold)
     rates = np.array(curve)
-    result = {"counts": np.array(counts), "rates": rates, "network": network}
+    result = {"counts": np.array(counts), "rates": rates, "network": network,
+              "threshold": threshold}
     for key in scores(rates[0], threshold):
         result[key] = np.array([scores(r, threshold)[key] for r in rates])
     return result
@@ -191,7 +231,7 @@ def learn(presentations: int, seeds: int = 4, seed: int = 0, every: int = 100,
 def _report(count, rates, threshold):
     s = scores(rates, threshold)
     print(f"{count:6d}  rates 00/01/10/11 {np.round(rates.mean(axis=0)).astype(int).tolist()} Hz"
-          f"  acc@100 {s['acc@100'].mean():.2f}  acc@mid {s['acc@mid'].mean():.2f}"
+          f"  acc@{threshold:g} {s['acc@fixed'].mean():.2f}  acc@mid {s['acc@mid'].mean():.2f}"
           f"  order {s['order'].mean():.2f}  true - false {s['contrast'].mean():+.0f} Hz",
           flush=True)
 
@@ -213,15 +253,24 @@ def main(argv=None):
                         help="fraction of hidden neurons that inhibit")
     parser.add_argument("--noise", type=float, default=0.0,
                         help="membrane potential noise per step (mV, standard deviation)")
+    parser.add_argument("--code", choices=CODES, default="shuffled",
+                        help="shuffled: a 1 is each input's 0 train at new times (same count); "
+                             "independent: a new Poisson train (its count differs by chance)")
     parser.add_argument("--punish", type=float, default=-1.0, help="reward per XOR-false spike")
     parser.add_argument("--order", choices=("random", "cycle"), default="cycle",
                         help="training pattern order (cycle: 00, 01, 10, 11 over and over)")
-    parser.add_argument("--threshold", type=float, default=100.0, help="acc@100's threshold (Hz)")
+    parser.add_argument("--target-rate", type=float, default=TARGET_RATE,
+                        help="output rate (Hz) the homeostatic threshold pulls towards; 0: off")
+    parser.add_argument("--homeostasis-rate", type=float, default=0.01,
+                        help="threshold change per Hz of rate error per presentation (mV/Hz)")
+    parser.add_argument("--threshold", type=float, default=None,
+                        help="acc@fixed's threshold (Hz); default: the target rate (100 if off)")
     args = parser.parse_args(argv)
     settings = dict(rule=args.rule, learning_rate=args.learning_rate, tau_z=args.tau_z,
                     initial_weight=args.initial_weight, rate=args.rate,
                     hidden_inhibitory=args.hidden_inhibitory, potential_noise=args.noise,
-                    punish=args.punish)
+                    punish=args.punish, code=args.code, target_rate=args.target_rate,
+                    homeostasis_rate=args.homeostasis_rate)
     print(f"{args.seeds} networks, seeds {args.seed}..{args.seed + args.seeds - 1}: {settings}")
     start = time.perf_counter()
     result = learn(args.presentations, args.seeds, args.seed, args.every, args.threshold,
@@ -230,7 +279,8 @@ def main(argv=None):
     for b in range(args.seeds):
         before, after = result["rates"][0, b], result["rates"][-1, b]
         print(f"seed {args.seed + b}: rates 00/01/10/11 {np.round(before).astype(int).tolist()} -> "
-              f"{np.round(after).astype(int).tolist()} Hz; acc@100 {result['acc@100'][-1, b]:.2f}"
+              f"{np.round(after).astype(int).tolist()} Hz; acc@{result['threshold']:g} "
+              f"{result['acc@fixed'][-1, b]:.2f}"
               f"  acc@mid {result['acc@mid'][-1, b]:.2f}  order {result['order'][-1, b]:.2f}")
     return result
 
