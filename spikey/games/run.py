@@ -8,17 +8,17 @@
 2. ``network.tick`` runs ``processing_steps`` steps and returns one action per member;
 3. the games step; a member whose episode ended is frozen
    (``network.plastic``: its rewards no longer change weights) and paused
-   (``network.active``: its random streams, rewarder baseline and homeostasis
-   stop), while the others play on;
+   (``network.active``: its random streams, rewarder baseline, homeostasis and
+   unsupervised learning stop), while the others play on;
 4. in ``reward_mode='tick'`` the game's reward (or ``reward_fn``'s) goes to
    ``network.reward``, whose rewarder turns it into the learning signal.
 
 Member ``b`` seeded like a solo run (network seed, game seed) plays exactly
 the solo run's episodes, one after another, even when the members' episodes
-end on different ticks (``unit_tests/test_pause.py``). What a paused member
-still does: its neurons step (their state is reset with the next episode),
-unsupervised rules (STDP, LTP) and DA-STDP's tonic dopamine keep acting on its
-weights, and the network's tick counter (read by modifiers) moves on.
+end on different ticks, for every learning rule (``unit_tests/test_pause.py``).
+What a paused member still does: its neurons and traces step (their state is
+reset with the next episode), and the network's tick counter (read by
+modifiers) moves on.
 """
 
 from __future__ import annotations

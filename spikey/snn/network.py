@@ -342,9 +342,10 @@ class Network:
 
         A training loop sets ``network.active[b] = False`` for a member whose
         episode ended while others play on: its random streams, rewarder
-        baseline and homeostasis pause, so when it resumes it continues
-        exactly as its solo network would. (Its neurons still step, and
-        ``plastic`` separately switches off its reward-driven learning.)
+        baseline, homeostasis and learning (STDP, LTP, DA-STDP's tonic dopamine,
+        consolidation) pause, so when it resumes it continues exactly as its
+        solo network would. (Its neurons still step, and ``plastic``
+        separately switches off its reward-driven learning.)
         """
         return self.activity.mask
 
@@ -422,6 +423,8 @@ class Network:
         synapses = self.parts["synapses"]
         if not self.training or synapses is None:
             return neuron, None
+        if not self.activity.all:
+            return None  # the fused kernel has no per-member pause; rules gate it step by step
         plan = synapses.fused_plan(self.parts["weights"])
         return None if plan is None else (neuron, plan)
 

@@ -75,9 +75,15 @@ class Consolidation(STDP):
         self.since_update[...] = 0
         modulation = self.neurons.modulation
         w, lt = weights.matrix, self.long_term
+        activity = self.context.activity
+        paused = None if activity is None or activity.all else ~activity.mask
+        if paused is not None:  # paused members keep both weights as they are
+            kept = w[paused].copy(), lt[paused].copy()
         gate = 1.0 - np.exp(-self.consolidation_rate * np.maximum(modulation, 0.0) * self.span_ms)
         lt += (w - lt) * gate[:, None, :].astype(w.dtype)
         w -= lt
         w *= w.dtype.type(self.short_decay)
         w += lt
         weights.clip(w)
+        if paused is not None:
+            w[paused], lt[paused] = kept

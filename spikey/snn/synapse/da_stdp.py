@@ -87,6 +87,9 @@ class DASTDP(MSTDPET):
             self.since_update[...] = 0
             # eligibility stores z = c / tau_c (MSTDPET's convention) times 1/scale
             factor = self.rate * (self.baseline + self.dopamine) * (self.tau_z * float(self.scale))
+            activity = self.context.activity
+            if activity is not None and not activity.all:
+                factor = factor * activity.mask  # paused members: no tonic dopamine either
             self._apply(np.ones_like(factor), weights, factor)
 
     def reward(self, reward, weights):

@@ -236,8 +236,14 @@ class Synapse(Part):
 
     def add_learning(self, weights, pre, post, member_scale=None, pre_index=None,
                      rows=True) -> None:
-        """``w += learning_rate * member_scale * zeta`` on the touched weights, clipped."""
+        """``w += learning_rate * member_scale * zeta`` on the touched weights, clipped.
+
+        Members that the network marks as paused (``network.active``) do not learn.
+        """
         dtype = self.context.dtype
+        activity = self.context.activity
+        if activity is not None and not activity.all:
+            member_scale = activity.mask if member_scale is None else member_scale * activity.mask
         if member_scale is None and self._uniform_rate:
             scale, member = dtype.type(self.rate[0]), None
         else:
