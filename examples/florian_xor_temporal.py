@@ -73,8 +73,7 @@ XOR_TRUE = (PATTERNS[:, 0] ^ PATTERNS[:, 1]).astype(bool)
 GROUP = 30
 #: Output rate (Hz) the homeostatic threshold holds, and the fixed decision threshold.
 TARGET_RATE = 40.0
-
-
+#: How a bit's 1 trains relate to its 0 trains (see :func:`temporal_trains`).
 CODES = ("shuffled", "independent")
 
 
