@@ -20,6 +20,7 @@ import copy
 
 import numpy as np
 
+from spikey.core import budget
 from spikey.core.params import ConfigError, Key, suggest, validate
 from spikey.core.part import REGISTRY, Activity, BuildContext, RandomBlocks, resolve_part
 from spikey.snn import kernels
@@ -134,6 +135,7 @@ class Network:
         return out
 
     def _build(self):
+        budget.check_network(self)  # refuse a network that cannot fit before allocating it
         dtype = np.dtype(self.dtype)
         B = self.batch_size
         seeds = tuple(self.seed + b for b in range(B))
