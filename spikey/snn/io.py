@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 
 import numpy as np
+
+from spikey.core.tempfiles import make_temp
 
 FORMAT = "spikey-network"
 VERSION = 1
@@ -67,7 +68,8 @@ def save_network(network, path) -> None:
     arrays = dict(network.state_arrays())
     arrays["__meta__"] = np.frombuffer(meta_bytes, dtype=np.uint8)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".spikey-", suffix=".tmp", dir=folder)
+    # named after this process; stale ones left by killed saves are removed first
+    fd, tmp = make_temp(folder, ".spikey-", ".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             np.savez(handle, **arrays)
