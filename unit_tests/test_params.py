@@ -314,3 +314,50 @@ def test_static_schema_from_names():
                                                         ("neurons", "LIF"), ("synapses", "STDP")}
     with pytest.raises(ConfigError, match="did you mean 'LIF'"):
         Network.schema({"neurons": "LFI"})
+
+
+# ---------------------------------------------------------------- finite numbers
+@pytest.mark.parametrize("section, key, value", [
+    ("neurons", "tau", float("inf")),
+    ("neurons", "tau", float("-inf")),
+    ("neurons", "threshold", float("inf")),
+    ("network", "dt", float("inf")),
+    ("weights", "high", float("inf")),
+    ("weights", "max_weight", float("inf")),
+    ("synapses", "tau_z", float("inf")),
+])
+def test_infinite_numbers_are_refused(small_config, section, key, value):
+    config = small_config(**{section: {key: value}})
+    message = _error(config)
+    assert f"{key} = {value!r} is not a finite number" in message
+
+
+def test_infinity_inside_a_list_key_is_refused(small_config):
+    config = small_config(inputs={"rate_map": [0.0, float("inf")]})
+    assert "rate_map = [0.0, inf] contains inf; expected finite numbers" in _error(config)
+
+
+def test_a_key_may_allow_infinity():
+    keys = (Key("bound", "float", "A bound.", 1.0, finite=False), Key("x", "float", "X.", 1.0))
+    assert validate(keys, {"bound": float("inf")}, "part")["bound"] == float("inf")
+    with pytest.raises(ConfigError, match="nan is not a number"):
+        validate(keys, {"bound": float("nan")}, "part")
+    with pytest.raises(ConfigError, match="x = -inf is not a finite number"):
+        validate(keys, {"x": float("-inf")}, "part")
+
+
+@pytest.mark.parametrize("matrix", [
+    lambda rng, shape: np.full(shape, np.inf),  # a callable: checked after it runs
+    [{"pre": [0, 14], "post": [0, 6], "weight": float("nan")}],  # a block
+])
+def test_manual_weights_refuse_non_finite_matrices(small_config, matrix):
+    config = small_config(parts={"weights": "Manual"}, weights=None)
+    config["weights"] = {"matrix": matrix}
+    assert "non-finite entries (first: [0, 0] = " in _error(config)
+
+
+def test_error_messages_show_long_values_cut_short(small_config):
+    config = small_config(neurons={"tau": list(range(100_000))})
+    message = _error(config)
+    assert len(message) < 500
+    assert "(list of 100000 items)" in message

@@ -10,7 +10,9 @@ what was expected. Nothing is silently ignored.
 from __future__ import annotations
 
 import difflib
+import math
 import numbers
+import reprlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +29,58 @@ class _Required:
 
 
 REQUIRED = _Required()
+
+#: Longest repr of a value that an error message shows.
+SHOW_LIMIT = 200
+
+
+def show(value, limit: int = SHOW_LIMIT) -> str:
+    """``repr(value)`` cut to about ``limit`` characters, for error messages.
+
+    A hostile config (a huge list, a YAML alias expansion) must not turn an
+    error message into megabytes of text, nor spend time building one: long
+    containers and strings are elided while they are written (``reprlib``).
+
+    Parameters
+    ----------
+    value : object
+        The value to show.
+    limit : int
+        Characters kept.
+
+    Returns
+    -------
+    str
+        The repr, elided with ``...`` where it was too long.
+
+    Examples
+    --------
+    >>> show(list(range(1000)))
+    '[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, ...] (list of 1000 items)'
+    """
+    shower = reprlib.Repr()
+    shower.maxlevel, shower.maxlist, shower.maxtuple, shower.maxdict = 4, 20, 20, 10
+    shower.maxstring = shower.maxother = shower.maxlong = limit
+    text = shower.repr(value)
+    if len(text) > limit:
+        text = text[:limit] + "..."
+    if isinstance(value, (list, tuple, dict)) and len(value) > shower.maxlist:
+        text += f" ({type(value).__name__} of {len(value)} items)"
+    elif isinstance(value, str) and len(value) > limit:
+        text += f" (str of {len(value)} characters)"
+    return text
+
+
+def _non_finite(value, depth: int = 0):
+    """The first inf or nan inside a number or nested list, or None."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else value
+    if isinstance(value, (list, tuple)) and depth < 64:
+        for item in value:
+            found = _non_finite(item, depth + 1)
+            if found is not None:
+                return found
+    return None
 
 # Type names a Key may declare, with a check and a normaliser to plain data.
 _TYPE_NAMES = ("int", "float", "bool", "str", "list", "dict", "any")
@@ -85,6 +139,10 @@ class Key:
         The allowed values.
     nullable : bool
         Whether ``None`` is a valid value.
+    finite : bool
+        Whether numbers (also inside lists) must be finite: ``inf`` and
+        ``nan`` are refused unless a key sets ``finite=False`` (then ``inf``
+        is accepted; ``nan`` never is for a number).
     """
 
     name: str
@@ -94,6 +152,7 @@ class Key:
     range: tuple | None = None
     choices: tuple | None = None
     nullable: bool = False
+    finite: bool = True
 
     def __post_init__(self):
         for t in self.types:
@@ -124,17 +183,25 @@ class Key:
                 break
         else:
             raise ConfigError(
-                f"{where} = {value!r} has type {type(value).__name__}; expected {self._expected()}"
+                f"{where} = {show(value)} has type {type(value).__name__}; expected {self._expected()}"
             )
         if self.choices is not None and value not in self.choices:
-            raise ConfigError(f"{where} = {value!r} is not allowed; expected one of {list(self.choices)}")
+            raise ConfigError(f"{where} = {show(value)} is not allowed; expected one of {list(self.choices)}")
         if _is_float(value) and value != value:
             raise ConfigError(f"{where} = nan is not a number; expected {self._expected()}")
+        if self.finite and isinstance(value, (float, list)):
+            bad = _non_finite(value)
+            if isinstance(value, float) and bad is not None:
+                raise ConfigError(f"{where} = {value!r} is not a finite number; expected a finite "
+                                  f"{self._expected()}")
+            if bad is not None:
+                raise ConfigError(f"{where} = {show(value)} contains {bad!r}; expected finite "
+                                  "numbers only")
         if self.range is not None and _is_float(value):
             low, high = self.range
             if (low is not None and value < low) or (high is not None and value > high):
                 raise ConfigError(
-                    f"{where} = {value!r} is out of range; expected {_range_text(low, high)}"
+                    f"{where} = {show(value)} is out of range; expected {_range_text(low, high)}"
                 )
         return value
 
@@ -201,7 +268,7 @@ def validate(keys, given: dict | None, owner: str, per_member: tuple = ()) -> di
     for name in given:
         if name not in by_name:
             raise ConfigError(
-                f"{owner}: unknown key {name!r}{suggest(str(name), by_name)} "
+                f"{owner}: unknown key {show(name)}{suggest(str(name)[:SHOW_LIMIT], by_name)} "
                 f"Known keys: {sorted(by_name)}"
             )
     out = {}
@@ -215,7 +282,7 @@ def validate(keys, given: dict | None, owner: str, per_member: tuple = ()) -> di
                 )
             values = value["per_member"]
             if not isinstance(values, (list, tuple)) or not values:
-                raise ConfigError(f"{owner}.{key.name}.per_member = {values!r}; expected a "
+                raise ConfigError(f"{owner}.{key.name}.per_member = {show(values)}; expected a "
                                   "non-empty list with one value per member")
             out[key.name] = {"per_member": [key.check(v, owner) for v in values]}
         elif key.name in given:

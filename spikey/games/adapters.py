@@ -70,7 +70,7 @@ ADAPTER_KEYS = (
     Key("scale", ("float", "list"), "Half-width s replacing infinite Box bounds (one number, or "
         "one per value; see the module docstring).", 1.0),
     Key("unbounded", "float", "A Box bound of at least this magnitude counts as infinite.",
-        1e6, range=(0, None)),
+        1e6, range=(0, None), finite=False),  # inf: only infinite bounds count
 )
 
 

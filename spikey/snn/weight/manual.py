@@ -54,6 +54,13 @@ class Manual(Weight):
                 f"{self.owner}.matrix has shape {matrix.shape}; expected "
                 f"(n_inputs + n_neurons, n_neurons) = {self.shape}"
             )
+        finite = np.isfinite(matrix)
+        if not finite.all():
+            row, col = (int(i) for i in np.argwhere(~finite)[0])
+            raise ConfigError(
+                f"{self.owner}.matrix has {int((~finite).sum())} non-finite entries (first: "
+                f"[{row}, {col}] = {matrix[row, col]}); expected finite weights"
+            )
         given = self.config["mask"]
         mask = default_mask if given is None else np.asarray(given, dtype=bool)
         if mask.shape != self.shape:
