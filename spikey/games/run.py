@@ -29,6 +29,7 @@ import gymnasium as gym
 import numpy as np
 
 from spikey.games.adapters import EnvAdapter
+from spikey.snn.health import NonFiniteError, bad_members, check_network, first_bad_value
 
 
 @dataclass
@@ -128,6 +129,7 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
             active = ~done
             network.plastic[...] = active
             network.active[...] = active  # finished members pause (random streams etc.)
+            _check_finite(obs, "the game's observation", tick, B)
             action = network.tick(adapter.observations(obs, B), info)
             env_action = adapter.actions(action, B)
             next_obs, reward, terminated, truncated, next_info = games.step(env_action)
@@ -136,8 +138,10 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
                 reward = np.asarray(reward_fn(reward=reward, observation=obs, action=env_action,
                                               terminated=terminated, truncated=truncated,
                                               info=next_info), dtype=np.float64).reshape(B)
+            _check_finite(reward, "reward_fn's reward" if reward_fn else "the game's reward", tick, B)
             if network.reward_mode == "tick":
                 network.reward(action=action, game_reward=reward * active, info=info)
+            check_network(network, f"in tick {tick} of the episode")
             returns += reward * active
             lengths += active
             if on_tick is not None:
@@ -154,3 +158,17 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
         network.plastic[...] = 1.0
         network.active[...] = True
     return Episode(returns, lengths, done.copy(), trajectory if record else None)
+
+
+def _check_finite(values, what: str, tick: int, batch_size: int) -> None:
+    """Refuse an infinite or NaN number before it reaches the network (it would turn the
+    weights into NaN); observations that are not numeric arrays (e.g. dicts) are skipped."""
+    try:
+        values = np.asarray(values)
+    except (TypeError, ValueError):
+        return
+    if values.dtype.kind in "fc" and not np.isfinite(values).all():
+        member = bad_members(values, batch_size)[0]
+        own = values[member] if values.ndim and values.shape[0] == batch_size else values
+        raise NonFiniteError(f"run_episode: {what} of member {member} in tick {tick} is "
+                             f"{first_bad_value(own)}; expected finite numbers")
