@@ -274,8 +274,9 @@ class Population:
     @classmethod
     def load(cls, path, evaluate) -> "Population":
         """A population restored from :meth:`save`, ready to continue."""
-        with open(path, encoding="utf-8") as handle:
-            state = json.load(handle)
+        from spikey.training.config import read_json
+
+        state = read_json(path)  # a key given twice is refused, not silently resolved
         pop = cls(state["genes"], evaluate, state["config"])
         pop.generation = state["generation"]
         pop._next_id = state["next_id"]

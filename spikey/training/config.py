@@ -19,7 +19,7 @@ import os
 
 import gymnasium as gym
 
-from spikey.core.params import ConfigError, Key, suggest, validate
+from spikey.core.params import ConfigError, Key, show, suggest, validate
 
 TRAINING_KEYS = (
     Key("episodes", "int", "Training episodes (per member); 0 only evaluates.", 10, range=(0, None)),
@@ -43,8 +43,180 @@ GAME_KEYS = (
 SECTIONS = ("network", "game", "training")
 
 
+#: Nodes that YAML aliases may add by repetition (``*name`` repeats the anchored node).
+ALIAS_EXPANSION_LIMIT = 100_000
+
+
+def _unique_pairs(where: str):
+    """A json ``object_pairs_hook`` refusing duplicate keys."""
+    def hook(pairs):
+        out = {}
+        for key, value in pairs:
+            if key in out:
+                raise ConfigError(f"{where}: duplicate key {show(key)} in a JSON object; each "
+                                  "key may appear once (the later value would silently win)")
+            out[key] = value
+        return out
+    return hook
+
+
+def parse_json(text: str, where: str):
+    """Parse JSON text, refusing duplicate keys and nesting too deep to read.
+
+    Parameters
+    ----------
+    text : str
+        The JSON document.
+    where : str
+        Name for error messages (the file).
+
+    Returns
+    -------
+    object
+        The parsed data.
+
+    Raises
+    ------
+    ConfigError
+        On invalid JSON, a duplicate key in an object, or nesting beyond Python's recursion limit.
+    """
+    try:
+        return json.loads(text, object_pairs_hook=_unique_pairs(where))
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"{where}: not valid JSON ({error})") from error
+    except RecursionError:
+        raise ConfigError(f"{where}: JSON nested too deeply to read") from None
+
+
+def read_json(path):
+    """Read a JSON file through :func:`parse_json` (duplicate keys refused).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    object
+        The parsed data.
+    """
+    path = os.fspath(path)
+    with open(path, encoding="utf-8") as handle:
+        return parse_json(handle.read(), path)
+
+
+def _yaml_loader():
+    """A SafeLoader subclass that checks the composed node graph before constructing it."""
+    import yaml
+
+    class StrictLoader(yaml.SafeLoader):
+        """SafeLoader refusing duplicate keys, self-referencing aliases and alias bombs."""
+
+        where = "config"
+
+        def get_single_node(self):
+            node = super().get_single_node()
+            if node is not None:
+                _check_yaml_graph(node, self.where)
+            return node
+
+    return StrictLoader
+
+
+def _check_yaml_graph(root, where: str) -> None:
+    """Refuse duplicate mapping keys, recursive aliases and aliases that expand too far.
+
+    PyYAML builds an aliased node once and shares it, so a small document can
+    stand for an exponentially large one (``a: &a [x, x]``, ``b: &b [*a, *a]``,
+    ...) that anything walking the data (validation, copies, error messages)
+    then expands. The expanded size is counted here on the node graph, each
+    distinct node once, before any Python object is made.
+    """
+    import yaml
+
+    merge = "tag:yaml.org,2002:merge"
+    sizes = {}  # id(node) -> nodes in its expansion
+    on_path = set()
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        nid = id(node)
+        if isinstance(node, yaml.ScalarNode):
+            sizes[nid] = 1
+            continue
+        pairs = node.value if isinstance(node, yaml.MappingNode) else ()
+        children = [n for pair in pairs for n in pair] if pairs else list(node.value)
+        if done:
+            on_path.discard(nid)
+            sizes[nid] = 1 + sum(sizes[id(c)] for c in children)
+            continue
+        if nid in sizes:
+            continue
+        if nid in on_path:
+            raise ConfigError(f"{where}: a YAML alias refers to a node that contains it "
+                              f"(line {node.start_mark.line + 1}); recursive data is not allowed")
+        if isinstance(node, yaml.MappingNode):
+            seen = {}
+            for key, _ in pairs:
+                if not isinstance(key, yaml.ScalarNode) or key.tag == merge:
+                    continue
+                if (key.tag, key.value) in seen:
+                    raise ConfigError(
+                        f"{where}: duplicate key {show(key.value)} (lines "
+                        f"{seen[(key.tag, key.value)]} and {key.start_mark.line + 1}); each key "
+                        "may appear once in a mapping (the later value would silently win)")
+                seen[(key.tag, key.value)] = key.start_mark.line + 1
+        on_path.add(nid)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+    expanded, distinct = sizes[id(root)], len(sizes)
+    if expanded - distinct > ALIAS_EXPANSION_LIMIT:
+        raise ConfigError(
+            f"{where}: YAML aliases expand {distinct} nodes to {expanded}, more than "
+            f"{ALIAS_EXPANSION_LIMIT} repeated nodes; refusing (write the data out, or use fewer aliases)")
+
+
+def parse_yaml(text: str, where: str):
+    """Parse YAML text safely, refusing duplicate keys and alias bombs.
+
+    Parameters
+    ----------
+    text : str
+        The YAML document.
+    where : str
+        Name for error messages (the file).
+
+    Returns
+    -------
+    object
+        The parsed data (plain Python types only, as ``yaml.safe_load``).
+
+    Raises
+    ------
+    ConfigError
+        On invalid YAML, a duplicate key in a mapping, a recursive alias, aliases
+        repeating more than :data:`ALIAS_EXPANSION_LIMIT` nodes, or nesting too deep.
+    """
+    import yaml
+
+    loader = _yaml_loader()
+    loader.where = where
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{where}: not valid YAML ({error})") from error
+    except RecursionError:
+        raise ConfigError(f"{where}: YAML nested too deeply to read") from None
+
+
 def load_config(source) -> dict:
-    """Read an experiment config from a dict, a ``.json`` or a ``.yaml``/``.yml`` file."""
+    """Read an experiment config from a dict, a ``.json`` or a ``.yaml``/``.yml`` file.
+
+    Files go through :func:`parse_json` / :func:`parse_yaml`: a key given twice
+    in one mapping, and YAML aliases that expand past
+    :data:`ALIAS_EXPANSION_LIMIT` nodes, raise :class:`ConfigError`.
+    """
     if isinstance(source, dict):
         return copy.deepcopy(source)
     path = os.fspath(source)
@@ -53,17 +225,9 @@ def load_config(source) -> dict:
     with open(path, encoding="utf-8") as handle:
         text = handle.read()
     if path.endswith((".yaml", ".yml")):
-        import yaml
-
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as error:
-            raise ConfigError(f"{path}: not valid YAML ({error})") from error
+        data = parse_yaml(text, path)
     elif path.endswith(".json"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ConfigError(f"{path}: not valid JSON ({error})") from error
+        data = parse_json(text, path)
     else:
         raise ConfigError(f"{path}: expected a .json, .yaml or .yml file")
     if not isinstance(data, dict):
