@@ -27,12 +27,13 @@ TRAINING_KEYS = (
         "terminates or truncates.", 1000, range=(1, None)),
     Key("eval_episodes", "int", "Evaluation episodes after training, plasticity frozen.", 1,
         range=(0, None)),
-    Key("seed", "int", "Seed of the network (member b: seed + b) and the games.", 0,
-        range=(0, None)),
+    Key("seed", "int", "Run seed: member b's network is seeded seed + b (network.network.seed "
+        "is set to it; a different explicit value is refused) and its games from that "
+        "member seed, evaluation games from a separate stream.", 0, range=(0, None)),
     Key("checkpoint_every", "int", "Save a checkpoint every this many episodes (0: only at "
         "the end).", 0, range=(0, None)),
-    Key("record_ticks", "bool", "Keep one metrics row per tick and member (else only episodes).",
-        True),
+    Key("record_ticks", "bool", "Record one metrics row per tick and member (else only "
+        "episodes), streamed to metrics/ticks.csv in chunks.", True),
 )
 
 GAME_KEYS = (

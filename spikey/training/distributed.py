@@ -93,8 +93,9 @@ class _Averager:
 def _worker_config(config: dict, rank: int) -> dict:
     config = copy.deepcopy(config)
     B = config["network"]["network"]["batch_size"]
-    config["network"]["network"]["seed"] += rank * B
-    config["training"]["seed"] = config["network"]["network"]["seed"]
+    # the run seed of worker r is seed + r*B, so its member b is seeded seed + r*B + b
+    config["training"]["seed"] += rank * B
+    config["network"]["network"]["seed"] = config["training"]["seed"]
     config["training"]["checkpoint_every"] = 1
     return config
 
@@ -199,7 +200,9 @@ def train_distributed(config, num_workers: int = 1, storage_path: str | None = N
     fail_at_episode : int, optional
         Inject one failure in this episode on rank 0 (for tests).
     """
-    config = check_config(config)
+    from spikey.training.loop import seeded_config
+
+    config = check_config(seeded_config(config))  # training.seed seeds the networks
     if num_workers < 0:
         raise ValueError(f"num_workers = {num_workers}; expected >= 0")
     storage_path = os.path.abspath(storage_path or "spikey_runs")

@@ -4,25 +4,43 @@
 lockstep (a gymnasium vector env). An episode ends for a member when its
 game terminates or truncates, or after ``max_ticks``; the member then stops
 learning (``network.plastic``) until every member has ended, and all games
-are reset for the next episode. Each member's game is reset with a seed
-that depends only on that member's seed and the episode index, so an
-episode can be resumed from a checkpoint exactly.
+are reset for the next episode.
+
+Seeds. ``training.seed`` is the run seed ``s``. Member ``b``'s network is
+seeded ``s + b`` (``network.network.seed = s``; ``network.member_seeds``
+overrides the member seeds when given) and member ``b``'s game in episode
+``e`` with ``episode_seed(s + b, e)`` for training and
+``episode_seed(s + b, e, EVAL_STREAM)`` for evaluation, two disjoint streams:
+no evaluation seed is ever played in training. So batch member ``b`` plays
+exactly what a solo run of seed ``s + b`` plays, and an episode can be
+resumed from a checkpoint exactly. ``network.network.seed`` may be left out
+or set equal to ``training.seed``; a different value is refused.
 
 A run folder holds::
 
     config.json                the complete experiment config
-    metrics/episodes.csv       one row per (phase, episode, member)
-    metrics/ticks.csv          one row per (phase, episode, tick, member) if record_ticks
+    metrics/episodes.csv       one row per (phase, episode, member), appended per episode
+    metrics/ticks.csv          one row per (phase, episode, tick, member) if record_ticks,
+                               streamed in chunks
     checkpoints/episode_XXXXXX.npz  network saves (spikey.snn.io format)
-    checkpoints/latest.json    the last complete checkpoint
-    summary.json               final figures
+    checkpoints/final.npz      the network after evaluation
+    checkpoints/latest.json    the last complete checkpoint (the commit point)
+    summary.json               final figures (once the run has finished)
+
+``latest.json`` is written last and records the byte length of both CSV
+files at that checkpoint; a resumed run cuts them back to it, so after a
+crash at any point resuming gives files equal to an uninterrupted run's
+(up to the ``wall_time`` columns). A lock file ``.<folder>.spikey-lock``
+next to the folder (holding the writer's pid and host) keeps two runs from
+writing one folder at once.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
+import shutil
+import socket
 import time
 from dataclasses import dataclass, field
 
@@ -30,14 +48,29 @@ import gymnasium as gym
 import numpy as np
 import pandas as pd
 
-from spikey.training.config import check_config
+from spikey.core.params import ConfigError
+from spikey.core.tempfiles import make_temp, pid_alive
+from spikey.training.config import TRAINING_KEYS, check_config, load_config
 
 EVAL_STREAM = 1_000_003  # separates evaluation game seeds from training ones
+CHUNK_ROWS = 20_000  # tick rows buffered in memory before they are appended to ticks.csv
+TICKS_IN_RESULT = 64 * 2**20  # RunResult.ticks is read back from ticks.csv up to this size (bytes)
+RUN_FILES = ("config.json", "summary.json", "metrics", "checkpoints")  # what a run writes
+
+
+class RunFolderError(FileExistsError):
+    """A run folder holds another run, or another process is writing it."""
 
 
 @dataclass
 class RunResult:
-    """What :func:`train` returns."""
+    """What :func:`train` returns.
+
+    ``ticks`` holds the per-tick rows: read back from ``metrics/ticks.csv``
+    when the run has a folder and that file is at most :data:`TICKS_IN_RESULT`
+    bytes (else None: read the file in chunks), kept in memory when it has
+    no folder, None without ``record_ticks``.
+    """
 
     network: object
     episodes: pd.DataFrame
@@ -48,12 +81,83 @@ class RunResult:
 
 
 def episode_seed(member_seed: int, episode: int, stream: int = 0) -> int:
-    """Game seed of one member's episode: a function of its own seed only."""
+    """Game seed of one member's episode: a function of its own seed only.
+
+    Parameters
+    ----------
+    member_seed : int
+        The member's seed (``training.seed + b``).
+    episode : int
+        Episode index within its phase.
+    stream : int
+        0 for training, :data:`EVAL_STREAM` for evaluation (disjoint streams).
+
+    Returns
+    -------
+    int
+    """
     return int(np.random.SeedSequence([member_seed, stream, episode]).generate_state(1)[0])
 
 
+def seeded_config(config) -> dict:
+    """A copy of an experiment config whose network is seeded by the run seed.
+
+    ``training.seed`` (default 0) is the run seed: it becomes
+    ``network.network.seed``, so member ``b`` is seeded ``training.seed + b``.
+    A config that sets ``network.network.seed`` to another value is refused.
+    Malformed sections are left for :func:`~spikey.training.config.check_config`
+    to report.
+
+    Parameters
+    ----------
+    config : dict or path
+        Experiment config.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ConfigError
+        When ``network.network.seed`` differs from ``training.seed``.
+    """
+    config = load_config(config)
+    training = config.get("training")
+    default = next(k.default for k in TRAINING_KEYS if k.name == "seed")
+    seed = training.get("seed", default) if isinstance(training, dict) else default
+    network = config.get("network")
+    if not isinstance(network, dict) or not isinstance(seed, int) or isinstance(seed, bool):
+        return config
+    section = network.setdefault("network", {})
+    if not isinstance(section, dict):
+        return config
+    given = section.get("seed", seed)
+    if given != seed:
+        where = "training.seed" if isinstance(training, dict) and "seed" in training else \
+            "training.seed (default)"
+        raise ConfigError(
+            f"network.network.seed = {given!r} but {where} = {seed}; training.seed is the run "
+            "seed (member b's network is seeded training.seed + b, its games from that): set "
+            f"training.seed = {given!r} and leave network.network.seed out (or equal)")
+    section["seed"] = seed
+    return config
+
+
 def make_games(game: dict, batch_size: int):
-    """A gymnasium vector env of ``batch_size`` copies of the configured game."""
+    """A gymnasium vector env of ``batch_size`` copies of the configured game.
+
+    Parameters
+    ----------
+    game : dict
+        The ``game`` section (``id``, ``kwargs``).
+    batch_size : int
+        Members.
+
+    Returns
+    -------
+    gymnasium.vector.VectorEnv
+    """
     import spikey.games  # noqa: F401
 
     # Spikey's own games are natively batched (one array step for all members);
@@ -65,7 +169,7 @@ def make_games(game: dict, batch_size: int):
 def _atomic_write(path: str, write) -> None:
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+    fd, tmp = make_temp(folder, ".tmp-")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             write(handle)
@@ -77,13 +181,48 @@ def _atomic_write(path: str, write) -> None:
 
 
 def write_json(path: str, data) -> None:
-    """Write ``data`` as indented JSON to ``path``, atomically (numpy values become plain)."""
+    """Write ``data`` as indented JSON to ``path``, atomically (numpy values become plain).
+
+    Parameters
+    ----------
+    path : str
+        Target file.
+    data : object
+        JSON-able data.
+    """
     _atomic_write(path, lambda h: json.dump(data, h, indent=2, default=_plain))
 
 
 def write_csv(path: str, frame: pd.DataFrame) -> None:
-    """Write ``frame`` to ``path`` as CSV without its index, atomically."""
+    """Write ``frame`` to ``path`` as CSV without its index, atomically.
+
+    Parameters
+    ----------
+    path : str
+        Target file.
+    frame : pandas.DataFrame
+        The rows.
+    """
     _atomic_write(path, lambda h: frame.to_csv(h, index=False))
+
+
+def append_csv(path: str, frame: pd.DataFrame) -> None:
+    """Append ``frame``'s rows to the CSV ``path`` (with the header when it is new or empty).
+
+    Not atomic: a crash may leave part of a row; :func:`train` cuts the file
+    back to the length ``latest.json`` records when it resumes.
+
+    Parameters
+    ----------
+    path : str
+        Target file.
+    frame : pandas.DataFrame
+        The rows.
+    """
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    header = not os.path.exists(path) or os.path.getsize(path) == 0
+    with open(path, "a", encoding="utf-8", newline="") as handle:
+        frame.to_csv(handle, index=False, header=header)
 
 
 def _plain(value):
@@ -100,125 +239,431 @@ def _mean_rate(network) -> np.ndarray:
     return counts * 1000.0 / (network.processing_steps * network.dt * network.n_outputs)
 
 
-def play_episode(network, games, seeds, max_ticks, phase, episode, record_ticks, tick_rows):
-    """Play one lockstep episode (see :func:`spikey.games.run.run_episode`); return
-    per-member (return, length) arrays, appending per-tick metric rows to ``tick_rows``."""
+class _Table:
+    """One metrics table: rows buffered as columns, appended to its CSV in chunks (or kept
+    in memory as compact chunks when there is no file)."""
+
+    def __init__(self, path: str | None):
+        self.path = path
+        self.columns = {}
+        self.buffered = 0
+        self.kept = []
+
+    def add(self, columns: dict) -> None:
+        columns = {name: np.asarray(values) for name, values in columns.items()}
+        n = next(len(v) for v in columns.values() if v.ndim)
+        for name, values in columns.items():
+            self.columns.setdefault(name, []).append(
+                np.full(n, values, dtype=object if values.dtype.kind in "US" else values.dtype)
+                if values.ndim == 0 else values)
+        self.buffered += n
+        if self.buffered >= CHUNK_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.buffered:
+            return
+        frame = pd.DataFrame({k: np.concatenate(v) for k, v in self.columns.items()})
+        self.columns, self.buffered = {}, 0
+        if self.path is None:
+            self.kept.append(frame)
+        else:
+            append_csv(self.path, frame)
+
+    def sync(self) -> int:
+        """Flush, force to disk, and return the file's length in bytes."""
+        self.flush()
+        if self.path is None or not os.path.exists(self.path):
+            return 0
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return os.path.getsize(self.path)
+
+    def frame(self, limit: int | None = None):
+        self.flush()
+        if self.path is None:
+            return pd.concat(self.kept, ignore_index=True) if self.kept else None
+        if not os.path.exists(self.path) or (limit is not None
+                                             and os.path.getsize(self.path) > limit):
+            return None
+        return pd.read_csv(self.path)
+
+
+def play_episode(network, games, seeds, max_ticks, phase, episode, record_ticks, ticks):
+    """Play one lockstep episode (see :func:`spikey.games.run.run_episode`).
+
+    Parameters
+    ----------
+    network : spikey.Network
+        The members.
+    games : gymnasium.vector.VectorEnv
+        Their games.
+    seeds : sequence of int
+        Each member's game seed.
+    max_ticks : int
+        Cap on ticks.
+    phase : str
+        ``"train"`` or ``"eval"`` (for the tick rows).
+    episode : int
+        Episode index (for the tick rows).
+    record_ticks : bool
+        Record one row per tick and active member.
+    ticks : object
+        Where tick rows go: anything with ``add(columns: dict)``, or a list
+        (a DataFrame per tick is appended).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Per-member returns and lengths.
+    """
     from spikey.games.run import run_episode
 
     members = np.arange(network.batch_size)
 
     def record(tick, active, action, reward):
-        tick_rows.append(pd.DataFrame({
+        columns = {
             "phase": phase, "episode": episode, "tick": tick, "member": members[active],
             "action": np.asarray(action).reshape(len(members), -1)[active, 0],
             "reward": reward[active], "output_rate": _mean_rate(network)[active],
-        }))
+        }
+        if isinstance(ticks, list):
+            ticks.append(pd.DataFrame(columns))
+        else:
+            ticks.add(columns)
 
     result = run_episode(network, games, seeds=[int(s) for s in seeds], max_steps=max_ticks,
                          reset_network=False, on_tick=record if record_ticks else None)
     return result.returns, result.lengths
 
 
+class _Lock:
+    """``.<folder>.spikey-lock`` next to a run folder: created with O_EXCL, holding
+    ``pid@host``; a lock whose process (same host) is gone is stale and taken over."""
+
+    def __init__(self, run_dir: str):
+        parent, name = os.path.split(run_dir.rstrip(os.sep))
+        self.path = os.path.join(parent, f".{name}.spikey-lock")
+        self.run_dir = run_dir
+        self.held = False
+
+    def acquire(self) -> None:
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        owner = f"{os.getpid()}@{socket.gethostname()}"
+        for _ in range(3):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                if self._stale():
+                    try:
+                        os.unlink(self.path)
+                    except FileNotFoundError:
+                        pass
+                    continue
+                raise RunFolderError(
+                    f"run folder {self.run_dir!r} is being written by another run (process "
+                    f"{self._owner() or '?'}, lock file {self.path!r}); wait for it to end, or "
+                    "delete the lock file if that process is gone") from None
+            with os.fdopen(fd, "w") as handle:
+                handle.write(owner)
+            self.held = True
+            return
+        raise RunFolderError(f"could not take the lock {self.path!r} of run folder "
+                             f"{self.run_dir!r}; another run keeps taking it")
+
+    def _owner(self) -> str:
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                return handle.read().strip()
+        except OSError:
+            return ""
+
+    def _stale(self) -> bool:
+        owner = self._owner()
+        pid, _, host = owner.partition("@")
+        if not pid.isdigit():
+            # being written this instant, or a writer killed between create and write
+            try:
+                return time.time() - os.stat(self.path).st_mtime > 10
+            except OSError:
+                return True
+        return host == socket.gethostname() and not pid_alive(int(pid))
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            try:
+                os.unlink(self.path)
+            except FileNotFoundError:
+                pass
+
+
+def _differences(old, new, path: str = "") -> list:
+    """Dotted paths whose values differ between two configs."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for key in sorted(set(old) | set(new), key=str):
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in old or key not in new:
+                out.append(sub)
+            else:
+                out += _differences(old[key], new[key], sub)
+        return out
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [d for i, (a, b) in enumerate(zip(old, new)) for d in _differences(a, b, f"{path}.{i}")]
+    return [] if old == new else [path]
+
+
+def _plain_config(config: dict) -> dict:
+    return json.loads(json.dumps(config, default=_plain))
+
+
+def _prepare_folder(run_dir: str, config: dict, resume: bool, overwrite: bool) -> dict | None:
+    """Check the folder against the flags; return the latest checkpoint's record to resume
+    from (None: start afresh, after clearing what an earlier attempt left)."""
+    config_path = os.path.join(run_dir, "config.json")
+    present = [name for name in RUN_FILES if os.path.exists(os.path.join(run_dir, name))]
+    if present and not resume and not overwrite:
+        raise RunFolderError(
+            f"run folder {run_dir!r} already holds a run ({', '.join(present)}); pass "
+            "resume=True to continue it (same config) or overwrite=True to replace it "
+            "(command line: --resume / --overwrite)")
+    state = None
+    if resume and os.path.exists(config_path):
+        with open(config_path, encoding="utf-8") as handle:
+            old = json.load(handle)
+        differ = _differences(old, _plain_config(config))
+        if differ:
+            shown = ", ".join(f"{p} ({_show(old, p)} -> {_show(config, p)})" for p in differ[:8])
+            more = f" and {len(differ) - 8} more" if len(differ) > 8 else ""
+            raise ConfigError(
+                f"cannot resume run folder {run_dir!r} with a different config: {shown}{more}; "
+                "resume with the folder's config.json, or pass overwrite=True to start over")
+        latest = os.path.join(run_dir, "checkpoints", "latest.json")
+        if os.path.exists(latest):
+            with open(latest, encoding="utf-8") as handle:
+                state = json.load(handle)
+    elif resume and present:
+        raise RunFolderError(f"run folder {run_dir!r} holds {', '.join(present)} but no "
+                             "config.json, so it cannot be resumed; pass overwrite=True to "
+                             "start over")
+    if state is None:
+        for name in RUN_FILES:  # overwrite, or a resume with no checkpoint yet: start afresh
+            target = os.path.join(run_dir, name)
+            if os.path.isdir(target):
+                shutil.rmtree(target)
+            elif os.path.exists(target):
+                os.unlink(target)
+        if os.path.isdir(os.path.join(run_dir, "plots")) and overwrite:
+            shutil.rmtree(os.path.join(run_dir, "plots"))
+    return state
+
+
+def _show(config: dict, path: str):
+    node = config
+    for part in path.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return "missing"
+    return repr(node)
+
+
+def _cut_back(run_dir: str, state: dict, record_ticks: bool) -> None:
+    """Cut the metrics files back to the rows of the checkpoint ``state`` records."""
+    metrics = os.path.join(run_dir, "metrics")
+    for name, key in (("episodes.csv", "episodes_bytes"), ("ticks.csv", "ticks_bytes")):
+        path = os.path.join(metrics, name)
+        if key in state:
+            size = state[key]
+            have = os.path.getsize(path) if os.path.exists(path) else 0
+            if have < size:
+                raise RunFolderError(f"{path} holds {have} bytes but the checkpoint recorded "
+                                     f"{size}; the run folder was changed, cannot resume")
+            if os.path.exists(path):
+                os.truncate(path, size)
+        elif os.path.exists(path):
+            # a checkpoint from before byte lengths were recorded: keep its training rows
+            rows = pd.read_csv(path)
+            keep = rows[(rows["phase"] == "train") & (rows["episode"] < state["episodes_done"])]
+            write_csv(path, keep)
+
+
 def train(config, run_dir: str | None = None, resume: bool = False, callbacks=(),
           progress: bool | None = None, network=None, stop_after: int | None = None,
-          reporters=()) -> RunResult:
+          reporters=(), overwrite: bool = False) -> RunResult:
     """Train a network on a game as the experiment config says.
 
     Parameters
     ----------
     config : dict or path
-        Experiment config (see :mod:`spikey.training.config`).
+        Experiment config (see :mod:`spikey.training.config`); ``training.seed``
+        seeds everything (see the module docstring).
     run_dir : str, optional
-        Folder for the run; nothing is written when None.
+        Folder for the run; nothing is written when None. A folder that holds
+        a run is refused unless ``resume`` or ``overwrite`` is given, and a
+        folder another live process is writing is always refused.
     resume : bool
-        Continue from the latest checkpoint in ``run_dir`` (its episodes are not
-        played again, nor counted twice).
+        Continue the run in ``run_dir`` from its latest checkpoint (its
+        episodes are not played again, nor counted twice); the config must
+        equal the folder's ``config.json``. A finished run is returned as it
+        is; a folder without a run starts one.
     callbacks : sequence of callables
         Each is called ``callback(network=..., episode=..., rows=DataFrame)``
         after every training episode, before its checkpoint is written.
-    reporters : sequence of callables
-        Like callbacks, with ``run_dir=...`` too, called after the checkpoint.
     progress : bool, optional
         Show a progress bar; default: only on a terminal.
     network : Network, optional
         Start from this network instead of building one from the config.
     stop_after : int, optional
         Stop (as if interrupted) after this many episodes of this call; for tests.
+    reporters : sequence of callables
+        Like callbacks, with ``run_dir=...`` too, called after the checkpoint.
+    overwrite : bool
+        Replace the run in ``run_dir`` (its config, metrics, checkpoints,
+        summary and plots are deleted first).
 
     Returns
     -------
     RunResult
+
+    Raises
+    ------
+    RunFolderError
+        ``run_dir`` holds another run (without ``resume``/``overwrite``) or is
+        locked by another live run.
+    ConfigError
+        A bad config, a ``network.network.seed`` other than ``training.seed``,
+        or a resume with a config other than the folder's (naming the keys).
     """
+    if resume and overwrite:
+        raise ValueError("train: resume=True and overwrite=True exclude each other; pass one")
+    config = check_config(seeded_config(config))
+    if run_dir is None:
+        return _train(config, None, None, callbacks, progress, network, stop_after, reporters)
+    run_dir = os.path.abspath(os.fspath(run_dir))
+    lock = _Lock(run_dir)
+    lock.acquire()
+    try:
+        state = _prepare_folder(run_dir, config, resume, overwrite)
+        return _train(config, run_dir, state, callbacks, progress, network, stop_after, reporters)
+    finally:
+        lock.release()
+
+
+def _train(config, run_dir, state, callbacks, progress, network, stop_after, reporters):
     from tqdm.auto import tqdm
 
     from spikey.snn.network import Network
 
-    config = check_config(config)
     training = config["training"]
-    start_episode, episode_rows, tick_rows = 0, [], []
-    if run_dir is not None:
-        run_dir = os.path.abspath(run_dir)
-        os.makedirs(os.path.join(run_dir, "metrics"), exist_ok=True)
-        write_json(os.path.join(run_dir, "config.json"), config)
-    if resume and run_dir is not None:
-        latest = os.path.join(run_dir, "checkpoints", "latest.json")
-        if os.path.exists(latest):
-            with open(latest, encoding="utf-8") as handle:
-                state = json.load(handle)
-            network = Network.load(os.path.join(run_dir, "checkpoints", state["network"]))
-            start_episode = state["episodes_done"]
-            episode_rows = [pd.read_csv(os.path.join(run_dir, "metrics", "episodes.csv"))]
-            ticks_path = os.path.join(run_dir, "metrics", "ticks.csv")
-            if training["record_ticks"] and os.path.exists(ticks_path):
-                tick_rows = [pd.read_csv(ticks_path)]
-    if network is None:
-        network = Network.from_config(config["network"])
-    B = network.batch_size
-    seeds = list(network.seeds)
-    games = make_games(config["game"], B)
+    start_episode = 0
+    metrics = None if run_dir is None else os.path.join(run_dir, "metrics")
+    episode_table = _Table(None if metrics is None else os.path.join(metrics, "episodes.csv"))
+    tick_table = _Table(None if metrics is None else os.path.join(metrics, "ticks.csv"))
+    record_ticks = training["record_ticks"]
     started = time.perf_counter()
+    if state is not None:
+        _cut_back(run_dir, state, record_ticks)
+        network = Network.load(os.path.join(run_dir, "checkpoints", state["network"]))
+        start_episode = state["episodes_done"]
+        if state.get("finished"):
+            summary_path = os.path.join(run_dir, "summary.json")
+            with open(summary_path, encoding="utf-8") as handle:
+                summary = json.load(handle)
+            return RunResult(network, episode_table.frame(),
+                             tick_table.frame(TICKS_IN_RESULT) if record_ticks else None,
+                             summary, run_dir, config)
+    else:
+        if run_dir is not None:
+            write_json(os.path.join(run_dir, "config.json"), config)
+        if network is None:
+            network = Network.from_config(config["network"])
+    seeds = list(network.seeds)
+    games = make_games(config["game"], network.batch_size)
     episodes = training["episodes"]
     bar = tqdm(range(start_episode, episodes), desc="train", unit="episode",
                disable=(not progress) if progress is not None else None)
-    played = 0
-    for episode in bar:
-        network.train()
-        t0 = time.perf_counter()
-        returns, lengths = play_episode(network, games, [episode_seed(s, episode) for s in seeds],
-                                        training["max_ticks"], "train", episode,
-                                        training["record_ticks"], tick_rows)
-        rows = _episode_rows("train", episode, returns, lengths, network, time.perf_counter() - t0)
-        episode_rows.append(rows)
-        bar.set_postfix(mean_return=float(returns.mean()))
-        for callback in callbacks:
-            callback(network=network, episode=episode, rows=rows)
-        played += 1
-        every = training["checkpoint_every"]
-        if run_dir is not None and every and (episode + 1) % every == 0:
-            save_checkpoint(run_dir, network, episode + 1, episode_rows, tick_rows)
-        for reporter in reporters:
-            reporter(network=network, episode=episode, rows=rows, run_dir=run_dir)
-        if stop_after is not None and played >= stop_after:
-            break
-    else:
-        for episode in range(training["eval_episodes"]):
-            network.eval()
+    played, saved_at = 0, start_episode if state is not None else None
+    try:
+        for episode in bar:
+            network.train()
             t0 = time.perf_counter()
-            returns, lengths = play_episode(
-                network, games, [episode_seed(s, episode, EVAL_STREAM) for s in seeds],
-                training["max_ticks"], "eval", episode, training["record_ticks"], tick_rows)
-            episode_rows.append(_episode_rows("eval", episode, returns, lengths, network,
-                                              time.perf_counter() - t0))
-        network.train()
-    games.close()
-    episodes_df = pd.concat(episode_rows, ignore_index=True) if episode_rows else pd.DataFrame()
-    ticks_df = pd.concat(tick_rows, ignore_index=True) if tick_rows else None
-    summary = summarize(episodes_df, time.perf_counter() - started)
-    if run_dir is not None:
-        done = start_episode + played
-        save_checkpoint(run_dir, network, done, [episodes_df], [ticks_df] if ticks_df is not None else [])
+            returns, lengths = play_episode(network, games, [episode_seed(s, episode) for s in seeds],
+                                            training["max_ticks"], "train", episode, record_ticks,
+                                            tick_table)
+            rows = _episode_rows("train", episode, returns, lengths, network,
+                                 time.perf_counter() - t0)
+            episode_table.add({k: rows[k].to_numpy() for k in rows.columns})
+            episode_table.flush()
+            tick_table.flush()
+            bar.set_postfix(mean_return=float(returns.mean()))
+            for callback in callbacks:
+                callback(network=network, episode=episode, rows=rows)
+            played += 1
+            every = training["checkpoint_every"]
+            if run_dir is not None and every and (episode + 1) % every == 0:
+                _checkpoint(run_dir, network, episode + 1, episode_table, tick_table)
+                saved_at = episode + 1
+            for reporter in reporters:
+                reporter(network=network, episode=episode, rows=rows, run_dir=run_dir)
+            if stop_after is not None and played >= stop_after:
+                break
+        else:
+            for episode in range(training["eval_episodes"]):
+                network.eval()
+                t0 = time.perf_counter()
+                returns, lengths = play_episode(
+                    network, games, [episode_seed(s, episode, EVAL_STREAM) for s in seeds],
+                    training["max_ticks"], "eval", episode, record_ticks, tick_table)
+                rows = _episode_rows("eval", episode, returns, lengths, network,
+                                     time.perf_counter() - t0)
+                episode_table.add({k: rows[k].to_numpy() for k in rows.columns})
+                episode_table.flush()
+                tick_table.flush()
+            network.train()
+            done = start_episode + played
+            if run_dir is None:
+                episodes_df = episode_table.frame()
+                return RunResult(network, episodes_df, tick_table.frame() if record_ticks else None,
+                                 summarize(episodes_df, time.perf_counter() - started), None,
+                                 config)
+            episodes_df = episode_table.frame()
+            summary = summarize(episodes_df, time.perf_counter() - started)
+            _checkpoint(run_dir, network, done, episode_table, tick_table, summary=summary)
+            return RunResult(network, episodes_df,
+                             tick_table.frame(TICKS_IN_RESULT) if record_ticks else None,
+                             summary, run_dir, config)
+    finally:
+        games.close()
+    # interrupted (stop_after): keep a checkpoint of where it got to
+    done = start_episode + played
+    if run_dir is not None and saved_at != done:
+        _checkpoint(run_dir, network, done, episode_table, tick_table)
+    episodes_df = episode_table.frame()
+    return RunResult(network, episodes_df,
+                     tick_table.frame(TICKS_IN_RESULT) if record_ticks else None,
+                     summarize(episodes_df, time.perf_counter() - started), run_dir, config)
+
+
+def _checkpoint(run_dir, network, episodes_done, episode_table, tick_table, summary=None):
+    """Metrics on disk, then the network, then (finished) the summary, then ``latest.json``,
+    the commit point: a crash before it resumes from the previous checkpoint."""
+    record = {"episodes_bytes": episode_table.sync(), "ticks_bytes": tick_table.sync()}
+    folder = os.path.join(run_dir, "checkpoints")
+    os.makedirs(folder, exist_ok=True)
+    name = "final.npz" if summary is not None else f"episode_{episodes_done:06d}.npz"
+    network.save(os.path.join(folder, name))
+    if summary is not None:
         write_json(os.path.join(run_dir, "summary.json"), summary)
-    return RunResult(network, episodes_df, ticks_df, summary, run_dir, config)
+    write_json(os.path.join(folder, "latest.json"),
+               {"network": name, "episodes_done": episodes_done, "finished": summary is not None,
+                **record})
 
 
 def _episode_rows(phase, episode, returns, lengths, network, seconds):
@@ -271,16 +716,3 @@ def summarize(episodes: pd.DataFrame, seconds: float) -> dict:
             out[f"{phase}_mean_return"] = float(final["return"].mean())
             out[f"{phase}_mean_reward"] = float(final["mean_reward"].mean())
     return out
-
-
-def save_checkpoint(run_dir, network, episodes_done, episode_rows, tick_rows) -> None:
-    """Save network and metrics so far; ``latest.json`` is written last, atomically."""
-    folder = os.path.join(run_dir, "checkpoints")
-    os.makedirs(folder, exist_ok=True)
-    name = f"episode_{episodes_done:06d}.npz"
-    network.save(os.path.join(folder, name))
-    if episode_rows:
-        write_csv(os.path.join(run_dir, "metrics", "episodes.csv"), pd.concat(episode_rows, ignore_index=True))
-    if tick_rows:
-        write_csv(os.path.join(run_dir, "metrics", "ticks.csv"), pd.concat(tick_rows, ignore_index=True))
-    write_json(os.path.join(folder, "latest.json"), {"network": name, "episodes_done": episodes_done})

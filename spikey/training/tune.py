@@ -10,7 +10,9 @@ in a YAML file next to the config::
 
 Specs: ``grid``, ``choice`` (lists), ``uniform``, ``loguniform``, ``randint``
 (``[low, high]``). Each trial runs the local training loop and reports after
-every episode, so ASHA can stop poor trials early.
+every episode, so ASHA can stop poor trials early. Sweep ``training.seed``
+for replicates (it seeds the trial's network and games); a sweep over
+``network.network.seed`` is refused.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ def trial(params: dict, base_config: dict) -> None:
     from spikey.training.loop import train
 
     config = apply_params(base_config, params)
+    config["network"]["network"]["seed"] = config["training"]["seed"]  # the run seed rules
 
     last = {}
 
@@ -113,7 +116,12 @@ def tune_config(config, space: dict, num_samples: int = 1, metric: str = "mean_r
 
     from spikey.training.distributed import init_ray
 
-    config = check_config(config)
+    from spikey.training.loop import seeded_config
+
+    config = check_config(seeded_config(config))  # training.seed seeds the networks
+    if isinstance(space, dict) and "network.network.seed" in space:
+        raise ConfigError("search.network.network.seed: sweep training.seed instead (the run "
+                          "seed; member b's network is seeded training.seed + b)")
     param_space = to_tune_space(space, config)
     for params in _fixed_points(space):
         check_config(apply_params(config, params))  # every grid point must be a valid config
