@@ -175,7 +175,7 @@ def _seeded(seed, **kwargs):
 
 def test_a_network_seed_other_than_the_training_seed_is_refused():
     from spikey.core.params import ConfigError
-    from spikey.training import train
+    from spikey.training import check_config, train
     from spikey.training.loop import seeded_config
 
     config = _seeded(3)
@@ -188,6 +188,12 @@ def test_a_network_seed_other_than_the_training_seed_is_refused():
         seeded_config(config)
     config["training"]["seed"] = 5  # equal: fine
     assert seeded_config(config)["network"]["network"]["seed"] == 5
+    # a config completed by check_config (as the command line does) carries the run seed
+    complete = check_config(_seeded(3))
+    assert complete["network"]["network"]["seed"] == 3
+    assert list(train(complete, progress=False).network.seeds) == [3, 4]
+    with pytest.raises(ConfigError, match=r"network\.network\.seed = 5 but training\.seed = 3"):
+        check_config(config | {"training": {"seed": 3}})
 
 
 def test_tune_trials_and_distributed_workers_follow_the_run_seed(monkeypatch):

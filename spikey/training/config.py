@@ -236,6 +236,51 @@ def load_config(source) -> dict:
     return data
 
 
+def seed_network(config: dict) -> dict:
+    """Seed an experiment config's network by the run seed, in place.
+
+    ``training.seed`` (default 0) is the run seed: it becomes
+    ``network.network.seed``, so member ``b`` is seeded ``training.seed + b``.
+    A config that sets ``network.network.seed`` to another value is refused.
+    Malformed sections are left for :func:`~spikey.training.config.check_config`
+    to report.
+
+    Parameters
+    ----------
+    config : dict
+        Experiment config (as loaded; changed in place).
+
+    Returns
+    -------
+    dict
+        ``config``.
+
+    Raises
+    ------
+    ConfigError
+        When ``network.network.seed`` differs from ``training.seed``.
+    """
+    training = config.get("training")
+    default = next(k.default for k in TRAINING_KEYS if k.name == "seed")
+    seed = training.get("seed", default) if isinstance(training, dict) else default
+    network = config.get("network")
+    if not isinstance(network, dict) or not isinstance(seed, int) or isinstance(seed, bool):
+        return config
+    section = network.setdefault("network", {})
+    if not isinstance(section, dict):
+        return config
+    given = section.get("seed", seed)
+    if given != seed:
+        where = "training.seed" if isinstance(training, dict) and "seed" in training else \
+            "training.seed (default)"
+        raise ConfigError(
+            f"network.network.seed = {given!r} but {where} = {seed}; training.seed is the run "
+            "seed (member b's network is seeded training.seed + b, its games from that): set "
+            f"training.seed = {given!r} and leave network.network.seed out (or equal)")
+    section["seed"] = seed
+    return config
+
+
 def check_config(config: dict) -> dict:
     """Validate an experiment config; return it complete (defaults filled in).
 
@@ -253,6 +298,7 @@ def check_config(config: dict) -> dict:
     for section in ("network", "game"):
         if section not in config:
             raise ConfigError(f"config: missing section {section!r}")
+    seed_network(config)  # training.seed is the run seed; it seeds the network
     out = {
         "game": validate(GAME_KEYS, config["game"], "game"),
         "training": validate(TRAINING_KEYS, config.get("training"), "training"),

@@ -50,7 +50,7 @@ import pandas as pd
 
 from spikey.core.params import ConfigError
 from spikey.core.tempfiles import make_temp, pid_alive
-from spikey.training.config import TRAINING_KEYS, check_config, load_config
+from spikey.training.config import check_config, load_config, seed_network
 
 EVAL_STREAM = 1_000_003  # separates evaluation game seeds from training ones
 CHUNK_ROWS = 20_000  # tick rows buffered in memory before they are appended to ticks.csv
@@ -102,11 +102,8 @@ def episode_seed(member_seed: int, episode: int, stream: int = 0) -> int:
 def seeded_config(config) -> dict:
     """A copy of an experiment config whose network is seeded by the run seed.
 
-    ``training.seed`` (default 0) is the run seed: it becomes
-    ``network.network.seed``, so member ``b`` is seeded ``training.seed + b``.
-    A config that sets ``network.network.seed`` to another value is refused.
-    Malformed sections are left for :func:`~spikey.training.config.check_config`
-    to report.
+    See :func:`spikey.training.config.seed_network` (which
+    :func:`~spikey.training.config.check_config` applies too).
 
     Parameters
     ----------
@@ -116,32 +113,8 @@ def seeded_config(config) -> dict:
     Returns
     -------
     dict
-
-    Raises
-    ------
-    ConfigError
-        When ``network.network.seed`` differs from ``training.seed``.
     """
-    config = load_config(config)
-    training = config.get("training")
-    default = next(k.default for k in TRAINING_KEYS if k.name == "seed")
-    seed = training.get("seed", default) if isinstance(training, dict) else default
-    network = config.get("network")
-    if not isinstance(network, dict) or not isinstance(seed, int) or isinstance(seed, bool):
-        return config
-    section = network.setdefault("network", {})
-    if not isinstance(section, dict):
-        return config
-    given = section.get("seed", seed)
-    if given != seed:
-        where = "training.seed" if isinstance(training, dict) and "seed" in training else \
-            "training.seed (default)"
-        raise ConfigError(
-            f"network.network.seed = {given!r} but {where} = {seed}; training.seed is the run "
-            "seed (member b's network is seeded training.seed + b, its games from that): set "
-            f"training.seed = {given!r} and leave network.network.seed out (or equal)")
-    section["seed"] = seed
-    return config
+    return seed_network(load_config(config))
 
 
 def make_games(game: dict, batch_size: int):
