@@ -1,8 +1,11 @@
-"""The ``spikey`` command line: train, tune, plot, info.
+"""The ``spikey`` command line: train, tune, evolve, plot, info, cleanup.
 
 ``spikey train CONFIG`` trains on a local Ray started for you (``--local``
 skips Ray, ``--address auto`` or ``--address HOST:PORT`` attaches to a running
-cluster). Results go to ``--storage`` (default ``./spikey_runs``).
+cluster). Results go to ``--storage`` (default ``./spikey_runs``); a run
+folder that already holds a run is refused unless ``--resume`` (same config)
+or ``--overwrite`` is given. A local Ray listens on 127.0.0.1 only; ``spikey
+cleanup`` ends the processes of a local run whose driver was killed.
 """
 
 from __future__ import annotations
@@ -14,25 +17,85 @@ import sys
 
 
 def _train(args) -> int:
+    from spikey.core.params import ConfigError
     from spikey.training.config import check_config, load_config
 
     config = check_config(load_config(args.config))  # fail fast, before Ray starts
     name = args.name or os.path.splitext(os.path.basename(args.config))[0]
     storage = os.path.abspath(args.storage)
-    if args.local:
-        from spikey.training.loop import train
+    if args.resume and args.overwrite:
+        print("spikey train: --resume and --overwrite exclude each other", file=sys.stderr)
+        return 2
+    try:
+        if args.local:
+            from spikey.training.loop import train
 
-        result = train(config, run_dir=os.path.join(storage, name), progress=True)
-        summary = result.summary
-        where = result.run_dir
-    else:
-        from spikey.training.distributed import train_distributed
+            result = train(config, run_dir=os.path.join(storage, name), progress=True,
+                           **_run_folder_flags(train, args))
+            summary = result.summary
+            where = result.run_dir
+        else:
+            from spikey.training.distributed import train_distributed
 
-        out = train_distributed(config, num_workers=args.workers, storage_path=storage, name=name,
-                                address=args.address, average_every=args.average_every)
-        summary, where = out.summary, out.run_dir
+            _exit_cleanly_on_signals()
+            out = train_distributed(config, num_workers=args.workers, storage_path=storage,
+                                    name=name, address=args.address,
+                                    average_every=args.average_every, resume=args.resume,
+                                    overwrite=args.overwrite)
+            summary, where = out.summary, out.run_dir
+    except (FileExistsError, FileNotFoundError, NotImplementedError, ConfigError) as error:
+        print(f"spikey train: {error}", file=sys.stderr)
+        return 2
     print(json.dumps(summary, indent=2))
     print(f"run folder: {where}")
+    return 0
+
+
+def _run_folder_flags(train, args) -> dict:
+    """``resume``/``overwrite`` for ``loop.train``; refuse them clearly if it lacks them."""
+    import inspect
+
+    flags = {"resume": args.resume, "overwrite": args.overwrite}
+    accepted = inspect.signature(train).parameters
+    missing = [k for k, v in flags.items() if v and k not in accepted]
+    if missing:
+        raise NotImplementedError(f"--{missing[0]} with --local needs a loop.train that accepts it")
+    return {k: v for k, v in flags.items() if k in accepted}
+
+
+def _exit_cleanly_on_signals() -> None:
+    """Turn SIGTERM and SIGHUP into SystemExit, so atexit shuts the local Ray down.
+
+    SIGINT already raises KeyboardInterrupt. A ``kill -9`` cannot be caught: then
+    the watchdog started with the local Ray ends its processes (see
+    :mod:`spikey.training.ray_cleanup`).
+    """
+    import signal
+
+    def leave(signum, frame):
+        raise SystemExit(128 + signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name) and signal.getsignal(getattr(signal, name)) in (
+                signal.SIG_DFL, None):
+            signal.signal(getattr(signal, name), leave)
+
+
+def _cleanup(args) -> int:
+    from spikey.training.ray_cleanup import PREFIX, kill_run, owner_alive, stale_runs
+
+    folders = [os.path.abspath(f) for f in args.folders] or stale_runs()
+    for folder in folders:
+        if not os.path.basename(folder).startswith(PREFIX):
+            print(f"spikey cleanup: {folder} is not a spikey Ray folder ({PREFIX}*)", file=sys.stderr)
+            return 2
+        if owner_alive(folder) and not args.force:
+            print(f"{folder}: its driver is still running (add --force to end it anyway)")
+            continue
+        killed = kill_run(folder)
+        print(f"{folder}: ended {killed} process(es), removed the folder")
+    if not folders:
+        print("no spikey Ray folders left by dead runs")
     return 0
 
 
@@ -46,6 +109,7 @@ def _tune(args) -> int:
         print(f"{args.config}: a tune config needs a 'search' section of path -> spec", file=sys.stderr)
         return 2
     check_config(config)
+    _exit_cleanly_on_signals()
     result = tune_config(config, space, num_samples=args.samples,
                          storage_path=os.path.abspath(args.storage), name=args.name or "tune",
                          address=args.address)
@@ -63,6 +127,7 @@ def _evolve(args) -> int:
         print(f"{args.config}: an evolve config needs an 'evolve' section", file=sys.stderr)
         return 2
     name = args.name or os.path.splitext(os.path.basename(args.config))[0]
+    _exit_cleanly_on_signals()
     best, history = evolve(config, storage_path=args.storage, name=name, address=args.address,
                            progress=True)
     best_fitness = history["fitness"].max()
@@ -136,6 +201,10 @@ def main(argv=None) -> int:
     train.add_argument("--name", default=None, help="run name (default: config file name)")
     train.add_argument("--average-every", type=int, default=0,
                        help="average weights across workers every N episodes (0: never)")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the run already in the run folder (same config)")
+    train.add_argument("--overwrite", action="store_true",
+                       help="delete the run already in the run folder and start afresh")
     train.set_defaults(func=_train)
 
     tune = sub.add_parser("tune", help="sweep config keys with Ray Tune")
@@ -162,6 +231,14 @@ def main(argv=None) -> int:
     info.add_argument("--family", default=None)
     info.add_argument("--part", default=None)
     info.set_defaults(func=_info)
+
+    cleanup = sub.add_parser("cleanup", help="end the Ray processes a killed local run left")
+    cleanup.add_argument("folders", nargs="*",
+                         help="a run's Ray folder (default: every spikey-ray-* folder whose "
+                              "driver is gone)")
+    cleanup.add_argument("--force", action="store_true",
+                         help="also end runs whose driver is still running")
+    cleanup.set_defaults(func=_cleanup)
 
     args = parser.parse_args(argv)
     return args.func(args)

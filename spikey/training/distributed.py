@@ -46,8 +46,29 @@ class DistributedResult:
     metrics: dict
 
 
+LOOPBACK = "127.0.0.1"
+_LOCAL = {}  # the local Ray this process started: temp folder and watchdog
+
+
 def init_ray(address: str | None = None, num_cpus: int | None = None) -> None:
-    """Start a local Ray (``address=None``) or attach to a cluster; fail fast if unreachable."""
+    """Start a local Ray (``address=None``) or attach to a cluster; fail fast if unreachable.
+
+    A local Ray listens on the loopback interface only (GCS, raylet, object
+    manager, workers and agents bind ``127.0.0.1``; no dashboard), keeps Ray's
+    token authentication (on by default for a new local cluster since Ray 2.59;
+    the token is ``~/.ray/auth_token``, created on first use) and keeps its files in
+    a private temp folder of its own, cleaned up by a watchdog when this process
+    exits, even by ``kill -9`` (see :mod:`spikey.training.ray_cleanup`).
+
+    Parameters
+    ----------
+    address : str, optional
+        ``None`` starts a local Ray; ``'auto'`` or ``'host:port'`` attaches to a
+        running cluster (whose authentication is the cluster's: set
+        ``RAY_AUTH_MODE=token`` and provide its token, see the README).
+    num_cpus : int, optional
+        CPUs of a local Ray (default: all).
+    """
     for key, value in QUIET_ENV.items():
         os.environ.setdefault(key, value)
     import ray
@@ -55,9 +76,7 @@ def init_ray(address: str | None = None, num_cpus: int | None = None) -> None:
     if ray.is_initialized():
         return
     if address is None:
-        os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-        ray.init(address="local", num_cpus=num_cpus or os.cpu_count(), include_dashboard=False,
-                 log_to_driver=False, configure_logging=False)
+        _start_local_ray(ray, num_cpus)
         return
     if address != "auto":
         host, _, port = address.rpartition(":")
@@ -71,6 +90,65 @@ def init_ray(address: str | None = None, num_cpus: int | None = None) -> None:
         ray.init(address=address, log_to_driver=False, configure_logging=False)
     except (ConnectionError, RuntimeError, ValueError) as error:
         raise ConnectionError(f"cannot attach to the Ray cluster at {address!r}: {error}") from error
+
+
+def _start_local_ray(ray, num_cpus):
+    from spikey.training.ray_cleanup import make_temp_dir, start_watchdog
+
+    # RAY_AUTH_MODE is left to Ray: unset, a new local cluster turns token
+    # authentication on (Ray >= 2.59; setting it here, after Ray read its config,
+    # would desynchronize driver and GCS). A user's explicit "disabled" is respected.
+    if os.environ.get("RAY_AUTH_MODE", "").lower() == "disabled":
+        import warnings
+
+        warnings.warn("RAY_AUTH_MODE=disabled: the local Ray listens on 127.0.0.1 only, but any "
+                      "process on this machine can run code in it", RuntimeWarning, stacklevel=3)
+    previous = _LOCAL.pop("watchdog", None)
+    if previous is not None:  # that Ray was shut down: let its watchdog clean its folder now
+        previous.stdin.close()
+    folder = make_temp_dir()  # mode 0700; Ray makes its own folder in it 0777 (shared)
+    watchdog = start_watchdog(folder)
+    # On Linux Ray replaces a loopback node address by the machine's network
+    # address unless Ray runs "without clusters" (the macOS/Windows default);
+    # then every Ray server binds the node address, 127.0.0.1. Ray reads the
+    # switch at import (ray_constants) and its children read the variable, so
+    # both are set, for the start alone (the processes started now keep it).
+    from ray._private import ray_constants
+
+    switch = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+    saved = os.environ.get(switch), ray_constants.ENABLE_RAY_CLUSTER
+    os.environ[switch], ray_constants.ENABLE_RAY_CLUSTER = "0", False
+    try:
+        ray.init(address="local", num_cpus=num_cpus or os.cpu_count(), include_dashboard=False,
+                 dashboard_host=LOOPBACK, _node_ip_address=LOOPBACK,
+                 _temp_dir=os.path.join(folder, "r"), log_to_driver=False, configure_logging=False)
+    except BaseException:
+        watchdog.stdin.close()  # the watchdog removes what ray.init left behind
+        raise
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = saved[1]
+        if saved[0] is None:
+            os.environ.pop(switch, None)
+        else:
+            os.environ[switch] = saved[0]
+    node_ip = ray.util.get_node_ip_address()
+    if node_ip != LOOPBACK:
+        import warnings
+
+        warnings.warn(f"the local Ray took node address {node_ip}, not {LOOPBACK}: its servers "
+                      "may be reachable from the network", RuntimeWarning, stacklevel=3)
+    _LOCAL.update(temp_dir=folder, watchdog=watchdog)
+
+
+def local_ray_temp_dir() -> str | None:
+    """The temp folder of the local Ray this process started, if any.
+
+    Returns
+    -------
+    str or None
+        ``None`` when no local Ray was started here.
+    """
+    return _LOCAL.get("temp_dir")
 
 
 class _Averager:
@@ -177,9 +255,65 @@ def _older_checkpoints(run_dir):
     return ignore
 
 
+RUN_FILE = "spikey_run.json"  # in storage_path/name: what the run there was started with
+
+
+def _prepare_run_folder(folder: str, identity: dict, resume: bool, overwrite: bool) -> None:
+    """Refuse a folder that holds another run, unless resuming it or overwriting it."""
+    import json
+
+    if resume and overwrite:
+        raise ValueError("resume=True and overwrite=True: choose one (--resume or --overwrite)")
+    holds_run = os.path.isdir(folder) and any(not n.startswith(".") for n in os.listdir(folder))
+    if holds_run and overwrite:
+        shutil.rmtree(folder)
+        holds_run = False
+    if holds_run:
+        stored = None
+        try:
+            with open(os.path.join(folder, RUN_FILE), encoding="utf-8") as handle:
+                stored = json.load(handle)
+        except (OSError, ValueError):
+            pass
+        hint = "pass --overwrite (overwrite=True) to replace it, or choose another --name/--storage"
+        if not resume:
+            raise FileExistsError(
+                f"run folder {folder} already holds a run; pass --resume (resume=True) to continue "
+                f"it with the same config, or {hint}")
+        if stored is None:
+            raise FileExistsError(
+                f"run folder {folder} holds files but no {RUN_FILE} (not a spikey run, or one from "
+                f"an older version): cannot resume it; {hint}")
+        mine = json.loads(json.dumps(identity, sort_keys=True, default=_plain))
+        if stored != mine:
+            changed = sorted(_differences(stored, mine))
+            raise FileExistsError(
+                f"run folder {folder} holds a run with a different config (differs at "
+                f"{', '.join(changed[:5]) or '?'}): resume needs the same config and workers; {hint}")
+    elif resume:
+        raise FileNotFoundError(f"resume=True but run folder {folder} holds no run to resume")
+    os.makedirs(folder, exist_ok=True)
+    from spikey.training.loop import write_json
+
+    write_json(os.path.join(folder, RUN_FILE), identity)
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else str(value)
+
+
+def _differences(a, b, path=""):
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            yield from _differences(a.get(key), b.get(key), f"{path}.{key}" if path else key)
+    elif a != b:
+        yield path or "(top)"
+
+
 def train_distributed(config, num_workers: int = 1, storage_path: str | None = None,
                       name: str = "spikey", address: str | None = None, average_every: int = 0,
-                      max_failures: int = 1, fail_at_episode: int | None = None) -> DistributedResult:
+                      max_failures: int = 1, fail_at_episode: int | None = None,
+                      resume: bool = False, overwrite: bool = False) -> DistributedResult:
     """Train replicas of ``config`` on ``num_workers`` Ray Train workers.
 
     Parameters
@@ -199,6 +333,23 @@ def train_distributed(config, num_workers: int = 1, storage_path: str | None = N
         Worker-group restarts allowed (from the last checkpoint).
     fail_at_episode : int, optional
         Inject one failure in this episode on rank 0 (for tests).
+    resume : bool
+        ``storage_path/name`` holds a run of the same config and workers:
+        continue it from its last checkpoint (Ray Train restores it).
+    overwrite : bool
+        Delete what ``storage_path/name`` holds and start afresh.
+
+    Raises
+    ------
+    FileExistsError
+        ``storage_path/name`` holds a run and neither ``resume`` nor
+        ``overwrite`` was asked, or ``resume`` was asked with another config.
+    FileNotFoundError
+        ``resume`` was asked but there is no run to resume.
+
+    Returns
+    -------
+    DistributedResult
     """
     from spikey.training.loop import seeded_config
 
@@ -207,6 +358,9 @@ def train_distributed(config, num_workers: int = 1, storage_path: str | None = N
         raise ValueError(f"num_workers = {num_workers}; expected >= 0")
     storage_path = os.path.abspath(storage_path or "spikey_runs")
     os.makedirs(storage_path, exist_ok=True)
+    _prepare_run_folder(os.path.join(storage_path, name),
+                        {"config": config, "num_workers": num_workers,
+                         "average_every": average_every}, resume, overwrite)
     init_ray(address)
     import ray
     import ray.train
