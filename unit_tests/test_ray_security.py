@@ -150,3 +150,37 @@ def test_cli_refuses_a_used_run_folder_before_starting_ray(tmp_path):
                    "--overwrite")
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2 and "exclude each other" in err.decode()
+
+
+def test_cleanup_ends_the_processes_of_a_dead_drivers_folder_only(tmp_path):
+    from spikey.cli import main
+    from spikey.training.ray_cleanup import make_temp_dir, owner_alive, stale_runs
+
+    mine = make_temp_dir()  # owned by this (live) process
+    dead = make_temp_dir()
+    ghost = subprocess.Popen([sys.executable, "-c", "pass"])
+    ghost.wait()
+    with open(os.path.join(dead, OWNER_FILE), "w", encoding="utf-8") as handle:
+        json.dump({"pid": ghost.pid, "create_time": 0.0}, handle)
+    # a leftover of the dead run (holds a file in its folder open) and a bystander
+    code = "import sys, time; f = open(sys.argv[1], 'w'); time.sleep(60)"
+    leftover = subprocess.Popen([sys.executable, "-c", code, os.path.join(dead, "r.log")])
+    bystander = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "other.log")])
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline and not run_processes(dead):
+            time.sleep(0.1)
+        assert [p.pid for p in run_processes(dead)] == [leftover.pid]
+        assert owner_alive(mine) and not owner_alive(dead)
+        assert dead in stale_runs() and mine not in stale_runs()
+        assert main(["cleanup", dead]) == 0
+        leftover.wait(timeout=10)  # ended long before its 60 s sleep (cleanup reaped it)
+        assert not os.path.exists(dead)
+        assert bystander.poll() is None
+        assert main(["cleanup", str(tmp_path)]) == 2  # not a spikey Ray folder
+    finally:
+        for proc in (leftover, bystander):
+            proc.kill()
+            proc.wait()
+        kill_run(mine)
+        kill_run(dead)

@@ -163,11 +163,14 @@ def owner_alive(folder: str) -> bool:
     Returns
     -------
     bool
-        False when the owner file is missing or unreadable, or its process is
-        gone (or its id was reused by a process started later).
+        False when the owner file is unreadable, or missing from a folder older
+        than a minute, or its process is gone (or its id was reused by a
+        process started later).
     """
     psutil = _psutil()
     try:
+        if not os.path.exists(os.path.join(folder, OWNER_FILE)):
+            return time.time() - os.path.getmtime(folder) < 60  # maybe being created now
         with open(os.path.join(folder, OWNER_FILE), encoding="utf-8") as handle:
             owner = json.load(handle)
         proc = psutil.Process(owner["pid"])
