@@ -31,7 +31,7 @@ def _train(args) -> int:
             from spikey.training.loop import train
 
             result = train(config, run_dir=os.path.join(storage, name), progress=True,
-                           **_run_folder_flags(train, args))
+                           resume=args.resume, overwrite=args.overwrite)
             summary = result.summary
             where = result.run_dir
         else:
@@ -43,24 +43,12 @@ def _train(args) -> int:
                                     average_every=args.average_every, resume=args.resume,
                                     overwrite=args.overwrite)
             summary, where = out.summary, out.run_dir
-    except (FileExistsError, FileNotFoundError, NotImplementedError, ConfigError) as error:
+    except (FileExistsError, ConfigError) as error:  # a used run folder, a resume mismatch
         print(f"spikey train: {error}", file=sys.stderr)
         return 2
     print(json.dumps(summary, indent=2))
     print(f"run folder: {where}")
     return 0
-
-
-def _run_folder_flags(train, args) -> dict:
-    """``resume``/``overwrite`` for ``loop.train``; refuse them clearly if it lacks them."""
-    import inspect
-
-    flags = {"resume": args.resume, "overwrite": args.overwrite}
-    accepted = inspect.signature(train).parameters
-    missing = [k for k, v in flags.items() if v and k not in accepted]
-    if missing:
-        raise NotImplementedError(f"--{missing[0]} with --local needs a loop.train that accepts it")
-    return {k: v for k, v in flags.items() if k in accepted}
 
 
 def _exit_cleanly_on_signals() -> None:

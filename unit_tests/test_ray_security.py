@@ -115,24 +115,32 @@ def test_kill_9_leaves_no_ray_process_and_no_folder(running_train):
 
 
 def test_storage_folder_holding_a_run_needs_resume_or_overwrite(tmp_path):
+    from spikey.core.params import ConfigError
     from spikey.training.distributed import RUN_FILE, _prepare_run_folder
+    from spikey.training.loop import RunFolderError
 
     folder = str(tmp_path / "name")
     first = {"config": small_config(), "num_workers": 1, "average_every": 0}
     _prepare_run_folder(folder, first, resume=False, overwrite=False)
     (tmp_path / "name" / "checkpoint_x").mkdir()
-    with pytest.raises(FileExistsError, match=r"already holds a run; pass --resume .*--overwrite"):
+    with pytest.raises(RunFolderError, match=r"already holds a run; pass --resume .*--overwrite"):
         _prepare_run_folder(folder, first, resume=False, overwrite=False)
     other = {**first, "config": small_config(episodes=5)}
-    with pytest.raises(FileExistsError, match=r"different config \(differs at config.training.ep"):
+    with pytest.raises(ConfigError, match=r"different config \(differs at config.training.ep"):
         _prepare_run_folder(folder, other, resume=True, overwrite=False)
+    with pytest.raises(ConfigError, match=r"differs at num_workers"):
+        _prepare_run_folder(folder, {**first, "num_workers": 2}, resume=True, overwrite=False)
     _prepare_run_folder(folder, first, resume=True, overwrite=False)  # same config: accepted
     assert (tmp_path / "name" / "checkpoint_x").is_dir()
     _prepare_run_folder(folder, other, resume=False, overwrite=True)
     assert sorted(os.listdir(folder)) == [RUN_FILE]
-    with pytest.raises(FileNotFoundError, match="holds no run to resume"):
-        _prepare_run_folder(str(tmp_path / "fresh"), first, resume=True, overwrite=False)
-    with pytest.raises(ValueError, match="choose one"):
+    _prepare_run_folder(str(tmp_path / "fresh"), first, resume=True, overwrite=False)  # nothing
+    assert sorted(os.listdir(tmp_path / "fresh")) == [RUN_FILE]  # to resume: starts afresh
+    (tmp_path / "alien").mkdir()
+    (tmp_path / "alien" / "notes.txt").write_text("x")
+    with pytest.raises(RunFolderError, match=f"no readable {RUN_FILE}"):
+        _prepare_run_folder(str(tmp_path / "alien"), first, resume=True, overwrite=False)
+    with pytest.raises(ValueError, match="exclude each other"):
         _prepare_run_folder(folder, first, resume=True, overwrite=True)
 
 
@@ -184,3 +192,22 @@ def test_cleanup_ends_the_processes_of_a_dead_drivers_folder_only(tmp_path):
             proc.wait()
         kill_run(mine)
         kill_run(dead)
+
+
+def test_cli_local_run_folder_flags_reach_train(tmp_path, capsys):
+    from spikey.cli import main
+
+    config = tmp_path / "tiny.json"
+    config.write_text(json.dumps(small_config(batch_size=1, episodes=1)))
+    args = ["train", str(config), "--local", "--storage", str(tmp_path / "runs")]
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main(args) == 2
+    assert "already holds a run" in capsys.readouterr().err
+    assert main(args + ["--resume"]) == 0  # same config: the finished run is not replayed
+    config.write_text(json.dumps(small_config(batch_size=1, episodes=2)))
+    assert main(args + ["--resume"]) == 2
+    assert "different config" in capsys.readouterr().err
+    assert main(args + ["--overwrite"]) == 0
+    summary = json.loads((tmp_path / "runs" / "tiny" / "summary.json").read_text())
+    assert summary["train_episodes"] == 2  # the new config's run, not the old one

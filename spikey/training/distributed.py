@@ -259,42 +259,45 @@ RUN_FILE = "spikey_run.json"  # in storage_path/name: what the run there was sta
 
 
 def _prepare_run_folder(folder: str, identity: dict, resume: bool, overwrite: bool) -> None:
-    """Refuse a folder that holds another run, unless resuming it or overwriting it."""
+    """Refuse a folder that holds another run, unless resuming it or overwriting it.
+
+    The same rules as the local loop's run folders: resume needs the same
+    config (and here the same workers), and starts afresh when there is
+    nothing to resume.
+    """
     import json
 
+    from spikey.core.params import ConfigError
+    from spikey.training.loop import RunFolderError, write_json
+
     if resume and overwrite:
-        raise ValueError("resume=True and overwrite=True: choose one (--resume or --overwrite)")
+        raise ValueError("train_distributed: resume=True and overwrite=True exclude each other; "
+                         "pass one (--resume or --overwrite)")
     holds_run = os.path.isdir(folder) and any(not n.startswith(".") for n in os.listdir(folder))
     if holds_run and overwrite:
         shutil.rmtree(folder)
         holds_run = False
     if holds_run:
-        stored = None
+        hint = "pass --overwrite (overwrite=True) to replace it, or choose another --name/--storage"
+        if not resume:
+            raise RunFolderError(
+                f"run folder {folder} already holds a run; pass --resume (resume=True) to "
+                f"continue it with the same config, or {hint}")
         try:
             with open(os.path.join(folder, RUN_FILE), encoding="utf-8") as handle:
                 stored = json.load(handle)
         except (OSError, ValueError):
-            pass
-        hint = "pass --overwrite (overwrite=True) to replace it, or choose another --name/--storage"
-        if not resume:
-            raise FileExistsError(
-                f"run folder {folder} already holds a run; pass --resume (resume=True) to continue "
-                f"it with the same config, or {hint}")
-        if stored is None:
-            raise FileExistsError(
-                f"run folder {folder} holds files but no {RUN_FILE} (not a spikey run, or one from "
-                f"an older version): cannot resume it; {hint}")
+            raise RunFolderError(
+                f"run folder {folder} holds files but no readable {RUN_FILE} (not a spikey run, "
+                f"or one from an older version), so it cannot be resumed; {hint}") from None
         mine = json.loads(json.dumps(identity, sort_keys=True, default=_plain))
         if stored != mine:
             changed = sorted(_differences(stored, mine))
-            raise FileExistsError(
-                f"run folder {folder} holds a run with a different config (differs at "
-                f"{', '.join(changed[:5]) or '?'}): resume needs the same config and workers; {hint}")
-    elif resume:
-        raise FileNotFoundError(f"resume=True but run folder {folder} holds no run to resume")
+            raise ConfigError(
+                f"cannot resume run folder {folder} with a different config (differs at "
+                f"{', '.join(changed[:8]) or '?'}): resume needs the same config and workers; "
+                f"{hint}")
     os.makedirs(folder, exist_ok=True)
-    from spikey.training.loop import write_json
-
     write_json(os.path.join(folder, RUN_FILE), identity)
 
 
@@ -335,17 +338,18 @@ def train_distributed(config, num_workers: int = 1, storage_path: str | None = N
         Inject one failure in this episode on rank 0 (for tests).
     resume : bool
         ``storage_path/name`` holds a run of the same config and workers:
-        continue it from its last checkpoint (Ray Train restores it).
+        continue it from its last checkpoint (Ray Train restores it); with
+        nothing there, start afresh.
     overwrite : bool
         Delete what ``storage_path/name`` holds and start afresh.
 
     Raises
     ------
-    FileExistsError
+    spikey.training.loop.RunFolderError
         ``storage_path/name`` holds a run and neither ``resume`` nor
-        ``overwrite`` was asked, or ``resume`` was asked with another config.
-    FileNotFoundError
-        ``resume`` was asked but there is no run to resume.
+        ``overwrite`` was asked (a ``FileExistsError``).
+    ConfigError
+        ``resume`` was asked with another config or worker count.
 
     Returns
     -------
