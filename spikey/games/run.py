@@ -118,6 +118,7 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
         seeds = [int(s) for s in network.seeds]
     if reset_network:
         network.reset()
+    network.begin_episode()
     obs, info = games.reset(seed=seeds)
     done = np.zeros(B, dtype=bool)
     returns = np.zeros(B)
@@ -140,7 +141,8 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
                                               info=next_info), dtype=np.float64).reshape(B)
             _check_finite(reward, "reward_fn's reward" if reward_fn else "the game's reward", tick, B)
             if network.reward_mode == "tick":
-                network.reward(action=action, game_reward=reward * active, info=info)
+                network.reward(action=action, game_reward=reward * active, info=info,
+                               terminated=terminated, truncated=truncated)
             check_network(network, f"in tick {tick} of the episode")
             returns += reward * active
             lengths += active

@@ -215,6 +215,8 @@ class Network:
         self.tick_spikes = np.zeros((B, self.processing_steps, n), dtype=bool)
         self.tick_input_spikes = np.zeros((B, self.processing_steps, n_in), dtype=bool)
         self._output_counts = np.zeros((B, self.n_outputs), dtype=np.int64)
+        if self.parts["rewarder"] is not None:
+            self.parts["rewarder"].bind_spikes(self.tick_spikes, self.processing_steps * self.dt)
         # Per-member switch for reward-driven learning (1 learns, 0 frozen): a
         # training loop freezes members whose episode ended while others run on.
         self.plastic = np.ones(B, dtype=np.float64)
@@ -320,6 +322,15 @@ class Network:
             self._pending[...] = 0.0
             self._pending_inhibitory[...] = 0.0
         self._sync_polarity()
+
+    def begin_episode(self) -> None:
+        """A new episode of the game starts: parts with per-episode learning state
+        (``begin_episode()``: a TD rewarder's pending transition, TD-LTP's traces) clear it.
+        Unlike :meth:`reset`, neuron state and weights are untouched."""
+        for part in self.parts.values():
+            hook = getattr(part, "begin_episode", None)
+            if hook is not None:
+                hook()
 
     def _sync_polarity(self):
         """Gather each presynaptic neuron's signed spike size (parts may change it).
@@ -587,13 +598,18 @@ class Network:
             else:
                 pending[members, (self.step_count + e) % D] += member_sums(part, starts)
 
-    def reward(self, state=None, action=None, game_reward=None, info=None) -> np.ndarray:
+    def reward(self, state=None, action=None, game_reward=None, info=None, terminated=None,
+               truncated=None) -> np.ndarray:
         """Score the last tick and, when training in tick mode, apply it to the synapses.
+
+        The rewarder's :meth:`~spikey.snn.reward.Rewarder.learning_signals` (one or
+        more ``(B,)`` signals, e.g. a TD error per transition) go to the synapses in
+        order; ``terminated`` / ``truncated`` are the game's ``(B,)`` episode ends.
 
         Returns
         -------
         numpy.ndarray
-            The reward of each member, ``(B,)``.
+            The learning signal of each member, summed over the tick's signals, ``(B,)``.
         """
         if self.reward_mode != "tick":
             raise RuntimeError(
@@ -604,10 +620,12 @@ class Network:
                 raise RuntimeError("network.reward: no action to score; call tick first "
                                    "(or pass action=...)")
             action = self.last_action
-        r = self.parts["rewarder"].tick_reward(action, game_reward, info)
+        signals = self.parts["rewarder"].learning_signals(action, game_reward, info,
+                                                          terminated, truncated)
         if self.training and self.parts["synapses"] is not None:
-            self.parts["synapses"].reward(r * self.plastic, self.parts["weights"])
-        return r
+            for signal in signals:
+                self.parts["synapses"].reward(signal * self.plastic, self.parts["weights"])
+        return signals[0] if len(signals) == 1 else signals.sum(axis=0)
 
     # ---------------------------------------------------------------- recording
     def add_monitor(self, path: str, every: int = 1) -> "Monitor":

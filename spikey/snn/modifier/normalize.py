@@ -7,7 +7,8 @@ each body neuron :math:`k` are scaled so that they sum to ``target``:
 
 then clipped to ``[0, max_weight]`` (so a sum may end below ``target`` when
 clipping bites). Neurons with no incoming weight are left alone. Only the
-rows chosen by ``rows`` take part (default: all presynaptic neurons).
+rows chosen by ``rows`` take part (default: all presynaptic neurons), and only
+the neurons chosen by ``neurons`` are normalised (default: all).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class NormalizeWeights(Part):
         Key("every", "int", "Ticks between normalisations.", 1, range=(1, None)),
         Key("rows", "list", "[start, stop] of the presynaptic rows that count (default: all).",
             None, nullable=True),
+        Key("neurons", "list", "[start, stop] of the body neurons (columns) normalised "
+            "(default: all).", None, nullable=True),
     )
 
     def bind(self, parts: dict):
@@ -41,12 +44,18 @@ class NormalizeWeights(Part):
             raise ConfigError(f"{self.owner}.rows = {self.rows!r}; expected [start, stop] with "
                               f"0 <= start < stop <= {P}")
         self.span = slice(int(start), int(stop))
+        N = self.weights.shape[1]
+        first, last = (0, N) if self.neurons is None else self.neurons
+        if not 0 <= first < last <= N:
+            raise ConfigError(f"{self.owner}.neurons = {self.neurons!r}; expected [start, stop] "
+                              f"with 0 <= start < stop <= {N}")
+        self.columns = slice(int(first), int(last))
 
     def apply(self, tick: int) -> None:
         """Normalise every ``every`` ticks (the network calls it at each tick's start)."""
         if tick % self.every:
             return
-        block = self.weights.matrix[:, self.span, :]  # (B, rows, N) view
+        block = self.weights.matrix[:, self.span, self.columns]  # (B, rows, columns) view
         total = block.sum(axis=1, keepdims=True)
         scale = np.divide(self.target, total, out=np.ones_like(total), where=total > 0)
         block *= scale

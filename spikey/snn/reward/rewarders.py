@@ -71,6 +71,24 @@ class Rewarder(Part):
         """The reward of a tick, one value per member, ``(B,)``."""
         return self.raw_tick_reward(action, game_reward, info)
 
+    def learning_signals(self, action, game_reward, info, terminated=None,
+                         truncated=None) -> np.ndarray:
+        """The learning signals of a tick, ``(K, B)``, applied to the synapses in order.
+
+        Default: one, :meth:`tick_reward`. ``terminated`` / ``truncated`` (``(B,)``
+        booleans from the game) let a rewarder treat the end of an episode apart
+        (:class:`~spikey.snn.reward.TDError`).
+        """
+        return np.asarray(self.tick_reward(action, game_reward, info), dtype=np.float64)[None]
+
+    def bind_spikes(self, tick_spikes, duration_ms) -> None:
+        """Told by the network: its ``(B, T, N)`` body spikes of the current tick (a view
+        refreshed every tick) and the tick's length in ms. Default: unused."""
+
+    def begin_episode(self) -> None:
+        """Told by the runner when a new episode starts (no state carries across). Default:
+        nothing."""
+
     #: Whether ``step_reward`` is wanted on every step, not only on steps with output spikes
     #: (e.g. to punish a missed target spike).
     EVERY_STEP = False

@@ -89,11 +89,13 @@ class MSTDP(Synapse):
         self._apply(reward, weights, self.rate)
         self.eligibility[...] = 0.0
 
-    def _apply(self, reward, weights, factor):
+    def _apply(self, reward, weights, factor, source=None):
         """``w += factor * r * eligibility`` for the members whose reward is not zero.
 
-        ``factor`` is one float64 value per member, ``(B,)``.
+        ``factor`` is one float64 value per member, ``(B,)``; ``source`` replaces
+        the eligibility (an array laid out like it).
         """
+        source = self.eligibility if source is None else source
         reward = np.asarray(reward, dtype=np.float64).reshape(-1) * factor
         members = np.flatnonzero(reward)
         if members.size == 0:
@@ -102,19 +104,19 @@ class MSTDP(Synapse):
         if self.context.kernels:  # only the existing synapses, no temporaries
             index, starts = self._synapse_index(self.learning_mask(weights))
             low, high = weights.clip_bounds
-            dense = index.size > 0.25 * self.eligibility.size  # contiguous pass wins then
-            kernels.apply_eligibility(weights.matrix, self.eligibility, index, starts, members,
+            dense = index.size > 0.25 * source.size  # contiguous pass wins then
+            kernels.apply_eligibility(weights.matrix, source, index, starts, members,
                                       reward.astype(dtype), dtype(low), dtype(high), dense)
             return
         # The eligibility of absent synapses is always zero, so they stay absent.
         if members.size == reward.size:
             step = reward.astype(dtype)[:, None, None]
             w = weights.matrix
-            w += self.eligibility * step
+            w += source * step
             weights.clip(w)
         else:
             step = reward[members].astype(dtype)[:, None, None]
-            w = self.eligibility[members]
+            w = source[members]
             w *= step
             w += weights.matrix[members]
             weights.clip(w)

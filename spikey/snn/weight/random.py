@@ -3,7 +3,8 @@
 Each existing synapse (chosen with probability ``density``, or by ``mask``)
 draws its weight from ``distribution``; then self-loops are removed unless
 allowed, and ``feed_forward`` keeps only input->body synapses and body
-``i -> j`` synapses with ``i < j`` (an acyclic network). Weights are clipped
+``i -> j`` synapses with ``i < j`` (an acyclic network), ``inputs_only`` only
+the input->body ones. Weights are clipped
 to ``[0, max_weight]``.
 """
 
@@ -30,6 +31,8 @@ class Random(Weight):
             nullable=True),
         Key("self_loops", "bool", "Allow body neuron i -> i synapses.", False),
         Key("feed_forward", "bool", "Keep only input->body and body i->j (i < j) synapses.", False),
+        Key("inputs_only", "bool", "Keep only input->body synapses (no synapse between body "
+            "neurons), e.g. for parallel critic and actor populations.", False),
     )
 
     def generate(self, rng):
@@ -55,4 +58,6 @@ class Random(Weight):
             mask &= pre != post
         if self.feed_forward:
             mask &= pre < post
+        if self.inputs_only:
+            mask &= pre < 0
         return matrix, mask

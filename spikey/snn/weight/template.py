@@ -20,7 +20,8 @@ class Weight(Part):
     """Base class of weight generators."""
 
     ABSTRACT = True
-    FIXED = ("delays", "synapse_types", "matrix", "mask", "distribution", "low", "high", "mean", "std", "density", "self_loops", "feed_forward")
+    FIXED = ("delays", "synapse_types", "matrix", "mask", "distribution", "low", "high", "mean", "std", "density", "self_loops", "feed_forward",
+             "inputs_only")
 
     FAMILY = "weights"
     KEYS = (

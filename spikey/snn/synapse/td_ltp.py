@@ -1,0 +1,118 @@
+r"""TD-LTP: Hebbian eligibility gated by a TD error, with a TD(λ) trace over ticks.
+
+Frémaux, Sprekeler & Gerstner (2013) train critic and actor synapses with the
+same rule: a presynaptic trace meeting a postsynaptic spike makes a synapse
+eligible (long-term potentiation only; no depression term), and a globally
+broadcast TD error :math:`\delta` turns eligibility into weight change. Here
+the game moves in ticks, so the rule works per tick. During tick :math:`t`
+the coincidences are summed,
+
+.. math:: e_{jk,t} = \sum_{\text{steps of } t} \zeta_{jk}, \qquad
+    \zeta_{jk} = P^+_j f_k + P^-_k f_j
+
+(:math:`P^+` the pre trace, :math:`A_- = 0` by default, so only pre-before-post
+counts), and each learning signal :math:`\delta` the rewarder sends (e.g.
+:class:`~spikey.snn.reward.TDError`: first :math:`\delta_{t-1}` for the
+previous transition, then a terminal :math:`\delta_t`) is applied to the trace
+of the ticks *before* it and then the tick is folded in:
+
+.. math:: w_{jk} \leftarrow \mathrm{clip}\left(w_{jk} + \eta\,\delta\, z_{jk}\right),
+    \qquad z_{jk} \leftarrow \lambda z_{jk} + e_{jk,t}, \qquad e \leftarrow 0 .
+
+That is on-line TD(:math:`\lambda`) with the Hebbian term in place of the
+gradient (``trace_decay`` :math:`= \gamma\lambda`). At the start of an episode
+(``network.begin_episode()``) :math:`z` and :math:`e` are cleared.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from spikey.core.params import ConfigError, Key
+from spikey.snn.readout.readouts import SoftmaxAction, TopAction
+from spikey.snn.synapse.mstdp import MSTDP
+from spikey.snn.synapse.template import Synapse
+
+
+def _with_default(keys, name, default, description=None):
+    """``keys`` with key ``name``'s default (and description) replaced."""
+    return tuple(dataclasses.replace(key, default=default,
+                                     description=description or key.description)
+                 if key.name == name else key for key in keys)
+
+
+class TDLTP(MSTDP):
+    """Hebbian LTP eligibility per tick, a TD(lambda) trace, weight change = rate * delta * trace."""
+
+    KEYS = _with_default(Synapse.KEYS, "A_minus", 0.0,
+                         "Depression amplitude for post-before-pre (0: TD-LTP, potentiation "
+                         "only).") + (
+        Key("trace_decay", "float", "Decay of the eligibility trace per tick (gamma * lambda).",
+            0.8, range=(0, 1)),
+        Key("output_gate", "str", "Eligibility of output neurons per tick: 'none' keeps it, "
+            "'chosen' keeps only the group of the action taken, 'contrast' also negates the "
+            "other groups', 'policy' scales group g by 1[g = action] - pi(g) (a SoftmaxAction "
+            "readout's policy).", "none", choices=("none", "chosen", "contrast", "policy")),
+        Key("output_rate_factor", "float", "Learning rate of synapses onto the output neurons "
+            "(the actor) as a multiple of learning_rate; below 1 lets the critic lead.", 1.0,
+            range=(0, None)),
+    )
+    STATE = MSTDP.STATE + ("trace",)
+    PER_MEMBER = Synapse.PER_MEMBER
+
+    def bind_parts(self, parts):
+        """Allocate the multi-tick trace next to the tick's eligibility; find the readout's
+        groups when the output eligibility is gated by the action."""
+        super().bind_parts(parts)
+        self.trace = np.zeros_like(self.eligibility)
+        self._readout = None
+        if self.output_gate != "none" or self.output_rate_factor != 1.0:
+            readout = parts["readout"]
+            wanted = SoftmaxAction if self.output_gate == "policy" else (TopAction, SoftmaxAction)
+            if not isinstance(readout, wanted) or self._sparse is not None:
+                raise ConfigError(
+                    f"{self.owner}.output_gate = {self.output_gate!r} needs dense weights and a "
+                    f"{'SoftmaxAction' if self.output_gate == 'policy' else 'TopAction or SoftmaxAction'}"
+                    f" readout; got {type(readout).__name__}")
+            self._readout = readout
+            n, out = self.context.n_neurons, readout.n_outputs
+            self._outputs = slice(n - out, n)
+            self._gate = np.zeros((self.context.batch_size, out), dtype=self.context.dtype)
+
+    def reset(self):
+        """Clear traces (the network's reset)."""
+        super().reset()
+        self.trace[...] = 0.0
+
+    def begin_episode(self):
+        """No eligibility carries over from one episode to the next."""
+        self.eligibility[...] = 0.0
+        self.trace[...] = 0.0
+
+    def _gate_outputs(self):
+        """Scale the output columns of this tick's eligibility by the action taken."""
+        action = getattr(self._readout, "last_action", None)
+        if action is None:
+            return
+        chosen = self._readout.groups[None, :] == np.asarray(action).reshape(-1, 1)
+        f = self.output_rate_factor
+        if self.output_gate == "policy":  # d log pi(action) / d rate of group g, up to beta
+            policy = self._readout.probabilities[:, self._readout.groups]
+            np.subtract(chosen, policy, out=self._gate)
+            self._gate *= f
+        else:
+            other = {"none": f, "chosen": 0.0, "contrast": -f}[self.output_gate]
+            np.copyto(self._gate, np.where(chosen, f, other))
+        self.eligibility[:, :, self._outputs] *= self._gate[:, None, :]
+        self._readout.last_action = None  # gated once per tick
+
+    def reward(self, reward, weights):
+        r"""Apply :math:`\eta\,\delta z`, then fold this tick's eligibility into the trace."""
+        if self._readout is not None:
+            self._gate_outputs()
+        self._apply(reward, weights, self.rate, source=self.trace)
+        self.trace *= self.context.dtype.type(self.trace_decay)
+        self.trace += self.eligibility
+        self.eligibility[...] = 0.0
