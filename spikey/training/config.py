@@ -118,15 +118,19 @@ def _yaml_loader():
 
         def get_single_node(self):
             node = super().get_single_node()
-            if node is not None:
-                _check_yaml_graph(node, self.where)
+            problem = None if node is None else _check_yaml_graph(node, self.where)
+            if problem is not None:
+                # raised here, not where the graph is a local: a traceback showing frame
+                # arguments would otherwise repr the whole (exponentially large) graph
+                raise ConfigError(problem)
             return node
 
     return StrictLoader
 
 
-def _check_yaml_graph(root, where: str) -> None:
-    """Refuse duplicate mapping keys, recursive aliases and aliases that expand too far.
+def _check_yaml_graph(root, where: str) -> str | None:
+    """What is wrong with a composed YAML document: duplicate mapping keys, recursive
+    aliases or aliases that expand too far (None when nothing is).
 
     PyYAML builds an aliased node once and shares it, so a small document can
     stand for an exponentially large one (``a: &a [x, x]``, ``b: &b [*a, *a]``,
@@ -155,27 +159,27 @@ def _check_yaml_graph(root, where: str) -> None:
         if nid in sizes:
             continue
         if nid in on_path:
-            raise ConfigError(f"{where}: a YAML alias refers to a node that contains it "
-                              f"(line {node.start_mark.line + 1}); recursive data is not allowed")
+            return (f"{where}: a YAML alias refers to a node that contains it "
+                    f"(line {node.start_mark.line + 1}); recursive data is not allowed")
         if isinstance(node, yaml.MappingNode):
             seen = {}
             for key, _ in pairs:
                 if not isinstance(key, yaml.ScalarNode) or key.tag == merge:
                     continue
                 if (key.tag, key.value) in seen:
-                    raise ConfigError(
-                        f"{where}: duplicate key {show(key.value)} (lines "
-                        f"{seen[(key.tag, key.value)]} and {key.start_mark.line + 1}); each key "
-                        "may appear once in a mapping (the later value would silently win)")
+                    return (f"{where}: duplicate key {show(key.value)} (lines "
+                            f"{seen[(key.tag, key.value)]} and {key.start_mark.line + 1}); each "
+                            "key may appear once in a mapping (the later value would silently win)")
                 seen[(key.tag, key.value)] = key.start_mark.line + 1
         on_path.add(nid)
         stack.append((node, True))
         stack.extend((c, False) for c in children if id(c) not in sizes)
     expanded, distinct = sizes[id(root)], len(sizes)
     if expanded - distinct > ALIAS_EXPANSION_LIMIT:
-        raise ConfigError(
-            f"{where}: YAML aliases expand {distinct} nodes to {expanded}, more than "
-            f"{ALIAS_EXPANSION_LIMIT} repeated nodes; refusing (write the data out, or use fewer aliases)")
+        return (f"{where}: YAML aliases expand {distinct} nodes to {expanded}, more than "
+                f"{ALIAS_EXPANSION_LIMIT} repeated nodes; refusing (write the data out, or use "
+                "fewer aliases)")
+    return None
 
 
 def parse_yaml(text: str, where: str):
