@@ -45,12 +45,14 @@ def evolve(config: dict, storage_path: str = "spikey_runs", name: str = "evolve"
     from spikey.meta.metagames import EvolveNetwork
     from spikey.meta.population import Population
     from spikey.training.config import check_config, get_path
+    from spikey.training.tune import refuse_network_seed
 
     config = copy.deepcopy(config)
     spec = validate(EVOLVE_KEYS, config.pop("evolve", None), "evolve")
     base = check_config(config)
     for path in spec["genes"]:
         get_path(base, path)
+    refuse_network_seed(spec["genes"], "evolve.genes")
     folder = os.path.join(os.path.abspath(storage_path), name)
     os.makedirs(folder, exist_ok=True)
     ga = {**spec["ga"], "mode": spec["mode"]}

@@ -70,10 +70,15 @@ class EvolveNetwork:
         """The experiment config a genotype describes, for one rerun.
 
         Each gene name is a dotted path set to the gene's value; rerun ``k`` offsets
-        both ``training.seed`` and ``network.network.seed`` by ``1000 k``.
+        both ``training.seed`` and ``network.network.seed`` by ``1000 k``. A gene
+        ``training.seed`` sets the run seed, which the network seed follows; a
+        gene ``network.network.seed`` is refused (``ConfigError``).
         """
         import copy
 
+        from spikey.training.tune import refuse_network_seed
+
+        refuse_network_seed(genotype, "genes")
         config = copy.deepcopy(self.base_config)
         for path, value in genotype.items():
             set_path(config, path, value)

@@ -105,11 +105,12 @@ def evolve_on_ray(config, genes: dict, ga_config: dict | None = None, generation
 
     from spikey.training.config import check_config, get_path
     from spikey.training.distributed import init_ray
-    from spikey.training.tune import trial
+    from spikey.training.tune import refuse_network_seed, trial
 
     config = check_config(config)
     for path in genes:
         get_path(config, path)
+    refuse_network_seed(genes, "genes")
     init_ray(address)
     searcher = GASearcher(genes, ga_config, generations, metric, mode)
     tuner = tune.Tuner(

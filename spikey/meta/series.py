@@ -14,6 +14,7 @@ import pandas as pd
 
 from spikey.core.params import ConfigError
 from spikey.training.config import check_config, get_path, set_path
+from spikey.training.tune import refuse_network_seed
 
 
 def run_series(config, values: dict, repeats: int = 1, run=None, progress: bool | None = None):
@@ -26,7 +27,9 @@ def run_series(config, values: dict, repeats: int = 1, run=None, progress: bool 
     values : dict
         ``{path: [v0, v1, ...]}``; all lists the same length.
     repeats : int
-        Runs per point; repeat ``r`` offsets the seeds by ``1000 * r``.
+        Runs per point; repeat ``r`` offsets the seeds by ``1000 * r``. Vary
+        ``training.seed`` (the run seed) for seeds; ``network.network.seed``
+        follows it and cannot be varied itself (``ConfigError``).
     run : callable, optional
         ``run(config) -> dict`` of figures; default: the local training loop's summary.
 
@@ -46,6 +49,7 @@ def run_series(config, values: dict, repeats: int = 1, run=None, progress: bool 
         raise ConfigError(f"series: value lists must have equal lengths, got {lengths}")
     for path in values:
         get_path(config, path)
+    refuse_network_seed(values, "series")
     if repeats < 1:
         raise ConfigError(f"series: repeats = {repeats}; expected >= 1")
     run = run or (lambda cfg: train(cfg, progress=False).summary)

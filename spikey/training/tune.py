@@ -56,11 +56,58 @@ def to_tune_space(space: dict, config: dict) -> dict:
     return out
 
 
+def refuse_network_seed(paths, where: str = "search") -> None:
+    """Refuse a sweep, GA or series that varies ``network.network.seed``.
+
+    ``training.seed`` is the run seed and ``network.network.seed`` always
+    follows it, so varying the network seed alone would either be overwritten
+    silently or conflict with the run seed.
+
+    Parameters
+    ----------
+    paths : iterable of str
+        The dotted config paths to be varied.
+    where : str
+        Where they were given (``'search'``, ``'genes'``, ``'series'``), for the message.
+
+    Raises
+    ------
+    ConfigError
+        When ``network.network.seed`` is among ``paths``.
+    """
+    if "network.network.seed" in set(paths):
+        raise ConfigError(f"{where}.network.network.seed: sweep training.seed instead (the run "
+                          "seed; member b's network is seeded training.seed + b and "
+                          "network.network.seed follows it)")
+
+
 def apply_params(config: dict, params: dict) -> dict:
-    """A copy of ``config`` with each ``path: value`` of ``params`` set."""
+    """A copy of ``config`` with each ``path: value`` of ``params`` set.
+
+    The run seed rule holds for the result: when ``params`` set
+    ``training.seed``, ``network.network.seed`` (where the config has it, as
+    a complete config does) follows it, so a trial or best config that varies
+    the run seed seeds its network with it.
+
+    Parameters
+    ----------
+    config : dict
+        Experiment config (not changed).
+    params : dict
+        ``{dotted path: value}``.
+
+    Returns
+    -------
+    dict
+    """
     config = copy.deepcopy(config)
     for path, value in params.items():
         set_path(config, path, value)
+    if "training.seed" in params and "network.network.seed" not in params:
+        network = config.get("network")
+        section = network.get("network") if isinstance(network, dict) else None
+        if isinstance(section, dict) and "seed" in section:
+            section["seed"] = config["training"]["seed"]
     return config
 
 
@@ -119,9 +166,8 @@ def tune_config(config, space: dict, num_samples: int = 1, metric: str = "mean_r
     from spikey.training.loop import seeded_config
 
     config = check_config(seeded_config(config))  # training.seed seeds the networks
-    if isinstance(space, dict) and "network.network.seed" in space:
-        raise ConfigError("search.network.network.seed: sweep training.seed instead (the run "
-                          "seed; member b's network is seeded training.seed + b)")
+    if isinstance(space, dict):
+        refuse_network_seed(space, "search")
     param_space = to_tune_space(space, config)
     for params in _fixed_points(space):
         check_config(apply_params(config, params))  # every grid point must be a valid config
