@@ -39,6 +39,7 @@ RUNNABLE = [
     "spikey/snn/modifier/README.md",
     "spikey/games/README.md",
     "spikey/training/README.md",
+    "spikey/agents/README.md",
 ]
 
 #: Documents that may hold generated key tables.

@@ -14,12 +14,14 @@ from spikey.viz import learning_curve, raster, weight_matrix
 __all__ = ["learning_curve", "raster", "weight_matrix", "plot_run"]
 
 
-def plot_run(run_dir, out=None) -> list:
+def plot_run(run_dir, out=None, random_baseline: bool = True) -> list:
     """Write ``learning_curve.png``, and from the last checkpoint ``raster.png`` and
     ``weights.png``, for a run; return their paths.
 
     The learning curve is smoothed over about a 25th of the episodes, so long
-    runs stay readable.
+    runs stay readable. It shows the mean return of a uniformly random policy
+    on the same game (20 episodes on evaluation seeds; ``random_baseline=False``
+    skips it) and, when the run was evaluated, the frozen evaluation mean.
     """
     import matplotlib.pyplot as plt
 
@@ -33,8 +35,20 @@ def plot_run(run_dir, out=None) -> list:
     paths = []
     episodes = run["episodes"]
     window = max(1, episodes["episode"].nunique() // 25) if len(episodes) else 1
-    ax = learning_curve(episodes, window=window)
-    ax.set_title(os.path.basename(os.path.abspath(run_dir)))
+    baselines = {}
+    config = run["config"]
+    if random_baseline and len(episodes) and "return" in episodes:
+        from spikey.training.baselines import random_policy_returns
+
+        max_ticks = config.get("training", {}).get("max_ticks", 1000)
+        baselines["random policy"] = random_policy_returns(config["game"], 20,
+                                                           max_ticks=max_ticks).mean()
+    if len(episodes) and (episodes["phase"] == "eval").any():
+        evaluation = episodes[episodes["phase"] == "eval"]
+        baselines[f"frozen evaluation, {evaluation['episode'].nunique()} episodes"] = \
+            evaluation["return"].mean()
+    ax = learning_curve(episodes, window=window, baselines=baselines)
+    ax.set_title(f"{config['game']['id']}: {os.path.basename(os.path.abspath(run_dir))}")
     paths.append(os.path.join(out, "learning_curve.png"))
     ax.figure.savefig(paths[-1], dpi=100, bbox_inches="tight")
     plt.close(ax.figure)

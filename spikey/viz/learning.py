@@ -57,7 +57,7 @@ def smoothed_curves(episodes, metric: str = "return", phase="train", *, window: 
 
 
 def learning_curve(episodes, ax=None, phase="train", *, metric: str = "return", window: int = 1,
-                   band="minmax", curves=None, hue=None, label=None):
+                   band="minmax", curves=None, hue=None, label=None, baselines=None):
     """Mean learning curve over members/seeds with a band of their spread.
 
     Parameters
@@ -83,6 +83,10 @@ def learning_curve(episodes, ax=None, phase="train", *, metric: str = "return", 
         (e.g. ``'run'`` or a config column of :func:`spikey.training.load_runs`).
     label : str, optional
         Legend label of the mean line (without ``hue``).
+    baselines : dict, optional
+        ``{label: value}`` drawn as dashed horizontal lines, e.g. the mean return
+        of a random policy (:func:`spikey.training.baselines.random_policy_returns`)
+        or a task's threshold.
 
     Returns
     -------
@@ -123,6 +127,9 @@ def learning_curve(episodes, ax=None, phase="train", *, metric: str = "return", 
                 what = "± std"
             ax.fill_between(x, low, high, color=color, alpha=0.22, linewidth=0,
                             label=f"{what} over {n} curves" if hue is None else None)
+    for j, (name, value) in enumerate((baselines or {}).items()):
+        ax.axhline(float(value), color="0.35", linestyle=("--", ":", "-.")[j % 3], linewidth=1.2,
+                   label=f"{name} ({float(value):.4g})")
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))

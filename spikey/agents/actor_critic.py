@@ -1,0 +1,142 @@
+r"""A spiking actor–critic for any gymnasium environment with discrete actions.
+
+The network (Frémaux, Sprekeler & Gerstner 2013, in tick form)::
+
+    observation ──Population (Gaussian receptive fields per value)──> input spikes
+    input spikes ──plastic synapses──> critic  (n_critic LIF)   : value V = a·rate + b
+                 ──plastic synapses──> actor   (n_per_action LIF per action)
+    actor group rates ──SoftmaxAction──> action ~ softmax(beta · rates)
+
+    after each tick: TDError  delta = r + gamma·V' - V  (and r - V at termination)
+                     TDLTP    w += eta · delta · z ;  z <- lambda·z + e(tick)
+
+Body layout: ``[critic | actor group 0 | actor group 1 | ...]``; only
+input -> body synapses exist. Eligibility ``e`` is Hebbian (a presynaptic
+trace meeting a postsynaptic spike). On actor synapses it is scaled per group
+by :math:`1[g = a] - \pi(g)`, the gradient of :math:`\log\pi(a)` for a softmax
+over group rates, so that :math:`\delta` credits the action taken against the
+policy's expectation (``output_gate='policy'``). A NormalizeWeights modifier
+keeps each actor neuron's summed input constant, so no action group falls silent.
+
+Routes (``route``):
+
+``'td-ltp'``
+    TD-LTP: eligibility from pre-before-post pairings only (:math:`A_- = 0`).
+``'td-stdp'``
+    The same with an STDP window (:math:`A_- =` ``stdp_depression``, -0.5 by
+    default): reward-modulated STDP whose modulator is the critic's TD error
+    instead of the raw reward.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from spikey.core.params import ConfigError
+from spikey.games.adapters import EnvAdapter
+
+ROUTES = ("td-ltp", "td-stdp")
+
+#: Defaults measured on CartPole-v1 (see spikey/agents/README.md).
+DEFAULTS = {
+    "processing_steps": 20,
+    "n_per_dim": 10,
+    "max_rate": 200.0,
+    "n_critic": 100,
+    "n_per_action": 20,
+    "gamma": 0.9,
+    "value_scale": 0.2,
+    "value_offset": 0.0,
+    "learning_rate": 0.003,
+    "actor_rate_factor": 2.0,
+    "trace_decay": 0.8,
+    "beta": 0.05,
+    "weight_high": 1.0,
+    "max_weight": 4.0,
+    "actor_weight_sum": 20.0,
+    "stdp_depression": -0.5,
+}
+
+
+def actor_critic_config(env=None, *, observation_space=None, action_space=None,
+                        route: str = "td-ltp", batch_size: int = 1, seed: int = 0, low=None,
+                        high=None, sections: dict | None = None, **options) -> dict:
+    """A network config (plain data) of the spiking actor–critic for one environment.
+
+    Parameters
+    ----------
+    env : gymnasium.Env or VectorEnv, optional
+        Its observation space (a ``Box``) and action space (``Discrete``); or give
+        ``observation_space`` and ``action_space``.
+    route : {'td-ltp', 'td-stdp'}
+        The eligibility (see the module docstring).
+    batch_size, seed : int
+        Members and the seed of member 0.
+    low, high : list of float, optional
+        Bounds of the observation values for the receptive fields (default: the
+        space's, infinite ones replaced as :class:`~spikey.games.adapters.EnvAdapter`
+        does); observations beyond them read as the nearest bound.
+    sections : dict, optional
+        Section updates applied last, key by key (``{"neurons": {"tau": 10.0}}``).
+    **options
+        Any of :data:`DEFAULTS`.
+
+    Returns
+    -------
+    dict
+        A network config for :meth:`spikey.Network.from_config`.
+
+    Examples
+    --------
+    >>> import gymnasium
+    >>> config = actor_critic_config(gymnasium.make("CartPole-v1"), batch_size=4)
+    >>> config["parts"]["synapses"], config["parts"]["readout"], config["neurons"]["n_neurons"]
+    ('TDLTP', 'SoftmaxAction', 140)
+    """
+    if route not in ROUTES:
+        raise ConfigError(f"actor_critic_config: route = {route!r}; expected one of {list(ROUTES)}")
+    unknown = sorted(set(options) - set(DEFAULTS))
+    if unknown:
+        raise ConfigError(f"actor_critic_config: unknown options {unknown}; expected some of "
+                          f"{sorted(DEFAULTS)}")
+    o = {**DEFAULTS, **options}
+    adapter = EnvAdapter(env, observation_space=observation_space, action_space=action_space,
+                         n_per_dim=o["n_per_dim"], n_per_action=o["n_per_action"],
+                         max_rate=o["max_rate"])
+    if adapter.inputs["part"] != "Population" or adapter.readout["part"] != "TopAction":
+        raise ConfigError("actor_critic_config: needs a Box observation space and a Discrete "
+                          f"action space; got {adapter.observation_space} and "
+                          f"{adapter.action_space}")
+    inputs = copy.deepcopy(adapter.inputs["config"])
+    for name, value in (("low", low), ("high", high)):
+        if value is not None:
+            inputs[name] = [float(v) for v in value]
+    n_actions = adapter.readout["config"]["n_actions"]
+    n_actor = n_actions * o["n_per_action"]
+    n_critic = o["n_critic"]
+    config = {
+        "parts": {"inputs": "Population", "neurons": "LIF", "weights": "Random",
+                  "synapses": "TDLTP", "readout": "SoftmaxAction", "rewarder": "TDError",
+                  "modifiers": ["NormalizeWeights"]},
+        "network": {"processing_steps": o["processing_steps"], "batch_size": batch_size,
+                    "seed": seed, "dt": 1.0, "reward_mode": "tick"},
+        "inputs": inputs,
+        "neurons": {"n_neurons": n_critic + n_actor, "tau": 20.0, "threshold": 8.0,
+                    "refractory": 2.0},
+        "weights": {"max_weight": o["max_weight"], "low": 0.0, "high": o["weight_high"],
+                    "inputs_only": True},
+        "synapses": {"learning_rate": o["learning_rate"], "trace_decay": o["trace_decay"],
+                     "A_minus": 0.0 if route == "td-ltp" else o["stdp_depression"],
+                     "output_gate": "policy", "output_rate_factor": o["actor_rate_factor"]},
+        "readout": {"n_outputs": n_actor, "n_actions": n_actions, "beta": o["beta"]},
+        "rewarder": {"n_critic": n_critic, "gamma": o["gamma"], "value_scale": o["value_scale"],
+                     "value_offset": o["value_offset"]},
+        "modifiers": [{"part": "NormalizeWeights", "target": o["actor_weight_sum"],
+                       "neurons": [n_critic, n_critic + n_actor]}],
+    }
+    for section, value in (sections or {}).items():
+        if isinstance(value, dict) and isinstance(config.get(section), dict):
+            config[section] = {**config[section], **copy.deepcopy(value)}
+        else:
+            config[section] = copy.deepcopy(value)
+    return config
