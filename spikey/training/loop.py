@@ -677,7 +677,9 @@ def _final_rows(episodes: pd.DataFrame, phase: str) -> pd.DataFrame:
 
 def summarize(episodes: pd.DataFrame, seconds: float) -> dict:
     """Final figures of a run: means over the last training episode and over all evaluation
-    episodes (all members)."""
+    episodes (all members); ``eval_member_mean_return`` lists each member's evaluation mean
+    (one entry per seed) and ``train_last100_mean_return`` the mean over the last 100
+    training episodes (or all, if fewer), all members."""
     out = {"wall_time": seconds}
     if episodes.empty:
         return out
@@ -688,4 +690,12 @@ def summarize(episodes: pd.DataFrame, seconds: float) -> dict:
             out[f"{phase}_episodes"] = int(rows["episode"].nunique())
             out[f"{phase}_mean_return"] = float(final["return"].mean())
             out[f"{phase}_mean_reward"] = float(final["mean_reward"].mean())
+    train = episodes[episodes["phase"] == "train"]
+    if len(train):
+        last = train[train["episode"] > train["episode"].max() - 100]
+        out["train_last100_mean_return"] = float(last["return"].mean())
+    evaluation = episodes[episodes["phase"] == "eval"]
+    if len(evaluation):
+        per_member = evaluation.groupby("member")["return"].mean()
+        out["eval_member_mean_return"] = [float(v) for v in per_member.to_numpy()]
     return out
