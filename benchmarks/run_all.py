@@ -82,6 +82,11 @@ REGISTRY = [
     Bench("closed_loop", "bench_closed_loop", "Closed loop: network tick + CartPole step per call",
           ["--ticks-ms", "1", "2", "5", "10", "20", "--calls", "2000", "--repeats", "5"],
           ["--ticks-ms", "1", "10", "--calls", "200", "--repeats", "2"]),
+    Bench("rl_batch", "bench_rl",
+          "RL training cost: 16 actor-critic members vs one (spikey/CartPole-v0)",
+          ["--batch-cost"], ["--batch-cost", "--quick"]),
+    Bench("rl", "bench_rl", "RL: spiking actor-critic vs GA, numpy actor-critic, random policy "
+          "(hours on 2 cores; --quick about 30 s)", [], ["--quick"], default=False),
     Bench("ray", "bench_ray", "Ray Train overhead vs the local loop (starts a Ray cluster)",
           default=False),
 ]
@@ -368,6 +373,11 @@ def targets_section(by_name: dict) -> list:
         if 64 in xor:
             ratio = xor[64]["median_us_per_step"] / us
             checks.append(["XOR step, B = 64 vs B = 1", "<= 4x", f"{ratio:.2f}x", ratio <= 4.0])
+    for row in rows("rl_batch"):
+        if row.get("kind") == "batch_cost_ratio":
+            checks.append([f"RL training, B = 16 vs B = 1 per network tick ({row['regime']})",
+                           "<= 4x", f"{row['per_tick_ratio']:.2f}x (wall {row['wall_ratio']:.2f}x)",
+                           row["met"]])
     for row in rows("scaling"):
         if (row.get("n_neurons") == 10_000 and row.get("storage") == "sparse"
                 and row.get("input_rate_hz") == 20.0 and "arrays_mb" in row):

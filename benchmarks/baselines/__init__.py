@@ -1,0 +1,1 @@
+"""Non-spiking baselines for the benchmarks (benchmarks/README.md, section RL)."""
