@@ -249,3 +249,33 @@ def test_normalize_weights_only_the_chosen_neurons():
     config["modifiers"][0]["neurons"] = [4, 9]
     with pytest.raises(ConfigError, match="neurons"):
         Network.from_config(config)
+
+
+@pytest.mark.parametrize("a_minus", [0.0, -0.5])
+def test_actor_critic_paths_agree_bit_for_bit(a_minus):
+    """numpy path, compiled step-by-step path and the fused tick give the same network."""
+    from spikey.snn import kernels
+
+    if not kernels.AVAILABLE:
+        pytest.skip("numba is not installed")
+    config = softmax_config()
+    config["synapses"]["A_minus"] = a_minus
+    config["inputs"]["rate_map"] = [50.0, 400.0]
+    config["modifiers"] = [{"part": "NormalizeWeights", "target": 3.0, "neurons": [4, 8]}]
+    nets = []
+    for choice, monitored in (("numpy", False), ("numba", True), ("numba", False)):
+        net = Network.from_config({**config, "network": {**config["network"], "kernels": choice}})
+        if monitored:
+            net.add_monitor("neurons.potential")  # every step: no fused tick
+        rng = np.random.default_rng(7)
+        for tick in range(10):
+            net.tick(rng.integers(0, 2, size=(2, 2)))
+            net.reward(game_reward=np.ones(2), terminated=[tick == 6, False],
+                       truncated=[False, False])
+        nets.append(net)
+    fresh = Network.from_config(config)
+    assert not np.array_equal(nets[0].weights.matrix, fresh.weights.matrix)  # it learned
+    assert nets[0].synapses.trace.any()
+    for other in nets[1:]:
+        for key, value in nets[0].state_arrays().items():
+            np.testing.assert_array_equal(value, other.state_arrays()[key], err_msg=key)

@@ -91,6 +91,14 @@ class TDLTP(MSTDP):
         self.eligibility[...] = 0.0
         self.trace[...] = 0.0
 
+    def fused_plan(self, weights):
+        """MSTDP's fused tick; without depression (every member's ``A_minus`` is 0) the rows
+        of presynaptic spikes are skipped, as they would only add zeros."""
+        plan = super().fused_plan(weights)
+        if plan is None or np.any(np.asarray(self.A_minus) != 0):
+            return plan
+        return plan[:3] + (False,) + plan[4:]
+
     def _gate_outputs(self):
         """Scale the output columns of this tick's eligibility by the action taken."""
         action = getattr(self._readout, "last_action", None)
