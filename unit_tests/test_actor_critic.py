@@ -279,3 +279,34 @@ def test_actor_critic_paths_agree_bit_for_bit(a_minus):
     for other in nets[1:]:
         for key, value in nets[0].state_arrays().items():
             np.testing.assert_array_equal(value, other.state_arrays()[key], err_msg=key)
+
+
+def test_actor_critic_batch_member_equals_its_solo_run_over_uneven_episodes():
+    """Members whose episode ended pause (their ticks still run fused); each member's
+    weights, traces and choices equal its solo network's."""
+    import gymnasium
+
+    from spikey.agents import actor_critic_config
+    from spikey.games.run import run_episode
+
+    def agent(batch_size, seed):
+        games = gymnasium.make_vec("spikey/CartPole-v0", num_envs=batch_size)
+        config = actor_critic_config(games, batch_size=batch_size, seed=seed, n_critic=20,
+                                     n_per_action=5, processing_steps=10,
+                                     low=[-2.4, -3.0, -0.21, -3.5], high=[2.4, 3.0, 0.21, 3.5])
+        return Network.from_config(config), games
+
+    batch, games = agent(3, seed=0)
+    start = batch.weights.matrix.copy()
+    lengths = np.array([run_episode(batch, games, seeds=[11, 12, 13]).lengths
+                        for _ in range(3)])
+    assert len(set(lengths[0])) > 1  # members' episodes end at different ticks
+    assert not np.array_equal(batch.weights.matrix, start)  # it learned
+    for b in range(3):
+        solo, solo_games = agent(1, seed=b)
+        for episode in range(3):
+            assert run_episode(solo, solo_games, seeds=[11 + b]).lengths[0] == \
+                lengths[episode, b]
+        np.testing.assert_array_equal(batch.weights.matrix[b], solo.weights.matrix[0])
+        np.testing.assert_array_equal(batch.rewarder.previous_value[b],
+                                      solo.rewarder.previous_value[0])

@@ -436,10 +436,15 @@ class Network:
         synapses = self.parts["synapses"]
         if not self.training or synapses is None:
             return neuron, None
-        if not self.activity.all:
-            return None  # the fused kernel has no per-member pause; rules gate it step by step
         plan = synapses.fused_plan(self.parts["weights"])
-        return None if plan is None else (neuron, plan)
+        if plan is None:
+            return None
+        if not self.activity.all and plan[0] != 2:
+            # The kernel has no per-member pause: rules that change weights or a decaying
+            # eligibility run step by step then. A per-tick eligibility (kind 2) is safe:
+            # a paused member's rewards are 0 and its eligibility is cleared with them.
+            return None
+        return neuron, plan
 
     def _fused_tick(self, neuron, plan) -> None:
         """Run ``processing_steps`` steps through :func:`spikey.snn.kernels.run_tick`."""

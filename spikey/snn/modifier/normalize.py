@@ -8,7 +8,8 @@ each body neuron :math:`k` are scaled so that they sum to ``target``:
 then clipped to ``[0, max_weight]`` (so a sum may end below ``target`` when
 clipping bites). Neurons with no incoming weight are left alone. Only the
 rows chosen by ``rows`` take part (default: all presynaptic neurons), and only
-the neurons chosen by ``neurons`` are normalised (default: all).
+the neurons chosen by ``neurons`` are normalised (default: all). Members that
+the network marks as paused (``network.active``) are skipped.
 """
 
 from __future__ import annotations
@@ -56,7 +57,22 @@ class NormalizeWeights(Part):
         if tick % self.every:
             return
         block = self.weights.matrix[:, self.span, self.columns]  # (B, rows, columns) view
-        total = block.sum(axis=1, keepdims=True)
+        activity = self.context.activity
+        if activity is not None and not activity.all:
+            # a paused member is left alone: rescaling is exact only up to rounding, so
+            # repeating it would drift its weights away from its solo network's
+            members = np.flatnonzero(activity.mask)
+            if members.size:
+                part = block[members]
+                self._normalise(part)
+                block[members] = part
+            return
+        self._normalise(block)
+
+    def _normalise(self, block):
+        # row after row (cumsum is sequential): the same sum whatever the batch size, so a
+        # batch member stays bit-equal to its solo network (sum() may reorder the additions)
+        total = np.cumsum(block, axis=1)[:, -1:]
         scale = np.divide(self.target, total, out=np.ones_like(total), where=total > 0)
         block *= scale
         self.weights.clip(block)
