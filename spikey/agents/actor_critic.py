@@ -17,6 +17,9 @@ by :math:`1[g = a] - \pi(g)`, the gradient of :math:`\log\pi(a)` for a softmax
 over group rates, so that :math:`\delta` credits the action taken against the
 policy's expectation (``output_gate='policy'``). A NormalizeWeights modifier
 keeps each actor neuron's summed input constant, so no action group falls silent.
+With ``learning_rate_end`` and/or ``beta_end`` set, LinearDecay modifiers move
+the learning rate and the inverse temperature linearly to those values over
+``schedule_ticks`` ticks (the network's tick counter, summed over episodes).
 
 Routes (``route``):
 
@@ -44,22 +47,25 @@ DEFAULTS = {
     "max_rate": 200.0,
     "n_critic": 100,
     "n_per_action": 20,
-    "gamma": 0.9,
-    "value_scale": 0.2,
+    "gamma": 0.95,
+    "value_scale": 0.3,
     "value_offset": 0.0,
-    "learning_rate": 0.003,
+    "learning_rate": 0.0015,
     "actor_rate_factor": 2.0,
-    "trace_decay": 0.8,
+    "trace_decay": 0.9,
     "beta": 0.05,
     "weight_high": 1.0,
     "max_weight": 4.0,
     "actor_weight_sum": 20.0,
     "stdp_depression": -0.5,
+    "learning_rate_end": 0.0001,
+    "beta_end": 0.15,
+    "schedule_ticks": 150_000,
 }
 
 
 def actor_critic_config(env=None, *, observation_space=None, action_space=None,
-                        route: str = "td-ltp", batch_size: int = 1, seed: int = 0, low=None,
+                        route: str = "td-ltp", batch_size: int = 1, seed: int | None = None, low=None,
                         high=None, sections: dict | None = None, **options) -> dict:
     """A network config (plain data) of the spiking actor–critic for one environment.
 
@@ -70,8 +76,11 @@ def actor_critic_config(env=None, *, observation_space=None, action_space=None,
         ``observation_space`` and ``action_space``.
     route : {'td-ltp', 'td-stdp'}
         The eligibility (see the module docstring).
-    batch_size, seed : int
-        Members and the seed of member 0.
+    batch_size : int
+        Members ``B``.
+    seed : int, optional
+        The seed of member 0 (member b: seed + b). Leave it out when the config
+        goes to :func:`spikey.training.train`, whose ``training.seed`` is the run seed.
     low, high : list of float, optional
         Bounds of the observation values for the receptive fields (default: the
         space's, infinite ones replaced as :class:`~spikey.games.adapters.EnvAdapter`
@@ -119,7 +128,7 @@ def actor_critic_config(env=None, *, observation_space=None, action_space=None,
                   "synapses": "TDLTP", "readout": "SoftmaxAction", "rewarder": "TDError",
                   "modifiers": ["NormalizeWeights"]},
         "network": {"processing_steps": o["processing_steps"], "batch_size": batch_size,
-                    "seed": seed, "dt": 1.0, "reward_mode": "tick"},
+                    "dt": 1.0, "reward_mode": "tick"},
         "inputs": inputs,
         "neurons": {"n_neurons": n_critic + n_actor, "tau": 20.0, "threshold": 8.0,
                     "refractory": 2.0},
@@ -134,6 +143,15 @@ def actor_critic_config(env=None, *, observation_space=None, action_space=None,
         "modifiers": [{"part": "NormalizeWeights", "target": o["actor_weight_sum"],
                        "neurons": [n_critic, n_critic + n_actor]}],
     }
+    if seed is not None:
+        config["network"]["seed"] = seed
+    # schedules: learning rate down and exploration down (beta up) over schedule_ticks ticks
+    for path, start, end in (("synapses.learning_rate", o["learning_rate"], o["learning_rate_end"]),
+                             ("readout.beta", o["beta"], o["beta_end"])):
+        if end is not None:
+            config["parts"]["modifiers"].append("LinearDecay")
+            config["modifiers"].append({"part": "LinearDecay", "path": path, "start": start,
+                                        "end": float(end), "ticks": o["schedule_ticks"]})
     for section, value in (sections or {}).items():
         if isinstance(value, dict) and isinstance(config.get(section), dict):
             config[section] = {**config[section], **copy.deepcopy(value)}
