@@ -113,7 +113,8 @@ def _row(method, task, seed, train_returns, eval_returns, wall_s, together, args
         "episodes_to_threshold": episodes_to_threshold(train_returns, threshold, window),
         "final_train_mean": float(train_returns[-window:].mean()) if train_returns.size else None,
         "eval_mean": float(np.mean(eval_returns)), "eval_episodes": int(len(eval_returns)),
-        "wall_s": float(wall_s), "seeds_together": together, **extra,
+        "wall_s": float(wall_s), "seeds_together": together,
+        "train_returns": [float(r) for r in train_returns], **extra,
     }
 
 
