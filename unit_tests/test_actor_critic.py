@@ -96,7 +96,7 @@ def test_td_error_refuses_a_critic_larger_than_the_body():
 def test_network_reward_applies_both_signals_in_order():
     net = Network.from_config(ac_config())
     calls = []
-    net.synapses.reward = lambda r, weights: calls.append(np.array(r))
+    net.synapses.reward_signals = lambda r, weights: calls.append(np.array(r))
     net.rewarder.begin_episode()
     set_critic_spikes(net, [4])
     net.reward(action=np.array([0]), game_reward=np.array([1.0]), terminated=[False],
@@ -106,7 +106,7 @@ def test_network_reward_applies_both_signals_in_order():
                        truncated=[False])
     delta_prev = 1.0 + 0.9 * value_of(2) - value_of(4)
     delta_end = 1.0 - value_of(2)
-    np.testing.assert_allclose(np.concatenate(calls), [0.0, 0.0, delta_prev, delta_end])
+    np.testing.assert_allclose(np.concatenate(calls), [[0.0], [0.0], [delta_prev], [delta_end]])
     np.testing.assert_allclose(total, [delta_prev + delta_end])
 
 
@@ -150,6 +150,21 @@ def test_td_ltp_credits_the_trace_before_the_tick_then_folds_it_in():
     np.testing.assert_allclose(w[0, 0, 0], w0 + 0.1 * (2.0 * e1 - (0.5 * e1 + e2)), rtol=1e-12)
     net.begin_episode()
     assert not syn.trace.any() and not syn.eligibility.any()
+
+
+def test_td_ltp_folds_the_tick_once_whatever_the_number_of_signals():
+    net = Network.from_config(ac_config())
+    syn, w = net.synapses, net.weights.matrix
+    w0 = w[0, 0, 0]
+    drive(net, 0, 0, [0], [2], 4)                      # tick 1: e1
+    e1 = math.exp(-2 / 20.0)
+    syn.reward_signals(np.array([[0.0], [0.0]]), net.weights)
+    np.testing.assert_allclose(syn.trace[0, 0, 0], e1)  # one fold, not lambda * e1
+    drive(net, 0, 0, [], [], 4)                        # tick 2: no pairing (e2 = 0)
+    syn.reward_signals(np.array([[1.0], [-2.0]]), net.weights)
+    # delta_1 sees z1 = e1; the terminal delta sees z2 = 0.5 e1; one fold per tick
+    np.testing.assert_allclose(w[0, 0, 0], w0 + 0.1 * (1.0 * e1 - 2.0 * 0.5 * e1), rtol=1e-12)
+    np.testing.assert_allclose(syn.trace[0, 0, 0], 0.5 * e1, rtol=1e-12)
 
 
 @pytest.mark.parametrize("gate, other", [("chosen", 0.0), ("contrast", -1.0), ("none", 1.0)])

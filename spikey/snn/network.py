@@ -628,8 +628,7 @@ class Network:
         signals = self.parts["rewarder"].learning_signals(action, game_reward, info,
                                                           terminated, truncated)
         if self.training and self.parts["synapses"] is not None:
-            for signal in signals:
-                self.parts["synapses"].reward(signal * self.plastic, self.parts["weights"])
+            self.parts["synapses"].reward_signals(signals * self.plastic, self.parts["weights"])
         return signals[0] if len(signals) == 1 else signals.sum(axis=0)
 
     # ---------------------------------------------------------------- recording

@@ -11,10 +11,11 @@ the coincidences are summed,
     \zeta_{jk} = P^+_j f_k + P^-_k f_j
 
 (:math:`P^+` the pre trace, :math:`A_- = 0` by default, so only pre-before-post
-counts), and each learning signal :math:`\delta` the rewarder sends (e.g.
-:class:`~spikey.snn.reward.TDError`: first :math:`\delta_{t-1}` for the
-previous transition, then a terminal :math:`\delta_t`) is applied to the trace
-of the ticks *before* it and then the tick is folded in:
+counts). Of the learning signals the rewarder sends after the tick (e.g.
+:class:`~spikey.snn.reward.TDError`: :math:`\delta_{t-1}` for the previous
+transition, then a terminal :math:`\delta_t`), the first is applied to the
+trace of the ticks *before* this one, then the tick is folded in, once per
+tick, and a later signal sees the trace with it:
 
 .. math:: w_{jk} \leftarrow \mathrm{clip}\left(w_{jk} + \eta\,\delta\, z_{jk}\right),
     \qquad z_{jk} \leftarrow \lambda z_{jk} + e_{jk,t}, \qquad e \leftarrow 0 .
@@ -116,11 +117,20 @@ class TDLTP(MSTDP):
         self.eligibility[:, :, self._outputs] *= self._gate[:, None, :]
         self._readout.last_action = None  # gated once per tick
 
-    def reward(self, reward, weights):
-        r"""Apply :math:`\eta\,\delta z`, then fold this tick's eligibility into the trace."""
+    def reward_signals(self, signals, weights):
+        r"""A tick's learning signals, ``(K, B)``: the first, :math:`\delta_{t-1}`, credits the
+        trace of the ticks before this one; then this tick's eligibility is folded in, once,
+        and any later signal (the terminal :math:`\delta_t`) credits the trace including it."""
         if self._readout is not None:
             self._gate_outputs()
-        self._apply(reward, weights, self.rate, source=self.trace)
+        self._apply(signals[0], weights, self.rate, source=self.trace)
         self.trace *= self.context.dtype.type(self.trace_decay)
         self.trace += self.eligibility
         self.eligibility[...] = 0.0
+        for signal in signals[1:]:
+            self._apply(signal, weights, self.rate, source=self.trace)
+
+    def reward(self, reward, weights):
+        r"""One learning signal for the tick: apply :math:`\eta\,\delta z`, then fold this
+        tick's eligibility into the trace (:meth:`reward_signals` with ``K = 1``)."""
+        self.reward_signals(np.asarray(reward, dtype=np.float64).reshape(1, -1), weights)

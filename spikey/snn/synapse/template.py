@@ -281,5 +281,12 @@ class Synapse(Part):
         """One training step; ``pre_index`` may pass ``np.nonzero(pre)`` already computed."""
         raise NotImplementedError
 
+    def reward_signals(self, signals, weights):
+        """Apply a tick's learning signals ``(K, B)`` in order (the network calls it once per
+        tick). Default: :meth:`reward` for each; rules whose state moves once per tick
+        (TDLTP) override it."""
+        for signal in signals:
+            self.reward(signal, weights)
+
     def reward(self, reward, weights):
         """Apply one reward per member; rules without reward modulation ignore it."""
