@@ -229,6 +229,17 @@ def _apply_eligibility(weights, eligibility, index, starts, members, step, low, 
             w[x] = min(max(value, low), high)
 
 
+def _fold_trace(trace, eligibility, decay):
+    # trace <- trace * decay + eligibility, eligibility <- 0, in one pass (same rounding as numpy)
+    flat_t = trace.reshape(-1)
+    flat_e = eligibility.reshape(-1)
+    for x in range(flat_t.size):
+        value = flat_t[x] * decay
+        value += flat_e[x]
+        flat_t[x] = value
+        flat_e[x] = 0
+
+
 def _lif_step(v, synaptic_input, decay, threshold, reset, left, is_open, is_closed, steps,
               spikes):
     B, N = v.shape
@@ -362,6 +373,7 @@ add_zeta_sparse = _jit(_add_zeta_sparse)
 update_traces = _jit(_update_traces)
 add_zeta = _jit(_add_zeta)
 apply_eligibility = _jit(_apply_eligibility)
+fold_trace = _jit(_fold_trace)
 run_tick = _jit(_run_tick)  # calls the compiled kernels above (module globals at compile time)
 
 

@@ -32,6 +32,7 @@ import dataclasses
 import numpy as np
 
 from spikey.core.params import ConfigError, Key
+from spikey.snn import kernels
 from spikey.snn.readout.readouts import SoftmaxAction, TopAction
 from spikey.snn.synapse.mstdp import MSTDP
 from spikey.snn.synapse.template import Synapse
@@ -124,9 +125,13 @@ class TDLTP(MSTDP):
         if self._readout is not None:
             self._gate_outputs()
         self._apply(signals[0], weights, self.rate, source=self.trace)
-        self.trace *= self.context.dtype.type(self.trace_decay)
-        self.trace += self.eligibility
-        self.eligibility[...] = 0.0
+        decay = self.context.dtype.type(self.trace_decay)
+        if self.context.kernels:  # one pass instead of three
+            kernels.fold_trace(self.trace, self.eligibility, decay)
+        else:
+            self.trace *= decay
+            self.trace += self.eligibility
+            self.eligibility[...] = 0.0
         for signal in signals[1:]:
             self._apply(signal, weights, self.rate, source=self.trace)
 
