@@ -98,11 +98,13 @@ def _start_local_ray(ray, num_cpus):
     # RAY_AUTH_MODE is left to Ray: unset, a new local cluster turns token
     # authentication on (Ray >= 2.59; setting it here, after Ray read its config,
     # would desynchronize driver and GCS). A user's explicit "disabled" is respected.
-    if os.environ.get("RAY_AUTH_MODE", "").lower() == "disabled":
+    auth_mode = os.environ.get("RAY_AUTH_MODE", "").lower()
+    if auth_mode == "disabled":  # the user's choice: warn, never set it ourselves
         import warnings
 
-        warnings.warn("RAY_AUTH_MODE=disabled: the local Ray listens on 127.0.0.1 only, but any "
-                      "process on this machine can run code in it", RuntimeWarning, stacklevel=3)
+        warnings.warn(f"RAY_AUTH_MODE is {auth_mode!r}: the local Ray listens on 127.0.0.1 only, "
+                      "but any process on this machine can run code in it", RuntimeWarning,
+                      stacklevel=3)
     previous = _LOCAL.pop("watchdog", None)
     if previous is not None:  # that Ray was shut down: let its watchdog clean its folder now
         previous.stdin.close()
