@@ -116,7 +116,6 @@ class TDLTP(MSTDP):
             other = {"none": f, "chosen": 0.0, "contrast": -f}[self.output_gate]
             np.copyto(self._gate, np.where(chosen, f, other))
         self.eligibility[:, :, self._outputs] *= self._gate[:, None, :]
-        self._readout.last_action = None  # gated once per tick
 
     def reward_signals(self, signals, weights):
         r"""A tick's learning signals, ``(K, B)``: the first, :math:`\delta_{t-1}`, credits the
