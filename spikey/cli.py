@@ -20,32 +20,34 @@ def _train(args) -> int:
     from spikey.core.params import ConfigError
     from spikey.training.config import check_config, load_config
 
-    config = check_config(load_config(args.config))  # fail fast, before Ray starts
+    raw = load_config(args.config)
+    for section, command in (("search", "tune"), ("evolve", "evolve")):
+        if section in raw:
+            raise ConfigError(
+                f"{args.config}: has a {section!r} section, which `spikey train` does not run; "
+                f"use `spikey {command} {args.config}` (or remove the section to train once)")
+    config = check_config(raw)  # fail fast, before Ray starts
     name = args.name or os.path.splitext(os.path.basename(args.config))[0]
     storage = os.path.abspath(args.storage)
     if args.resume and args.overwrite:
         print("spikey train: --resume and --overwrite exclude each other", file=sys.stderr)
         return 2
-    try:
-        if args.local:
-            from spikey.training.loop import train
+    if args.local:
+        from spikey.training.loop import train
 
-            result = train(config, run_dir=os.path.join(storage, name), progress=True,
-                           resume=args.resume, overwrite=args.overwrite)
-            summary = result.summary
-            where = result.run_dir
-        else:
-            from spikey.training.distributed import train_distributed
+        result = train(config, run_dir=os.path.join(storage, name), progress=True,
+                       resume=args.resume, overwrite=args.overwrite)
+        summary = result.summary
+        where = result.run_dir
+    else:
+        from spikey.training.distributed import train_distributed
 
-            _exit_cleanly_on_signals()
-            out = train_distributed(config, num_workers=args.workers, storage_path=storage,
-                                    name=name, address=args.address,
-                                    average_every=args.average_every, resume=args.resume,
-                                    overwrite=args.overwrite)
-            summary, where = out.summary, out.run_dir
-    except (FileExistsError, ConfigError) as error:  # a used run folder, a resume mismatch
-        print(f"spikey train: {error}", file=sys.stderr)
-        return 2
+        _exit_cleanly_on_signals()
+        out = train_distributed(config, num_workers=args.workers, storage_path=storage,
+                                name=name, address=args.address,
+                                average_every=args.average_every, resume=args.resume,
+                                overwrite=args.overwrite)
+        summary, where = out.summary, out.run_dir
     print(json.dumps(summary, indent=2))
     print(f"run folder: {where}")
     return 0
@@ -140,25 +142,103 @@ def _plot(args) -> int:
     return 0
 
 
-def _info(args) -> int:
+GAMES = ("Logic", "CartPole")  # games declare keys like parts (family "games")
+
+
+def _catalogue() -> dict:
+    """Every name ``spikey info`` knows: ``{family: {name: class}}``, with the network's
+    own keys (family ``network``, part ``Network``) and the games (family ``games``)."""
     import spikey  # noqa: F401  (registers every part)
-    from spikey.snn.network import NETWORK_KEYS, all_parts, format_schema
+    import spikey.games as games
+    from spikey.snn.network import all_parts
 
-    families = all_parts()
-    rows = [dict(section="network", part="Network", **k.describe()) for k in NETWORK_KEYS]
-    for family, classes in sorted(families.items()):
-        if args.family and family != args.family:
+    out = {"network": {"Network": None}}
+    out.update({family: dict(classes) for family, classes in all_parts().items()})
+    out["games"] = {name: getattr(games, name) for name in GAMES}
+    return out
+
+
+def _pick(name: str, known, what: str, hint: str) -> str:
+    """``name`` if known; else a ConfigError with a suggestion found case-insensitively."""
+    import difflib
+
+    from spikey.core.params import ConfigError
+
+    if name in known:
+        return name
+    folded = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(name.lower(), list(folded), n=1, cutoff=0.6)
+    guess = folded.get(name.lower()) or (folded[close[0]] if close else None)
+    tip = f"; did you mean {guess!r}?" if guess else ""
+    raise ConfigError(f"unknown {what} {name!r}{tip} ({hint})")
+
+
+def _rows(family: str, name: str, cls) -> list:
+    if family == "network":
+        from spikey.snn.network import NETWORK_KEYS
+
+        return [dict(section="network", part="Network", **k.describe()) for k in NETWORK_KEYS]
+    return [dict(section=family, part=name, **d) for d in cls.schema()]
+
+
+def format_keys(rows: list) -> str:
+    """The ``spikey info`` table: a header, one block per part, required keys marked.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Schema rows (``section``, ``part``, ``key``, ``type``, ``default``,
+        ``range``, ``choices``, ``description``), as ``Part.schema()`` gives them.
+
+    Returns
+    -------
+    str
+    """
+    lines = [f"  {'key':<24} {'type':<14} default / allowed values",
+             "  (* = required: no default, the config must set it)"]
+    current = None
+    for r in rows:
+        if (r["section"], r["part"]) != current:
+            current = (r["section"], r["part"])
+            lines += ["", f"[{r['section']}] {r['part']}"]
+        required = r["default"] == "REQUIRED"
+        allowed = "REQUIRED" if required else f"default={r['default']!r}"
+        if r["range"] is not None:
+            allowed += f", range={r['range']}"
+        if r["choices"] is not None:
+            allowed += f", choices={r['choices']}"
+        lines.append(f"{'*' if required else ' '} {r['key']:<24} {r['type']:<14} {allowed}")
+        lines.append(f"{'':<4}{r['description']}")
+    return "\n".join(lines)
+
+
+def _info(args) -> int:
+    catalogue = _catalogue()
+    hint = "`spikey info --list` lists every family and name"
+    family = _pick(args.family, catalogue, "family", hint) if args.family else None
+    part = None
+    if args.part:
+        owners = [f for f, names in catalogue.items() if args.part in names]
+        if family is not None and family not in owners and owners:
+            from spikey.core.params import ConfigError
+
+            raise ConfigError(f"{args.part!r} is a part of family {owners[0]!r}, not "
+                              f"{family!r}; drop --family or use --family {owners[0]} ({hint})")
+        known = catalogue[family] if family else {n for names in catalogue.values() for n in names}
+        part = _pick(args.part, known, "part" if family is None else f"{family} part", hint)
+    if args.list:
+        for fam, names in catalogue.items():
+            if family in (None, fam):
+                print(f"{fam}: {', '.join(sorted(names))}")
+        return 0
+    rows = []
+    for fam, names in catalogue.items():
+        if family not in (None, fam):
             continue
-        for name, cls in sorted(classes.items()):
-            if args.part and name != args.part:
-                continue
-            rows += [dict(section=family, part=name, **d) for d in cls.schema()]
-    from spikey.games import CartPole, Logic
-
-    for game in (Logic, CartPole):  # games declare keys like parts (family "games")
-        if (args.family in (None, "games")) and args.part in (None, game.__name__):
-            rows += [dict(section="games", part=game.__name__, **d) for d in game.schema()]
-    print(format_schema(rows))
+        for name, cls in sorted(names.items()):
+            if part in (None, name):
+                rows += _rows(fam, name, cls)
+    print(format_keys(rows))
     return 0
 
 
@@ -173,8 +253,9 @@ def main(argv=None) -> int:
     Returns
     -------
     int
-        The exit status (0 on success, 2 for a config without the section a
-        command needs).
+        The exit status: 0 on success, 2 for a user error (a bad or missing
+        config, a used run folder, an unknown part name, an unreachable
+        cluster), reported in one line on stderr without a traceback.
     """
     parser = argparse.ArgumentParser(prog="spikey", description="Spikey spiking networks")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -215,9 +296,17 @@ def main(argv=None) -> int:
     plot.add_argument("--out", default=None, help="folder for the PNG files (default: RUN_DIR/plots)")
     plot.set_defaults(func=_plot)
 
-    info = sub.add_parser("info", help="list parts (and games) and their keys")
-    info.add_argument("--family", default=None)
-    info.add_argument("--part", default=None)
+    catalogue = _catalogue()
+    info = sub.add_parser("info", help="list parts (and games) and their keys",
+                          description="List the config keys of every part, or of one family "
+                                      "or part; --list prints the names only.")
+    info.add_argument("--family", default=None, metavar="FAMILY",
+                      help="only this family's parts; one of: " + ", ".join(catalogue))
+    info.add_argument("--part", default=None, metavar="NAME",
+                      help="only this part (case-sensitive class name, e.g. LIF, MSTDPET, "
+                           "Logic); `--list` shows every name")
+    info.add_argument("--list", action="store_true",
+                      help="print the family and part names only, no keys")
     info.set_defaults(func=_info)
 
     cleanup = sub.add_parser("cleanup", help="end the Ray processes a killed local run left")
@@ -229,7 +318,27 @@ def main(argv=None) -> int:
     cleanup.set_defaults(func=_cleanup)
 
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except USER_ERRORS as error:
+        # a mistake of the user's (config, file, folder, address): one line, no traceback
+        text = " ".join(str(error).split()) or type(error).__name__
+        print(f"spikey {args.command}: error: {text}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `spikey info | head`
+        sys.stderr.close()
+        return 0
+
+
+def _user_errors() -> tuple:
+    from spikey.core.params import ConfigError
+
+    # OSError covers a missing file or folder, a used run folder (RunFolderError is a
+    # FileExistsError) and an unreachable cluster (ConnectionError)
+    return (ConfigError, OSError)
+
+
+USER_ERRORS = _user_errors()
 
 
 if __name__ == "__main__":

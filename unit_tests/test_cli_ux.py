@@ -1,0 +1,100 @@
+"""The ``spikey`` command line as a user meets it: errors, ``info``, run folders, progress,
+``--set`` (each run through ``subprocess``, as in a terminal)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+XOR_YAML = os.path.join(ROOT, "examples", "configs", "xor.yaml")
+
+
+def spikey(*args, cwd, env=None, timeout=300):
+    """Run ``spikey ARGS`` in a fresh interpreter; the CompletedProcess."""
+    environment = dict(os.environ, PYTHONPATH=ROOT, **(env or {}))
+    return subprocess.run([sys.executable, "-m", "spikey.cli", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, env=environment, timeout=timeout)
+
+
+def tiny_config(**training):
+    with open(XOR_YAML, encoding="utf-8") as handle:
+        config = yaml.safe_load(handle)
+    config["network"]["network"].update(processing_steps=40, batch_size=1)
+    config["game"]["kwargs"]["n_presentations"] = 4
+    config["training"].update(dict(episodes=2, max_ticks=4, eval_episodes=1,
+                                   record_ticks=False), **training)
+    return config
+
+
+def write(path, config):
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def one_error_line(result, command):
+    """The run failed with status 2 and one line on stderr, no traceback."""
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert lines[0].startswith(f"spikey {command}: error: ")
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", ["train", "tune", "evolve"])
+def test_user_errors_print_one_line_and_exit_2(tmp_path, command):
+    line = one_error_line(spikey(command, tmp_path / "missing.yaml", cwd=tmp_path), command)
+    assert "missing.yaml" in line and "does not exist" in line
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("network: [unclosed\n")
+    assert "not valid YAML" in one_error_line(spikey(command, bad, cwd=tmp_path), command)
+
+
+def test_train_with_a_search_section_points_to_tune(tmp_path):
+    config = tiny_config()
+    config["search"] = {"training.seed": {"grid": [0, 1]}}
+    path = write(tmp_path / "sweep.yaml", config)
+    line = one_error_line(spikey("train", path, "--local", cwd=tmp_path), "train")
+    assert "'search'" in line and f"spikey tune {path}" in line
+    config = tiny_config()
+    config["training"]["episods"] = 3
+    line = one_error_line(spikey("train", write(tmp_path / "typo.yaml", config), "--local",
+                                 cwd=tmp_path), "train")
+    assert "episods" in line and "did you mean 'episodes'" in line
+    assert one_error_line(spikey("plot", tmp_path / "nowhere", cwd=tmp_path), "plot")
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--part", "Foo"], "unknown part 'Foo'"),
+    (["--part", "lif"], "unknown part 'lif'; did you mean 'LIF'?"),
+    (["--family", "neuron"], "unknown family 'neuron'; did you mean 'neurons'?"),
+    (["--family", "neurons", "--part", "MSTDP"], "'MSTDP' is a part of family 'synapses'"),
+])
+def test_info_refuses_unknown_names_with_a_suggestion(tmp_path, args, expected):
+    line = one_error_line(spikey("info", *args, cwd=tmp_path), "info")
+    assert expected in line and "spikey info --list" in line
+
+
+def test_info_lists_names_and_marks_required_keys(tmp_path):
+    listing = spikey("info", "--list", cwd=tmp_path)
+    assert listing.returncode == 0
+    lines = dict(line.split(": ", 1) for line in listing.stdout.strip().splitlines())
+    assert "LIF" in lines["neurons"].split(", ") and "MSTDPET" in lines["synapses"].split(", ")
+    assert {"network", "games"} <= set(lines)
+    assert "tau" not in listing.stdout  # names only
+    one = spikey("info", "--part", "LIF", cwd=tmp_path)
+    assert one.returncode == 0
+    assert "[neurons] LIF" in one.stdout and "[network]" not in one.stdout
+    assert one.stdout.splitlines()[0].split() == ["key", "type", "default", "/", "allowed",
+                                                  "values"]
+    required = [line.split()[1] for line in one.stdout.splitlines() if line.startswith("* ")]
+    assert required == ["n_neurons"]
+    family = spikey("info", "--family", "rewarder", cwd=tmp_path).stdout
+    assert "[rewarder] TDError" in family and "[neurons]" not in family
+    helptext = spikey("info", "--help", cwd=tmp_path).stdout
+    assert "neurons" in helptext and "--list" in helptext
