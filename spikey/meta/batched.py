@@ -31,6 +31,7 @@ class BatchedEvolveNetwork(EvolveNetwork):
         if max_batch < 1:
             raise ConfigError(f"max_batch = {max_batch}; expected >= 1")
         self.max_batch = max_batch
+        self.chunk_size = max_batch  # the GA checkpoints after every batch
 
     def batch_config(self, genotypes: list, rerun: int = 0) -> dict:
         """The experiment config that trains ``genotypes`` as the members of one batch.

@@ -59,7 +59,15 @@ class EvolveNetwork:
     reruns : int
         Runs per genotype with different seeds (``training.seed`` and
         ``network.network.seed`` offset by 1000 per rerun); fitness is their mean.
+
+    Attributes
+    ----------
+    chunk_size : int
+        Genotypes per call that :class:`~spikey.meta.population.Population`
+        hands it (1: the GA checkpoints after every training run).
     """
+
+    chunk_size = 1
 
     def __init__(self, base_config: dict, metric: str = "train_mean_reward", reruns: int = 1):
         self.base_config = check_config(base_config)

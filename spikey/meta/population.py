@@ -16,7 +16,10 @@ Each generation:
 Parents are chosen by tournament (best of ``tournament_size`` drawn at
 random) or by rank (probability proportional to rank). All randomness comes
 from one seeded generator, so a run is a function of its seed; the state is
-checkpointed after each generation and a resumed run continues identically.
+checkpointed after each evaluated chunk of a generation (an evaluator's
+``chunk_size``: 1 for :class:`~spikey.meta.metagames.EvolveNetwork`) and after
+each generation, and a resumed run continues identically without evaluating
+a genotype twice.
 """
 
 from __future__ import annotations
@@ -114,6 +117,7 @@ class Population:
         self.cache: dict = {}
         self.generation = 0
         self.rows: list = []
+        self.settings = None  # what else the fitness depends on (set by spikey.meta.evolve)
         self._next_id = 0
         self.individuals = [self._new(self.space.sample(self.rng), "initial")
                             for _ in range(c["population_size"])]
@@ -161,23 +165,55 @@ class Population:
         return out
 
     # ------------------------------------------------------------- running
-    def evaluate_generation(self) -> None:
-        """Fill every individual's fitness, evaluating only genotypes not in the cache."""
+    def pending(self) -> list:
+        """Genotypes of the current generation whose fitness is not yet known (no repeats)."""
         todo, seen = [], set()
         for ind in self.individuals:
             key = self.space.key(ind.genotype)
             if key not in self.cache and key not in seen:
                 seen.add(key)
-                todo.append(ind.genotype)
-        if todo:
-            values = list(self.evaluate([dict(g) for g in todo]))
-            if len(values) != len(todo):
-                raise ValueError(f"evaluate returned {len(values)} fitness values for {len(todo)} genotypes")
-            for genotype, value in zip(todo, values):
-                value = float(value)
-                if not np.isfinite(value):
-                    raise ValueError(f"fitness of {genotype} is {value}; expected a finite number")
-                self.cache[self.space.key(genotype)] = value
+                todo.append(dict(ind.genotype))
+        return todo
+
+    def record(self, genotype: dict, value) -> None:
+        """Cache ``value`` as the fitness of ``genotype``.
+
+        Raises
+        ------
+        ValueError
+            When ``value`` is not a finite number.
+        """
+        value = float(value)
+        if not np.isfinite(value):
+            raise ValueError(f"fitness of {genotype} is {value}; expected a finite number")
+        self.cache[self.space.key(genotype)] = value
+
+    def evaluate_generation(self, after_chunk=None) -> None:
+        """Fill every individual's fitness, evaluating only genotypes not in the cache.
+
+        The new genotypes go to the evaluator in chunks of its ``chunk_size``
+        attribute (all at once when it has none), and each chunk's fitness is
+        cached before the next chunk starts, so a checkpoint written between
+        chunks keeps them: after an interruption only the rest is evaluated.
+
+        Parameters
+        ----------
+        after_chunk : callable, optional
+            ``after_chunk(evaluated, total)`` after each chunk: genotypes of this
+            generation evaluated so far, and how many needed evaluating.
+        """
+        todo = self.pending()
+        size = getattr(self.evaluate, "chunk_size", None) or max(len(todo), 1)
+        for start in range(0, len(todo), size):
+            chunk = todo[start:start + size]
+            values = list(self.evaluate([dict(g) for g in chunk]))
+            if len(values) != len(chunk):
+                raise ValueError(f"evaluate returned {len(values)} fitness values for "
+                                 f"{len(chunk)} genotypes")
+            for genotype, value in zip(chunk, values):
+                self.record(genotype, value)
+            if after_chunk is not None:
+                after_chunk(start + len(chunk), len(todo))
         for ind in self.individuals:
             ind.fitness = self.cache[self.space.key(ind.genotype)]
         for ind in self.individuals:
@@ -214,33 +250,69 @@ class Population:
         return max(evaluated, key=lambda i: self._sign() * i.fitness)
 
     def run(self, generations: int, target: float | None = None, checkpoint: str | None = None,
-            progress: bool | None = None, stop_after: int | None = None) -> Individual:
+            progress=None, stop_after: int | None = None) -> Individual:
         """Evolve until ``generations`` have been evaluated or ``target`` is reached.
 
-        With ``checkpoint`` the state is saved after every generation (atomically),
-        and a population loaded from it continues exactly where it stopped.
-        """
-        from tqdm.auto import tqdm
+        With ``checkpoint`` the state is saved (atomically) after every evaluated
+        chunk of a generation (see :meth:`evaluate_generation`) and after every
+        generation, and a population loaded from it continues exactly where it
+        stopped: genotypes already evaluated are not evaluated again.
 
-        bar = tqdm(total=generations, initial=self.generation, desc="evolve", unit="gen",
-                   disable=(not progress) if progress is not None else None)
+        Parameters
+        ----------
+        generations : int
+            Generations to evaluate in all (counting those already evaluated).
+        target : float, optional
+            Stop once the best fitness reaches it.
+        checkpoint : str or path, optional
+            Where to save the state (JSON).
+        progress : bool or callable, optional
+            A progress bar of the individuals evaluated within each generation
+            (None: only in a terminal or notebook; False: silent), or a callable
+            ``progress(generation, evaluated, total, best)`` called after every
+            evaluated chunk (``best``: the best fitness known so far, or None).
+        stop_after : int, optional
+            Stop after this many generations of this call (for tests and tools).
+
+        Returns
+        -------
+        Individual or None
+            The best individual of the last evaluated generation (None when
+            nothing was left to evaluate).
+        """
+        report = _progress(progress, generations, self)
         done, best = 0, None
-        while self.generation < generations:
-            self.evaluate_generation()
-            best = self.best()
-            bar.set_postfix(best=best.fitness)
-            bar.update(1)
-            if target is not None and self._sign() * (best.fitness - target) >= 0:
-                self.finished = True
-                break
-            self.breed()
-            done += 1
-            if checkpoint is not None:
-                self.save(checkpoint)
-            if stop_after is not None and done >= stop_after:
-                break
-        bar.close()
+        try:
+            while self.generation < generations:
+                report.start(self.generation, len(self.pending()))
+
+                def after_chunk(evaluated, total):
+                    if checkpoint is not None:
+                        self.save(checkpoint)
+                    report.update(self.generation, evaluated, total, self.best_known())
+
+                self.evaluate_generation(after_chunk)
+                best = self.best()
+                report.update(self.generation, None, None, best.fitness)
+                if target is not None and self._sign() * (best.fitness - target) >= 0:
+                    self.finished = True
+                    break
+                self.breed()
+                done += 1
+                if checkpoint is not None:
+                    self.save(checkpoint)
+                if stop_after is not None and done >= stop_after:
+                    break
+        finally:
+            report.close()
         return best
+
+    def best_known(self):
+        """The best fitness in the cache (every genotype evaluated so far), or None."""
+        if not self.cache:
+            return None
+        values = np.array(list(self.cache.values()))
+        return float(values[np.argmax(self._sign() * values)])
 
     # ------------------------------------------------------------- analysis and state
     def history(self) -> pd.DataFrame:
@@ -252,7 +324,7 @@ class Population:
         return {
             "genes": self.space.to_plain(), "config": self.config, "generation": self.generation,
             "next_id": self._next_id, "rng": self.rng.bit_generator.state,
-            "cache": self.cache, "rows": self.rows,
+            "cache": self.cache, "rows": self.rows, "settings": self.settings,
             "individuals": [vars(i) for i in self.individuals],
         }
 
@@ -283,8 +355,43 @@ class Population:
         pop.rng.bit_generator.state = state["rng"]
         pop.cache = state["cache"]
         pop.rows = state["rows"]
+        pop.settings = state.get("settings")
         pop.individuals = [Individual(**i) for i in state["individuals"]]
         return pop
+
+
+class _progress:
+    """Progress of :meth:`Population.run`: a tqdm bar, a user callable, or nothing."""
+
+    def __init__(self, progress, generations: int, population):
+        self.generations = generations
+        self.call = progress if callable(progress) else None
+        self.bar = None
+        if self.call is None and progress is not False:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=0, desc="evolve", unit="individual",
+                            disable=None if progress is None else not progress)
+
+    def start(self, generation: int, total: int) -> None:
+        if self.bar is not None:
+            self.bar.reset(total=total)
+            self.bar.set_description(f"evolve: generation {generation + 1}/{self.generations}")
+        if self.call is not None:
+            self.call(generation, 0, total, None)
+
+    def update(self, generation: int, evaluated, total, best) -> None:
+        if self.bar is not None:
+            if evaluated is not None:
+                self.bar.update(evaluated - self.bar.n)
+            if best is not None:
+                self.bar.set_postfix(best=f"{best:.4g}")
+        if self.call is not None and evaluated is not None:
+            self.call(generation, evaluated, total, best)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _plain(value):
