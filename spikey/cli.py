@@ -135,10 +135,20 @@ def _plot(args) -> int:
 
     matplotlib.use("Agg")
     from spikey.training.plots import plot_run
+    from spikey.training.reader import find_runs
 
-    paths = plot_run(args.run_dir, out=args.out)
-    for path in paths:
-        print(path)
+    if not os.path.isdir(args.run_dir):
+        raise FileNotFoundError(f"{args.run_dir!r} is not a folder")
+    runs = find_runs(args.run_dir)
+    if not runs:
+        raise FileNotFoundError(f"no run folders under {args.run_dir!r} (a run folder holds "
+                                "config.json and metrics/episodes.csv)")
+    for run in runs:
+        out = args.out
+        if out is not None and len(runs) > 1:  # one subfolder per run
+            out = os.path.join(out, os.path.relpath(run, args.run_dir))
+        for path in plot_run(run, out=out):
+            print(path)
     return 0
 
 
@@ -291,9 +301,11 @@ def main(argv=None) -> int:
     evolve.add_argument("--name", default=None)
     evolve.set_defaults(func=_evolve)
 
-    plot = sub.add_parser("plot", help="plot a run folder (learning curve, raster, weights)")
-    plot.add_argument("run_dir")
-    plot.add_argument("--out", default=None, help="folder for the PNG files (default: RUN_DIR/plots)")
+    plot = sub.add_parser("plot", help="plot runs (learning curve, raster, weights)")
+    plot.add_argument("run_dir", metavar="FOLDER",
+                      help="a run folder, or any folder holding runs (each is plotted)")
+    plot.add_argument("--out", default=None,
+                      help="folder for the PNG files (default: each run's plots/ folder)")
     plot.set_defaults(func=_plot)
 
     catalogue = _catalogue()

@@ -98,3 +98,18 @@ def test_info_lists_names_and_marks_required_keys(tmp_path):
     assert "[rewarder] TDError" in family and "[neurons]" not in family
     helptext = spikey("info", "--help", cwd=tmp_path).stdout
     assert "neurons" in helptext and "--list" in helptext
+
+
+def test_plot_accepts_the_folder_train_prints_and_any_folder_of_runs(tmp_path):
+    path = write(tmp_path / "tiny.yaml", tiny_config())
+    done = spikey("train", path, "--local", "--storage", tmp_path / "runs", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    printed = done.stdout.split("run folder: ")[1].split()[0]
+    assert printed == str(tmp_path / "runs" / "tiny")
+    for folder in (printed, tmp_path / "runs"):  # the run itself, and the storage holding it
+        plotted = spikey("plot", folder, cwd=tmp_path)
+        assert plotted.returncode == 0, plotted.stderr
+        assert os.path.join(printed, "plots", "learning_curve.png") in plotted.stdout.split()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "no run folders under" in one_error_line(spikey("plot", empty, cwd=tmp_path), "plot")

@@ -98,3 +98,37 @@ def test_command_line_info_train_and_plot(tmp_path, capsys):
     assert main(["plot", str(tmp_path / "runs" / "tiny")]) == 0
     assert (tmp_path / "runs" / "tiny" / "plots" / "learning_curve.png").stat().st_size > 1000
     assert (tmp_path / "runs" / "tiny" / "plots" / "raster.png").stat().st_size > 1000
+
+
+def test_each_run_is_counted_once_despite_ray_checkpoint_copies(tmp_path):
+    import shutil
+
+    from spikey.training.reader import find_runs
+
+    storage = tmp_path / "spikey_runs"
+    train(small_config(episodes=1), run_dir=storage / "xor" / "runs" / "rank_0")
+    # what Ray Train leaves next to the runs: checkpoint folders holding copies of them
+    for stamp in ("2026-12-05_10-00-00.000001", "2026-12-05_10-00-01.000002"):
+        shutil.copytree(storage / "xor" / "runs" / "rank_0",
+                        storage / "xor" / f"checkpoint_{stamp}" / "rank_0")
+    assert find_runs(storage) == [str(storage / "xor" / "runs" / "rank_0")]
+    frame = load_runs(storage)
+    assert set(frame["run"]) == {os.path.join("xor", "runs", "rank_0")}
+    assert len(frame) == 2 * 2  # one training and one evaluation episode, 2 members, once
+
+
+def test_local_and_ray_runs_of_one_config_do_not_share_a_folder(tmp_path):
+    from spikey.training.distributed import _prepare_run_folder
+    from spikey.training.loop import RAY_RUN_FILE, RunFolderError
+
+    ray_folder = tmp_path / "xor"
+    ray_folder.mkdir()
+    (ray_folder / RAY_RUN_FILE).write_text("{}")
+    (ray_folder / "runs").mkdir()
+    with pytest.raises(RunFolderError, match="holds a Ray run.*--name"):
+        train(small_config(episodes=1), run_dir=ray_folder)
+    assert sorted(os.listdir(ray_folder)) == ["runs", RAY_RUN_FILE]  # untouched
+    train(small_config(episodes=1), run_dir=ray_folder, overwrite=True)  # replaces it
+    assert not (ray_folder / RAY_RUN_FILE).exists() and (ray_folder / "summary.json").exists()
+    with pytest.raises(RunFolderError, match="holds a local run"):
+        _prepare_run_folder(str(ray_folder), {"config": {}}, resume=True, overwrite=False)

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from spikey.training.config import check_config
+from spikey.training.loop import RAY_RUN_FILE as RUN_FILE  # storage_path/name: what started the run
 
 QUIET_ENV = {
     "RAY_USAGE_STATS_ENABLED": "0",
@@ -184,12 +185,21 @@ def worker_loop(loop_config: dict) -> dict:
     """The per-worker training function (runs inside a Ray Train worker)."""
     import ray.train
 
-    from spikey.training.loop import train
-
     context = ray.train.get_context()
     rank = context.get_world_rank()
     config = _worker_config(loop_config["config"], rank)
-    run_dir = os.path.join(tempfile.mkdtemp(prefix=f"spikey-rank{rank}-"), "run")
+    scratch = tempfile.mkdtemp(prefix=f"spikey-rank{rank}-")
+    try:
+        return _worker_run(loop_config, rank, config, os.path.join(scratch, "run"))
+    finally:  # the run lives on in the checkpoints Ray reported; the scratch copy goes
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _worker_run(loop_config: dict, rank: int, config: dict, run_dir: str) -> dict:
+    import ray.train
+
+    from spikey.training.loop import train
+
     resume = False
     checkpoint = ray.train.get_checkpoint()
     if checkpoint is not None:
@@ -257,7 +267,6 @@ def _older_checkpoints(run_dir):
     return ignore
 
 
-RUN_FILE = "spikey_run.json"  # in storage_path/name: what the run there was started with
 
 
 def _prepare_run_folder(folder: str, identity: dict, resume: bool, overwrite: bool) -> None:
@@ -281,6 +290,11 @@ def _prepare_run_folder(folder: str, identity: dict, resume: bool, overwrite: bo
         holds_run = False
     if holds_run:
         hint = "pass --overwrite (overwrite=True) to replace it, or choose another --name/--storage"
+        if os.path.exists(os.path.join(folder, "config.json")) and not os.path.exists(
+                os.path.join(folder, RUN_FILE)):
+            raise RunFolderError(
+                f"run folder {folder} holds a local run (`spikey train --local`); a Ray run of "
+                f"the same config needs its own folder: {hint}")
         if not resume:
             raise RunFolderError(
                 f"run folder {folder} already holds a run; pass --resume (resume=True) to "

@@ -56,6 +56,7 @@ EVAL_STREAM = 1_000_003  # separates evaluation game seeds from training ones
 CHUNK_ROWS = 20_000  # tick rows buffered in memory before they are appended to ticks.csv
 TICKS_IN_RESULT = 64 * 2**20  # RunResult.ticks is read back from ticks.csv up to this size (bytes)
 RUN_FILES = ("config.json", "summary.json", "metrics", "checkpoints")  # what a run writes
+RAY_RUN_FILE = "spikey_run.json"  # marks a Ray run's folder (spikey.training.distributed)
 
 
 class RunFolderError(FileExistsError):
@@ -398,6 +399,17 @@ def _prepare_folder(run_dir: str, config: dict, resume: bool, overwrite: bool) -
     """Check the folder against the flags; return the latest checkpoint's record to resume
     from (None: start afresh, after clearing what an earlier attempt left)."""
     config_path = os.path.join(run_dir, "config.json")
+    if os.path.exists(os.path.join(run_dir, RAY_RUN_FILE)):
+        if not overwrite:
+            raise RunFolderError(
+                f"run folder {run_dir!r} holds a Ray run ({RAY_RUN_FILE}; `spikey train` "
+                "without --local); a local run of the same config needs its own folder: "
+                "choose another name (--name) or storage (--storage), or pass overwrite=True "
+                "(--overwrite) to replace the Ray run")
+        for entry in os.listdir(run_dir):  # overwrite: the whole Ray run goes
+            if not entry.startswith("."):
+                target = os.path.join(run_dir, entry)
+                shutil.rmtree(target) if os.path.isdir(target) else os.unlink(target)
     present = [name for name in RUN_FILES if os.path.exists(os.path.join(run_dir, name))]
     if present and not resume and not overwrite:
         raise RunFolderError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pandas as pd
 
@@ -23,6 +24,40 @@ def is_run(path: str) -> bool:
     """Whether ``path`` is a run folder (holds ``config.json`` and ``metrics/episodes.csv``)."""
     return os.path.isfile(os.path.join(path, "config.json")) and os.path.isfile(
         os.path.join(path, "metrics", "episodes.csv"))
+
+
+#: Ray's checkpoint folders (Train: ``checkpoint_<date>_<time>``, Tune: ``checkpoint_000003``)
+#: hold copies of runs found elsewhere in the same folder; they are not runs of their own.
+RAY_CHECKPOINT = re.compile(r"checkpoint_(\d{4}-\d\d-\d\d_|\d+$)")
+
+
+def find_runs(path) -> list:
+    """The run folders under ``path`` (itself, if it is one), each once, sorted.
+
+    Ray's checkpoint copies (``checkpoint_<time>/rank_0``), hidden folders and
+    the inside of a run folder are not searched, so every run is counted once.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A run folder or any folder holding runs (a ``spikey train`` storage
+        folder, a Ray run's ``runs`` folder, a Tune sweep).
+
+    Returns
+    -------
+    list of str
+    """
+    path = os.fspath(path)
+    if is_run(path):
+        return [path]
+    found = []
+    for root, dirs, _ in os.walk(path):
+        if root != path and is_run(root):
+            found.append(root)
+            dirs[:] = []  # a run's own folders (metrics, checkpoints, plots) hold no runs
+            continue
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not RAY_CHECKPOINT.match(d))
+    return sorted(found)
 
 
 def read_run(path) -> dict:
@@ -50,15 +85,20 @@ def read_run(path) -> dict:
 def load_runs(path, table: str = "episodes") -> pd.DataFrame:
     """Every run under ``path`` (a run folder or a folder of runs/sweeps) in one DataFrame.
 
+    The runs are those :func:`find_runs` finds: each once (Ray's checkpoint
+    copies are skipped).
+
     Each row gets a ``run`` column (the folder relative to ``path``) and one
     column per config key whose value differs between the runs found, so a
     sweep's rows can be grouped by what was varied.
     """
     path = os.fspath(path)
-    runs = [path] if is_run(path) else sorted(
-        root for root, _, _ in os.walk(path) if is_run(root))
+    if not os.path.isdir(path):
+        raise FileNotFoundError(f"{path!r} is not a folder")
+    runs = find_runs(path)
     if not runs:
-        raise FileNotFoundError(f"no run folders under {path!r}")
+        raise FileNotFoundError(f"no run folders under {path!r} (a run folder holds "
+                                "config.json and metrics/episodes.csv)")
     frames, configs = [], []
     for run in runs:
         data = read_run(run)
