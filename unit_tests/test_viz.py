@@ -172,7 +172,8 @@ def test_learning_curve_mean_and_band_of_smoothed_member_curves():
     assert ax.lines[0].get_ydata().tolist() == [100.0] and not ax.collections
     two_runs = pd.concat([episodes.assign(run="a"), episodes.assign(run="b")])
     ax = viz.learning_curve(two_runs, hue="run", metric="return")
-    assert [line.get_label() for line in ax.lines] == ["run = a", "run = b"]
+    assert [line.get_label() for line in ax.lines] == ["run = a (mean of 3 members)",
+                                                     "run = b (mean of 3 members)"]
     with pytest.raises(ValueError, match="band"):
         viz.learning_curve(episodes, band="iqr")
     with pytest.raises(ValueError, match="no rows of phase 'test'"):

@@ -8,10 +8,47 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 from spikey.viz import learning_curve, raster, weight_matrix
 
-__all__ = ["learning_curve", "raster", "weight_matrix", "plot_run"]
+__all__ = ["learning_curve", "raster", "weight_matrix", "plot_run", "run_title"]
+
+# folder names Ray gives a worker's copy of a run or a checkpoint, which name no run
+_ANONYMOUS = re.compile(r"^(rank_\d+|checkpoint_.*|worker_\d+|runs?|plots|\.)$")
+
+
+def run_title(run_dir, config=None) -> str:
+    """A figure title that names the run: its game and its folder.
+
+    A folder Ray names by worker or checkpoint (``rank_0``, ``checkpoint_...``)
+    names no run, so the first enclosing folder that does is used, with the
+    worker added (``'CartPole-v1: cartpole_seed3 (worker rank_0)'``).
+
+    Parameters
+    ----------
+    run_dir : str or os.PathLike
+        The run folder.
+    config : dict, optional
+        The run's config; its ``game.id`` (or ``name``) starts the title.
+
+    Returns
+    -------
+    str
+    """
+    parts = os.path.abspath(os.fspath(run_dir)).split(os.sep)
+    names = [p for p in parts if p]
+    anonymous = []
+    while names and _ANONYMOUS.match(names[-1]):
+        anonymous.append(names.pop())
+    name = names[-1] if names else os.fspath(run_dir)
+    worker = [a for a in anonymous if a.startswith(("rank_", "worker_"))]
+    if worker:
+        name += f" (worker {worker[0]})"
+    game = ((config or {}).get("game") or {}).get("id") if isinstance(
+        (config or {}).get("game"), dict) else None
+    label = (config or {}).get("name") or game
+    return f"{label}: {name}" if label else name
 
 
 def plot_run(run_dir, out=None, random_baseline: bool = True) -> list:
@@ -22,6 +59,7 @@ def plot_run(run_dir, out=None, random_baseline: bool = True) -> list:
     runs stay readable. It shows the mean return of a uniformly random policy
     on the same game (20 episodes on evaluation seeds; ``random_baseline=False``
     skips it) and, when the run was evaluated, the frozen evaluation mean.
+    Titles name the run (:func:`run_title`), never a worker folder alone.
     """
     import matplotlib.pyplot as plt
 
@@ -48,7 +86,8 @@ def plot_run(run_dir, out=None, random_baseline: bool = True) -> list:
         baselines[f"frozen evaluation, {evaluation['episode'].nunique()} episodes"] = \
             evaluation["return"].mean()
     ax = learning_curve(episodes, window=window, baselines=baselines)
-    ax.set_title(f"{config['game']['id']}: {os.path.basename(os.path.abspath(run_dir))}")
+    title = run_title(run_dir, config)
+    ax.set_title(title)
     paths.append(os.path.join(out, "learning_curve.png"))
     ax.figure.savefig(paths[-1], dpi=100, bbox_inches="tight")
     plt.close(ax.figure)
@@ -63,12 +102,12 @@ def plot_run(run_dir, out=None, random_baseline: bool = True) -> list:
         network.tick(obs, info)
         games.close()
         ax = raster(network)
-        ax.set_title("last checkpoint, one tick")
+        ax.set_title(f"{title}\nlast checkpoint, member 0, one tick")
         paths.append(os.path.join(out, "raster.png"))
         ax.figure.savefig(paths[-1], dpi=100, bbox_inches="tight")
         plt.close(ax.figure)
         ax = weight_matrix(network)
-        ax.set_title("last checkpoint, member 0")
+        ax.set_title(f"{title}\nlast checkpoint, member 0")
         paths.append(os.path.join(out, "weights.png"))
         ax.figure.savefig(paths[-1], dpi=100, bbox_inches="tight")
         plt.close(ax.figure)

@@ -194,3 +194,146 @@ def member_weights(weights, member: int) -> tuple:
     if getattr(weights, "SPARSE", False):  # SparseFanIn keeps (N, K) arrays
         return weights.dense()[member], weights.dense_mask()[member]
     return weights.matrix[member], weights.mask[member]
+
+
+# ---------------------------------------------------------------- labels in words, with units
+#: Words and unit of each monitored state array, config key or episodes column that plots
+#: name: ``path -> (words, unit)``; ``unit`` is ``''`` for dimensionless quantities.
+LABELS = {
+    # state arrays (Monitor paths)
+    "neurons.potential": ("membrane potential", "mV"),
+    "neurons.recovery": ("recovery variable u", "mV"),
+    "neurons.firing_threshold": ("firing threshold", "mV"),
+    "neurons.effective_threshold": ("effective threshold", "mV"),
+    "neurons.threshold": ("firing threshold", "mV"),
+    "neurons.modulation": ("modulation level", ""),
+    "neurons.adaptation_level": ("adaptation", "mV"),
+    "neurons.excitatory_conductance": ("excitatory conductance", "nS"),
+    "neurons.inhibitory_conductance": ("inhibitory conductance", "nS"),
+    "neurons.refractory_left": ("refractory time left", "ms"),
+    "neurons.rate": ("firing rate", "Hz"),
+    "neurons.spikes": ("spikes", ""),
+    "spikes": ("spikes", ""),
+    "output_spikes": ("output spikes", ""),
+    "weights.matrix": ("synaptic weight", "mV"),
+    "synapses.eligibility": ("eligibility trace", ""),
+    "synapses.trace": ("eligibility trace", ""),
+    "synapses.dopamine": ("dopamine level", ""),
+    "synapses.pre_trace": ("presynaptic trace", ""),
+    "synapses.post_trace": ("postsynaptic trace", ""),
+    "stp.utilisation": ("release probability u", ""),
+    "stp.resources": ("available resources x", ""),
+    # config keys (GA genes, sweep columns)
+    "neurons.tau": ("membrane time constant", "ms"),
+    "neurons.refractory": ("refractory period", "ms"),
+    "neurons.spontaneous_rate": ("spontaneous rate", "Hz"),
+    "neurons.n_neurons": ("neurons", ""),
+    "synapses.learning_rate": ("learning rate", ""),
+    "synapses.A_plus": ("potentiation amplitude A+", ""),
+    "synapses.A_minus": ("depression amplitude A-", ""),
+    "synapses.tau_plus": ("potentiation time constant", "ms"),
+    "synapses.tau_minus": ("depression time constant", "ms"),
+    "synapses.tau_z": ("eligibility time constant", "ms"),
+    "synapses.dopamine_tau": ("dopamine time constant", "ms"),
+    "weights.max_weight": ("largest synaptic weight", "mV"),
+    "weights.weight": ("synaptic weight", "mV"),
+    "weights.density": ("connection density", ""),
+    "inputs.rate_map": ("input rates", "Hz"),
+    "network.processing_steps": ("steps per tick", ""),
+    "network.dt": ("time step", "ms"),
+    # episodes table columns
+    "return": ("episode return", ""),
+    "mean_reward": ("mean reward per tick", ""),
+    "weight_mean": ("mean synaptic weight", "mV"),
+    "ticks": ("ticks per episode", ""),
+    "fitness": ("fitness", ""),
+}
+
+_UNIT_IN_DESCRIPTION = None
+
+
+def _unit_from_keys(section: str, key: str) -> str | None:
+    """The unit written in the descriptions of the registered parts' key ``key`` (e.g.
+    ``'Membrane time constant (ms).'``), when every part of that family agrees on one."""
+    import re
+
+    global _UNIT_IN_DESCRIPTION
+    if _UNIT_IN_DESCRIPTION is None:
+        _UNIT_IN_DESCRIPTION = re.compile(r"\((ms|mV|Hz|s|nS|pA)\b")
+    from spikey.core.part import REGISTRY
+
+    units = set()
+    for family, classes in REGISTRY.items():
+        if family != section:
+            continue
+        for cls in classes.values():
+            for k in getattr(cls, "KEYS", ()):
+                if getattr(k, "name", None) == key:
+                    found = _UNIT_IN_DESCRIPTION.search(getattr(k, "description", "") or "")
+                    units.add(found.group(1) if found else "")
+    return units.pop() if len(units) == 1 else None
+
+
+def words_and_unit(path: str) -> tuple:
+    """``(words, unit)`` of a state path, config key or column name.
+
+    ``'neurons.potential'`` gives ``('membrane potential', 'mV')``; a GA gene
+    ``'network.neurons.tau'`` drops its ``network.`` prefix and gives
+    ``('membrane time constant', 'ms')``. A path not in :data:`LABELS` is put
+    into words (``'synapses.tau_foo'`` -> ``'synapses: tau foo'``) with the unit
+    its registered parts' key descriptions agree on, or ``''``.
+
+    Parameters
+    ----------
+    path : str
+        Dotted path or column name.
+
+    Returns
+    -------
+    tuple of str
+        Words, unit (``''`` when unknown or dimensionless).
+    """
+    path = str(path)
+    short = path[len("network."):] if path.startswith("network.") and \
+        path.count(".") >= 2 else path
+    for candidate in (path, short):
+        if candidate in LABELS:
+            return LABELS[candidate]
+    parts = short.split(".")
+    words = parts[-1].replace("_", " ")
+    if len(parts) >= 2:
+        unit = _unit_from_keys(parts[-2], parts[-1]) or ""
+        return f"{parts[-2]}: {words}", unit
+    return words, ""
+
+
+def axis_label(path: str, unit: str | None = None, suffix: str = "") -> str:
+    """An axis or colour-bar label in words with its unit: ``'membrane potential (mV)'``.
+
+    Parameters
+    ----------
+    path : str
+        Dotted path or column name, looked up with :func:`words_and_unit`.
+    unit : str, optional
+        Overrides the looked-up unit.
+    suffix : str
+        Text added after the unit, e.g. ``', 10-episode mean'``.
+
+    Returns
+    -------
+    str
+    """
+    words, known = words_and_unit(path)
+    unit = known if unit is None else unit
+    return f"{words} ({unit}{suffix})" if unit else (f"{words} ({suffix.lstrip(', ')})"
+                                                      if suffix else words)
+
+
+def integer_ticks(axis, nbins="auto"):
+    """Put integer-only major ticks on ``axis`` (an Axis, e.g. ``ax.xaxis`` or a colour bar's)."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(nbins=nbins, integer=True))
+
+
+TIME_LABEL = "time (ms)"

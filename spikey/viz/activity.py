@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from spikey.viz._common import (GROUP_COLORS, member_of, moving_average, new_axes,
-                                spike_groups, time_window)
+from spikey.viz._common import (GROUP_COLORS, TIME_LABEL, axis_label, integer_ticks, member_of,
+                                moving_average, new_axes, spike_groups, time_window)
 
 
 def raster(network, member: int = 0, ax=None, *, window=None, input_spikes=None,
-           n_outputs: int = 0, marker_size=None):
+           n_outputs: int = 0, marker_size=None, dt=None):
     """Spike raster of one member: inputs, body and outputs in their own colours.
+
+    The x axis is time in ms (step times ``dt``); every neuron row is shown
+    whole (y limits ``-0.5 .. rows - 0.5``) and neuron ticks are integers.
 
     Parameters
     ----------
@@ -40,19 +43,22 @@ def raster(network, member: int = 0, ax=None, *, window=None, input_spikes=None,
         Output neurons (the last body neurons) of an array or Monitor source.
     marker_size : float, optional
         Scatter marker size (points^2); default scales with the number of rows.
+    dt : float, optional
+        Step in ms; default the source's own (1.0 for a bare array).
 
     Returns
     -------
     matplotlib.axes.Axes
         One scatter (PathCollection) per group, in the order inputs, body,
-        outputs, with one point per spike shown.
+        outputs, with one point ``(time in ms, row)`` per spike shown.
 
     Examples
     --------
     >>> net.tick(observation)                 # doctest: +SKIP
     >>> ax = raster(net, window=(0, 200))     # doctest: +SKIP
     """
-    times, spikes, groups, _ = spike_groups(network, member, input_spikes, n_outputs)
+    times, spikes, groups, own_dt = spike_groups(network, member, input_spikes, n_outputs)
+    dt = float(dt if dt is not None else (own_dt if own_dt is not None else 1.0))
     ax = new_axes(ax, (7.0, 4.0))
     keep = time_window(times, window)
     times, spikes = times[keep], spikes[keep]
@@ -62,7 +68,7 @@ def raster(network, member: int = 0, ax=None, *, window=None, input_spikes=None,
         marker_size = float(np.clip((240.0 / max(rows, 1)) ** 2, 16.0, 60.0))
     for name, columns in groups.items():
         t, k = np.nonzero(spikes[:, columns])
-        ax.scatter(times[t], k + columns.start, s=marker_size, marker="|", linewidths=1.3,
+        ax.scatter(times[t] * dt, k + columns.start, s=marker_size, marker="|", linewidths=1.3,
                    c=GROUP_COLORS[name], label=name)
         if columns.start > 0:
             ax.axhline(columns.start - 0.5, color="0.8", linewidth=0.6, zorder=0)
@@ -72,9 +78,10 @@ def raster(network, member: int = 0, ax=None, *, window=None, input_spikes=None,
             (times[0] if len(times) else 0)
         stop = window[1] if window is not None and window[1] is not None else \
             (times[-1] + 1 if len(times) else 1)
-        ax.set_xlim(start - 0.5, stop - 0.5)
-    ax.set_xlabel("step")
-    ax.set_ylabel("neuron (inputs, body, outputs)")
+        ax.set_xlim((start - 0.5) * dt, (stop - 0.5) * dt)
+    ax.set_xlabel(TIME_LABEL)
+    ax.set_ylabel("neuron (" + ", then ".join(groups) + ")" if len(groups) > 1 else "neuron")
+    integer_ticks(ax.yaxis)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), markerscale=1.5, fontsize="small",
               frameon=False)
     return ax
@@ -133,8 +140,8 @@ def firing_rates(network, member: int = 0, ax=None, *, groups=None, window: int 
     Returns
     -------
     matplotlib.axes.Axes
-        One line per group, y-data the smoothed rate (Hz) of
-        :func:`population_rates`.
+        One line per group, x-data time (ms), y-data the smoothed rate (Hz)
+        of :func:`population_rates`.
 
     Examples
     --------
@@ -144,17 +151,20 @@ def firing_rates(network, member: int = 0, ax=None, *, groups=None, window: int 
     times, rates = population_rates(network, member, groups=groups, window=window, dt=dt,
                                     input_spikes=input_spikes, n_outputs=n_outputs)
     ax = new_axes(ax, (7.0, 3.0))
+    _, _, _, own_dt = spike_groups(network, member, input_spikes, n_outputs)
+    dt = float(dt if dt is not None else (own_dt if own_dt is not None else 1.0))
     for name, rate in rates.items():
-        ax.plot(times, rate, label=name, color=GROUP_COLORS.get(name), linewidth=1.2)
-    ax.set_xlabel("step")
-    ax.set_ylabel(f"rate (Hz), {window}-step mean" if window > 1 else "rate (Hz)")
+        ax.plot(times * dt, rate, label=name, color=GROUP_COLORS.get(name), linewidth=1.2)
+    ax.set_xlabel(TIME_LABEL)
+    ax.set_ylabel(f"population rate (Hz, {window * dt:g} ms mean)" if window > 1 else
+                  "population rate (Hz)")
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper right", fontsize="small")
     return ax
 
 
 def state_traces(monitor, neurons=None, member: int = 0, ax=None, *, threshold=None,
-                 steps=None, max_default: int = 8):
+                 steps=None, max_default: int = 8, dt=None, label=None):
     """State variables over time (e.g. membrane potentials) of chosen neurons.
 
     Parameters
@@ -177,11 +187,18 @@ def state_traces(monitor, neurons=None, member: int = 0, ax=None, *, threshold=N
         Step of each record of an array source (default ``monitor.steps``, or 0..R-1).
     max_default : int
         Neurons drawn when ``neurons`` is None.
+    dt : float, optional
+        Step in ms (x axis: step times ``dt``); default the monitored
+        network's, 1.0 for an array.
+    label : str, optional
+        Y-axis label; default the monitored path in words with its unit
+        (:data:`spikey.viz._common.LABELS`, e.g. ``'membrane potential (mV)'``).
 
     Returns
     -------
     matplotlib.axes.Axes
-        One line per neuron (y-data its records), then the threshold line(s).
+        One line per neuron (x-data time in ms, y-data its records), then the
+        threshold line(s).
 
     Examples
     --------
@@ -203,10 +220,14 @@ def state_traces(monitor, neurons=None, member: int = 0, ax=None, *, threshold=N
             raise ValueError(f"records of shape {data.shape[1:]}: name the entries to draw "
                              "with neurons=[(i, j), ...]")
         neurons = range(min(max_default, data.shape[1]))
+    if dt is None:
+        dt = float(monitor.network.dt) if is_monitor and hasattr(monitor, "network") else 1.0
     ax = new_axes(ax, (7.0, 3.0))
     for item in neurons:
         index = item if isinstance(item, tuple) else (item,)
-        ax.plot(steps, data[(slice(None),) + index], linewidth=1.0, label=f"neuron {item}" if np.ndim(item) == 0 else f"{item}")
+        name = f"neuron {item}" if np.ndim(item) == 0 else \
+            (f"synapse {item[0]} -> {item[1]}" if len(index) == 2 else f"entry {item}")
+        ax.plot(steps * float(dt), data[(slice(None),) + index], linewidth=1.0, label=name)
     if threshold is True:
         if not is_monitor:
             raise ValueError("threshold=True needs a Monitor (to read the network's threshold); "
@@ -220,14 +241,16 @@ def state_traces(monitor, neurons=None, member: int = 0, ax=None, *, threshold=N
     if threshold is not None and threshold is not False:
         for value in np.atleast_1d(threshold):
             ax.axhline(float(value), color="k", linestyle="--", linewidth=0.8, label="threshold")
-    ax.set_xlabel("step")
-    ax.set_ylabel(monitor.path if is_monitor else "state")
+    ax.set_xlabel(TIME_LABEL)
+    if label is None:
+        label = axis_label(monitor.path) if is_monitor else "state"
+    ax.set_ylabel(label)
     ax.legend(loc="upper right", fontsize="x-small", ncol=2)
     return ax
 
 
 def delay_embedding(signal, tau: int = 1, ax=None, *, color_by_time: bool = True,
-                    label: str = "x"):
+                    label: str = "x", unit: str = "", dt: float = 1.0):
     """Delay embedding: :math:`x(t)` against :math:`x(t - \\tau)`.
 
     Parameters
@@ -241,7 +264,12 @@ def delay_embedding(signal, tau: int = 1, ax=None, *, color_by_time: bool = True
     color_by_time : bool
         Also scatter the points coloured by time (with a colour bar).
     label : str
-        Name of the signal on the axis labels.
+        Name of the signal on the axis labels, e.g. ``'body rate'``.
+    unit : str
+        Unit of the signal (e.g. ``'Hz'``), written on both axes.
+    dt : float
+        Time between samples in ms: the delay on the labels is ``tau * dt`` ms
+        and the colour bar is time in ms.
 
     Returns
     -------
@@ -262,10 +290,11 @@ def delay_embedding(signal, tau: int = 1, ax=None, *, color_by_time: bool = True
     past, now = signal[:-tau], signal[tau:]
     ax.plot(past, now, color="0.6", linewidth=0.6, zorder=1)
     if color_by_time:
-        points = ax.scatter(past, now, c=np.arange(tau, len(signal)), cmap="viridis", s=8,
-                            zorder=2)
-        ax.figure.colorbar(points, ax=ax, label="t")
-    ax.set_xlabel(f"{label}(t - {tau})")
-    ax.set_ylabel(f"{label}(t)")
+        points = ax.scatter(past, now, c=np.arange(tau, len(signal)) * float(dt),
+                            cmap="viridis", s=8, zorder=2)
+        ax.figure.colorbar(points, ax=ax, label=TIME_LABEL)
+    shown = f" ({unit})" if unit else ""
+    ax.set_xlabel(f"{label} at t - {tau * float(dt):g} ms{shown}")
+    ax.set_ylabel(f"{label} at t{shown}")
     ax.set_aspect("equal", adjustable="datalim")
     return ax

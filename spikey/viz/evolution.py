@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spikey.viz._common import new_axes
+from spikey.viz._common import axis_label, integer_ticks, new_axes
 
 
 def fitness_over_generations(history, ax=None):
@@ -33,12 +33,13 @@ def fitness_over_generations(history, ax=None):
     ax = new_axes(ax, (6.0, 3.5))
     grouped = history.groupby("generation")["fitness"]
     best, mean, worst = grouped.max(), grouped.mean(), grouped.min()
-    ax.plot(best.index, best.values, label="best")
-    ax.plot(mean.index, mean.values, label="mean")
-    ax.fill_between(worst.index, worst.values, best.values, alpha=0.2, label="worst to best")
-    from matplotlib.ticker import MaxNLocator
-
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    sizes = grouped.size()
+    n = f"{sizes.iloc[0]}" if sizes.nunique() == 1 else f"{sizes.min()}-{sizes.max()}"
+    ax.plot(best.index, best.values, label="best individual")
+    ax.plot(mean.index, mean.values, label=f"mean of the generation (n = {n})")
+    ax.fill_between(worst.index, worst.values, best.values, alpha=0.2,
+                    label=f"band: worst to best of n = {n} individuals")
+    integer_ticks(ax.xaxis)
     ax.set_xlabel("generation")
     ax.set_ylabel("fitness")
     ax.legend(loc="best")
@@ -107,8 +108,9 @@ def gene_distribution(history, gene: str, ax=None, generations=None, bins: int =
                    [int(chosen.get(v, 0)) for v in labels], width=width,
                    label=f"generation {g}")
         ax.set_xticks(np.arange(len(labels)), labels)
-    ax.set_xlabel(gene)
-    ax.set_ylabel("individuals")
+    ax.set_xlabel(axis_label(gene))
+    ax.set_ylabel("individuals (count)")
+    integer_ticks(ax.yaxis)
     ax.legend(loc="best", fontsize="small")
     return ax
 
@@ -143,5 +145,6 @@ def gene_over_generations(history, gene: str, ax=None, *, colorbar: bool = True)
     if colorbar:
         ax.figure.colorbar(points, ax=ax, label="fitness")
     ax.set_xlabel("generation")
-    ax.set_ylabel(gene)
+    integer_ticks(ax.xaxis)
+    ax.set_ylabel(axis_label(gene))
     return ax

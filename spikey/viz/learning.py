@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spikey.viz._common import moving_average, new_axes
+from spikey.viz._common import axis_label, integer_ticks, moving_average, new_axes
 
 BANDS = ("minmax", "std", None)
 
@@ -56,6 +56,19 @@ def smoothed_curves(episodes, metric: str = "return", phase="train", *, window: 
     return type(table)(smoothed, index=table.index, columns=table.columns)
 
 
+def _curve_noun(table, n: int) -> str:
+    """What one curve of a smoothed table is: members, runs, or run members."""
+    names = [c for c in (table.columns.names or []) if c is not None]
+    if "run" in names and len(names) > 1 and \
+            table.columns.get_level_values("run").nunique() == 1:
+        names = [c for c in names if c != "run"]  # one run: its curves are its members
+    if names == ["member"]:
+        return "members" if n > 1 else "member"
+    if names == ["run"]:
+        return "runs" if n > 1 else "run"
+    return "curves (run x member)" if n > 1 else "curve"
+
+
 def learning_curve(episodes, ax=None, phase="train", *, metric: str = "return", window: int = 1,
                    band="minmax", curves=None, hue=None, label=None, baselines=None):
     """Mean learning curve over members/seeds with a band of their spread.
@@ -92,7 +105,9 @@ def learning_curve(episodes, ax=None, phase="train", *, metric: str = "return", 
     -------
     matplotlib.axes.Axes
         Per condition a line (y-data the mean of the smoothed curves) and, with
-        a band, a filled region.
+        a band, a filled region. The legend names what the band spans and over
+        how many curves (``'min-max over n = 4 members'``); the y label is the
+        metric in words (``'episode return'``); episode ticks are integers.
 
     Examples
     --------
@@ -103,37 +118,37 @@ def learning_curve(episodes, ax=None, phase="train", *, metric: str = "return", 
         raise ValueError(f"band = {band!r}; expected one of {BANDS}")
     ax = new_axes(ax, (6.0, 3.5))
     groups = [(label, episodes)] if hue is None else list(episodes.groupby(hue, sort=True))
+    words = axis_label(metric).split(" (")[0]
     for i, (name, rows) in enumerate(groups):
         table = smoothed_curves(rows, metric, phase, window=window, curves=curves)
         values = table.to_numpy()
         x = table.index.to_numpy()
         mean = np.nanmean(values, axis=1)
         n = values.shape[1]
+        noun = _curve_noun(table, n)
         if name is None:
-            name = f"{phase + ' ' if phase else ''}mean {metric}" + (f" ({n} curves)" if n > 1
-                                                                      else "")
+            name = (f"{phase} " if phase else "") + (f"mean {words} of {n} {noun}" if n > 1
+                                                     else words)
         elif hue is not None:
-            name = f"{hue} = {name}"
+            name = f"{hue} = {name} (mean of {n} {noun})"
         color = f"C{i}"
         ax.plot(x, mean, marker="o" if len(x) <= 30 else None, markersize=3, color=color,
                 label=name)
         if band is not None and n > 1:
             if band == "minmax":
                 low, high = np.nanmin(values, axis=1), np.nanmax(values, axis=1)
-                what = "min-max"
+                what = "band: min-max"
             else:
                 spread = np.nanstd(values, axis=1)
                 low, high = mean - spread, mean + spread
-                what = "± std"
+                what = "band: mean ± std"
             ax.fill_between(x, low, high, color=color, alpha=0.22, linewidth=0,
-                            label=f"{what} over {n} curves" if hue is None else None)
+                            label=f"{what} over n = {n} {noun}")
     for j, (name, value) in enumerate((baselines or {}).items()):
         ax.axhline(float(value), color="0.35", linestyle=("--", ":", "-.")[j % 3], linewidth=1.2,
                    label=f"{name} ({float(value):.4g})")
-    from matplotlib.ticker import MaxNLocator
-
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    integer_ticks(ax.xaxis)
     ax.set_xlabel("episode")
-    ax.set_ylabel(metric + (f" ({window}-episode mean)" if window > 1 else ""))
+    ax.set_ylabel(axis_label(metric, suffix=f", {window}-episode mean" if window > 1 else ""))
     ax.legend(loc="best", fontsize="small")
     return ax

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spikey.viz._common import encode, new_axes
+from spikey.viz._common import encode, integer_ticks, new_axes
 
 TRAJECTORY_COLUMNS = ("run", "phase", "episode", "member")
 
@@ -128,7 +128,8 @@ def _count_heatmap(ax, counts, row_values, column_values, annotate):
         for (i, j), value in np.ndenumerate(counts):
             ax.text(j, i, str(value), ha="center", va="center", fontsize="small",
                     color="white" if dark[i, j] else "black")
-    ax.figure.colorbar(image, ax=ax, label="count")
+    bar = ax.figure.colorbar(image, ax=ax, label="ticks (count)")
+    integer_ticks(bar.ax.yaxis)
     return image
 
 

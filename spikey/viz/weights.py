@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from spikey.viz._common import member_of, member_weights, new_axes
+from spikey.viz._common import (TIME_LABEL, axis_label, integer_ticks, member_of, member_weights,
+                                new_axes)
 
 
 def _matrix_and_mask(source, member, mask):
@@ -25,7 +26,7 @@ def _matrix_and_mask(source, member, mask):
 
 
 def weight_matrix(network, member: int = 0, ax=None, *, mask=None, n_inputs=None,
-                  cmap: str = "viridis", colorbar: bool = True):
+                  cmap: str = "viridis", colorbar: bool = True, label=None):
     """Heatmap of one member's weights; synapses that do not exist are masked.
 
     Parameters
@@ -45,6 +46,8 @@ def weight_matrix(network, member: int = 0, ax=None, *, mask=None, n_inputs=None
         Colour map of the weights; absent synapses are left light grey.
     colorbar : bool
         Add a colour bar.
+    label : str, optional
+        Colour-bar label; default ``'synaptic weight (mV)'``.
 
     Returns
     -------
@@ -72,8 +75,10 @@ def weight_matrix(network, member: int = 0, ax=None, *, mask=None, n_inputs=None
                         fontsize="small", va="center", rotation=90, color="tab:red",
                         annotation_clip=False)
     if colorbar:
-        ax.figure.colorbar(image, ax=ax, label="weight", pad=0.06)
+        ax.figure.colorbar(image, ax=ax, label=label or axis_label("weights.matrix"), pad=0.06)
     ax.set_xlabel("postsynaptic neuron")
+    integer_ticks(ax.xaxis)
+    integer_ticks(ax.yaxis)
     ax.set_ylabel("presynaptic neuron (inputs, then body)" if n_inputs else "presynaptic neuron")
     return ax
 
@@ -131,7 +136,7 @@ def weight_histogram_counts(snapshots, member: int = 0, *, mask=None, bins=30, l
 
 
 def weight_histograms(snapshots, member: int = 0, ax=None, *, mask=None, bins: int = 30,
-                      limits=None, colorbar: bool = True):
+                      limits=None, colorbar: bool = True, dt=None):
     """Weight histograms over time: snapshot on x, weight on y, colour the count.
 
     Parameters
@@ -141,7 +146,11 @@ def weight_histograms(snapshots, member: int = 0, ax=None, *, mask=None, bins: i
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure when None.
     colorbar : bool
-        Add a colour bar of the counts.
+        Add a colour bar of the counts (integer ticks).
+    dt : float, optional
+        Step in ms: a Monitor's snapshots are placed at time ``step * dt`` ms
+        (default the monitored network's ``dt``); a list or array is drawn
+        against its snapshot number.
 
     Returns
     -------
@@ -158,6 +167,10 @@ def weight_histograms(snapshots, member: int = 0, ax=None, *, mask=None, bins: i
     counts, edges, steps = weight_histogram_counts(snapshots, member, mask=mask, bins=bins,
                                                    limits=limits)
     ax = new_axes(ax, (7.0, 3.5))
+    timed = hasattr(snapshots, "records")
+    if timed:
+        dt = float(dt if dt is not None else snapshots.network.dt)
+        steps = np.asarray(steps, dtype=float) * dt
     # Column s spans from midway to the previous snapshot to midway to the next.
     if len(steps) > 1:
         middle = (steps[1:] + steps[:-1]) / 2.0
@@ -166,13 +179,10 @@ def weight_histograms(snapshots, member: int = 0, ax=None, *, mask=None, bins: i
         x = np.array([steps[0] - 0.5, steps[0] + 0.5]) if len(steps) else np.array([0.0, 1.0])
     mesh = ax.pcolormesh(x, edges, counts.T, cmap="magma_r", shading="flat", vmin=0)
     if colorbar:
-        ax.figure.colorbar(mesh, ax=ax, label="synapses")
-    from matplotlib.ticker import MaxNLocator
-
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("step" if hasattr(snapshots, "records") else "snapshot")
-    from matplotlib.ticker import MaxNLocator
-
-    ax.xaxis.set_major_locator(MaxNLocator(6, integer=True))  # step labels are wide
-    ax.set_ylabel("weight")
+        bar = ax.figure.colorbar(mesh, ax=ax, label="synapses (count)")
+        integer_ticks(bar.ax.yaxis)
+    ax.set_xlabel(TIME_LABEL if timed else "snapshot")
+    if not timed:
+        integer_ticks(ax.xaxis, 6)  # snapshot numbers
+    ax.set_ylabel(axis_label("weights.matrix"))
     return ax
