@@ -159,3 +159,69 @@ def test_docs_name_the_refused_seed_gene_and_the_shared_vocabulary():
     import spikey.meta.evolve as module
 
     assert "network.network.seed is refused" in module.__doc__
+
+
+def test_ga_searcher_resumes_mid_generation_from_its_checkpoint(tmp_path):
+    """Tune's trial events driven by hand: a searcher dropped after some trials (a killed
+    driver) is replaced by one loaded from ga.json, which runs only the rest."""
+    pytest.importorskip("ray")
+    from spikey.meta.population import Population
+    from spikey.meta.searcher import GASearcher
+
+    genes = {"x": {"float": [0.0, 1.0]}, "y": {"int": [0, 5]}}
+    ga = {"population_size": 5, "elite_fraction": 0.2, "mutation_rate": 0.8, "seed": 4}
+
+    def drive(searcher, runs, stop=None):
+        ids = 0
+        while True:
+            running = []
+            while True:  # start what the searcher hands out (like Tune, up to the generation)
+                suggestion = searcher.suggest(f"t{ids}")
+                if not isinstance(suggestion, dict):
+                    break
+                running.append((f"t{ids}", suggestion))
+                ids += 1
+            if suggestion == GASearcher.FINISHED:
+                return
+            for trial_id, genotype in running:
+                if stop is not None and len(runs) == stop:
+                    return  # killed: the trials still running are lost
+                runs.append(genotype)
+                searcher.on_trial_complete(trial_id, {"score": genotype["x"] + genotype["y"]})
+
+    whole_runs = []
+    whole = GASearcher(genes, ga, 3, "score", checkpoint=str(tmp_path / "whole.json"))
+    drive(whole, whole_runs)
+    assert len(whole_runs) > 7
+    runs = []
+    drive(GASearcher(genes, ga, 3, "score", checkpoint=str(tmp_path / "ga.json")), runs, stop=7)
+    assert runs == whole_runs[:7]
+    resumed = GASearcher(genes, ga, 3, "score",
+                         population=Population.load(tmp_path / "ga.json", None))
+    drive(resumed, runs)
+    assert runs == whole_runs  # the 7 finished trials were not run again
+    pd.testing.assert_frame_equal(resumed.history(), whole.history())
+
+
+def test_ray_backend_runs_the_shipped_metric_resumes_and_equals_the_local_backend(tmp_path):
+    ray = pytest.importorskip("ray")
+    from spikey.training.distributed import init_ray
+
+    init_ray(num_cpus=2)
+    try:
+        assert evolve_config(2)["evolve"]["metric"] == "eval_mean_reward"  # meta/xor_evolve.yaml's
+        best, local = evolve(evolve_config(2), storage_path=str(tmp_path), name="local",
+                             progress=False)
+        config = evolve_config(1, backend="ray", max_concurrent=2)
+        _, first = evolve(config, storage_path=str(tmp_path), name="ray", progress=False)
+        pd.testing.assert_frame_equal(first, local[local.generation == 0])
+        config["evolve"]["generations"] = 2
+        seen = []
+        best_ray, on_ray = evolve(config, storage_path=str(tmp_path), name="ray",
+                                  progress=lambda g, done, total, b: seen.append((g, done, total)))
+        pd.testing.assert_frame_equal(on_ray, local)  # same seeds and reruns: same fitness
+        assert best_ray == best
+        assert seen and {g for g, _, _ in seen} == {1}  # generation 0 came from ga.json
+        assert not os.path.exists(os.path.expanduser("~/ray_results/ray"))
+    finally:
+        ray.shutdown()
