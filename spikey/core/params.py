@@ -30,6 +30,11 @@ class _Required:
 
 REQUIRED = _Required()
 
+#: Time constants (keys with ``unit="ms"``) in ``[low, high)`` ms are refused as seconds
+#: typed for milliseconds: 0.02 is 20 ms written in seconds, and no membrane, trace or
+#: synaptic time constant is that short.
+SECONDS_SLIP = (1e-3, 0.5)
+
 #: Longest repr of a value that an error message shows.
 SHOW_LIMIT = 200
 
@@ -143,6 +148,14 @@ class Key:
         Whether numbers (also inside lists) must be finite: ``inf`` and
         ``nan`` are refused unless a key sets ``finite=False`` (then ``inf``
         is accepted; ``nan`` never is for a number).
+    unit : str, optional
+        ``"ms"`` marks a time constant in milliseconds: a value in
+        :data:`SECONDS_SLIP` (from 1 us up to 0.5 ms, e.g. ``tau: 0.02``)
+        is refused as seconds typed for milliseconds. Smaller values (e.g.
+        ``1e-6``: forget within one step) stay allowed.
+    note : str, optional
+        Why the range is what it is (e.g. "a depression amplitude is
+        negative"); added to the out-of-range message.
     """
 
     name: str
@@ -153,6 +166,8 @@ class Key:
     choices: tuple | None = None
     nullable: bool = False
     finite: bool = True
+    unit: str | None = None
+    note: str | None = None
 
     def __post_init__(self):
         for t in self.types:
@@ -197,11 +212,18 @@ class Key:
             if bad is not None:
                 raise ConfigError(f"{where} = {show(value)} contains {bad!r}; expected finite "
                                   "numbers only")
+        if self.unit == "ms" and _is_float(value) and SECONDS_SLIP[0] <= value < SECONDS_SLIP[1]:
+            raise ConfigError(
+                f"{where} = {value!r} looks like seconds; expected milliseconds (e.g. "
+                f"{value * 1000:g} for {value * 1000:g} ms): time constants from "
+                f"{SECONDS_SLIP[0]:g} up to {SECONDS_SLIP[1]:g} ms are refused as a unit slip")
         if self.range is not None and _is_float(value):
             low, high = self.range
             if (low is not None and value < low) or (high is not None and value > high):
+                note = f" ({self.note})" if self.note else ""
                 raise ConfigError(
-                    f"{where} = {show(value)} is out of range; expected {_range_text(low, high)}"
+                    f"{where} = {show(value)} is out of range; expected "
+                    f"{_range_text(low, high)}{note}"
                 )
         return value
 

@@ -47,7 +47,7 @@ class AdaptiveLIF(Neuron):
     """
 
     KEYS = Neuron.KEYS + (
-        Key("tau", "float", "Membrane time constant (ms).", 20.0, range=(1e-6, None)),
+        Key("tau", "float", "Membrane time constant (ms).", 20.0, range=(1e-6, None), unit="ms"),
         Key("threshold", "float", "Firing threshold above rest without adaptation (mV).", 16.0,
             range=(1e-9, None)),
         Key("reset_potential", "float", "Potential after a spike, relative to rest (mV).", 0.0),
@@ -59,7 +59,7 @@ class AdaptiveLIF(Neuron):
         Key("adaptation_strength", "float", "Jump of the adaptation variable at each spike "
             "(mV for 'threshold', mV/ms for 'current').", 4.0, range=(0, None)),
         Key("tau_adapt", "float", "Decay time constant of the adaptation (ms).", 100.0,
-            range=(1e-6, None)),
+            range=(1e-6, None), unit="ms"),
     )
     STATE = ("potential", "adaptation_level", "refractory_left", "spikes")
 

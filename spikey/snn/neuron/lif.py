@@ -38,7 +38,7 @@ class LIF(Neuron):
     """
 
     KEYS = Neuron.KEYS + (
-        Key("tau", "float", "Membrane time constant (ms).", 20.0, range=(1e-6, None)),
+        Key("tau", "float", "Membrane time constant (ms).", 20.0, range=(1e-6, None), unit="ms"),
         Key("threshold", "float", "Firing threshold above rest (mV).", 16.0, range=(1e-9, None)),
         Key("reset_potential", "float", "Potential after a spike, relative to rest (mV).", 0.0),
         Key("refractory", "float", "Refractory period (ms); input is ignored meanwhile.", 0.0,

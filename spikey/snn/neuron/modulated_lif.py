@@ -76,7 +76,7 @@ class ModulatedLIF(Neuron):
         Key("max_threshold", "float", "Highest threshold habituation can reach (mV).", 64.0,
             range=(1e-9, None)),
         Key("modulation_tau", "float", "Time constant of the modulation's return to balance (ms).",
-            100.0, range=(1e-6, None)),
+            100.0, range=(1e-6, None), unit="ms"),
         Key("threshold_modulation", "float", "kappa: the effective threshold is "
             "threshold * exp(-kappa * modulation).", 1.0, range=(0, None)),
         Key("learning_modulation", "float", "kappa_l: learning_scale = exp(kappa_l * modulation).",

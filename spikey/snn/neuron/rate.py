@@ -137,7 +137,7 @@ class LeakyRate(RateNeuron):
     """
 
     KEYS = RateNeuron.KEYS + (
-        Key("tau", "float", "Time constant of the rate (ms).", 20.0, range=(1e-6, None)),
+        Key("tau", "float", "Time constant of the rate (ms).", 20.0, range=(1e-6, None), unit="ms"),
     )
 
     def derive(self):

@@ -35,7 +35,7 @@ class Consolidation(STDP):
 
     KEYS = Synapse.KEYS + (
         Key("tau_short", "float", "Decay of short-term changes back to long-term (ms).", 1000.0,
-            range=(1e-6, None)),
+            range=(1e-6, None), unit="ms"),
         Key("consolidation_rate", "float", "kappa: long-term weights follow the short-term ones "
             "at rate kappa * modulation (1/ms per unit of modulation).", 0.01, range=(0, None)),
         Key("update_every", "int", "Steps between consolidation updates.", 10, range=(1, None)),

@@ -127,7 +127,8 @@ class MSTDPET(MSTDP):
     """Reward-modulated STDP with an eligibility trace (Florian 2007)."""
 
     KEYS = Synapse.KEYS + (
-        Key("tau_z", "float", "Eligibility trace time constant (ms).", 25.0, range=(1e-6, None)),
+        Key("tau_z", "float", "Eligibility trace time constant (ms).", 25.0,
+            range=(1e-6, None), unit="ms"),
     )
     STATE = MSTDP.STATE + ("scale",)
 

@@ -38,9 +38,9 @@ class TsodyksMarkram(Part):
         Key("U", "float", "Baseline utilisation (release fraction of a spike from rest).", 0.5,
             range=(1e-6, 1)),
         Key("tau_depression", "float", "Recovery time constant of resources (ms).", 200.0,
-            range=(1e-6, None)),
+            range=(1e-6, None), unit="ms"),
         Key("tau_facilitation", "float", "Decay time constant of facilitation (ms); 0: none.", 0.0,
-            range=(0, None)),
+            range=(0, None), unit="ms"),
         Key("applies_to", "str", "Which presynaptic neurons: all, inputs only, body only.", "all",
             choices=("all", "inputs", "body")),
     )

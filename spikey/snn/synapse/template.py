@@ -48,9 +48,12 @@ class Synapse(Part):
         Key("learning_rate", "float", "Learning rate (mV per unit of weight change).", 0.625,
             range=(0, None)),
         Key("A_plus", "float", "Potentiation amplitude for pre-before-post.", 1.0),
-        Key("A_minus", "float", "Depression amplitude for post-before-pre (negative).", -1.0),
-        Key("tau_plus", "float", "Pre trace time constant (ms).", 20.0, range=(1e-6, None)),
-        Key("tau_minus", "float", "Post trace time constant (ms).", 20.0, range=(1e-6, None)),
+        Key("A_minus", "float", "Depression amplitude for post-before-pre (negative).", -1.0,
+            range=(None, 0.0), note="a depression amplitude is negative or 0, e.g. -1.0"),
+        Key("tau_plus", "float", "Pre trace time constant (ms).", 20.0,
+            range=(1e-6, None), unit="ms"),
+        Key("tau_minus", "float", "Post trace time constant (ms).", 20.0,
+            range=(1e-6, None), unit="ms"),
     )
     STATE = ("pre_trace", "post_trace")
     PER_MEMBER = ("learning_rate", "A_plus", "A_minus", "tau_plus", "tau_minus")
