@@ -248,3 +248,37 @@ def test_analysis_plots_and_evolve_command(tmp_path, capsys):
     assert main(["evolve", str(path), "--storage", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "generations: 2, individuals: 6" in out and "network.neurons.threshold" in out
+
+
+def test_evaluator_chunks_are_checkpointed_and_a_killed_generation_resumes(tmp_path):
+    """An evaluator's chunk_size sets how many genotypes each call gets; the state is saved
+    after every chunk, so a run killed inside a generation re-evaluates nothing."""
+    queens = NQueens(6)
+
+    class Chunked:
+        chunk_size = 3
+
+        def __init__(self, kill_after=None):
+            self.sizes, self.seen, self.kill_after = [], [], kill_after
+
+        def __call__(self, genotypes):
+            if self.kill_after is not None and len(self.sizes) == self.kill_after:
+                raise KeyboardInterrupt
+            self.sizes.append(len(genotypes))
+            self.seen += [GeneSpace.key(g) for g in genotypes]
+            return queens(genotypes)
+
+    ga = {"population_size": 10, "mutation_rate": 0.5, "seed": 2}
+    whole = Chunked()
+    reference = Population(queens.genes, whole, ga)
+    reference.run(3, progress=False)
+    assert whole.sizes[:4] == [3, 3, 3, 1]  # generation 0: 10 new genotypes in chunks of 3
+    killed = Chunked(kill_after=5)
+    with pytest.raises(KeyboardInterrupt):
+        Population(queens.genes, killed, ga).run(3, checkpoint=tmp_path / "ga.json", progress=False)
+    resumed_eval = Chunked()
+    resumed = Population.load(tmp_path / "ga.json", resumed_eval)
+    assert resumed.generation == 1 and len(resumed.cache) == 10 + 3  # gen 0 + one chunk of gen 1
+    resumed.run(3, checkpoint=tmp_path / "ga.json", progress=False)
+    assert killed.seen + resumed_eval.seen == whole.seen  # each genotype once, same order
+    pd.testing.assert_frame_equal(resumed.history(), reference.history())
