@@ -296,9 +296,11 @@ def test_actor_critic_paths_agree_bit_for_bit(a_minus):
             np.testing.assert_array_equal(value, other.state_arrays()[key], err_msg=key)
 
 
-def test_actor_critic_batch_member_equals_its_solo_run_over_uneven_episodes():
+@pytest.mark.parametrize("schedules", [False, True])
+def test_actor_critic_batch_member_equals_its_solo_run_over_uneven_episodes(schedules):
     """Members whose episode ended pause (their ticks still run fused); each member's
-    weights, traces and choices equal its solo network's."""
+    weights, traces and choices equal its solo network's, with the learning-rate and beta
+    schedules too (each member's schedule counts its own active ticks)."""
     import gymnasium
 
     from spikey.agents import actor_critic_config
@@ -306,11 +308,10 @@ def test_actor_critic_batch_member_equals_its_solo_run_over_uneven_episodes():
 
     def agent(batch_size, seed):
         games = gymnasium.make_vec("spikey/CartPole-v0", num_envs=batch_size)
-        # no schedules: LinearDecay reads the network's tick counter, which moves on while
-        # a member is paused (documented in spikey/games/run.py), so it would differ
+        ends = {"learning_rate_end": 0.0002, "beta_end": 0.3, "schedule_ticks": 40} if \
+            schedules else {"learning_rate_end": None, "beta_end": None}
         config = actor_critic_config(games, batch_size=batch_size, seed=seed, n_critic=20,
-                                     n_per_action=5, processing_steps=10,
-                                     learning_rate_end=None, beta_end=None,
+                                     n_per_action=5, processing_steps=10, **ends,
                                      low=[-2.4, -3.0, -0.21, -3.5], high=[2.4, 3.0, 0.21, 3.5])
         return Network.from_config(config), games
 
@@ -328,3 +329,6 @@ def test_actor_critic_batch_member_equals_its_solo_run_over_uneven_episodes():
         np.testing.assert_array_equal(batch.weights.matrix[b], solo.weights.matrix[0])
         np.testing.assert_array_equal(batch.rewarder.previous_value[b],
                                       solo.rewarder.previous_value[0])
+        if schedules:  # each member's clock counted its own ticks (the episodes' lengths)
+            assert batch.modifiers[1].member_ticks[b] == solo.modifiers[1].member_ticks[0] == \
+                lengths[:, b].sum()

@@ -566,6 +566,37 @@ def test_modifier_changes_value_across_ticks(modifier, values):
     assert net.get_config()["synapses"]["learning_rate"] == 0.625  # config is not rewritten
 
 
+def test_member_clock_schedule_follows_each_member_s_active_ticks():
+    """clock: member counts each member's own active ticks: a member paused for two ticks
+    lags its neighbour by two schedule steps; the network clock would not."""
+    net = Network.from_config(build_small_config(
+        network={"batch_size": 2},
+        modifiers=[{"part": "LinearDecay", "path": "synapses.learning_rate", "start": 1.0,
+                    "end": 0.0, "ticks": 4, "clock": "member"}]))
+    seen = []
+    for tick in range(6):
+        net.active[...] = [True, tick not in (1, 2)]
+        net.tick(np.array([[1, 1], [1, 1]]))
+        seen.append(np.broadcast_to(net.synapses.learning_rate, (2,)).tolist())
+        if tick == 0:  # members at the same point of their schedules share one scalar
+            assert isinstance(net.synapses.learning_rate, float)
+    net.active[...] = True
+    np.testing.assert_allclose(np.array(seen)[:, 0], [1.0, 0.75, 0.5, 0.25, 0.0, 0.0])
+    # member 1 is set at its paused ticks too but its clock does not move there
+    np.testing.assert_allclose(np.array(seen)[:, 1], [1.0, 0.75, 0.75, 0.75, 0.5, 0.25])
+    assert net.modifiers[0].member_ticks.tolist() == [6, 4]
+    saved = Network.from_config(net.get_config())
+    assert saved.modifiers[0].state_arrays()["member_ticks"].tolist() == [0, 0]
+
+
+def test_member_clock_needs_a_per_member_key():
+    cfg = build_small_config(modifiers=[{"part": "LinearDecay", "path": "readout.n_outputs",
+                                         "start": 1.0, "end": 2.0, "ticks": 4,
+                                         "clock": "member"}])
+    with pytest.raises(ConfigError, match="clock = 'member' needs a key that may differ"):
+        Network.from_config(cfg)
+
+
 def test_modifier_on_neuron_tau_changes_decay():
     net = Network.from_config(build_small_config(
         modifiers=[{"part": "LinearDecay", "path": "neurons.tau", "start": 10.0, "end": 30.0,

@@ -19,7 +19,8 @@ policy's expectation (``output_gate='policy'``). A NormalizeWeights modifier
 keeps each actor neuron's summed input constant, so no action group falls silent.
 With ``learning_rate_end`` and/or ``beta_end`` set, LinearDecay modifiers move
 the learning rate and the inverse temperature linearly to those values over
-``schedule_ticks`` ticks (the network's tick counter, summed over episodes).
+``schedule_ticks`` ticks, counted per member over its own episodes (``clock:
+member``), so a batch member follows its solo run's schedule exactly.
 
 Routes (``route``):
 
@@ -151,7 +152,8 @@ def actor_critic_config(env=None, *, observation_space=None, action_space=None,
         if end is not None:
             config["parts"]["modifiers"].append("LinearDecay")
             config["modifiers"].append({"part": "LinearDecay", "path": path, "start": start,
-                                        "end": float(end), "ticks": o["schedule_ticks"]})
+                                        "end": float(end), "ticks": o["schedule_ticks"],
+                                        "clock": "member"})
     for section, value in (sections or {}).items():
         if isinstance(value, dict) and isinstance(config.get(section), dict):
             config[section] = {**config[section], **copy.deepcopy(value)}

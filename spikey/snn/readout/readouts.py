@@ -64,6 +64,7 @@ class SoftmaxAction(_Grouped):
             "drawing one.", False),
     )
     STATE = ("probabilities",)
+    PER_MEMBER = ("beta",)
 
     def build(self, context):
         """Allocate the policy buffer and the per-member random stream of the draws."""
@@ -76,7 +77,8 @@ class SoftmaxAction(_Grouped):
 
     def __call__(self, counts, duration_ms):
         rates = self.group_rates(counts, duration_ms)
-        z = self.beta * (rates - rates.max(axis=1, keepdims=True))
+        beta = self.beta if np.ndim(self.beta) == 0 else np.asarray(self.beta).reshape(-1, 1)
+        z = beta * (rates - rates.max(axis=1, keepdims=True))
         p = self.probabilities
         np.exp(z, out=p)
         p /= p.sum(axis=1, keepdims=True)
