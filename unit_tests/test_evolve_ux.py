@@ -225,3 +225,24 @@ def test_ray_backend_runs_the_shipped_metric_resumes_and_equals_the_local_backen
         assert not os.path.exists(os.path.expanduser("~/ray_results/ray"))
     finally:
         ray.shutdown()
+
+
+def test_ga_genes_translate_to_a_tune_search_section_and_back():
+    from spikey.meta.evolve import as_tune_space, normalise_genes
+
+    genes = {"a": {"float": [0.1, 1.0]}, "b": {"int": [1, 3]}, "c": {"fixed": 2.0},
+             "d": {"choice": [1, 2]}, "e": {"loguniform": [0.01, 1.0]}, "f": {"uniform": [0, 1]}}
+    tune = as_tune_space(genes)
+    assert tune == {"a": {"uniform": [0.1, 1.0]}, "b": {"randint": [1, 4]},
+                    "c": {"choice": [2.0]}, "d": {"choice": [1, 2]},
+                    "e": {"loguniform": [0.01, 1.0]}, "f": {"uniform": [0, 1]}}
+    back = normalise_genes(tune)
+    assert back["b"] == {"int": [1, 3]} and back["a"] == {"float": [0.1, 1.0]}
+    with pytest.raises(ConfigError, match="gene 'x'"):
+        as_tune_space({"x": {"gaussian": [0, 1]}})
+    pytest.importorskip("ray")
+    from spikey.training.config import check_config
+    from spikey.training.tune import to_tune_space
+
+    space = to_tune_space(as_tune_space(GENES), check_config(small_config()))  # Tune takes it
+    assert set(space) == set(GENES)

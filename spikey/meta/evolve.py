@@ -260,3 +260,41 @@ def normalise_genes(genes: dict) -> dict:
                                   f"{{choice: {show(values, 60)}}} for a gene over these values")
         out[path] = spec
     return out
+
+
+def as_tune_space(genes: dict) -> dict:
+    """GA gene constraints in Ray Tune's ``search`` spelling (the inverse of :func:`normalise_genes`).
+
+    ``float`` becomes ``uniform``, ``int [lo, hi]`` becomes ``randint [lo, hi + 1]``
+    (Tune excludes the high end), ``fixed v`` becomes ``choice [v]``; ``choice`` and
+    ``loguniform`` are spelled alike, and Tune spellings pass through unchanged.
+
+    Parameters
+    ----------
+    genes : dict
+        ``{dotted path: {kind: values}}`` in either spelling.
+
+    Returns
+    -------
+    dict
+        A ``search`` section for :func:`spikey.training.tune.tune_config`.
+
+    Raises
+    ------
+    ConfigError
+        A malformed constraint (see :class:`spikey.meta.GeneSpace`).
+    """
+    from spikey.meta.genotype import GeneSpace
+
+    out = {}
+    for gene in GeneSpace(normalise_genes(genes)).genes:
+        kind, values = gene.kind, gene.values
+        if kind == "float":
+            out[gene.name] = {"uniform": list(values)}
+        elif kind == "int":
+            out[gene.name] = {"randint": [int(values[0]), int(values[1]) + 1]}
+        elif kind == "fixed":
+            out[gene.name] = {"choice": [values]}
+        else:
+            out[gene.name] = {kind: values}
+    return out

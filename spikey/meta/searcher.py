@@ -271,6 +271,11 @@ def evolve_on_ray(config, genes: dict, ga_config: dict | None = None, generation
     errors = [r.error for r in results if r.error is not None]
     if errors and len(errors) == len(results):
         raise RuntimeError(f"every GA trial failed ({len(errors)}); first: {errors[0]}")
+    if not searcher.finished:  # Tune stopped early: interrupted (Ctrl-C, a lost driver)
+        state = f"; {checkpoint} keeps every finished trial" if checkpoint else ""
+        raise KeyboardInterrupt(f"evolve: Tune stopped at generation "
+                                f"{searcher.population.generation + 1} of {generations}{state}; "
+                                "run the same command again to resume")
     if errors:
         print(f"evolve: {len(errors)} of {len(results)} trial(s) failed and scored the worst "
               f"fitness; first: {json.dumps(searcher.errors[0], default=str)}: {errors[0]}")
