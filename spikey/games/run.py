@@ -77,9 +77,38 @@ def as_vector_env(env, batch_size: int):
     raise TypeError(f"run_episode: expected a gymnasium Env or VectorEnv, got {type(env).__name__}")
 
 
+#: Separates run_episode's default game seeds from the training loop's streams.
+FRESH_STREAM = 2_000_029
+_PLAYED = "_spikey_default_episodes"  # network attribute: episodes played on default seeds
+
+
+def fresh_seeds(network) -> list:
+    """Game seeds for ``network``'s next episode when none are given: new every call.
+
+    Member ``b``'s seed is drawn from its own seed ``s_b`` and the number of
+    episodes ``n`` it has played on default seeds (a counter kept on the
+    network): ``SeedSequence([s_b, FRESH_STREAM, n])``. So repeated calls play
+    new episodes, a member plays what a solo network of seed ``s_b`` plays in
+    its ``n``-th call, and the stream starts over for a new (or loaded) network.
+
+    Parameters
+    ----------
+    network : spikey.Network
+        The members (its counter advances by one).
+
+    Returns
+    -------
+    list of int
+    """
+    played = getattr(network, _PLAYED, 0)
+    setattr(network, _PLAYED, played + 1)
+    return [int(np.random.SeedSequence([int(s), FRESH_STREAM, played]).generate_state(1)[0])
+            for s in network.seeds]
+
+
 def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
                 max_steps: int | None = None, reward_fn=None, reset_network: bool = True,
-                record: bool = False, on_tick=None) -> Episode:
+                record: bool = False, on_tick=None, seed=None) -> Episode:
     """Play until every member's episode has ended (or ``max_steps`` ticks).
 
     Parameters
@@ -92,8 +121,13 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
     adapter : EnvAdapter, optional
         Converts observations and actions; default: ``EnvAdapter(env)``.
     seeds : int or list of int, optional
-        Game seeds: an int seeds member ``b`` with ``seeds + b``; default: the
-        network's member seeds.
+        Game seeds: an int seeds member ``b`` with ``seeds + b``, a list gives
+        each member's. Default: fresh seeds every call (:func:`fresh_seeds`),
+        so calling again plays new episodes, reproducibly from the network's
+        seeds.
+    seed : int or list of int, optional
+        gymnasium's spelling of ``seeds`` (as in ``env.reset(seed=...)``); give
+        one of the two.
     max_steps : int, optional
         Stop after this many ticks even if some episodes go on.
     reward_fn : callable, optional
@@ -114,8 +148,13 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
     B = network.batch_size
     games = as_vector_env(env, B)
     adapter = EnvAdapter(games) if adapter is None else adapter
+    if seed is not None:
+        if seeds is not None:
+            raise ValueError(f"run_episode: got seeds={seeds!r} and seed={seed!r}; pass one "
+                             "(seed is gymnasium's spelling of seeds)")
+        seeds = seed
     if seeds is None:
-        seeds = [int(s) for s in network.seeds]
+        seeds = fresh_seeds(network)
     if reset_network:
         network.reset()
     network.begin_episode()
