@@ -209,7 +209,11 @@ def test_ray_backend_runs_the_shipped_metric_resumes_and_equals_the_local_backen
 
     init_ray(num_cpus=2)
     try:
-        assert evolve_config(2)["evolve"]["metric"] == "eval_mean_reward"  # meta/xor_evolve.yaml's
+        from spikey.training.config import load_config
+
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        shipped = load_config(os.path.join(root, "meta", "xor_evolve.yaml"))["evolve"]["metric"]
+        assert evolve_config(2)["evolve"]["metric"] == shipped == "eval_mean_reward"
         best, local = evolve(evolve_config(2), storage_path=str(tmp_path), name="local",
                              progress=False)
         config = evolve_config(1, backend="ray", max_concurrent=2)
