@@ -250,3 +250,39 @@ def test_ga_genes_translate_to_a_tune_search_section_and_back():
 
     space = to_tune_space(as_tune_space(GENES), check_config(small_config()))  # Tune takes it
     assert set(space) == set(GENES)
+
+
+def test_the_command_announces_a_resume_shows_individuals_and_refuses_other_genes(tmp_path):
+    """`spikey evolve` in a fresh interpreter, as a user runs it (stderr is not a terminal,
+    the command still shows its bar)."""
+    import subprocess
+
+    import yaml
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    config = evolve_config(2)
+    config["evolve"]["ga"]["population_size"] = 3
+    path = tmp_path / "evo.yaml"
+    path.write_text(yaml.safe_dump(config))
+
+    def spikey(*args):
+        return subprocess.run([sys.executable, "-m", "spikey.cli", "evolve", str(path),
+                               "--storage", str(tmp_path), *args], capture_output=True, text=True,
+                              cwd=tmp_path, env=dict(os.environ, PYTHONPATH=root), timeout=300)
+
+    first = spikey()
+    assert first.returncode == 0, first.stderr
+    assert "resuming" not in first.stdout
+    assert "evolve: generation 1/2" in first.stderr and "3/3" in first.stderr
+    assert "individual" in first.stderr
+    config["evolve"]["generations"] = 3
+    path.write_text(yaml.safe_dump(config))
+    again = spikey()
+    assert again.returncode == 0, again.stderr
+    assert f"evolve: resuming {tmp_path / 'evo' / 'ga.json'} at generation 3 of 3" in again.stdout
+    assert "generation 1/3" not in again.stderr and "generation 3/3" in again.stderr
+    config["evolve"]["genes"]["network.synapses.learning_rate"] = {"float": [2.0, 3.0]}
+    path.write_text(yaml.safe_dump(config))
+    refused = spikey()
+    assert refused.returncode != 0
+    assert "cannot resume" in refused.stderr and "[0.1, 1.0] -> [2.0, 3.0]" in refused.stderr
