@@ -2,10 +2,14 @@
 
 from spikey.analysis.connectivity import (block_density, clustering_coefficient, in_degree,
                                           out_degree)
-from spikey.analysis.criticality import (REGIMES, avalanches, branching_ratio, classify,
-                                         fano_factor, firing_rate, fit_power_law, hurwitz_zeta,
-                                         isi_cv, population_counts, regime, summary)
+from spikey.analysis.criticality import (REGIMES, assess_criticality, avalanches, branching_ratio, branching_ratio_ci,
+                                         classify, compare_power_law, fano_factor, firing_rate,
+                                         fit_exponential, fit_lognormal, fit_power_law,
+                                         hurwitz_zeta, isi_cv, population_counts,
+                                         power_law_tests, regime, sample_power_law, summary)
 
-__all__ = ["REGIMES", "avalanches", "block_density", "branching_ratio", "classify",
-           "clustering_coefficient", "fano_factor", "firing_rate", "fit_power_law", "hurwitz_zeta",
-           "in_degree", "isi_cv", "out_degree", "population_counts", "regime", "summary"]
+__all__ = ["REGIMES", "assess_criticality", "avalanches", "block_density", "branching_ratio", "branching_ratio_ci",
+           "classify", "clustering_coefficient", "compare_power_law", "fano_factor",
+           "firing_rate", "fit_exponential", "fit_lognormal", "fit_power_law", "hurwitz_zeta",
+           "in_degree", "isi_cv", "out_degree", "population_counts", "power_law_tests", "regime",
+           "sample_power_law", "summary"]

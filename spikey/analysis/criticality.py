@@ -68,8 +68,8 @@ import math
 import numpy as np
 import pandas as pd
 
-#: The regimes :func:`classify` and :func:`regime` return.
-REGIMES = ("subcritical", "critical", "supercritical")
+#: The regimes :func:`classify` returns (:func:`regime` never says ``undetermined``).
+REGIMES = ("subcritical", "critical", "supercritical", "undetermined")
 METHODS = ("mean_ratio", "first_generation", "regression")
 
 
@@ -128,18 +128,67 @@ def population_counts(raster, bin_size: int = 1) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- avalanches
-def avalanches(raster, bin_size: int = 1, include_edges: bool = False) -> pd.DataFrame:
+def _counts_of(raster, counts, bin_size) -> np.ndarray:
+    """Population counts ``(B, n_bins)`` from a raster or from counts given directly."""
+    if counts is None:
+        if raster is None:
+            raise ValueError("give a spike raster (T, N) / (B, T, N) or counts= (B, T)")
+        return population_counts(raster, bin_size)
+    if raster is not None:
+        raise ValueError("give either a raster or counts=, not both")
+    c = np.asarray(counts)
+    if c.ndim == 1:
+        c = c[None]
+    if c.ndim != 2 or c.size == 0:
+        raise ValueError(f"counts has shape {np.shape(counts)}; expected (T,) or (B, T) spikes "
+                         "per bin")
+    if not np.all(np.isfinite(c)) or np.any(c < 0) or np.any(c != np.round(c)):
+        raise ValueError("counts must be integers >= 0 (spikes per bin)")
+    c = c.astype(np.int64)
+    bin_size = _check_bin(bin_size, c.shape[1])
+    n_bins = c.shape[1] // bin_size
+    return c[:, :n_bins * bin_size].reshape(c.shape[0], n_bins, bin_size).sum(axis=2)
+
+
+def _avalanche_table(counts, include_edges):
+    B, n_bins = counts.shape
+    active = np.zeros((B, n_bins + 2), dtype=np.int8)
+    active[:, 1:-1] = counts > 0
+    change = np.diff(active, axis=1)  # (B, n_bins + 1): +1 where a run starts, -1 past its end
+    member, start = np.nonzero(change == 1)
+    _, stop = np.nonzero(change == -1)  # both come sorted by member then bin, so they pair up
+    total = np.zeros((B, n_bins + 1), dtype=np.int64)
+    np.cumsum(counts, axis=1, out=total[:, 1:])
+    size = total[member, stop] - total[member, start]
+    keep = slice(None) if include_edges else (start > 0) & (stop < n_bins)
+    return pd.DataFrame({"member": member[keep], "start": start[keep],
+                         "duration": (stop - start)[keep], "size": size[keep]})
+
+
+def avalanches(raster=None, bin_size: int = 1, include_edges: bool = False, *,
+               counts=None) -> pd.DataFrame:
     """Every avalanche: a run of non-empty bins between empty bins.
+
+    An avalanche still running when a recording ends is cut short, and its
+    size and duration would be those of the recording, not of the avalanche;
+    such runs (and runs already going at the first bin) are left out unless
+    ``include_edges``. To keep long avalanches, record until the network falls
+    silent (each recording ending in an empty bin) rather than for a fixed
+    time; to count a run starting at the first bin of a recording that began
+    from rest, give the counts with a leading empty bin.
 
     Parameters
     ----------
-    raster : array-like of bool
+    raster : array-like of bool, optional
         ``(T, N)`` or ``(B, T, N)`` spikes.
     bin_size : int
         Steps per bin.
     include_edges : bool
         Keep runs cut by the start or the end of a recording (incomplete
         avalanches; left out by default).
+    counts : array-like of int, optional
+        Spikes per step ``(T,)`` or ``(B, T)`` instead of a raster (e.g. the
+        population counts of recordings of different lengths, padded with 0).
 
     Returns
     -------
@@ -155,29 +204,49 @@ def avalanches(raster, bin_size: int = 1, include_edges: bool = False) -> pd.Dat
     >>> raster = [[0, 0], [1, 1], [1, 0], [0, 0], [1, 1], [0, 1], [0, 0]]
     >>> avalanches(raster)[["start", "duration", "size"]].to_numpy().tolist()
     [[1, 2, 3], [4, 2, 3]]
+    >>> avalanches(counts=[0, 2, 1, 0, 3, 4])["size"].tolist()  # the last run is cut
+    [3]
     """
-    counts = population_counts(raster, bin_size)
-    B, n_bins = counts.shape
-    active = np.zeros((B, n_bins + 2), dtype=np.int8)
-    active[:, 1:-1] = counts > 0
-    change = np.diff(active, axis=1)  # (B, n_bins + 1): +1 where a run starts, -1 past its end
-    member, start = np.nonzero(change == 1)
-    _, stop = np.nonzero(change == -1)  # both come sorted by member then bin, so they pair up
-    total = np.zeros((B, n_bins + 1), dtype=np.int64)
-    np.cumsum(counts, axis=1, out=total[:, 1:])
-    size = total[member, stop] - total[member, start]
-    keep = slice(None) if include_edges else (start > 0) & (stop < n_bins)
-    return pd.DataFrame({"member": member[keep], "start": start[keep],
-                         "duration": (stop - start)[keep], "size": size[keep]})
+    return _avalanche_table(_counts_of(raster, counts, bin_size), include_edges)
 
 
 # ---------------------------------------------------------------- branching ratio
-def branching_ratio(raster, bin_size: int = 1, method: str = "mean_ratio") -> float:
+def _branching_terms(counts, method):
+    """Per member ``(numerator, denominator)``: the estimate is ``sum(num) / sum(den)``.
+
+    Pooling sums per member lets the bootstrap resample members by weighting
+    these terms instead of recomputing the estimator.
+    """
+    counts = counts.astype(np.float64)
+    B = counts.shape[0]
+    ancestors, descendants = counts[:, :-1], counts[:, 1:]
+    if method == "mean_ratio":
+        valid = ancestors > 0
+        ratios = np.divide(descendants, ancestors, out=np.zeros_like(ancestors), where=valid)
+        return ratios.sum(axis=1), valid.sum(axis=1).astype(np.float64)
+    if method == "first_generation":
+        events = _avalanche_table(counts, include_edges=True)
+        events = events[(events["start"] > 0) & (events["start"] + 1 < counts.shape[1])]
+        m, t = events["member"].to_numpy(), events["start"].to_numpy()
+        return (np.bincount(m, counts[m, t + 1] / counts[m, t], minlength=B),
+                np.bincount(m, minlength=B).astype(np.float64))
+    x = ancestors - ancestors.mean(axis=1, keepdims=True)
+    y = descendants - descendants.mean(axis=1, keepdims=True)
+    return np.sum(x * y, axis=1), np.sum(x * x, axis=1)
+
+
+def _check_method(method):
+    if method not in METHODS:
+        raise ValueError(f"method = {method!r}; expected one of {list(METHODS)}")
+
+
+def branching_ratio(raster=None, bin_size: int = 1, method: str = "mean_ratio", *,
+                    counts=None) -> float:
     r"""Mean descendants per ancestor, :math:`\hat\sigma` (see the module docstring).
 
     Parameters
     ----------
-    raster : array-like of bool
+    raster : array-like of bool, optional
         ``(T, N)`` or ``(B, T, N)`` spikes; members are pooled.
     bin_size : int
         Steps per bin (one step matches a one-step synaptic delay).
@@ -186,6 +255,8 @@ def branching_ratio(raster, bin_size: int = 1, method: str = "mean_ratio") -> fl
         :math:`n_t > 0`; ``first_generation``: second over first bin of each
         avalanche started after silence; ``regression``: slope of
         :math:`n_{t+1}` on :math:`n_t`.
+    counts : array-like of int, optional
+        Spikes per step ``(T,)`` / ``(B, T)`` instead of a raster.
 
     Returns
     -------
@@ -202,26 +273,67 @@ def branching_ratio(raster, bin_size: int = 1, method: str = "mean_ratio") -> fl
     >>> branching_ratio(raster)
     1.3333333333333333
     """
-    if method not in METHODS:
-        raise ValueError(f"method = {method!r}; expected one of {list(METHODS)}")
-    counts = population_counts(raster, bin_size).astype(np.float64)
-    ancestors, descendants = counts[:, :-1], counts[:, 1:]
-    if method == "mean_ratio":
-        valid = ancestors > 0
-        if not valid.any():
-            return math.nan
-        return float(np.mean(descendants[valid] / ancestors[valid]))
-    if method == "first_generation":
-        events = avalanches(raster, bin_size, include_edges=True)
-        events = events[(events["start"] > 0) & (events["start"] + 1 < counts.shape[1])]
-        if events.empty:
-            return math.nan
-        m, t = events["member"].to_numpy(), events["start"].to_numpy()
-        return float(np.mean(counts[m, t + 1] / counts[m, t]))
-    x = ancestors - ancestors.mean(axis=1, keepdims=True)
-    y = descendants - descendants.mean(axis=1, keepdims=True)
-    variance = float(np.sum(x * x))
-    return float(np.sum(x * y) / variance) if variance > 0 else math.nan
+    _check_method(method)
+    numerator, denominator = _branching_terms(_counts_of(raster, counts, bin_size), method)
+    total = float(denominator.sum())
+    return float(numerator.sum()) / total if total > 0 else math.nan
+
+
+def branching_ratio_ci(raster=None, bin_size: int = 1, method: str = "mean_ratio", *,
+                       counts=None, n_boot: int = 1000, level: float = 0.95,
+                       seed: int = 0) -> dict:
+    r"""The branching ratio with a bootstrap confidence interval over recordings.
+
+    The members of a ``(B, T, N)`` raster (trials, or batch members) are the
+    independent units: each of ``n_boot`` resamples draws ``B`` of them with
+    replacement and recomputes :math:`\hat\sigma` from their pooled terms; the
+    interval is the ``(1 - level) / 2`` and ``(1 + level) / 2`` percentiles.
+
+    Parameters
+    ----------
+    raster, bin_size, method, counts
+        As for :func:`branching_ratio`; at least two recordings.
+    n_boot : int
+        Bootstrap resamples (>= 10).
+    level : float
+        Confidence level in (0, 1).
+    seed : int
+        Seed of the resampling generator.
+
+    Returns
+    -------
+    dict
+        ``sigma`` (the estimate on all recordings), ``low``, ``high`` (the
+        interval; ``nan`` when resamples have no ancestors), ``method``.
+
+    Raises
+    ------
+    ValueError
+        With fewer than two recordings (split a long one into trials).
+    """
+    _check_method(method)
+    if not (isinstance(n_boot, (int, np.integer)) and n_boot >= 10):
+        raise ValueError(f"n_boot = {n_boot!r}; expected an integer >= 10")
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level = {level!r}; expected a number in (0, 1)")
+    counts = _counts_of(raster, counts, bin_size)
+    B = counts.shape[0]
+    if B < 2:
+        raise ValueError(f"branching_ratio_ci: {B} recording; expected at least 2 to resample "
+                         "(record several trials, or split a long recording into trials)")
+    numerator, denominator = _branching_terms(counts, method)
+    total = float(denominator.sum())
+    sigma = float(numerator.sum()) / total if total > 0 else math.nan
+    rng = np.random.default_rng(seed)
+    weights = rng.multinomial(B, np.full(B, 1.0 / B), size=n_boot).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        estimates = (weights @ numerator) / (weights @ denominator)
+    estimates = estimates[np.isfinite(estimates)]
+    if estimates.size < n_boot // 2:
+        low = high = math.nan
+    else:
+        low, high = np.quantile(estimates, [(1 - level) / 2, (1 + level) / 2])
+    return {"sigma": sigma, "low": float(low), "high": float(high), "method": method}
 
 
 def regime(sigma: float, tolerance: float = 0.1) -> str:
@@ -252,23 +364,37 @@ def regime(sigma: float, tolerance: float = 0.1) -> str:
     return "critical" if sigma <= 1.0 + tolerance else "supercritical"
 
 
-def classify(raster, bin_size: int = 1, tolerance: float = 0.1,
-             method: str = "mean_ratio") -> str:
-    r"""``'subcritical'``, ``'critical'`` or ``'supercritical'`` from the branching ratio.
+#: The estimators :func:`classify` asks by default: both measure spreading from quiescence.
+AGREEING = ("mean_ratio", "first_generation")
 
-    The band :math:`|\hat\sigma - 1| \le` ``tolerance`` (0.1 by default) is
-    critical; below it activity dies out, above it activity grows. A silent
-    raster (no ancestors) is subcritical.
+
+def classify(raster=None, bin_size: int = 1, tolerance: float = 0.1, method=None, *,
+             methods=AGREEING, counts=None) -> str:
+    r"""``'subcritical'``, ``'critical'``, ``'supercritical'`` or ``'undetermined'``.
+
+    By default the regime is named only when the branching-ratio estimators
+    ``methods`` agree on it (each by :func:`regime` of its estimate); when
+    they fall in different bands the answer is ``'undetermined'``. The band
+    :math:`|\hat\sigma - 1| \le` ``tolerance`` (0.1 by default) is critical;
+    below it activity dies out, above it activity grows. A silent raster (no
+    ancestors) is subcritical.
 
     Parameters
     ----------
-    raster : array-like of bool
+    raster : array-like of bool, optional
         ``(T, N)`` or ``(B, T, N)`` spikes (members pooled; classify members
         one at a time to compare them).
-    bin_size, method
+    bin_size : int
         As in :func:`branching_ratio`.
     tolerance : float
         Half-width of the critical band.
+    method : str, optional
+        One estimator alone (the regime of its estimate, never
+        ``'undetermined'``).
+    methods : sequence of str
+        The estimators that must agree when ``method`` is None.
+    counts : array-like of int, optional
+        Spikes per step instead of a raster.
 
     Returns
     -------
@@ -281,17 +407,29 @@ def classify(raster, bin_size: int = 1, tolerance: float = 0.1,
     avalanches. A network stuck in sustained firing has no avalanches left and
     :math:`\langle n_{t+1}/n_t \rangle \approx 1` whatever its dynamics (as for
     any stationary activity), so a runaway network recorded only after it ran
-    away reads as critical; check :func:`firing_rate` and the avalanche count
-    (:func:`summary`) alongside.
+    away reads as critical by ``mean_ratio``; check :func:`firing_rate`, the
+    avalanche count (:func:`summary`) and :func:`power_law_tests` alongside.
 
     Examples
     --------
-    Bins with 0, 1, 3, 3, 0 spikes: ratios 3, 1, 0, so :math:`\hat\sigma = 4/3`.
+    Bins with 0, 1, 3, 3, 0 spikes: ratios 3, 1, 0, so :math:`\hat\sigma = 4/3`;
+    the first generation is 3.
 
     >>> classify([[0, 0, 0], [1, 0, 0], [1, 1, 1], [1, 1, 1], [0, 0, 0]])
     'supercritical'
     """
-    return regime(branching_ratio(raster, bin_size, method), tolerance)
+    c = _counts_of(raster, counts, bin_size)
+    chosen = [method] if method is not None else list(methods)
+    if not chosen:
+        raise ValueError("methods is empty; expected at least one of " + str(list(METHODS)))
+    labels = set()
+    for name in chosen:
+        _check_method(name)
+        numerator, denominator = _branching_terms(c, name)
+        total = float(denominator.sum())
+        labels.add(regime(float(numerator.sum()) / total if total > 0 else math.nan,
+                          tolerance))
+    return labels.pop() if len(labels) == 1 else "undetermined"
 
 
 # ---------------------------------------------------------------- power laws
@@ -438,6 +576,406 @@ def fit_power_law(samples, xmin: int | None = None, min_tail: int = 10) -> dict:
             "ks_distance": float(distances[best])}
 
 
+def _power_law_samples(samples):
+    x = np.asarray(samples, dtype=np.float64).ravel()
+    if x.size == 0 or not np.all(np.isfinite(x)) or np.any(x < 1) or np.any(x != np.round(x)):
+        raise ValueError("samples must be integers >= 1 (e.g. avalanche sizes); got "
+                         f"{x.size} values with min {x.min() if x.size else None}")
+    return x
+
+
+def _tail(samples, xmin):
+    x = _power_law_samples(samples)
+    if not (isinstance(xmin, (int, np.integer)) and xmin >= 1):
+        raise ValueError(f"xmin = {xmin!r}; expected an integer >= 1")
+    tail = x[x >= xmin]
+    if tail.size < 2:
+        raise ValueError(f"{tail.size} samples >= xmin = {xmin}; expected at least 2")
+    return tail
+
+
+def sample_power_law(alpha: float, xmin: int, size: int, rng) -> np.ndarray:
+    r"""Integers drawn from the discrete power law :math:`P(x) = x^{-\alpha} / \zeta(\alpha, x_{min})`.
+
+    Exact inversion of :math:`P(X \ge x) = \zeta(\alpha, x) / \zeta(\alpha, x_{min})`
+    over a table of 20,000 values from ``xmin``; the rare draws beyond it use
+    the approximation of Clauset et al. (2009, eq. D.6),
+    :math:`\lfloor (x_{min} - \tfrac12)(1 - r)^{-1/(\alpha - 1)} + \tfrac12 \rfloor`.
+
+    Parameters
+    ----------
+    alpha : float
+        Exponent, 1 < alpha <= 10.
+    xmin : int
+        Smallest value, >= 1.
+    size : int
+        Number of draws.
+    rng : numpy.random.Generator
+        Source of the uniform draws.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(size,)`` int64.
+    """
+    if not 1.0 < float(alpha) <= 10.0:
+        raise ValueError(f"alpha = {alpha!r}; expected 1 < alpha <= 10")
+    if not (isinstance(xmin, (int, np.integer)) and xmin >= 1):
+        raise ValueError(f"xmin = {xmin!r}; expected an integer >= 1")
+    values = np.arange(xmin, xmin + 20000, dtype=np.float64)
+    survival = hurwitz_zeta(alpha, values) / hurwitz_zeta(alpha, float(xmin))  # P(X >= x)
+    u = 1.0 - rng.random(int(size))  # in (0, 1]
+    # X = the largest x with P(X >= x) >= u
+    index = np.searchsorted(-survival, -u, side="right") - 1
+    out = values[np.clip(index, 0, values.size - 1)]
+    beyond = index >= values.size - 1
+    if np.any(beyond):
+        out[beyond] = np.maximum(np.floor((xmin - 0.5) * u[beyond] ** (-1.0 / (alpha - 1.0))
+                                          + 0.5), values[-1])
+    return out.astype(np.int64)
+
+
+_ERFC = np.frompyfunc(math.erfc, 1, 1)
+
+
+def _erfc(z):
+    return np.asarray(_ERFC(np.asarray(z, dtype=np.float64)), dtype=np.float64)
+
+
+def _lognormal_logpmf(values, mu, sigma, xmin):
+    """log P(x) of the lognormal's mass on [x, x + 1), conditioned on x >= xmin."""
+    root2 = math.sqrt(2.0)
+    a = (np.log(values) - mu) / sigma
+    b = (np.log(values + 1.0) - mu) / sigma
+    # the difference of survivals right of the median, of CDFs left of it: no cancellation
+    mass = np.where(a > 0, 0.5 * (_erfc(a / root2) - _erfc(b / root2)),
+                    0.5 * (_erfc(-b / root2) - _erfc(-a / root2)))
+    norm = 0.5 * float(_erfc((math.log(xmin) - mu) / sigma / root2))
+    with np.errstate(divide="ignore"):
+        return np.log(mass) - math.log(norm) if norm > 0 else np.full(values.shape, -np.inf)
+
+
+def _nelder_mead(f, start, step, iterations=400, tolerance=1e-10):
+    """Minimise ``f`` over R^2 by Nelder-Mead (enough for a two-parameter fit)."""
+    simplex = np.array([start, start + [step[0], 0.0], start + [0.0, step[1]]], dtype=float)
+    values = np.array([f(p) for p in simplex])
+    for _ in range(iterations):
+        order = np.argsort(values)
+        simplex, values = simplex[order], values[order]
+        if abs(values[-1] - values[0]) <= tolerance * (abs(values[0]) + tolerance):
+            break
+        centre = simplex[:-1].mean(axis=0)
+        reflected = centre + (centre - simplex[-1])
+        fr = f(reflected)
+        if fr < values[0]:
+            expanded = centre + 2.0 * (centre - simplex[-1])
+            fe = f(expanded)
+            simplex[-1], values[-1] = (expanded, fe) if fe < fr else (reflected, fr)
+        elif fr < values[-2]:
+            simplex[-1], values[-1] = reflected, fr
+        else:
+            contracted = centre + 0.5 * (simplex[-1] - centre)
+            fc = f(contracted)
+            if fc < values[-1]:
+                simplex[-1], values[-1] = contracted, fc
+            else:
+                simplex[1:] = simplex[0] + 0.5 * (simplex[1:] - simplex[0])
+                values[1:] = [f(p) for p in simplex[1:]]
+    best = int(np.argmin(values))
+    return simplex[best], float(values[best])
+
+
+def fit_lognormal(samples, xmin: int = 1) -> dict:
+    r"""Maximum-likelihood discrete lognormal of the samples :math:`\ge x_{min}`.
+
+    The probability of integer :math:`x` is the lognormal's mass on
+    :math:`[x, x+1)` over its mass above :math:`x_{min}`:
+
+    .. math:: P(x) = \frac{\Phi(z_{x+1}) - \Phi(z_x)}{1 - \Phi(z_{x_{min}})},
+              \quad z_x = \frac{\ln x - \mu}{\sigma},
+
+    so the integer part of a continuous lognormal draw (conditioned on
+    :math:`\ge x_{min}`) follows it exactly. :math:`\mu, \ln\sigma` are
+    found by Nelder-Mead from the moments of :math:`\ln x`.
+
+    Parameters
+    ----------
+    samples : array-like of int
+        Positive integers.
+    xmin : int
+        Smallest value fitted.
+
+    Returns
+    -------
+    dict
+        ``mu``, ``sigma``, ``loglik`` (summed over the tail), ``n_tail``.
+    """
+    tail = _tail(samples, xmin)
+    values, weights = np.unique(tail, return_counts=True)
+    logs = np.log(tail)
+
+    def negative(p):
+        mu, sigma = p[0], math.exp(p[1])
+        if not 1e-3 < sigma < 1e3 or abs(mu) > 1e3:
+            return np.inf
+        out = -np.sum(weights * _lognormal_logpmf(values, mu, sigma, xmin))
+        return out if np.isfinite(out) else np.inf
+
+    spread = max(float(logs.std()), 0.1)
+    (mu, log_sigma), value = _nelder_mead(negative, np.array([float(logs.mean()),
+                                                              math.log(spread)]),
+                                          (0.5 * spread, 0.3))
+    return {"mu": float(mu), "sigma": float(math.exp(log_sigma)), "loglik": -value,
+            "n_tail": int(tail.size)}
+
+
+def fit_exponential(samples, xmin: int = 1) -> dict:
+    r"""Maximum-likelihood discrete exponential of the samples :math:`\ge x_{min}`.
+
+    :math:`P(x) = (1 - e^{-\lambda}) e^{-\lambda (x - x_{min})}` (the mass of a
+    continuous exponential on :math:`[x, x+1)`); its maximum-likelihood rate is
+    :math:`\hat\lambda = \ln(1 + 1/(\bar x - x_{min}))`.
+
+    Parameters
+    ----------
+    samples : array-like of int
+        Positive integers.
+    xmin : int
+        Smallest value fitted.
+
+    Returns
+    -------
+    dict
+        ``rate`` (:math:`\lambda`, ``inf`` when every sample equals ``xmin``),
+        ``loglik``, ``n_tail``.
+    """
+    tail = _tail(samples, xmin)
+    excess = float(tail.mean()) - xmin
+    if excess <= 0:
+        return {"rate": math.inf, "loglik": 0.0, "n_tail": int(tail.size)}
+    rate = math.log1p(1.0 / excess)
+    loglik = tail.size * math.log(-math.expm1(-rate)) - rate * float(np.sum(tail - xmin))
+    return {"rate": rate, "loglik": loglik, "n_tail": int(tail.size)}
+
+
+def _pointwise_loglik(tail, name, params, xmin):
+    if name == "power_law":
+        return -params["alpha"] * np.log(tail) - math.log(hurwitz_zeta(params["alpha"],
+                                                                        float(xmin)))
+    if name == "lognormal":
+        values, inverse = np.unique(tail, return_inverse=True)
+        return _lognormal_logpmf(values, params["mu"], params["sigma"], xmin)[inverse]
+    rate = params["rate"]
+    if not math.isfinite(rate):
+        return np.where(tail == xmin, 0.0, -np.inf)
+    return math.log(-math.expm1(-rate)) - rate * (tail - xmin)
+
+
+ALTERNATIVES = ("lognormal", "exponential")
+
+
+def compare_power_law(samples, alternative: str, xmin: int | None = None,
+                      min_tail: int = 10) -> dict:
+    r"""Log-likelihood ratio of the power law against ``alternative`` (Vuong's test).
+
+    Both are fitted by maximum likelihood to the same tail :math:`x \ge x_{min}`
+    (:math:`x_{min}` from :func:`fit_power_law` when not given). With
+    :math:`d_i = \ln p_{pl}(x_i) - \ln p_{alt}(x_i)`, :math:`R = \sum_i d_i`
+    and :math:`s` the standard deviation of the :math:`d_i`, the two-sided
+    p-value of :math:`R` being as far from 0 by chance is
+    :math:`\operatorname{erfc}(|R| / (s\sqrt{2n}))` (Clauset, Shalizi & Newman 2009,
+    section 5.2). :math:`R > 0` favours the power law; only a small p-value
+    makes the sign meaningful.
+
+    Parameters
+    ----------
+    samples : array-like of int
+        Positive integers.
+    alternative : {'lognormal', 'exponential'}
+        The distribution compared with.
+    xmin : int, optional
+        Lower end of the tail.
+    min_tail : int
+        As for :func:`fit_power_law`.
+
+    Returns
+    -------
+    dict
+        ``R`` (summed log-likelihood ratio), ``normalized_R``
+        (:math:`R / (s \sqrt n)`), ``p``, ``xmin``, ``n_tail`` and
+        ``favours`` (``'power_law'``, the alternative, or ``'neither'`` when
+        p > 0.1).
+    """
+    if alternative not in ALTERNATIVES:
+        raise ValueError(f"alternative = {alternative!r}; expected one of {list(ALTERNATIVES)}")
+    fit = fit_power_law(samples, xmin=xmin, min_tail=min_tail)
+    xmin = fit["xmin"]
+    tail = _tail(samples, xmin)
+    other = fit_lognormal(tail, xmin) if alternative == "lognormal" else \
+        fit_exponential(tail, xmin)
+    d = _pointwise_loglik(tail, "power_law", fit, xmin) - \
+        _pointwise_loglik(tail, alternative, other, xmin)
+    R, n = float(np.sum(d)), tail.size
+    s = float(np.std(d))
+    if not math.isfinite(R):
+        p, normalized = 0.0, math.copysign(math.inf, R)
+    elif s > 0:
+        normalized = R / (s * math.sqrt(n))
+        p = math.erfc(abs(normalized) / math.sqrt(2.0))
+    else:
+        normalized, p = 0.0, 1.0
+    favours = "neither" if p > 0.1 else ("power_law" if R > 0 else alternative)
+    return {"R": R, "normalized_R": normalized, "p": p, "xmin": xmin, "n_tail": n,
+            "favours": favours}
+
+
+def power_law_tests(samples, xmin: int | None = None, min_tail: int = 10, n_boot: int = 200,
+                    level: float = 0.95, seed: int = 0, significance: float = 0.1) -> dict:
+    r"""Is a power law plausible for these samples? The fit with its uncertainty and tests.
+
+    * **Fit**: :func:`fit_power_law` (discrete MLE, :math:`x_{min}` by KS distance).
+    * **Uncertainty**: ``n_boot`` resamples of the data with replacement, each
+      refitted (with its own :math:`x_{min}` when ``xmin`` is None); the
+      ``level`` percentile interval of :math:`\alpha`.
+    * **Goodness of fit** (Clauset et al. 2009, section 4.1): ``n_boot``
+      synthetic data sets of the same size, each value drawn from the fitted
+      power law with probability :math:`n_{tail}/n` and otherwise resampled
+      from the observed values below :math:`x_{min}`, are fitted the same way;
+      the p-value is the fraction whose KS distance is at least the data's.
+      :math:`p <` ``significance`` rejects the power law.
+    * **Alternatives**: :func:`compare_power_law` against a lognormal and an
+      exponential on the same tail.
+
+    Parameters
+    ----------
+    samples : array-like of int
+        Positive integers, e.g. avalanche sizes.
+    xmin : int, optional
+        Fixed lower end; chosen by KS distance (in every resample too) when None.
+    min_tail : int
+        As for :func:`fit_power_law`.
+    n_boot : int
+        Resamples for the interval and for the p-value (>= 10; Clauset et al.
+        use 2,500 for a p-value accurate to 0.01).
+    level : float
+        Confidence level of the interval.
+    seed : int
+        Seed of the generator behind both bootstraps.
+    significance : float
+        Threshold of the goodness-of-fit and likelihood-ratio p-values.
+
+    Returns
+    -------
+    dict
+        ``alpha``, ``alpha_low``, ``alpha_high``, ``xmin``, ``n_tail``,
+        ``ks_distance``, ``p_value`` (goodness of fit), ``lognormal`` and
+        ``exponential`` (the dicts of :func:`compare_power_law`) and
+        ``plausible``: the p-value is at least ``significance`` and no
+        alternative is significantly better.
+    """
+    if not (isinstance(n_boot, (int, np.integer)) and n_boot >= 10):
+        raise ValueError(f"n_boot = {n_boot!r}; expected an integer >= 10")
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level = {level!r}; expected a number in (0, 1)")
+    x = _power_law_samples(samples)
+    fit = fit_power_law(x, xmin=xmin, min_tail=min_tail)
+    rng = np.random.default_rng(seed)
+    body = x[x < fit["xmin"]]
+    n, n_tail = x.size, fit["n_tail"]
+
+    def refit(data):
+        try:
+            return fit_power_law(data, xmin=xmin, min_tail=min(min_tail, data.size))
+        except ValueError:  # too few distinct values in a resample
+            return None
+
+    alphas, distances = [], []
+    for _ in range(int(n_boot)):
+        again = refit(rng.choice(x, size=n, replace=True))
+        if again is not None:
+            alphas.append(again["alpha"])
+        from_law = rng.random(n) < n_tail / n
+        k = int(from_law.sum())
+        synthetic = np.concatenate([sample_power_law(fit["alpha"], fit["xmin"], k, rng),
+                                    rng.choice(body, size=n - k, replace=True) if body.size
+                                    else np.zeros(0)])
+        again = refit(synthetic)
+        if again is not None:
+            distances.append(again["ks_distance"])
+    low, high = (np.quantile(alphas, [(1 - level) / 2, (1 + level) / 2]) if alphas
+                 else (math.nan, math.nan))
+    p_value = float(np.mean(np.asarray(distances) >= fit["ks_distance"])) if distances \
+        else math.nan
+    comparisons = {name: compare_power_law(x, name, xmin=fit["xmin"], min_tail=min_tail)
+                   for name in ALTERNATIVES}
+    plausible = bool(p_value >= significance and all(
+        not (c["R"] < 0 and c["p"] < significance) for c in comparisons.values()))
+    return {"alpha": fit["alpha"], "alpha_low": float(low), "alpha_high": float(high),
+            "xmin": fit["xmin"], "n_tail": n_tail, "ks_distance": fit["ks_distance"],
+            "p_value": p_value, **comparisons, "plausible": plausible}
+
+
+def assess_criticality(raster=None, bin_size: int = 1, tolerance: float = 0.1, *, counts=None,
+                       sizes=None, n_boot: int = 200, level: float = 0.95, seed: int = 0,
+                       min_avalanches: int = 50) -> dict:
+    """The branching-ratio estimators with intervals, the size power-law tests, one verdict.
+
+    The verdict names a regime only when the evidence agrees: the
+    estimators :data:`AGREEING` must fall in one band (:func:`classify`), and
+    ``'critical'`` also needs a plausible power law of the avalanche sizes
+    (:func:`power_law_tests`: goodness-of-fit p-value >= 0.1, no alternative
+    significantly better, at least ``min_avalanches`` complete avalanches).
+    Anything else is ``'undetermined'``.
+
+    Parameters
+    ----------
+    raster : array-like of bool, optional
+        ``(B, T, N)`` spikes, one member per trial (at least two).
+    bin_size, tolerance
+        As for :func:`classify`.
+    counts : array-like of int, optional
+        Spikes per step ``(B, T)`` instead of a raster, e.g. trials recorded
+        until quiescence and padded with 0.
+    sizes : array-like of int, optional
+        Avalanche sizes to test instead of the complete avalanches of the
+        recording: e.g. sizes from trials run until quiescence, while the
+        branching ratio is measured on their first bins from rest.
+    n_boot : int
+        Resamples of every bootstrap.
+    level : float
+        Confidence level of the intervals.
+    seed : int
+        Seed of the bootstraps.
+    min_avalanches : int
+        Fewest complete avalanches for the power-law tests.
+
+    Returns
+    -------
+    dict
+        ``sigma``: method -> :func:`branching_ratio_ci` dict; ``regime``: the
+        estimators' verdict; ``n_avalanches``; ``sizes``: the
+        :func:`power_law_tests` dict (None with too few avalanches);
+        ``verdict``.
+    """
+    c = _counts_of(raster, counts, bin_size)
+    sigma = {method: branching_ratio_ci(counts=c, method=method, n_boot=n_boot, level=level,
+                                        seed=seed) for method in AGREEING}
+    by_sigma = classify(counts=c, tolerance=tolerance)
+    sizes = _avalanche_table(c, include_edges=False)["size"].to_numpy() if sizes is None \
+        else _power_law_samples(sizes)
+    tests = None
+    if sizes.size >= min_avalanches:
+        try:
+            tests = power_law_tests(sizes, n_boot=n_boot, level=level, seed=seed)
+        except ValueError:  # e.g. too few distinct sizes to choose xmin
+            tests = None
+    verdict = by_sigma
+    if by_sigma == "critical" and not (tests is not None and tests["plausible"]):
+        verdict = "undetermined"
+    return {"sigma": sigma, "regime": by_sigma, "n_avalanches": int(sizes.size),
+            "sizes": tests, "verdict": verdict}
+
+
 # ---------------------------------------------------------------- rates and variability
 def firing_rate(raster, dt: float = 1.0, per_neuron: bool = False):
     r"""Mean firing rate (Hz): :math:`\nu = \frac{\text{spikes}}{N \, T \, \Delta t} \cdot 1000`.
@@ -559,7 +1097,8 @@ def summary(raster, bin_size: int = 1, dt: float = 1.0, tolerance: float = 0.1,
     Returns
     -------
     dict
-        ``rate_hz``, ``branching_ratio``, ``regime``, ``n_avalanches``,
+        ``rate_hz``, ``branching_ratio`` (by ``method``), ``regime`` (from
+        :func:`classify`: named only when the estimators agree), ``n_avalanches``,
         ``mean_size``, ``mean_duration``, ``size_exponent``,
         ``duration_exponent``, ``cv_isi`` and ``fano`` (means over neurons
         that have a value).
@@ -583,7 +1122,7 @@ def summary(raster, bin_size: int = 1, dt: float = 1.0, tolerance: float = 0.1,
     return {
         "rate_hz": firing_rate(z, dt),
         "branching_ratio": sigma,
-        "regime": regime(sigma, tolerance),
+        "regime": classify(z, bin_size, tolerance),
         "n_avalanches": int(len(events)),
         "mean_size": float(events["size"].mean()) if len(events) else math.nan,
         "mean_duration": float(events["duration"].mean()) if len(events) else math.nan,
