@@ -53,11 +53,10 @@ def test_resume_is_announced_and_refused_when_genes_or_settings_differ(tmp_path,
     # the ranges changed: the old individuals lie outside them, so no silent resume
     moved = {**GENES, "network.synapses.learning_rate": {"float": [2.0, 3.0]}}
     with pytest.raises(ConfigError, match=r"cannot resume .*ga.json.*genes\.network\.synapses"
-                                          r"\.learning_rate\.float: \[0\.1, 1\.0\] -> \[2\.0, 3\.0\]"
-                                          r".*overwrite=True"):
+                       r"\.learning_rate\.float: \[0\.1, 1\.0\] -> \[2\.0, 3\.0\].*overwrite=True"):
         evolve(evolve_config(3, moved), storage_path=str(tmp_path), name="evo", progress=False)
-    for change, needle in [({"ga": {"population_size": 5, "elite_fraction": 0.25, "mutation_rate": 0.8,
-                                    "seed": 3}},
+    for change, needle in [({"ga": {"population_size": 5, "elite_fraction": 0.25,
+                                    "mutation_rate": 0.8, "seed": 3}},
                             "ga.population_size: 4 -> 5"),
                            ({"metric": "train_mean_reward"},
                             "metric: 'eval_mean_reward' -> 'train_mean_reward'"),

@@ -1,7 +1,6 @@
 """Units and signs: seconds typed for milliseconds and a positive depression amplitude are
 refused, naming the key, the value and what was expected; legitimate values still pass."""
 
-import numpy as np
 import pytest
 
 from conftest import build_pair_config, build_small_config
@@ -51,7 +50,8 @@ def test_seconds_slip_is_caught_where_users_type_it():
     with pytest.raises(ConfigError, match=r"neurons \(LIF\)\.tau = 0\.02 looks like seconds; "
                                           r"expected milliseconds \(e\.g\. 20 for 20 ms\)"):
         Network.from_config(build_small_config(neurons={"tau": 0.02}))
-    with pytest.raises(ConfigError, match=r"synapses \(MSTDPET\)\.tau_z = 0\.025 looks like seconds"):
+    with pytest.raises(ConfigError,
+                       match=r"synapses \(MSTDPET\)\.tau_z = 0\.025 looks like seconds"):
         Network.from_config(build_small_config(synapses={"tau_z": 0.025}))
     with pytest.raises(ConfigError, match=r"neurons \(LIF\)\.tau = 0\.01 looks like seconds"):
         Network.from_config(build_small_config(network={"batch_size": 2},

@@ -199,7 +199,10 @@ def _plain(value):
     """``value`` as JSON would read it back (tuples as lists, numpy scalars as numbers)."""
     import json
 
-    return json.loads(json.dumps(value, default=lambda v: v.item() if hasattr(v, "item") else str(v)))
+    def default(item):
+        return item.item() if hasattr(item, "item") else str(item)
+
+    return json.loads(json.dumps(value, default=default))
 
 
 def _write_csv(frame, path: str) -> None:
@@ -263,7 +266,7 @@ def normalise_genes(genes: dict) -> dict:
 
 
 def as_tune_space(genes: dict) -> dict:
-    """GA gene constraints in Ray Tune's ``search`` spelling (the inverse of :func:`normalise_genes`).
+    """GA gene constraints in Ray Tune's ``search`` spelling (see :func:`normalise_genes`).
 
     ``float`` becomes ``uniform``, ``int [lo, hi]`` becomes ``randint [lo, hi + 1]``
     (Tune excludes the high end), ``fixed v`` becomes ``choice [v]``; ``choice`` and

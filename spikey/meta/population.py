@@ -280,7 +280,7 @@ class Population:
             The best individual of the last evaluated generation (None when
             nothing was left to evaluate).
         """
-        report = _progress(progress, generations, self)
+        report = _Progress(progress, generations)
         done, best = 0, None
         try:
             while self.generation < generations:
@@ -360,10 +360,10 @@ class Population:
         return pop
 
 
-class _progress:
+class _Progress:
     """Progress of :meth:`Population.run`: a tqdm bar, a user callable, or nothing."""
 
-    def __init__(self, progress, generations: int, population):
+    def __init__(self, progress, generations: int):
         self.generations = generations
         self.call = progress if callable(progress) else None
         self.bar = None

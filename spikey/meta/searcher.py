@@ -21,8 +21,7 @@ import os
 
 from ray.tune.search import Searcher
 
-from spikey.meta.genotype import GeneSpace
-from spikey.meta.population import Population, _progress
+from spikey.meta.population import Population, _Progress
 
 FAILED_FITNESS = -1e300  # a failed trial is the worst possible (finite) fitness
 
@@ -61,7 +60,7 @@ class GASearcher(Searcher):
         self.checkpoint = checkpoint
         self.errors: list = []
         self._trials: dict = {}
-        self._report = _progress(progress, generations, self.population)
+        self._report = _Progress(progress, generations)
         self._queue = self._start_generation()
 
     @staticmethod
@@ -264,8 +263,8 @@ def evolve_on_ray(config, genes: dict, ga_config: dict | None = None, generation
         tune.with_parameters(ga_trial, base_config=config, metric=metric, reruns=reruns),
         tune_config=tune.TuneConfig(search_alg=ConcurrencyLimiter(searcher, max_concurrent),
                                     num_samples=-1, metric=metric, mode=mode),
-        run_config=tune.RunConfig(name=name, storage_path=os.path.abspath(storage_path or "spikey_runs"),
-                                  verbose=0),
+        run_config=tune.RunConfig(name=name, verbose=0,
+                                  storage_path=os.path.abspath(storage_path or "spikey_runs")),
     )
     results = tuner.fit()
     errors = [r.error for r in results if r.error is not None]
