@@ -13,14 +13,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 
 
 def _train(args) -> int:
     from spikey.core.params import ConfigError
-    from spikey.training.config import check_config, load_config
+    from spikey.training.config import check_config
 
-    raw = load_config(args.config)
+    raw = _load(args)
     for section, command in (("search", "tune"), ("evolve", "evolve")):
         if section in raw:
             raise ConfigError(
@@ -46,11 +47,105 @@ def _train(args) -> int:
         out = train_distributed(config, num_workers=args.workers, storage_path=storage,
                                 name=name, address=args.address,
                                 average_every=args.average_every, resume=args.resume,
-                                overwrite=args.overwrite)
+                                overwrite=args.overwrite, progress=True)
         summary, where = out.summary, out.run_dir
-    print(json.dumps(summary, indent=2))
-    print(f"run folder: {where}")
+    from spikey.training.loop import SUMMARY_ALIASES
+
+    # printed with the names that say what they hold (summary.json keeps the older ones too)
+    print(json.dumps({k: v for k, v in summary.items() if k not in SUMMARY_ALIASES}, indent=2))
+    _where(where, "run folder")
     return 0
+
+
+def _where(folder: str, what: str) -> None:
+    """The closing lines of a command: where its results are and how to plot them."""
+    import shlex
+
+    print(f"{what}: {folder}")
+    print(f"plot it: spikey plot {shlex.quote(folder)}")
+
+
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def parse_set(item: str) -> tuple:
+    """One ``--set KEY.PATH=VALUE``: the dotted path and the value, parsed as YAML.
+
+    ``1e-3`` is a float (plain YAML 1.1 would keep it a string); ``[1, 2]``
+    and ``{a: 1}`` are YAML flow lists and mappings; ``null`` is None.
+
+    Parameters
+    ----------
+    item : str
+        The argument as typed.
+
+    Returns
+    -------
+    (str, object)
+
+    Raises
+    ------
+    ConfigError
+        No ``=``, an empty path or an empty path segment, or a value that is not YAML.
+    """
+    from spikey.core.params import ConfigError
+    from spikey.training.config import parse_yaml
+
+    path, equals, text = item.partition("=")
+    path = path.strip()
+    if not equals or not path or "" in path.split("."):
+        raise ConfigError(f"--set {item!r}: expected KEY.PATH=VALUE with a dotted config path, "
+                          "e.g. --set training.episodes=20 or --set network.neurons.tau=15")
+    if NUMBER.fullmatch(text.strip()):
+        value = float(text) if any(c in text for c in ".eE") else int(text)
+    else:
+        value = parse_yaml(text, f"--set {path}") if text.strip() else None
+    return path, value
+
+
+def apply_sets(config: dict, items) -> dict:
+    """Apply ``--set`` overrides to a loaded config, in place (each path is checked then,
+    and again when the command validates the whole config).
+
+    Parameters
+    ----------
+    config : dict
+        The config as loaded.
+    items : list of str
+        The ``KEY.PATH=VALUE`` arguments.
+
+    Returns
+    -------
+    dict
+        ``config``.
+
+    Raises
+    ------
+    ConfigError
+        A malformed item, or a path whose first segment is not a section of the config.
+    """
+    from spikey.core.params import ConfigError, suggest
+    from spikey.training.config import SECTIONS, set_path
+
+    known = list(dict.fromkeys([*SECTIONS, *config]))
+    for item in items or ():
+        path, value = parse_set(item)
+        section = path.split(".")[0]
+        if section not in known:
+            raise ConfigError(f"--set {item!r}: no section {section!r} in the config"
+                              f"{suggest(section, known)} (sections: {known})")
+        try:
+            set_path(config, path, value)
+        except ConfigError as error:
+            raise ConfigError(f"--set {item!r}: {error}") from None
+    return config
+
+
+def _load(args) -> dict:
+    """The command's config file, loaded, with its ``--set`` overrides applied."""
+    from spikey.training.config import load_config
+
+    return apply_sets(load_config(args.config), getattr(args, "set", None))
 
 
 def _exit_cleanly_on_signals() -> None:
@@ -90,10 +185,10 @@ def _cleanup(args) -> int:
 
 
 def _tune(args) -> int:
-    from spikey.training.config import check_config, load_config
+    from spikey.training.config import check_config
     from spikey.training.tune import tune_config
 
-    config = load_config(args.config)
+    config = _load(args)
     space = config.pop("search", None)
     if not space:
         print(f"{args.config}: a tune config needs a 'search' section of path -> spec", file=sys.stderr)
@@ -102,27 +197,28 @@ def _tune(args) -> int:
     _exit_cleanly_on_signals()
     result = tune_config(config, space, num_samples=args.samples,
                          storage_path=os.path.abspath(args.storage), name=args.name or "tune",
-                         address=args.address)
-    print(result.dataframe.to_string())
+                         address=args.address, progress=True)
+    print(result.table().to_string(index=False))
     print("best config:", json.dumps(result.best_params))
+    _where(result.run_dir, "sweep folder (one run folder per trial)")
     return 0
 
 
 def _evolve(args) -> int:
     from spikey.meta.evolve import evolve
-    from spikey.training.config import load_config
 
-    config = load_config(args.config)
+    config = _load(args)
     if "evolve" not in config:
         print(f"{args.config}: an evolve config needs an 'evolve' section", file=sys.stderr)
         return 2
     name = args.name or os.path.splitext(os.path.basename(args.config))[0]
     _exit_cleanly_on_signals()
     best, history = evolve(config, storage_path=args.storage, name=name, address=args.address,
-                           progress=True)
+                           progress=True, overwrite=args.overwrite)
     best_fitness = history["fitness"].max()
     print(f"generations: {history['generation'].nunique()}, individuals: {len(history)}")
     print(f"best fitness {best_fitness:.4g} with", json.dumps({k: _plain(v) for k, v in best.items()}))
+    _where(os.path.abspath(os.path.join(args.storage, name)), "results (ga.json, history.csv)")
     return 0
 
 
@@ -140,6 +236,10 @@ def _plot(args) -> int:
     if not os.path.isdir(args.run_dir):
         raise FileNotFoundError(f"{args.run_dir!r} is not a folder")
     runs = find_runs(args.run_dir)
+    history = os.path.join(args.run_dir, "history.csv")
+    if not runs and os.path.isfile(history):  # a `spikey evolve` folder
+        print(_plot_evolution(history, args.out or os.path.join(args.run_dir, "plots")))
+        return 0
     if not runs:
         raise FileNotFoundError(f"no run folders under {args.run_dir!r} (a run folder holds "
                                 "config.json and metrics/episodes.csv)")
@@ -150,6 +250,20 @@ def _plot(args) -> int:
         for path in plot_run(run, out=out):
             print(path)
     return 0
+
+
+def _plot_evolution(history: str, out: str) -> str:
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from spikey.viz import fitness_over_generations
+
+    os.makedirs(out, exist_ok=True)
+    ax = fitness_over_generations(pd.read_csv(history))
+    path = os.path.join(out, "fitness.png")
+    ax.figure.savefig(path, dpi=150, bbox_inches="tight")
+    plt.close(ax.figure)
+    return path
 
 
 GAMES = ("Logic", "CartPole")  # games declare keys like parts (family "games")
@@ -210,7 +324,7 @@ def format_keys(rows: list) -> str:
     for r in rows:
         if (r["section"], r["part"]) != current:
             current = (r["section"], r["part"])
-            lines += ["", f"[{r['section']}] {r['part']}"]
+            lines += ["", f"{r['section']} {r['part']}:"]
         required = r["default"] == "REQUIRED"
         allowed = "REQUIRED" if required else f"default={r['default']!r}"
         if r["range"] is not None:
@@ -285,6 +399,10 @@ def main(argv=None) -> int:
     train.add_argument("--overwrite", action="store_true",
                        help="delete the run already in the run folder and start afresh")
     train.set_defaults(func=_train)
+    sets = dict(action="append", default=[], metavar="KEY.PATH=VALUE",
+                help="override one config value (repeatable), e.g. --set training.episodes=20 "
+                     "--set network.neurons.tau=15; VALUE is read as YAML (1e-3, true, [1, 2])")
+    train.add_argument("--set", **sets)
 
     tune = sub.add_parser("tune", help="sweep config keys with Ray Tune")
     tune.add_argument("config")
@@ -292,6 +410,7 @@ def main(argv=None) -> int:
     tune.add_argument("--address", default=None)
     tune.add_argument("--storage", default="spikey_runs")
     tune.add_argument("--name", default=None)
+    tune.add_argument("--set", **sets)
     tune.set_defaults(func=_tune)
 
     evolve = sub.add_parser("evolve", help="evolve a config with the genetic algorithm")
@@ -299,11 +418,15 @@ def main(argv=None) -> int:
     evolve.add_argument("--address", default=None, help="Ray address (ray backend)")
     evolve.add_argument("--storage", default="spikey_runs")
     evolve.add_argument("--name", default=None)
+    evolve.add_argument("--overwrite", action="store_true",
+                        help="discard the ga.json an earlier run left and start afresh")
+    evolve.add_argument("--set", **sets)
     evolve.set_defaults(func=_evolve)
 
     plot = sub.add_parser("plot", help="plot runs (learning curve, raster, weights)")
     plot.add_argument("run_dir", metavar="FOLDER",
-                      help="a run folder, or any folder holding runs (each is plotted)")
+                      help="a run folder, any folder holding runs (each is plotted), or a "
+                           "`spikey evolve` folder (fitness per generation)")
     plot.add_argument("--out", default=None,
                       help="folder for the PNG files (default: each run's plots/ folder)")
     plot.set_defaults(func=_plot)
@@ -335,11 +458,20 @@ def main(argv=None) -> int:
     except USER_ERRORS as error:
         # a mistake of the user's (config, file, folder, address): one line, no traceback
         text = " ".join(str(error).split()) or type(error).__name__
+        sets = getattr(args, "set", None)
+        if sets and "--set" not in text and _is_config_error(error):
+            text += f" (in the config with --set {' --set '.join(sets)})"
         print(f"spikey {args.command}: error: {text}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # e.g. `spikey info | head`
         sys.stderr.close()
         return 0
+
+
+def _is_config_error(error) -> bool:
+    from spikey.core.params import ConfigError
+
+    return isinstance(error, ConfigError)
 
 
 def _user_errors() -> tuple:

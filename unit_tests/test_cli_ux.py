@@ -89,13 +89,13 @@ def test_info_lists_names_and_marks_required_keys(tmp_path):
     assert "tau" not in listing.stdout  # names only
     one = spikey("info", "--part", "LIF", cwd=tmp_path)
     assert one.returncode == 0
-    assert "[neurons] LIF" in one.stdout and "[network]" not in one.stdout
+    assert "neurons LIF:" in one.stdout.splitlines() and "network Network:" not in one.stdout
     assert one.stdout.splitlines()[0].split() == ["key", "type", "default", "/", "allowed",
                                                   "values"]
     required = [line.split()[1] for line in one.stdout.splitlines() if line.startswith("* ")]
     assert required == ["n_neurons"]
     family = spikey("info", "--family", "rewarder", cwd=tmp_path).stdout
-    assert "[rewarder] TDError" in family and "[neurons]" not in family
+    assert "rewarder TDError:" in family and "neurons LIF:" not in family
     helptext = spikey("info", "--help", cwd=tmp_path).stdout
     assert "neurons" in helptext and "--list" in helptext
 
@@ -113,3 +113,86 @@ def test_plot_accepts_the_folder_train_prints_and_any_folder_of_runs(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert "no run folders under" in one_error_line(spikey("plot", empty, cwd=tmp_path), "plot")
+
+
+ray = pytest.importorskip("ray")
+
+
+def test_ray_train_shows_progress_counts_runs_once_and_cleans_its_temp_copies(tmp_path):
+    from spikey.training.reader import load_runs
+
+    scratch = tmp_path / "tmp"  # the workers' system temp folder
+    scratch.mkdir()
+    path = write(tmp_path / "tiny.yaml", tiny_config())
+    storage = tmp_path / "spikey_runs"
+    done = spikey("train", path, "--workers", "2", "--storage", storage, cwd=tmp_path,
+                  env={"TMPDIR": str(scratch)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    for rank in (0, 1):  # per worker and episode, as it goes (not only at the end)
+        for episode in (1, 2):
+            assert f"worker {rank}: episode {episode}/2, mean return " in done.stderr
+    runs = storage / "tiny" / "runs"
+    assert done.stdout.splitlines()[-2:] == [f"run folder: {runs}", f"plot it: spikey plot {runs}"]
+    frame = load_runs(storage)  # Ray's checkpoint copies are not counted again
+    assert sorted(frame["run"].unique()) == [os.path.join("tiny", "runs", f"rank_{r}")
+                                             for r in (0, 1)]
+    assert len(frame) == 2 * (2 + 1)  # 2 workers x (2 training + 1 evaluation episodes)
+    assert not [n for n in os.listdir(scratch) if n.startswith("spikey-rank")]
+    local = spikey("train", path, "--local", "--storage", storage, cwd=tmp_path)
+    assert "holds a Ray run" in one_error_line(local, "train")
+
+
+def test_tune_prints_useful_columns_and_trials_are_run_folders(tmp_path):
+    from spikey.training.reader import load_runs
+
+    config = tiny_config()
+    config["search"] = {"network.synapses.learning_rate": {"grid": [0.1, 0.5]}}
+    path = write(tmp_path / "sweep.yaml", config)
+    done = spikey("tune", path, "--storage", tmp_path / "runs", "--name", "lr", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    progress = [line for line in done.stderr.splitlines() if line.startswith("trial ")]
+    assert any("episode 2/2: mean_reward" in line and "best so far" in line for line in progress)
+    assert any("network.synapses.learning_rate=0.5" in line for line in progress)
+    out = done.stdout.splitlines()
+    header = out[0].split()
+    assert header == ["trial", "network.synapses.learning_rate", "episodes", "mean_reward", "run"]
+    assert len(out) == 1 + 2 + 3  # header, a row per trial, best config, folder, plot command
+    sweep = tmp_path / "runs" / "lr" / "runs"
+    assert out[-1] == f"plot it: spikey plot {sweep}"
+    rows = [line.split() for line in out[1:3]]
+    assert sorted(int(row[0]) for row in rows) == [1, 2]
+    assert all((sweep / row[-1] / "config.json").exists() for row in rows)
+    frame = load_runs(tmp_path / "runs" / "lr")
+    assert frame["run"].nunique() == 2
+    assert set(frame["network.synapses.learning_rate"]) == {0.1, 0.5}
+
+
+def test_set_overrides_config_values_and_names_a_bad_path(tmp_path):
+    path = write(tmp_path / "tiny.yaml", tiny_config())
+    done = spikey("train", path, "--local", "--storage", tmp_path, "--set", "training.episodes=1",
+                  "--set", "network.neurons.tau=1.5e1", "--set", "training.record_ticks=true",
+                  cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    saved = json.loads((tmp_path / "tiny" / "config.json").read_text())
+    assert saved["training"]["episodes"] == 1 and saved["training"]["record_ticks"] is True
+    assert saved["network"]["neurons"]["tau"] == 15.0
+    assert (tmp_path / "tiny" / "metrics" / "ticks.csv").exists()
+    printed = json.loads(done.stdout[:done.stdout.rindex("}") + 1])
+    assert printed["train_episodes"] == 1
+    # printed under names that say what they average; not the ambiguous train_mean_return
+    assert "train_last_episode_mean_return" in printed and "train_mean_return" not in printed
+    cases = [("train", "network.neurons.tua=3", "unknown key 'tua'; did you mean 'tau'?"),
+             ("train", "trainin.episodes=1", "no section 'trainin' in the config; did you mean "
+                                             "'training'?"),
+             ("train", "training.episodes", "expected KEY.PATH=VALUE"),
+             ("train", "training.episodes=many", "training.episodes = 'many'"),
+             ("tune", "network.neurons.tua=3", "unknown key 'tua'"),
+             ("evolve", "evolve.generationz=2", "generationz")]
+    sweep = tiny_config()
+    sweep["search"] = {"training.seed": {"grid": [0, 1]}}
+    configs = {"train": path, "tune": write(tmp_path / "sweep.yaml", sweep),
+               "evolve": os.path.join(ROOT, "meta", "xor_evolve.yaml")}
+    for command, item, expected in cases:
+        line = one_error_line(spikey(command, configs[command], "--set", item, cwd=tmp_path),
+                              command)
+        assert expected in line and item.split("=")[0] in line, line

@@ -132,3 +132,25 @@ def test_local_and_ray_runs_of_one_config_do_not_share_a_folder(tmp_path):
     assert not (ray_folder / RAY_RUN_FILE).exists() and (ray_folder / "summary.json").exists()
     with pytest.raises(RunFolderError, match="holds a local run"):
         _prepare_run_folder(str(ray_folder), {"config": {}}, resume=True, overwrite=False)
+
+
+def test_summary_keys_say_what_they_average(tmp_path):
+    from spikey.training.loop import member_summary
+
+    result = train(small_config(episodes=3), run_dir=tmp_path / "run")
+    rows = result.episodes
+    train_rows = rows[rows.phase == "train"]
+    last = train_rows[train_rows.episode == 2]
+    summary = result.summary
+    assert summary["train_last_episode_mean_return"] == pytest.approx(last["return"].mean())
+    assert summary["train_last_episode_mean_reward"] == pytest.approx(last["mean_reward"].mean())
+    assert summary["train_all_episodes_mean_return"] == pytest.approx(train_rows["return"].mean())
+    assert summary["eval_mean_return"] == pytest.approx(rows[rows.phase == "eval"]["return"].mean())
+    # the older names stay readable and hold the last episode's figures, as before
+    assert summary["train_mean_return"] == summary["train_last_episode_mean_return"]
+    assert summary["train_mean_reward"] == summary["train_last_episode_mean_reward"]
+    assert json.loads((tmp_path / "run" / "summary.json").read_text()) == summary
+    members = member_summary(rows)
+    np.testing.assert_allclose(members["train_last_episode_mean_return"],
+                               last.sort_values("member")["return"])
+    assert (members["train_mean_reward"] == members["train_last_episode_mean_reward"]).all()

@@ -20,6 +20,7 @@ import copy
 import os
 import shutil
 import socket
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -171,6 +172,52 @@ class _Averager:
         return np.mean([got[r] for r in sorted(got)], axis=0)
 
 
+class _Progress:
+    """Per-episode lines from the workers, collected for the driver to print."""
+
+    def __init__(self):
+        self.lines = []
+
+    def add(self, line: str) -> None:
+        self.lines.append(line)
+
+    def take(self) -> list:
+        lines, self.lines = self.lines, []
+        return lines
+
+
+class _ProgressPrinter:
+    """A driver thread printing the workers' progress lines as they arrive (the driver
+    itself is blocked in ``trainer.fit()``; Ray's worker logs are not forwarded)."""
+
+    def __init__(self, actor, stream, every: float = 0.5):
+        import threading
+
+        self.actor, self.stream, self.every = actor, stream, every
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _print_new(self) -> None:
+        import ray
+
+        try:
+            lines = ray.get(self.actor.take.remote(), timeout=10)
+        except Exception:  # noqa: BLE001 - progress must never end the run
+            return
+        for line in lines:
+            print(line, file=self.stream, flush=True)
+
+    def _loop(self) -> None:
+        while not self.stop.wait(self.every):
+            self._print_new()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()
+        self._print_new()
+
+
 def _worker_config(config: dict, rank: int) -> dict:
     config = copy.deepcopy(config)
     B = config["network"]["network"]["batch_size"]
@@ -229,10 +276,17 @@ def _worker_run(loop_config: dict, rank: int, config: dict, run_dir: str) -> dic
             open(marker, "w").close()
             raise RuntimeError(f"injected failure in episode {episode} (test)")
 
+    progress = loop_config.get("progress")
+    episodes = config["training"]["episodes"]
+
     def report(network, episode, rows, run_dir):
-        _report(rank, run_dir, {"episode": episode, "rank": rank,
-                                "mean_return": float(rows["return"].mean()),
-                                "mean_reward": float(rows["mean_reward"].mean())})
+        metrics = {"episode": episode, "rank": rank,
+                   "mean_return": float(rows["return"].mean()),
+                   "mean_reward": float(rows["mean_reward"].mean())}
+        _report(rank, run_dir, metrics)
+        if progress is not None:
+            progress.add.remote(f"worker {rank}: episode {episode + 1}/{episodes}, mean return "
+                                f"{metrics['mean_return']:.4g} over {len(rows)} member(s)")
 
     result = train(config, run_dir=run_dir, resume=resume, callbacks=[inject_failure, average],
                    reporters=[report], progress=False)
@@ -332,7 +386,8 @@ def _differences(a, b, path=""):
 def train_distributed(config, num_workers: int = 1, storage_path: str | None = None,
                       name: str = "spikey", address: str | None = None, average_every: int = 0,
                       max_failures: int = 1, fail_at_episode: int | None = None,
-                      resume: bool = False, overwrite: bool = False) -> DistributedResult:
+                      resume: bool = False, overwrite: bool = False,
+                      progress: bool | None = None) -> DistributedResult:
     """Train replicas of ``config`` on ``num_workers`` Ray Train workers.
 
     Parameters
@@ -358,6 +413,9 @@ def train_distributed(config, num_workers: int = 1, storage_path: str | None = N
         nothing there, start afresh.
     overwrite : bool
         Delete what ``storage_path/name`` holds and start afresh.
+    progress : bool, optional
+        Print one line per worker and episode (episode, mean return) on
+        stderr as the run goes; default: only when stderr is a terminal.
 
     Raises
     ------
@@ -390,8 +448,11 @@ def train_distributed(config, num_workers: int = 1, storage_path: str | None = N
     averager = None
     if average_every and num_workers > 1:
         averager = ray.remote(num_cpus=0)(_Averager).remote(num_workers)
+    if progress is None:
+        progress = sys.stderr.isatty()
+    progress_actor = ray.remote(num_cpus=0)(_Progress).remote() if progress else None
     loop_config = {"config": config, "averager": averager, "average_every": average_every,
-                   "fail_at_episode": fail_at_episode,
+                   "fail_at_episode": fail_at_episode, "progress": progress_actor,
                    "fail_marker": os.path.join(storage_path, f".{name}-failed-once")}
     trainer = DataParallelTrainer(
         worker_loop,
@@ -402,7 +463,13 @@ def train_distributed(config, num_workers: int = 1, storage_path: str | None = N
             failure_config=FailureConfig(max_failures=max_failures),
             checkpoint_config=CheckpointConfig(num_to_keep=2)),
     )
-    result = trainer.fit()
+    printer = None if progress_actor is None else _ProgressPrinter(progress_actor, sys.stderr)
+    try:
+        result = trainer.fit()
+    finally:
+        if printer is not None:
+            printer.close()
+            ray.kill(progress_actor)
     if result.error is not None:
         raise result.error
     run_dir = os.path.join(storage_path, name, "runs")

@@ -667,15 +667,38 @@ def _episode_rows(phase, episode, returns, lengths, network, seconds):
     })
 
 
+#: Older summary keys and the keys that say what they hold (the old ones stay for readers).
+SUMMARY_ALIASES = {"train_mean_return": "train_last_episode_mean_return",
+                   "train_mean_reward": "train_last_episode_mean_reward"}
+
+
 def member_summary(episodes: pd.DataFrame) -> pd.DataFrame:
-    """Per-member final figures (index: member), the columns of :func:`summarize`."""
+    """Per-member final figures (index: member), the per-phase columns of :func:`summarize`.
+
+    Parameters
+    ----------
+    episodes : pandas.DataFrame
+        A run's episode rows (``metrics/episodes.csv``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``train_last_episode_mean_return`` / ``_reward`` (the last training
+        episode), ``eval_mean_return`` / ``eval_mean_reward`` (the mean over
+        every evaluation episode), and the older names ``train_mean_return`` /
+        ``train_mean_reward`` (equal to the ``train_last_episode_`` columns).
+    """
     out = {}
     for phase in ("train", "eval"):
         rows = _final_rows(episodes, phase)
         if len(rows):
             by_member = rows.groupby("member")
-            out[f"{phase}_mean_return"] = by_member["return"].mean().astype(float)
-            out[f"{phase}_mean_reward"] = by_member["mean_reward"].mean().astype(float)
+            prefix = "train_last_episode" if phase == "train" else "eval"
+            out[f"{prefix}_mean_return"] = by_member["return"].mean().astype(float)
+            out[f"{prefix}_mean_reward"] = by_member["mean_reward"].mean().astype(float)
+    for old, new in SUMMARY_ALIASES.items():
+        if new in out:
+            out[old] = out[new]
     return pd.DataFrame(out)
 
 
@@ -688,10 +711,30 @@ def _final_rows(episodes: pd.DataFrame, phase: str) -> pd.DataFrame:
 
 
 def summarize(episodes: pd.DataFrame, seconds: float) -> dict:
-    """Final figures of a run: means over the last training episode and over all evaluation
-    episodes (all members); ``eval_member_mean_return`` lists each member's evaluation mean
-    (one entry per seed) and ``train_last100_mean_return`` the mean over the last 100
-    training episodes (or all, if fewer), all members."""
+    """Final figures of a run, each named for what it averages (over all members).
+
+    Parameters
+    ----------
+    episodes : pandas.DataFrame
+        The run's episode rows.
+    seconds : float
+        Wall time of the run.
+
+    Returns
+    -------
+    dict
+        ``train_episodes`` / ``eval_episodes`` (counts);
+        ``train_last_episode_mean_return`` / ``_reward`` (the last training
+        episode: where learning got to); ``train_all_episodes_mean_return``
+        (every training episode: the run's mean); ``train_last100_mean_return``
+        (the last 100 training episodes, or all if fewer);
+        ``eval_mean_return`` / ``eval_mean_reward`` (every evaluation episode,
+        plasticity frozen); ``eval_member_mean_return`` (each member's
+        evaluation mean, one entry per seed); ``wall_time``. The older keys
+        ``train_mean_return`` / ``train_mean_reward`` are kept for existing
+        readers and equal the ``train_last_episode_`` ones
+        (:data:`SUMMARY_ALIASES`).
+    """
     out = {"wall_time": seconds}
     if episodes.empty:
         return out
@@ -699,15 +742,20 @@ def summarize(episodes: pd.DataFrame, seconds: float) -> dict:
         rows = episodes[episodes["phase"] == phase]
         if len(rows):
             final = _final_rows(episodes, phase)
+            prefix = "train_last_episode" if phase == "train" else "eval"
             out[f"{phase}_episodes"] = int(rows["episode"].nunique())
-            out[f"{phase}_mean_return"] = float(final["return"].mean())
-            out[f"{phase}_mean_reward"] = float(final["mean_reward"].mean())
+            out[f"{prefix}_mean_return"] = float(final["return"].mean())
+            out[f"{prefix}_mean_reward"] = float(final["mean_reward"].mean())
     train = episodes[episodes["phase"] == "train"]
     if len(train):
+        out["train_all_episodes_mean_return"] = float(train["return"].mean())
         last = train[train["episode"] > train["episode"].max() - 100]
         out["train_last100_mean_return"] = float(last["return"].mean())
     evaluation = episodes[episodes["phase"] == "eval"]
     if len(evaluation):
         per_member = evaluation.groupby("member")["return"].mean()
         out["eval_member_mean_return"] = [float(v) for v in per_member.to_numpy()]
+    for old, new in SUMMARY_ALIASES.items():
+        if new in out:
+            out[old] = out[new]
     return out

@@ -10,7 +10,10 @@ in a YAML file next to the config::
 
 Specs: ``grid``, ``choice`` (lists), ``uniform``, ``loguniform``, ``randint``
 (``[low, high]``). Each trial runs the local training loop and reports after
-every episode, so ASHA can stop poor trials early. Sweep ``training.seed``
+every episode, so ASHA can stop poor trials early. Each trial is a Spikey run
+folder, ``storage_path/name/runs/<trial>``, so
+``load_runs(storage_path/name)`` reads the whole sweep (one row per episode
+and member, a column per searched key) and ``spikey plot`` plots it. Sweep ``training.seed``
 for replicates (it seeds the trial's network and games); a sweep over
 ``network.network.seed`` is refused.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import os
+import sys
 from dataclasses import dataclass
 
 import pandas as pd
@@ -111,14 +115,28 @@ def apply_params(config: dict, params: dict) -> dict:
     return config
 
 
-def trial(params: dict, base_config: dict) -> None:
-    """One Tune trial: train the configured network, reporting every episode."""
+def trial(params: dict, base_config: dict, run_root: str | None = None) -> None:
+    """One Tune trial: train the configured network, reporting every episode.
+
+    Parameters
+    ----------
+    params : dict
+        The trial's ``{dotted path: value}``.
+    base_config : dict
+        The complete experiment config.
+    run_root : str, optional
+        Folder of the sweep's run folders: the trial writes
+        ``run_root/<trial name>`` (None: no run folder).
+    """
     from ray import tune
 
     from spikey.training.loop import train
 
     config = apply_params(base_config, params)
     config["network"]["network"]["seed"] = config["training"]["seed"]  # the run seed rules
+    run_dir = None
+    if run_root is not None:
+        run_dir = os.path.join(run_root, tune.get_context().get_trial_name())
 
     last = {}
 
@@ -127,10 +145,56 @@ def trial(params: dict, base_config: dict) -> None:
                     mean_return=float(rows["return"].mean()))
         tune.report(dict(last))
 
-    summary = train(config, reporters=[report], progress=False).summary
+    # a trial Tune restarts starts its run folder afresh
+    summary = train(config, run_dir=run_dir, reporters=[report], progress=False,
+                    overwrite=True).summary
     if config["training"]["eval_episodes"]:
         # one more report so the trial's last result carries the run summary too
         tune.report({**last, **summary})
+
+
+def _trial_number(trial_id: str) -> int:
+    """Tune's ``<experiment>_<index>`` trial id as a number from 1."""
+    index = str(trial_id).rpartition("_")[2]
+    return int(index) + 1 if index.isdigit() else 0
+
+
+def _progress_callback(keys, metric: str, mode: str, episodes: int, stream):
+    """A Tune callback printing one short line per trial result: the trial, its searched
+    values, the episode, the metric and the best value so far (instead of Ray's table)."""
+    from ray.tune import Callback
+
+    class Progress(Callback):
+        def __init__(self):
+            self.best = None
+
+        def _name(self, trial):
+            number = _trial_number(trial.trial_id)
+            values = ", ".join(f"{k}={trial.config.get(k)!r}" for k in keys)
+            return f"trial {number} [{values}]"
+
+        def on_trial_result(self, iteration, trials, trial, result, **info):
+            value = result.get(metric)
+            if value is None:
+                return
+            name = self._name(trial)
+            if self.best is None or (value > self.best[0] if mode == "max" else
+                                     value < self.best[0]):
+                self.best = (value, name.split(" [")[0])
+            episode = result.get("episode", result.get("training_iteration", 0) - 1) + 1
+            print(f"{name} episode {min(episode, episodes)}/{episodes}: {metric} {value:.4g}"
+                  f" | best so far {self.best[0]:.4g} ({self.best[1]})", file=stream,
+                  flush=True)
+
+        def on_trial_complete(self, iteration, trials, trial, **info):
+            done = (trial.last_result or {}).get("training_iteration", 0)
+            print(f"{self._name(trial)} finished ({done} report(s))", file=stream, flush=True)
+
+        def on_trial_error(self, iteration, trials, trial, **info):
+            print(f"{self._name(trial)} failed: {trial.error_file or 'see Ray logs'}",
+                  file=stream, flush=True)
+
+    return Progress()
 
 
 @dataclass
@@ -140,6 +204,30 @@ class TuneResult:
     dataframe: pd.DataFrame
     best_params: dict
     base_config: dict
+    metric: str = "mean_reward"
+    mode: str = "max"
+    run_dir: str | None = None
+
+    def table(self) -> pd.DataFrame:
+        """The useful columns of :attr:`dataframe`, best trial first.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``trial`` (numbered from 1, as the progress lines), one column per
+            searched key, ``episodes`` (reports made), the metric (its last
+            value) and ``run`` (the trial's run folder under :attr:`run_dir`).
+        """
+        frame = self.dataframe
+        keys = [k for k in self.best_params]
+        out = pd.DataFrame({"trial": [_trial_number(t) for t in frame["trial_id"]]})
+        for key in keys:
+            out[key] = frame.get(f"config/{key}")
+        out["episodes"] = frame.get("training_iteration")
+        out[self.metric] = frame.get(self.metric)
+        out["run"] = [f"trial_{t}" for t in frame["trial_id"]]
+        return out.sort_values(self.metric, ascending=self.mode == "min",
+                               na_position="last").reset_index(drop=True)
 
     @property
     def best_config(self) -> dict:
@@ -156,8 +244,14 @@ class TuneResult:
 def tune_config(config, space: dict, num_samples: int = 1, metric: str = "mean_reward",
                 mode: str = "max", storage_path: str | None = None, name: str = "tune",
                 address: str | None = None, scheduler: str | None = "asha",
-                max_concurrent: int | None = None) -> TuneResult:
-    """Sweep ``space`` over ``config`` with Ray Tune; one row per trial in the result."""
+                max_concurrent: int | None = None, progress: bool | None = None) -> TuneResult:
+    """Sweep ``space`` over ``config`` with Ray Tune; one row per trial in the result.
+
+    Each trial writes a run folder ``storage_path/name/runs/<trial>`` (see the
+    module docstring); ``progress`` (default: only when stderr is a terminal)
+    prints one line per trial result: its searched values, the episode, the
+    metric and the best so far.
+    """
     from ray import tune
     from ray.tune.schedulers import ASHAScheduler
 
@@ -180,21 +274,37 @@ def tune_config(config, space: dict, num_samples: int = 1, metric: str = "mean_r
                               grace_period=max(1, episodes // 4), reduction_factor=2)
     elif scheduler is not None:
         raise ConfigError(f"scheduler = {scheduler!r}; expected 'asha' or None")
+    run_root = os.path.join(storage_path, name, "runs")
+    if progress is None:
+        progress = sys.stderr.isatty()
+    callbacks = [_progress_callback(list(space), metric, mode, episodes, sys.stderr)] \
+        if progress else []
     tuner = tune.Tuner(
-        tune.with_parameters(trial, base_config=config),
+        tune.with_parameters(trial, base_config=config, run_root=run_root),
         param_space=param_space,
         tune_config=tune.TuneConfig(metric=metric, mode=mode, num_samples=num_samples,
                                     scheduler=sched, max_concurrent_trials=max_concurrent),
-        run_config=tune.RunConfig(name=name, storage_path=storage_path, verbose=0),
+        run_config=tune.RunConfig(name=name, storage_path=storage_path, verbose=0,
+                                  callbacks=callbacks),
     )
-    results = tuner.fit()
+    # Ray's newer console output prints an experiment box and paths even at verbose=0;
+    # the classic reporter is silent at verbose=0, leaving the terminal to the callback
+    saved = os.environ.get("RAY_AIR_NEW_OUTPUT")
+    os.environ["RAY_AIR_NEW_OUTPUT"] = "0"
+    try:
+        results = tuner.fit()
+    finally:
+        if saved is None:
+            os.environ.pop("RAY_AIR_NEW_OUTPUT", None)
+        else:
+            os.environ["RAY_AIR_NEW_OUTPUT"] = saved
     errors = [r.error for r in results if r.error is not None]
     if errors:
         raise RuntimeError(f"{len(errors)} trial(s) failed; first: {errors[0]}")
     frame = results.get_dataframe()
     best = results.get_best_result(metric=metric, mode=mode, scope="last")
     best_params = {k: v for k, v in best.config.items() if k in space}
-    return TuneResult(frame, best_params, config)
+    return TuneResult(frame, best_params, config, metric, mode, run_root)
 
 
 def _fixed_points(space: dict) -> list:
