@@ -180,6 +180,13 @@ def test_learning_curve_legend_names_the_band_and_its_members():
     assert "band: min-max over n = 8 curves (run x member)" in \
         [t.get_text() for t in ax.get_legend().get_texts()]
     assert_published(ax.figure)
+    # conditions: one line each, and one legend entry for bands that mean the same
+    ax = viz.learning_curve(pd.concat([two, episodes_table(members=2).assign(run="c")]),
+                            hue="run")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "run = a (mean of 4 members)", "band: min-max over n = 4 members",
+        "run = b (mean of 4 members)", "run = c (mean of 2 members)",
+        "band: min-max over n = 2 members"]
 
 
 def test_ga_plots_name_genes_in_words():

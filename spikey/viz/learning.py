@@ -119,6 +119,7 @@ def learning_curve(episodes, ax=None, phase="train", *, metric: str = "return", 
     ax = new_axes(ax, (6.0, 3.5))
     groups = [(label, episodes)] if hue is None else list(episodes.groupby(hue, sort=True))
     words = axis_label(metric).split(" (")[0]
+    described = set()
     for i, (name, rows) in enumerate(groups):
         table = smoothed_curves(rows, metric, phase, window=window, curves=curves)
         values = table.to_numpy()
@@ -142,8 +143,11 @@ def learning_curve(episodes, ax=None, phase="train", *, metric: str = "return", 
                 spread = np.nanstd(values, axis=1)
                 low, high = mean - spread, mean + spread
                 what = "band: mean ± std"
+            text = f"{what} over n = {n} {noun}"
+            # conditions whose bands mean the same share one legend entry
             ax.fill_between(x, low, high, color=color, alpha=0.22, linewidth=0,
-                            label=f"{what} over n = {n} {noun}")
+                            label=None if text in described else text)
+            described.add(text)
     for j, (name, value) in enumerate((baselines or {}).items()):
         ax.axhline(float(value), color="0.35", linestyle=("--", ":", "-.")[j % 3], linewidth=1.2,
                    label=f"{name} ({float(value):.4g})")
