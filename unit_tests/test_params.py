@@ -239,7 +239,7 @@ def test_config_round_trip(small_config):
     assert filled["neurons"]["tau"] == 15.0 and filled["neurons"]["threshold"] == 16.0
     assert filled["inputs"]["rate_map"] == [0.0, 200.0]
     assert filled["network"]["processing_steps"] == 20
-    assert filled["modifiers"] == [{**_modifier()}]
+    assert filled["modifiers"] == [{**_modifier(), "clock": "network"}]  # default filled in
     assert filled["parts"] == cfg["parts"]
     again = Network.from_config(filled).get_config()
     assert again == filled
