@@ -251,3 +251,15 @@ def test_plot_run_figures_obey_the_rules(tmp_path, monkeypatch):
     assert any(t.startswith("random policy (") for t in texts), texts
     assert any(t.startswith("band: min-max over n = 2 members") for t in texts), texts
     assert raster.axes[0].get_xlabel() == "time (ms)"
+
+
+def test_raster_markers_of_the_edge_rows_stay_inside_the_axes():
+    spikes = np.zeros((50, 200), dtype=bool)
+    spikes[10, [0, 199]] = True  # the first and the last row
+    ax = viz.raster(spikes)
+    (collection,) = ax.collections
+    half_pt = np.sqrt(collection.get_sizes()[0]) / 2.0
+    points_per_row = ax.bbox.height * 72.0 / ax.figure.dpi / np.ptp(ax.get_ylim())
+    low, high = ax.get_ylim()
+    assert low <= 0 - half_pt / points_per_row + 1e-9
+    assert high >= 199 + half_pt / points_per_row - 1e-9

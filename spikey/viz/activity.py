@@ -72,7 +72,11 @@ def raster(network, member: int = 0, ax=None, *, window=None, input_spikes=None,
                    c=GROUP_COLORS[name], label=name)
         if columns.start > 0:
             ax.axhline(columns.start - 0.5, color="0.8", linewidth=0.6, zorder=0)
-    ax.set_ylim(-0.5, rows - 0.5)
+    # with many rows a tick is taller than its row: widen the limits by the part of half a
+    # marker that would stick out, so the first and last rows are not clipped
+    height_pt = max(ax.bbox.height * 72.0 / ax.figure.dpi, 1.0)
+    overhang = max(0.0, np.sqrt(marker_size) / 2.0 * max(rows, 1) / height_pt - 0.5)
+    ax.set_ylim(-0.5 - overhang, rows - 0.5 + overhang)
     if window is not None or len(times):
         start = window[0] if window is not None and window[0] is not None else \
             (times[0] if len(times) else 0)
