@@ -74,8 +74,10 @@ def raster(network, member: int = 0, ax=None, *, window=None, input_spikes=None,
             ax.axhline(columns.start - 0.5, color="0.8", linewidth=0.6, zorder=0)
     # with many rows a tick is taller than its row: widen the limits by the part of half a
     # marker that would stick out, so the first and last rows are not clipped
+    # (the limits widen too, so solve o + 0.5 = half * (rows + 2 o) / height for o)
     height_pt = max(ax.bbox.height * 72.0 / ax.figure.dpi, 1.0)
-    overhang = max(0.0, np.sqrt(marker_size) / 2.0 * max(rows, 1) / height_pt - 0.5)
+    half = min(np.sqrt(marker_size) / 2.0 / height_pt, 0.25)  # in axes heights
+    overhang = max(0.0, (half * max(rows, 1) - 0.5) / (1.0 - 2.0 * half))
     ax.set_ylim(-0.5 - overhang, rows - 0.5 + overhang)
     if window is not None or len(times):
         start = window[0] if window is not None and window[0] is not None else \
