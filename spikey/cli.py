@@ -43,6 +43,7 @@ def _train(args) -> int:
     else:
         from spikey.training.distributed import train_distributed
 
+        _announce_address(args)
         _exit_cleanly_on_signals()
         out = train_distributed(config, num_workers=args.workers, storage_path=storage,
                                 name=name, address=args.address,
@@ -148,6 +149,16 @@ def _load(args) -> dict:
     return apply_sets(load_config(args.config), getattr(args, "set", None))
 
 
+def _announce_address(args) -> None:
+    """Say when ``RAY_ADDRESS`` (not ``--address``) decides which Ray is used."""
+    from spikey.training.distributed import resolve_address
+
+    address, origin = resolve_address(args.address)
+    if origin:
+        print(f"spikey {args.command}: attaching to the Ray cluster at {address}{origin}; "
+              "--address local starts a local Ray instead", file=sys.stderr, flush=True)
+
+
 def _exit_cleanly_on_signals() -> None:
     """Turn SIGTERM and SIGHUP into SystemExit, so atexit shuts the local Ray down.
 
@@ -194,6 +205,7 @@ def _tune(args) -> int:
         print(f"{args.config}: a tune config needs a 'search' section of path -> spec", file=sys.stderr)
         return 2
     check_config(config)
+    _announce_address(args)
     _exit_cleanly_on_signals()
     result = tune_config(config, space, num_samples=args.samples,
                          storage_path=os.path.abspath(args.storage), name=args.name or "tune",
@@ -212,6 +224,8 @@ def _evolve(args) -> int:
         print(f"{args.config}: an evolve config needs an 'evolve' section", file=sys.stderr)
         return 2
     name = args.name or os.path.splitext(os.path.basename(args.config))[0]
+    if isinstance(config["evolve"], dict) and config["evolve"].get("backend") == "ray":
+        _announce_address(args)
     _exit_cleanly_on_signals()
     best, history = evolve(config, storage_path=args.storage, name=name, address=args.address,
                            progress=True, overwrite=args.overwrite)
@@ -387,8 +401,9 @@ def main(argv=None) -> int:
     train = sub.add_parser("train", help="train a network on a game")
     train.add_argument("config", help="experiment config (.yaml or .json)")
     train.add_argument("--workers", type=int, default=1, help="Ray Train workers")
-    train.add_argument("--address", default=None,
-                       help="Ray cluster address ('auto' or HOST:PORT); default: start a local Ray")
+    address_help = ("Ray cluster: 'auto' or HOST:PORT attaches, 'local' starts a local Ray; "
+                    "default: RAY_ADDRESS when set, else a local Ray")
+    train.add_argument("--address", default=None, help=address_help)
     train.add_argument("--local", action="store_true", help="run in this process, without Ray")
     train.add_argument("--storage", default="spikey_runs", help="folder for results")
     train.add_argument("--name", default=None, help="run name (default: config file name)")
@@ -407,7 +422,7 @@ def main(argv=None) -> int:
     tune = sub.add_parser("tune", help="sweep config keys with Ray Tune")
     tune.add_argument("config")
     tune.add_argument("--samples", type=int, default=1)
-    tune.add_argument("--address", default=None)
+    tune.add_argument("--address", default=None, help=address_help)
     tune.add_argument("--storage", default="spikey_runs")
     tune.add_argument("--name", default=None)
     tune.add_argument("--set", **sets)
@@ -415,7 +430,7 @@ def main(argv=None) -> int:
 
     evolve = sub.add_parser("evolve", help="evolve a config with the genetic algorithm")
     evolve.add_argument("config")
-    evolve.add_argument("--address", default=None, help="Ray address (ray backend)")
+    evolve.add_argument("--address", default=None, help=address_help + " (ray backend)")
     evolve.add_argument("--storage", default="spikey_runs")
     evolve.add_argument("--name", default=None)
     evolve.add_argument("--overwrite", action="store_true",

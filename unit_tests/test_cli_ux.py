@@ -196,3 +196,58 @@ def test_set_overrides_config_values_and_names_a_bad_path(tmp_path):
         line = one_error_line(spikey(command, configs[command], "--set", item, cwd=tmp_path),
                               command)
         assert expected in line and item.split("=")[0] in line, line
+
+
+def _closed_port():
+    import socket
+
+    with socket.socket() as probe:  # a loopback port with nobody listening
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_train_honours_ray_address_instead_of_starting_a_local_ray(tmp_path):
+    port = _closed_port()
+    path = write(tmp_path / "tiny.yaml", tiny_config())
+    done = spikey("train", path, "--storage", tmp_path / "runs", cwd=tmp_path,
+                  env={"RAY_ADDRESS": f"127.0.0.1:{port}"}, timeout=120)
+    # the old code started its own local Ray, trained there and exited 0
+    assert done.returncode == 2, done.stderr[-2000:]
+    lines = done.stderr.strip().splitlines()
+    assert lines[0] == (f"spikey train: attaching to the Ray cluster at 127.0.0.1:{port} (from "
+                        "RAY_ADDRESS); --address local starts a local Ray instead")
+    assert lines[1].startswith(f"spikey train: error: cannot reach a Ray cluster at "
+                               f"'127.0.0.1:{port}' (from RAY_ADDRESS)")
+    assert len(lines) == 2 and not (tmp_path / "runs" / "tiny" / "runs").exists()
+
+
+def test_a_refused_token_is_reported_in_one_line(monkeypatch):
+    """What Ray 2.60 does with a wrong or missing token: its C++ client logs the cause as
+    warnings on file descriptor 2 and ray.init raises 'Failed to connect' without it."""
+    import socket
+
+    from spikey.training import distributed
+
+    logged = ("[2026-12-05 16:02:52,926 W 14077 14077] gcs_client.cc:210: Failed to get cluster "
+              "ID from GCS server: Unauthenticated: RPC error: InvalidAuthToken: Authentication "
+              "token is missing or incorrect\n")
+
+    def refused_init(address, **kwargs):
+        for _ in range(3):
+            os.write(2, logged.encode())
+        raise ConnectionError(f"Failed to connect to Ray cluster at {address}")
+
+    monkeypatch.setattr(ray, "init", refused_init)
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        address = f"127.0.0.1:{server.getsockname()[1]}"
+        with pytest.raises(ConnectionError) as error:
+            distributed.init_ray(address)
+    message = str(error.value)
+    assert "\n" not in message
+    assert message.startswith(f"cannot attach to the Ray cluster at {address!r}: the cluster "
+                              "refused this process's authentication token (Failed to get "
+                              "cluster ID from GCS server: Unauthenticated")
+    assert "RAY_AUTH_TOKEN" in message and "RAY_AUTH_MODE=token" in message

@@ -65,11 +65,21 @@ def init_ray(address: str | None = None, num_cpus: int | None = None) -> None:
     Parameters
     ----------
     address : str, optional
-        ``None`` starts a local Ray; ``'auto'`` or ``'host:port'`` attaches to a
+        ``None`` attaches to the cluster that ``RAY_ADDRESS`` names when that
+        is set (as ``ray.init`` does), else starts a local Ray; ``'local'``
+        always starts a local Ray; ``'auto'`` or ``'host:port'`` attaches to a
         running cluster (whose authentication is the cluster's: set
         ``RAY_AUTH_MODE=token`` and provide its token, see the README).
     num_cpus : int, optional
         CPUs of a local Ray (default: all).
+
+    Raises
+    ------
+    ConnectionError
+        The cluster cannot be reached or refused this process (e.g. a wrong or
+        missing authentication token), with the cause in the message.
+    ValueError
+        An address that is neither ``'auto'``, ``'local'`` nor ``HOST:PORT``.
     """
     for key, value in QUIET_ENV.items():
         os.environ.setdefault(key, value)
@@ -77,21 +87,111 @@ def init_ray(address: str | None = None, num_cpus: int | None = None) -> None:
 
     if ray.is_initialized():
         return
+    address, origin = resolve_address(address)
     if address is None:
         _start_local_ray(ray, num_cpus)
         return
     if address != "auto":
         host, _, port = address.rpartition(":")
         if not host or not port.isdigit():
-            raise ValueError(f"Ray address {address!r}: expected 'auto' or HOST:PORT")
+            raise ValueError(f"Ray address {address!r}{origin}: expected 'auto', 'local' or "
+                             "HOST:PORT")
         try:
             socket.create_connection((host, int(port)), timeout=3).close()
         except OSError as error:
-            raise ConnectionError(f"cannot reach a Ray cluster at {address!r}: {error}") from error
-    try:
-        ray.init(address=address, log_to_driver=False, configure_logging=False)
-    except (ConnectionError, RuntimeError, ValueError) as error:
-        raise ConnectionError(f"cannot attach to the Ray cluster at {address!r}: {error}") from error
+            raise ConnectionError(f"cannot reach a Ray cluster at {address!r}{origin}: "
+                                  f"{error}") from error
+    with _captured_stderr() as captured:
+        try:
+            ray.init(address=address, log_to_driver=False, configure_logging=False)
+        except (ConnectionError, RuntimeError, ValueError) as error:
+            captured.failed = True
+            cause = _attach_cause(captured.text(), str(error))
+            raise ConnectionError(f"cannot attach to the Ray cluster at {address!r}{origin}: "
+                                  f"{cause}") from None
+
+
+def resolve_address(address: str | None) -> tuple:
+    """The Ray address to use and where it came from (for messages).
+
+    Parameters
+    ----------
+    address : str or None
+        As given to :func:`init_ray`.
+
+    Returns
+    -------
+    (str or None, str)
+        The address (None: start a local Ray) and ``' (from RAY_ADDRESS)'``
+        when it came from that variable, else ``''``.
+    """
+    if address == "local":
+        return None, ""
+    if address is None:
+        env = os.environ.get("RAY_ADDRESS", "").strip()
+        if env and env != "local":
+            return env, " (from RAY_ADDRESS)"
+        return None, ""
+    return address, ""
+
+
+AUTH_HINT = ("set RAY_AUTH_MODE=token and give the cluster's token in RAY_AUTH_TOKEN (or a "
+             "file named by RAY_AUTH_TOKEN_PATH); see 'Clusters authenticate with Ray's token' in the "
+             "README")
+
+
+def _attach_cause(logged: str, message: str) -> str:
+    """One line saying why attaching failed, from Ray's logged warnings and its error."""
+    lines = [line.strip() for line in logged.splitlines() if line.strip()]
+    auth = [line for line in lines if "unauthenticated" in line.lower()
+            or "authtoken" in line.lower().replace(" ", "")]
+    if auth:
+        detail = auth[-1].split("] ", 1)[-1]
+        detail = detail.split(": ", 1)[-1] if "gcs_client" in detail else detail
+        return f"the cluster refused this process's authentication token ({detail}); {AUTH_HINT}"
+    warnings = [line.split("] ", 1)[-1] for line in lines if " W " in line or " E " in line]
+    if warnings:
+        return f"{message} (Ray reported: {warnings[-1]})"
+    return message
+
+
+class _Captured:
+    def __init__(self, path):
+        self.path, self.failed = path, False
+
+    def text(self) -> str:
+        sys.stderr.flush()
+        try:
+            with open(self.path, encoding="utf-8", errors="replace") as handle:
+                return handle.read()
+        except OSError:
+            return ""
+
+
+class _captured_stderr:
+    """Send file descriptor 2 (Ray's C++ warnings included) to a temp file while attaching;
+    replay it unless the attach failed (then its cause goes into one error line)."""
+
+    def __enter__(self):
+        fd, path = tempfile.mkstemp(prefix="spikey-attach-", suffix=".log")
+        self.file_fd = fd
+        sys.stderr.flush()
+        self.saved = os.dup(2)
+        os.dup2(fd, 2)
+        self.captured = _Captured(path)
+        return self.captured
+
+    def __exit__(self, *exc):
+        sys.stderr.flush()
+        os.dup2(self.saved, 2)
+        os.close(self.saved)
+        os.close(self.file_fd)
+        text = self.captured.text()
+        os.unlink(self.captured.path)
+        if text and not self.captured.failed:
+            sys.stderr.write(text)
+            sys.stderr.flush()
+        return False
 
 
 def _start_local_ray(ray, num_cpus):
@@ -400,7 +500,9 @@ def train_distributed(config, num_workers: int = 1, storage_path: str | None = N
         Absolute folder for Ray's results and the final run folders
         (``storage_path/name/runs/rank_r``). Default: ``./spikey_runs``.
     address : str, optional
-        ``None`` starts a local Ray; ``'auto'`` or ``'host:port'`` attaches.
+        ``None`` attaches to ``RAY_ADDRESS`` when it is set, else starts a
+        local Ray; ``'local'`` starts a local Ray; ``'auto'`` or
+        ``'host:port'`` attaches (see :func:`init_ray`).
     average_every : int
         Average weights across workers every this many episodes (0: never).
     max_failures : int
