@@ -54,6 +54,14 @@ CDFs, :math:`F(x) = 1 - \zeta(\alpha, x+1)/\zeta(\alpha, x_{min})`, is kept.
 At criticality, mean-field avalanches have :math:`P(S) \sim S^{-3/2}` and
 :math:`P(D) \sim D^{-2}`.
 
+**Is it a power law?** A fitted exponent alone says little: :func:`power_law_tests`
+adds a bootstrap interval of :math:`\alpha`, the goodness-of-fit p-value of
+Clauset et al. (synthetic data sets from the fitted law, refitted; the share
+whose KS distance is at least the data's) and Vuong's likelihood-ratio tests
+against a lognormal and an exponential on the same tail
+(:func:`compare_power_law`). :func:`classify` and :func:`assess_criticality`
+name a regime only when the estimators agree, else ``'undetermined'``.
+
 **Variability.** The coefficient of variation of neuron :math:`i`'s
 inter-spike intervals :math:`\tau_k` is :math:`CV_i = \mathrm{std}(\tau)/\mathrm{mean}(\tau)`
 (0 for a regular train, 1 for a Poisson train); the Fano factor of its spike
