@@ -197,7 +197,7 @@ def _cleanup(args) -> int:
 
 def _tune(args) -> int:
     from spikey.training.config import check_config
-    from spikey.training.tune import tune_config
+    from spikey.training.tune import check_sweep_folder, tune_config
 
     config = _load(args)
     space = config.pop("search", None)
@@ -205,10 +205,12 @@ def _tune(args) -> int:
         print(f"{args.config}: a tune config needs a 'search' section of path -> spec", file=sys.stderr)
         return 2
     check_config(config)
+    name = args.name or os.path.splitext(os.path.basename(args.config))[0]
+    check_sweep_folder(os.path.join(os.path.abspath(args.storage), name), args.overwrite)
     _announce_address(args)
     _exit_cleanly_on_signals()
     result = tune_config(config, space, num_samples=args.samples,
-                         storage_path=os.path.abspath(args.storage), name=args.name or "tune",
+                         storage_path=os.path.abspath(args.storage), name=name,
                          address=args.address, progress=True)
     print(result.table().to_string(index=False))
     print("best config:", json.dumps(result.best_params))
@@ -420,11 +422,14 @@ def main(argv=None) -> int:
     train.add_argument("--set", **sets)
 
     tune = sub.add_parser("tune", help="sweep config keys with Ray Tune")
-    tune.add_argument("config")
-    tune.add_argument("--samples", type=int, default=1)
+    tune.add_argument("config", help="experiment config with a `search:` section")
+    tune.add_argument("--samples", type=int, default=1,
+                      help="samples of the search space (each grid point runs this many times)")
     tune.add_argument("--address", default=None, help=address_help)
-    tune.add_argument("--storage", default="spikey_runs")
-    tune.add_argument("--name", default=None)
+    tune.add_argument("--storage", default="spikey_runs", help="folder for results")
+    tune.add_argument("--name", default=None, help="sweep name (default: config file name)")
+    tune.add_argument("--overwrite", action="store_true",
+                      help="delete an earlier sweep of the same name first")
     tune.add_argument("--set", **sets)
     tune.set_defaults(func=_tune)
 

@@ -251,3 +251,16 @@ def test_a_refused_token_is_reported_in_one_line(monkeypatch):
                               "refused this process's authentication token (Failed to get "
                               "cluster ID from GCS server: Unauthenticated")
     assert "RAY_AUTH_TOKEN" in message and "RAY_AUTH_MODE=token" in message
+
+
+def test_a_second_sweep_of_the_same_name_is_refused_before_ray_starts(tmp_path):
+    config = tiny_config()
+    config["search"] = {"training.seed": {"grid": [0, 1]}}
+    path = write(tmp_path / "sweep.yaml", config)
+    earlier = tmp_path / "runs" / "sweep" / "runs" / "trial_0a1b2_00000"
+    earlier.mkdir(parents=True)
+    (earlier / "config.json").write_text("{}")
+    line = one_error_line(spikey("tune", path, "--storage", tmp_path / "runs", cwd=tmp_path,
+                                 timeout=60), "tune")
+    assert f"sweep folder {tmp_path / 'runs' / 'sweep'} already holds the trials" in line
+    assert "--overwrite" in line and (earlier / "config.json").exists()

@@ -153,6 +153,35 @@ def trial(params: dict, base_config: dict, run_root: str | None = None) -> None:
         tune.report({**last, **summary})
 
 
+def check_sweep_folder(folder: str, overwrite: bool = False) -> None:
+    """Refuse a sweep folder that holds an earlier sweep's trials (one run, one folder).
+
+    Parameters
+    ----------
+    folder : str
+        ``storage_path/name``.
+    overwrite : bool
+        Delete the folder instead (the earlier sweep is lost).
+
+    Raises
+    ------
+    spikey.training.loop.RunFolderError
+        ``folder/runs`` holds run folders and ``overwrite`` is False.
+    """
+    import shutil
+
+    from spikey.training.loop import RunFolderError
+
+    runs = os.path.join(folder, "runs")
+    if os.path.isdir(runs) and any(not n.startswith(".") for n in os.listdir(runs)):
+        if not overwrite:
+            raise RunFolderError(
+                f"sweep folder {folder} already holds the trials of an earlier sweep ({runs}); "
+                "a new sweep would mix its trials with them: choose another name (--name) or "
+                "storage (--storage), or pass overwrite=True (--overwrite) to delete it")
+        shutil.rmtree(folder)
+
+
 def _trial_number(trial_id: str) -> int:
     """Tune's ``<experiment>_<index>`` trial id as a number from 1."""
     index = str(trial_id).rpartition("_")[2]
@@ -244,7 +273,8 @@ class TuneResult:
 def tune_config(config, space: dict, num_samples: int = 1, metric: str = "mean_reward",
                 mode: str = "max", storage_path: str | None = None, name: str = "tune",
                 address: str | None = None, scheduler: str | None = "asha",
-                max_concurrent: int | None = None, progress: bool | None = None) -> TuneResult:
+                max_concurrent: int | None = None, progress: bool | None = None,
+                overwrite: bool = False) -> TuneResult:
     """Sweep ``space`` over ``config`` with Ray Tune; one row per trial in the result.
 
     Each trial writes a run folder ``storage_path/name/runs/<trial>`` (see the
@@ -267,6 +297,7 @@ def tune_config(config, space: dict, num_samples: int = 1, metric: str = "mean_r
         check_config(apply_params(config, params))  # every grid point must be a valid config
     storage_path = os.path.abspath(storage_path or "spikey_runs")
     init_ray(address)
+    check_sweep_folder(os.path.join(storage_path, name), overwrite)
     episodes = config["training"]["episodes"]
     sched = None
     if scheduler == "asha":
