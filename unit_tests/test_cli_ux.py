@@ -140,6 +140,10 @@ def test_ray_train_shows_progress_counts_runs_once_and_cleans_its_temp_copies(tm
     assert not [n for n in os.listdir(scratch) if n.startswith("spikey-rank")]
     local = spikey("train", path, "--local", "--storage", storage, cwd=tmp_path)
     assert "holds a Ray run" in one_error_line(local, "train")
+    plotted = spikey("plot", runs, cwd=tmp_path)  # the folder train printed: both ranks
+    assert plotted.returncode == 0, plotted.stderr
+    assert {os.path.join(runs, f"rank_{r}", "plots", "learning_curve.png") for r in (0, 1)} <= \
+        set(plotted.stdout.split())
 
 
 def test_tune_prints_useful_columns_and_trials_are_run_folders(tmp_path):
@@ -264,3 +268,49 @@ def test_a_second_sweep_of_the_same_name_is_refused_before_ray_starts(tmp_path):
                                  timeout=60), "tune")
     assert f"sweep folder {tmp_path / 'runs' / 'sweep'} already holds the trials" in line
     assert "--overwrite" in line and (earlier / "config.json").exists()
+
+
+def test_ray_progress_arrives_while_the_run_goes_on(tmp_path):
+    import signal
+    import threading
+
+    path = write(tmp_path / "long.yaml", tiny_config(episodes=100_000))
+    environment = dict(os.environ, PYTHONPATH=ROOT)
+    proc = subprocess.Popen([sys.executable, "-m", "spikey.cli", "train", str(path), "--storage",
+                             str(tmp_path / "runs")], cwd=tmp_path, env=environment,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    timer = threading.Timer(180, proc.kill)  # never hang the suite
+    timer.start()
+    try:
+        seen = []
+        for line in proc.stderr:
+            if line.startswith("worker 0: episode "):
+                seen.append(line)
+                if len(seen) == 2:
+                    break
+        assert proc.poll() is None, "the run ended before any progress line"
+        assert seen[0].startswith("worker 0: episode 1/100000, mean return ")
+        assert seen[1].startswith("worker 0: episode 2/100000, mean return ")
+    finally:
+        timer.cancel()
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)  # the CLI shuts its local Ray down
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_plot_draws_an_evolve_folder(tmp_path):
+    import pandas as pd
+
+    folder = tmp_path / "spikey_runs" / "xor_evolve"
+    folder.mkdir(parents=True)
+    pd.DataFrame({"generation": [0, 0, 1, 1], "fitness": [0.2, 0.5, 0.4, 0.7],
+                  "network.neurons.tau": [10.0, 20.0, 15.0, 18.0]}).to_csv(
+        folder / "history.csv", index=False)
+    done = spikey("plot", folder, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(folder / "plots" / "fitness.png")]
+    assert (folder / "plots" / "fitness.png").stat().st_size > 1000
