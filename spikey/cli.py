@@ -2,7 +2,9 @@
 
 ``spikey train CONFIG`` trains on a local Ray started for you (``--local``
 skips Ray, ``--address auto`` or ``--address HOST:PORT`` attaches to a running
-cluster). Results go to ``--storage`` (default ``./spikey_runs``); a run
+cluster, and so does a set ``RAY_ADDRESS`` without ``--address``). A user
+error prints one line on stderr and exits with status 2; ``--set
+KEY.PATH=VALUE`` overrides a config value. Results go to ``--storage`` (default ``./spikey_runs``); a run
 folder that already holds a run is refused unless ``--resume`` (same config)
 or ``--overwrite`` is given. A local Ray listens on 127.0.0.1 only; ``spikey
 cleanup`` ends the processes of a local run whose driver was killed.
@@ -31,7 +33,7 @@ def _train(args) -> int:
     name = args.name or os.path.splitext(os.path.basename(args.config))[0]
     storage = os.path.abspath(args.storage)
     if args.resume and args.overwrite:
-        print("spikey train: --resume and --overwrite exclude each other", file=sys.stderr)
+        print("spikey train: error: --resume and --overwrite exclude each other", file=sys.stderr)
         return 2
     if args.local:
         from spikey.training.loop import train
@@ -126,7 +128,7 @@ def apply_sets(config: dict, items) -> dict:
         A malformed item, or a path whose first segment is not a section of the config.
     """
     from spikey.core.params import ConfigError, suggest
-    from spikey.training.config import SECTIONS, set_path
+    from spikey.training.config import SECTIONS
 
     known = list(dict.fromkeys([*SECTIONS, *config]))
     for item in items or ():
@@ -135,11 +137,33 @@ def apply_sets(config: dict, items) -> dict:
         if section not in known:
             raise ConfigError(f"--set {item!r}: no section {section!r} in the config"
                               f"{suggest(section, known)} (sections: {known})")
-        try:
-            set_path(config, path, value)
-        except ConfigError as error:
-            raise ConfigError(f"--set {item!r}: {error}") from None
+        _assign(config, path.split("."), value, item)
     return config
+
+
+def _assign(node, parts: list, value, item: str) -> None:
+    """Set ``value`` at the path ``parts`` below ``node``. A mapping whose keys are dotted
+    paths themselves (``search:``, ``evolve.genes``) is matched on its longest key."""
+    from spikey.core.params import ConfigError
+
+    if isinstance(node, dict):
+        n = next((n for n in range(len(parts), 1, -1) if ".".join(parts[:n]) in node), 1)
+        key = ".".join(parts[:n])
+        if n == len(parts):
+            node[key] = value
+            return
+        _assign(node.setdefault(key, {}), parts[n:], value, item)
+    elif isinstance(node, list):
+        index = parts[0]
+        if not (index.isdigit() and int(index) < len(node)):
+            raise ConfigError(f"--set {item!r}: no item {index!r} in a list of {len(node)}")
+        if len(parts) == 1:
+            node[int(index)] = value
+        else:
+            _assign(node[int(index)], parts[1:], value, item)
+    else:
+        raise ConfigError(f"--set {item!r}: the path goes below {node!r}, which is a value, "
+                          "not a section")
 
 
 def _load(args) -> dict:

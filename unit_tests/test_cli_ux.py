@@ -314,3 +314,20 @@ def test_plot_draws_an_evolve_folder(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [str(folder / "plots" / "fitness.png")]
     assert (folder / "plots" / "fitness.png").stat().st_size > 1000
+
+
+def test_set_reaches_dotted_keys_of_search_and_genes_and_refuses_paths_below_values():
+    from spikey.cli import apply_sets
+    from spikey.core.params import ConfigError
+
+    config = tiny_config()
+    config["search"] = {"training.seed": {"grid": [0, 1]}}
+    apply_sets(config, ["search.training.seed.grid=[0, 5]", "training.max_ticks=8",
+                        "network.neurons.threshold=1.5e1", "game.kwargs.mode=null"])
+    assert config["search"] == {"training.seed": {"grid": [0, 5]}}
+    assert config["training"]["max_ticks"] == 8
+    assert config["network"]["neurons"]["threshold"] == 15.0
+    assert config["game"]["kwargs"]["mode"] is None
+    with pytest.raises(ConfigError, match=r"--set 'training.max_ticks.low=1': the path goes "
+                                          r"below 8, which is a value"):
+        apply_sets(config, ["training.max_ticks.low=1"])
