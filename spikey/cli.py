@@ -507,6 +507,10 @@ def main(argv=None) -> int:
             text += f" (in the config with --set {' --set '.join(sets)})"
         print(f"spikey {args.command}: error: {text}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: no traceback; a run folder keeps its last checkpoint
+        hint = " (continue it with --resume)" if getattr(args, "resume", None) is not None else ""
+        print(f"spikey {args.command}: interrupted{hint}", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # e.g. `spikey info | head`
         sys.stderr.close()
         return 0

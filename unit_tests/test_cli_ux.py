@@ -331,3 +331,24 @@ def test_set_reaches_dotted_keys_of_search_and_genes_and_refuses_paths_below_val
     with pytest.raises(ConfigError, match=r"--set 'training.max_ticks.low=1': the path goes "
                                           r"below 8, which is a value"):
         apply_sets(config, ["training.max_ticks.low=1"])
+
+
+def test_ctrl_c_ends_a_local_run_with_one_line_and_a_resumable_folder(tmp_path):
+    import signal
+    import time
+
+    path = write(tmp_path / "long.yaml", tiny_config(episodes=100_000, checkpoint_every=1))
+    environment = dict(os.environ, PYTHONPATH=ROOT)
+    proc = subprocess.Popen([sys.executable, "-m", "spikey.cli", "train", str(path), "--local",
+                             "--storage", str(tmp_path)], cwd=tmp_path, env=environment,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    latest = tmp_path / "long" / "checkpoints" / "latest.json"
+    deadline = time.time() + 120
+    while not latest.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err[-2000:]
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "spikey train: interrupted (continue it with --resume)"
+    assert json.loads(latest.read_text())["episodes_done"] >= 1
