@@ -6,28 +6,30 @@ runner needs each step (observations in, actions out).
 
 Observations (``inputs``):
 
-============================  ==============================================================
-space                         input part
-============================  ==============================================================
-``Box``, ``coding='population'``  :class:`~spikey.snn.input.Population`: ``n_per_dim`` Gaussian
-                              receptive fields over each value's bounds
-``Box``, ``coding='rate'``    :class:`~spikey.snn.input.BoundedRate`: a rate linear in the
-                              value between its bounds
-``Discrete(n, start)``        :class:`~spikey.snn.input.OneHot`: the observed value's group fires
-``MultiBinary(n)``            :class:`~spikey.snn.input.RateMap` with rates ``[0, max_rate]``
-============================  ==============================================================
+====================================  ==============================================================
+space                                 input part
+====================================  ==============================================================
+``Box``, ``coding='population'``      :class:`~spikey.snn.input.Population`: ``n_per_dim`` Gaussian
+                                      receptive fields over each value's bounds
+``Box``, ``coding='rate'``            :class:`~spikey.snn.input.BoundedRate`: a rate linear in the
+                                      value between its bounds
+``Discrete(n, start)``                :class:`~spikey.snn.input.OneHot`: the observed value's group
+                                      fires
+``MultiBinary(n)``                    :class:`~spikey.snn.input.RateMap` with rates
+                                      ``[0, max_rate]``
+====================================  ==============================================================
 
 Actions (``readout``):
 
-============================  ==============================================================
-space                         readout part
-============================  ==============================================================
-``Discrete``, ``decoding='top'``     :class:`~spikey.snn.readout.TopAction` (the busiest group)
-``Discrete``, ``decoding='vector'``  :class:`~spikey.snn.readout.PopulationIndex` (rate-weighted
-                              mean index, for ordered actions)
-``Box``                       :class:`~spikey.snn.readout.ContinuousVector` (population vector
-                              over each value's bounds)
-============================  ==============================================================
+====================================  ==============================================================
+space                                 readout part
+====================================  ==============================================================
+``Discrete``, ``decoding='top'``      :class:`~spikey.snn.readout.TopAction` (the busiest group)
+``Discrete``, ``decoding='vector'``   :class:`~spikey.snn.readout.PopulationIndex` (rate-weighted
+                                      mean index, for ordered actions)
+``Box``                               :class:`~spikey.snn.readout.ContinuousVector` (population
+                                      vector over each value's bounds)
+====================================  ==============================================================
 
 Infinite bounds. A ``Box`` bound that is infinite, or whose magnitude is at
 least ``unbounded`` (gymnasium often writes float32's largest number for "no
