@@ -221,21 +221,22 @@ def _cleanup(args) -> int:
 
 def _tune(args) -> int:
     from spikey.training.config import check_config
-    from spikey.training.tune import check_sweep_folder, tune_config
+    from spikey.training.tune import check_metric, check_sweep_folder, tune_config
 
     config = _load(args)
     space = config.pop("search", None)
     if not space:
         print(f"{args.config}: a tune config needs a 'search' section of path -> spec", file=sys.stderr)
         return 2
-    check_config(config)
+    check_metric(args.metric, args.mode, check_config(config))
     name = args.name or os.path.splitext(os.path.basename(args.config))[0]
     check_sweep_folder(os.path.join(os.path.abspath(args.storage), name), args.overwrite)
     _announce_address(args)
     _exit_cleanly_on_signals()
     result = tune_config(config, space, num_samples=args.samples,
                          storage_path=os.path.abspath(args.storage), name=name,
-                         address=args.address, progress=True)
+                         address=args.address, progress=True, metric=args.metric,
+                         mode=args.mode)
     print(result.table().to_string(index=False))
     print("best config:", json.dumps(result.best_params))
     _where(result.run_dir, "sweep folder (one run folder per trial)")
@@ -454,6 +455,12 @@ def main(argv=None) -> int:
     tune.add_argument("--name", default=None, help="sweep name (default: config file name)")
     tune.add_argument("--overwrite", action="store_true",
                       help="delete an earlier sweep of the same name first")
+    tune.add_argument("--metric", default="mean_reward",
+                      help="what the sweep optimises: mean_reward or mean_return (per episode; "
+                           "ASHA stops poor trials early) or a run-summary key such as "
+                           "eval_mean_reward (known when a trial ends)")
+    tune.add_argument("--mode", default="max", choices=("max", "min"),
+                      help="maximise or minimise the metric")
     tune.add_argument("--set", **sets)
     tune.set_defaults(func=_tune)
 

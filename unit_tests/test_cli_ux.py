@@ -352,3 +352,32 @@ def test_ctrl_c_ends_a_local_run_with_one_line_and_a_resumable_folder(tmp_path):
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1] == "spikey train: interrupted (continue it with --resume)"
     assert json.loads(latest.read_text())["episodes_done"] >= 1
+
+
+def test_tune_on_a_summary_metric_and_refusing_unknown_metrics(tmp_path):
+    from spikey.training.reader import load_runs
+
+    config = tiny_config()
+    config["search"] = {"network.synapses.learning_rate": {"grid": [0.1, 0.5]}}
+    path = write(tmp_path / "sweep.yaml", config)
+    line = one_error_line(spikey("tune", path, "--metric", "eval_mean_rewrd", cwd=tmp_path),
+                          "tune")
+    assert "metric = 'eval_mean_rewrd'; did you mean 'eval_mean_reward'?" in line
+    # a summary key is reported only at a trial's end (Ray's strict metric check refused it)
+    done = spikey("tune", path, "--storage", tmp_path / "runs", "--metric", "eval_mean_reward",
+                  cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    finals = [line for line in done.stderr.splitlines() if " done: eval_mean_reward " in line]
+    assert len(finals) == 2 and "best so far" in finals[-1]
+    assert any(" episode 1/2: mean_reward " in line for line in done.stderr.splitlines())
+    out = done.stdout.splitlines()
+    assert out[0].split() == ["trial", "network.synapses.learning_rate", "episodes",
+                              "eval_mean_reward", "run"]
+    rows = [row.split() for row in out[1:3]]
+    assert [row[2] for row in rows] == ["2", "2"]  # training episodes, not reports
+    values = [float(row[3]) for row in rows]
+    assert values == sorted(values, reverse=True)  # best first
+    frame = load_runs(tmp_path / "runs" / "sweep")
+    evaluation = frame[frame.phase == "eval"].groupby("network.synapses.learning_rate")
+    best_lr = float(rows[0][1])
+    assert evaluation["mean_reward"].mean()[best_lr] == pytest.approx(values[0])

@@ -31,6 +31,41 @@ from spikey.core.params import ConfigError
 from spikey.training.config import check_config, get_path, set_path
 
 SPECS = ("grid", "choice", "uniform", "loguniform", "randint")
+#: Reported after every episode (the mean over the trial's members): ASHA stops trials on these.
+EPISODE_METRICS = ("mean_reward", "mean_return")
+#: Reported once, at the end of a trial (the run summary, see spikey.training.loop.summarize).
+SUMMARY_METRICS = ("eval_mean_reward", "eval_mean_return", "train_last_episode_mean_reward",
+                   "train_last_episode_mean_return", "train_all_episodes_mean_return",
+                   "train_last100_mean_return", "train_mean_reward", "train_mean_return")
+
+
+def check_metric(metric: str, mode: str, config: dict) -> None:
+    """Refuse a sweep metric no trial reports, or a mode other than ``max``/``min``.
+
+    Parameters
+    ----------
+    metric : str
+        One of :data:`EPISODE_METRICS` or :data:`SUMMARY_METRICS`.
+    mode : str
+        ``'max'`` or ``'min'``.
+    config : dict
+        The complete experiment config (an ``eval_`` metric needs ``eval_episodes``).
+
+    Raises
+    ------
+    ConfigError
+    """
+    from spikey.core.params import suggest
+
+    known = EPISODE_METRICS + SUMMARY_METRICS
+    if metric not in known:
+        raise ConfigError(f"metric = {metric!r}{suggest(metric, known)}; expected one of "
+                          f"{list(known)} (per episode: {list(EPISODE_METRICS)})")
+    if mode not in ("max", "min"):
+        raise ConfigError(f"mode = {mode!r}; expected 'max' or 'min'")
+    if metric.startswith("eval_") and not config["training"]["eval_episodes"]:
+        raise ConfigError(f"metric = {metric!r} but training.eval_episodes = 0: no trial "
+                          "would report it; set training.eval_episodes or use a train metric")
 
 
 def to_tune_space(space: dict, config: dict) -> dict:
@@ -148,9 +183,9 @@ def trial(params: dict, base_config: dict, run_root: str | None = None) -> None:
     # a trial Tune restarts starts its run folder afresh
     summary = train(config, run_dir=run_dir, reporters=[report], progress=False,
                     overwrite=True).summary
-    if config["training"]["eval_episodes"]:
-        # one more report so the trial's last result carries the run summary too
-        tune.report({**last, **summary})
+    # one more report so the trial's last result carries the run summary (the metrics of
+    # SUMMARY_METRICS) too
+    tune.report({**last, **summary})
 
 
 def check_sweep_folder(folder: str, overwrite: bool = False) -> None:
@@ -203,21 +238,27 @@ def _progress_callback(keys, metric: str, mode: str, episodes: int, stream):
             return f"trial {number} [{values}]"
 
         def on_trial_result(self, iteration, trials, trial, result, **info):
-            value = result.get(metric)
-            if value is None:
-                return
             name = self._name(trial)
-            if self.best is None or (value > self.best[0] if mode == "max" else
-                                     value < self.best[0]):
+            final = "wall_time" in result  # the last report carries the run summary
+            shown = metric if metric in result else "mean_reward"
+            if shown not in result:
+                return
+            value = result.get(metric)
+            if value is not None and (self.best is None or (
+                    value > self.best[0] if mode == "max" else value < self.best[0])):
                 self.best = (value, name.split(" [")[0])
-            episode = result.get("episode", result.get("training_iteration", 0) - 1) + 1
-            print(f"{name} episode {min(episode, episodes)}/{episodes}: {metric} {value:.4g}"
-                  f" | best so far {self.best[0]:.4g} ({self.best[1]})", file=stream,
-                  flush=True)
+            best = "" if self.best is None else \
+                f" | best so far {self.best[0]:.4g} ({self.best[1]})"
+            where = "done" if final else \
+                f"episode {min(result.get('episode', 0) + 1, episodes)}/{episodes}"
+            print(f"{name} {where}: {shown} {result[shown]:.4g}{best}", file=stream, flush=True)
 
         def on_trial_complete(self, iteration, trials, trial, **info):
-            done = (trial.last_result or {}).get("training_iteration", 0)
-            print(f"{self._name(trial)} finished ({done} report(s))", file=stream, flush=True)
+            last = trial.last_result or {}
+            if "wall_time" not in last:  # stopped early (ASHA) before its summary
+                played = last.get("episode", -1) + 1
+                print(f"{self._name(trial)} stopped early after {played}/{episodes} episodes",
+                      file=stream, flush=True)
 
         def on_trial_error(self, iteration, trials, trial, **info):
             print(f"{self._name(trial)} failed: {trial.error_file or 'see Ray logs'}",
@@ -244,7 +285,7 @@ class TuneResult:
         -------
         pandas.DataFrame
             ``trial`` (numbered from 1, as the progress lines), one column per
-            searched key, ``episodes`` (reports made), the metric (its last
+            searched key, ``episodes`` (training episodes played), the metric (its last
             value) and ``run`` (the trial's run folder under :attr:`run_dir`).
         """
         frame = self.dataframe
@@ -252,7 +293,8 @@ class TuneResult:
         out = pd.DataFrame({"trial": [_trial_number(t) for t in frame["trial_id"]]})
         for key in keys:
             out[key] = frame.get(f"config/{key}")
-        out["episodes"] = frame.get("training_iteration")
+        episode = frame.get("episode")
+        out["episodes"] = None if episode is None else (episode + 1).astype("Int64")
         out[self.metric] = frame.get(self.metric)
         out["run"] = [f"trial_{t}" for t in frame["trial_id"]]
         return out.sort_values(self.metric, ascending=self.mode == "min",
@@ -290,6 +332,7 @@ def tune_config(config, space: dict, num_samples: int = 1, metric: str = "mean_r
     from spikey.training.loop import seeded_config
 
     config = check_config(seeded_config(config))  # training.seed seeds the networks
+    check_metric(metric, mode, config)
     if isinstance(space, dict):
         refuse_network_seed(space, "search")
     param_space = to_tune_space(space, config)
@@ -301,7 +344,8 @@ def tune_config(config, space: dict, num_samples: int = 1, metric: str = "mean_r
     episodes = config["training"]["episodes"]
     sched = None
     if scheduler == "asha":
-        sched = ASHAScheduler(time_attr="training_iteration", max_t=episodes,
+        # max_t counts the final (summary) report too, so a trial that gets there makes it
+        sched = ASHAScheduler(time_attr="training_iteration", max_t=episodes + 1,
                               grace_period=max(1, episodes // 4), reduction_factor=2)
     elif scheduler is not None:
         raise ConfigError(f"scheduler = {scheduler!r}; expected 'asha' or None")
@@ -320,15 +364,19 @@ def tune_config(config, space: dict, num_samples: int = 1, metric: str = "mean_r
     )
     # Ray's newer console output prints an experiment box and paths even at verbose=0;
     # the classic reporter is silent at verbose=0, leaving the terminal to the callback
-    saved = os.environ.get("RAY_AIR_NEW_OUTPUT")
-    os.environ["RAY_AIR_NEW_OUTPUT"] = "0"
+    settings = {"RAY_AIR_NEW_OUTPUT": "0"}
+    if metric not in EPISODE_METRICS:  # reported only in a trial's last result
+        settings["TUNE_DISABLE_STRICT_METRIC_CHECKING"] = "1"
+    saved = {key: os.environ.get(key) for key in settings}
+    os.environ.update(settings)
     try:
         results = tuner.fit()
     finally:
-        if saved is None:
-            os.environ.pop("RAY_AIR_NEW_OUTPUT", None)
-        else:
-            os.environ["RAY_AIR_NEW_OUTPUT"] = saved
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     errors = [r.error for r in results if r.error is not None]
     if errors:
         raise RuntimeError(f"{len(errors)} trial(s) failed; first: {errors[0]}")
