@@ -4,9 +4,9 @@
 skips Ray, ``--address auto`` or ``--address HOST:PORT`` attaches to a running
 cluster, and so does a set ``RAY_ADDRESS`` without ``--address``). A user
 error prints one line on stderr and exits with status 2; ``--set
-KEY.PATH=VALUE`` overrides a config value. Results go to ``--storage`` (default ``./spikey_runs``); a run
-folder that already holds a run is refused unless ``--resume`` (same config)
-or ``--overwrite`` is given. A local Ray listens on 127.0.0.1 only; ``spikey
+KEY.PATH=VALUE`` overrides a config value. Results go to ``--storage``
+(default ``./spikey_runs``); a run folder that already holds a run is refused
+unless ``--resume`` (same config) or ``--overwrite`` is given. A local Ray listens on 127.0.0.1 only; ``spikey
 cleanup`` ends the processes of a local run whose driver was killed.
 """
 
@@ -33,8 +33,7 @@ def _train(args) -> int:
     name = args.name or os.path.splitext(os.path.basename(args.config))[0]
     storage = os.path.abspath(args.storage)
     if args.resume and args.overwrite:
-        print("spikey train: error: --resume and --overwrite exclude each other", file=sys.stderr)
-        return 2
+        raise ConfigError("--resume and --overwrite exclude each other; pass one")
     if args.local:
         from spikey.training.loop import train
 
@@ -202,13 +201,13 @@ def _exit_cleanly_on_signals() -> None:
 
 
 def _cleanup(args) -> int:
+    from spikey.core.params import ConfigError
     from spikey.training.ray_cleanup import PREFIX, kill_run, owner_alive, stale_runs
 
     folders = [os.path.abspath(f) for f in args.folders] or stale_runs()
     for folder in folders:
         if not os.path.basename(folder).startswith(PREFIX):
-            print(f"spikey cleanup: {folder} is not a spikey Ray folder ({PREFIX}*)", file=sys.stderr)
-            return 2
+            raise ConfigError(f"{folder} is not a spikey Ray folder ({PREFIX}*)")
         if owner_alive(folder) and not args.force:
             print(f"{folder}: its driver is still running (add --force to end it anyway)")
             continue
@@ -220,14 +219,15 @@ def _cleanup(args) -> int:
 
 
 def _tune(args) -> int:
+    from spikey.core.params import ConfigError
     from spikey.training.config import check_config
     from spikey.training.tune import check_metric, check_sweep_folder, tune_config
 
     config = _load(args)
     space = config.pop("search", None)
     if not space:
-        print(f"{args.config}: a tune config needs a 'search' section of path -> spec", file=sys.stderr)
-        return 2
+        raise ConfigError(f"{args.config}: a tune config needs a 'search' section of config path "
+                          "-> spec, e.g. search: {training.seed: {grid: [0, 1]}}")
     check_metric(args.metric, args.mode, check_config(config))
     name = args.name or os.path.splitext(os.path.basename(args.config))[0]
     check_sweep_folder(os.path.join(os.path.abspath(args.storage), name), args.overwrite)
@@ -244,12 +244,13 @@ def _tune(args) -> int:
 
 
 def _evolve(args) -> int:
+    from spikey.core.params import ConfigError
     from spikey.meta.evolve import evolve
 
     config = _load(args)
     if "evolve" not in config:
-        print(f"{args.config}: an evolve config needs an 'evolve' section", file=sys.stderr)
-        return 2
+        raise ConfigError(f"{args.config}: an evolve config needs an 'evolve' section (see "
+                          "meta/README.md)")
     name = args.name or os.path.splitext(os.path.basename(args.config))[0]
     if isinstance(config["evolve"], dict) and config["evolve"].get("backend") == "ray":
         _announce_address(args)
@@ -258,7 +259,8 @@ def _evolve(args) -> int:
                            progress=True, overwrite=args.overwrite)
     best_fitness = history["fitness"].max()
     print(f"generations: {history['generation'].nunique()}, individuals: {len(history)}")
-    print(f"best fitness {best_fitness:.4g} with", json.dumps({k: _plain(v) for k, v in best.items()}))
+    print(f"best fitness {best_fitness:.4g} with",
+          json.dumps({k: _plain(v) for k, v in best.items()}))
     _where(os.path.abspath(os.path.join(args.storage, name)), "results (ga.json, history.csv)")
     return 0
 

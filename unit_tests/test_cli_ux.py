@@ -381,3 +381,14 @@ def test_tune_on_a_summary_metric_and_refusing_unknown_metrics(tmp_path):
     evaluation = frame[frame.phase == "eval"].groupby("network.synapses.learning_rate")
     best_lr = float(rows[0][1])
     assert evaluation["mean_reward"].mean()[best_lr] == pytest.approx(values[0])
+
+
+def test_a_config_without_the_section_a_command_needs_is_one_line(tmp_path):
+    path = write(tmp_path / "plain.yaml", tiny_config())
+    assert "needs a 'search' section" in one_error_line(spikey("tune", path, cwd=tmp_path),
+                                                        "tune")
+    assert "needs an 'evolve' section" in one_error_line(spikey("evolve", path, cwd=tmp_path),
+                                                         "evolve")
+    line = one_error_line(spikey("train", path, "--local", "--resume", "--overwrite",
+                                 cwd=tmp_path), "train")
+    assert "--resume and --overwrite exclude each other" in line
