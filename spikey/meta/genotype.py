@@ -3,13 +3,13 @@
 A *gene space* maps a name (usually a dotted config path such as
 ``"network.synapses.learning_rate"``) to a constraint:
 
-==========================  ==========================================
-``{"choice": [a, b, ...]}`` one of the listed values
-``{"int": [low, high]}``    an integer in ``[low, high]``
-``{"float": [low, high]}``  a float in ``[low, high]``
-``{"loguniform": [lo, hi]}`` a float in ``[lo, hi]``, log-uniformly
-``{"fixed": value}``        always ``value``
-==========================  ==========================================
+============================  ==========================================
+``{"choice": [a, b, ...]}``   one of the listed values
+``{"int": [low, high]}``      an integer in ``[low, high]``
+``{"float": [low, high]}``    a float in ``[low, high]``
+``{"loguniform": [lo, hi]}``  a float in ``[lo, hi]``, log-uniformly
+``{"fixed": value}``          always ``value``
+============================  ==========================================
 
 A *genotype* is a plain dict ``{name: value}``. Mutation redraws a gene from
 its constraint (floats and ints move by a Gaussian step of ``mutation_scale``

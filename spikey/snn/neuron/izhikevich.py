@@ -12,15 +12,15 @@ and when :math:`v \ge 30` mV the neuron spikes and is reset:
 
 Presets (Izhikevich 2003, Fig. 2), :math:`(a, b, c, d)`:
 
-=====  =====================  =====  =====  ===  ===
-key    type                   a      b      c    d
-=====  =====================  =====  =====  ===  ===
-RS     regular spiking        0.02   0.2    -65  8
-IB     intrinsically bursting 0.02   0.2    -55  4
-CH     chattering             0.02   0.2    -50  2
-FS     fast spiking           0.1    0.2    -65  2
-LTS    low-threshold spiking  0.02   0.25   -65  2
-=====  =====================  =====  =====  ===  ===
+=====  ======================  =====  =====  ===  ===
+key    type                    a      b      c    d
+=====  ======================  =====  =====  ===  ===
+RS     regular spiking         0.02   0.2    -65  8
+IB     intrinsically bursting  0.02   0.2    -55  4
+CH     chattering              0.02   0.2    -50  2
+FS     fast spiking            0.1    0.2    -65  2
+LTS    low-threshold spiking   0.02   0.25   -65  2
+=====  ======================  =====  =====  ===  ===
 
 Input. The network's input of a step (the summed signed weights of the
 spikes arriving) is the current :math:`I`, held for the step: a presynaptic
