@@ -349,7 +349,8 @@ def _rows(family: str, name: str, cls) -> list:
 
 
 def format_keys(rows: list) -> str:
-    """The ``spikey info`` table: a header, one block per part, required keys marked.
+    """The ``spikey info`` table (:func:`spikey.snn.network.format_schema`): a header, one
+    block per part, required keys marked.
 
     Parameters
     ----------
@@ -361,22 +362,9 @@ def format_keys(rows: list) -> str:
     -------
     str
     """
-    lines = [f"  {'key':<24} {'type':<14} default / allowed values",
-             "  (* = required: no default, the config must set it)"]
-    current = None
-    for r in rows:
-        if (r["section"], r["part"]) != current:
-            current = (r["section"], r["part"])
-            lines += ["", f"{r['section']} {r['part']}:"]
-        required = r["default"] == "REQUIRED"
-        allowed = "REQUIRED" if required else f"default={r['default']!r}"
-        if r["range"] is not None:
-            allowed += f", range={r['range']}"
-        if r["choices"] is not None:
-            allowed += f", choices={r['choices']}"
-        lines.append(f"{'*' if required else ' '} {r['key']:<24} {r['type']:<14} {allowed}")
-        lines.append(f"{'':<4}{r['description']}")
-    return "\n".join(lines)
+    from spikey.snn.network import format_schema
+
+    return format_schema(rows)
 
 
 def _info(args) -> int:

@@ -305,6 +305,11 @@ def test_schema_lists_every_key_with_description(small_config, capsys):
     assert n["default"] == "REQUIRED"
     text = net.print_schema()
     assert "tau" in text and "Membrane time constant (ms)." in text
+    # a header, one block per part, required keys marked
+    assert text.splitlines()[0].startswith("Keys of Network(")
+    assert "(* = required" in text and "\nneurons LIF:" in text
+    assert any(line.startswith("* n_neurons ") for line in text.splitlines())
+    assert any(line.startswith("  tau ") for line in text.splitlines())
     assert capsys.readouterr().out.strip() == text.strip()
 
 

@@ -294,8 +294,9 @@ class Network:
         return self.schema(parts)
 
     def print_schema(self) -> str:
-        """Print (and return) the schema as an aligned table."""
-        text = format_schema(self.get_schema())
+        """Print (and return) the schema as an aligned table: a header, one block per part,
+        required keys marked ``*``."""
+        text = format_schema(self.get_schema(), title=f"Keys of {self!r}")
         print(text)
         return text
 
@@ -776,14 +777,38 @@ def member_sums(rows: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return runs.sum(axis=1)
 
 
-def format_schema(rows: list) -> str:
-    """An aligned text table of schema rows."""
-    lines = []
+def format_schema(rows: list, title: str | None = None) -> str:
+    """An aligned text table of schema rows: a header, one block per part, required keys
+    marked ``*`` (what ``print_schema`` and ``spikey info`` print).
+
+    Parameters
+    ----------
+    rows : list of dict
+        Schema rows (``section``, ``part``, ``key``, ``type``, ``default``, ``range``,
+        ``choices``, ``description``), as :meth:`Network.get_schema` gives them.
+    title : str, optional
+        A first line above the header.
+
+    Returns
+    -------
+    str
+    """
+    lines = [] if title is None else [title]
+    lines += [f"  {'key':<24} {'type':<14} default / allowed values",
+              "  (* = required: no default, the config must set it)"]
+    current = None
     for r in rows:
-        rng = "" if r["range"] is None else f" range={r['range']}"
-        ch = "" if r["choices"] is None else f" choices={r['choices']}"
-        lines.append(f"{r['section']:>12} {r['part']:<16} {r['key']:<22} {r['type']:<14} "
-                     f"default={r['default']!r}{rng}{ch}\n{'':>30}{r['description']}")
+        if (r["section"], r["part"]) != current:
+            current = (r["section"], r["part"])
+            lines += ["", f"{r['section']} {r['part']}:"]
+        required = r["default"] == "REQUIRED"
+        allowed = "REQUIRED" if required else f"default={r['default']!r}"
+        if r["range"] is not None:
+            allowed += f", range={r['range']}"
+        if r["choices"] is not None:
+            allowed += f", choices={r['choices']}"
+        lines.append(f"{'*' if required else ' '} {r['key']:<24} {r['type']:<14} {allowed}")
+        lines.append(f"{'':<4}{r['description']}")
     return "\n".join(lines)
 
 
