@@ -17,8 +17,9 @@ Member ``b`` seeded like a solo run (network seed, game seed) plays exactly
 the solo run's episodes, one after another, even when the members' episodes
 end on different ticks, for every learning rule (``unit_tests/test_pause.py``).
 What a paused member still does: its neurons and traces step (their state is
-reset with the next episode), and the network's tick counter (read by
-modifiers) moves on.
+reset with the next episode), and the network's tick counter moves on
+(a schedule with ``clock: member`` counts only the member's active ticks, so
+it follows the solo run's schedule; one with ``clock: network`` does not).
 """
 
 from __future__ import annotations
