@@ -3,6 +3,7 @@ r"""A spiking actor–critic for any gymnasium environment with discrete actions
 The network (Frémaux, Sprekeler & Gerstner 2013, in tick form)::
 
     observation ──Population (Gaussian receptive fields per value)──> input spikes
+                  (regular spike trains by default: input_spikes='regular')
     input spikes ──plastic synapses──> critic  (n_critic LIF)   : value V = a·rate + b
                  ──plastic synapses──> actor   (n_per_action LIF per action)
     actor group rates ──SoftmaxAction──> action ~ softmax(beta · rates)
@@ -43,15 +44,17 @@ ROUTES = ("td-ltp", "td-stdp")
 
 #: Defaults measured on CartPole-v1 (see spikey/agents/README.md).
 DEFAULTS = {
-    "processing_steps": 20,
+    "processing_steps": 40,
     "n_per_dim": 10,
     "max_rate": 200.0,
+    "input_spikes": "regular",
     "n_critic": 100,
     "n_per_action": 20,
     "gamma": 0.95,
     "value_scale": 0.3,
-    "value_offset": 0.0,
-    "learning_rate": 0.00135,
+    "value_offset": -10.0,
+    "reward_scale": 1.0,
+    "learning_rate": 0.000675,
     "actor_rate_factor": 2.0,
     "trace_decay": 0.81,
     "beta": 0.05,
@@ -59,7 +62,7 @@ DEFAULTS = {
     "max_weight": 4.0,
     "actor_weight_sum": 20.0,
     "stdp_depression": -0.5,
-    "learning_rate_end": 0.00009,
+    "learning_rate_end": 0.000045,
     "beta_end": 0.15,
     "schedule_ticks": 150_000,
 }
@@ -118,6 +121,10 @@ def actor_critic_config(env=None, *, observation_space=None, action_space=None,
                           f"action space; got {adapter.observation_space} and "
                           f"{adapter.action_space}")
     inputs = copy.deepcopy(adapter.inputs["config"])
+    if o["input_spikes"] not in ("regular", "poisson"):
+        raise ConfigError(f"actor_critic_config: input_spikes = {o['input_spikes']!r}; expected "
+                          "'regular' or 'poisson'")
+    inputs["spike_model"] = o["input_spikes"]
     for name, value in (("low", low), ("high", high)):
         if value is not None:
             inputs[name] = [float(v) for v in value]
@@ -140,7 +147,7 @@ def actor_critic_config(env=None, *, observation_space=None, action_space=None,
                      "output_gate": "policy", "output_rate_factor": o["actor_rate_factor"]},
         "readout": {"n_outputs": n_actor, "n_actions": n_actions, "beta": o["beta"]},
         "rewarder": {"n_critic": n_critic, "gamma": o["gamma"], "value_scale": o["value_scale"],
-                     "value_offset": o["value_offset"]},
+                     "value_offset": o["value_offset"], "reward_scale": o["reward_scale"]},
         "modifiers": [{"part": "NormalizeWeights", "target": o["actor_weight_sum"],
                        "neurons": [n_critic, n_critic + n_actor]}],
     }
