@@ -288,12 +288,20 @@ class _Progress:
 
 class _ProgressPrinter:
     """A driver thread printing the workers' progress lines as they arrive (the driver
-    itself is blocked in ``trainer.fit()``; Ray's worker logs are not forwarded)."""
+    itself is blocked in ``trainer.fit()``; Ray's worker logs are not forwarded).
 
-    def __init__(self, actor, stream, every: float = 0.5):
+    It also watches the cluster's CPUs: when fewer than the run's workers need are left
+    (a node died), Ray Train waits silently for a replacement, so the printer says once
+    that the run is waiting and why, and once more when the CPUs are back.
+    """
+
+    def __init__(self, actor, stream, every: float = 0.5, needed_cpus: float = 0,
+                 resources=None):
         import threading
 
         self.actor, self.stream, self.every = actor, stream, every
+        self.needed_cpus, self.resources = needed_cpus, resources
+        self.waiting = False
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._loop, daemon=True)
         self.thread.start()
@@ -308,14 +316,43 @@ class _ProgressPrinter:
         for line in lines:
             print(line, file=self.stream, flush=True)
 
+    def check_capacity(self) -> None:
+        """Say once that the run waits when the cluster has fewer CPUs than its workers
+        need, and once that it goes on when they are back."""
+        if not self.needed_cpus:
+            return
+        try:
+            have = float((self.resources or _cluster_resources)().get("CPU", 0.0))
+        except Exception:  # noqa: BLE001 - a watcher must never end the run
+            return
+        if have < self.needed_cpus and not self.waiting:
+            self.waiting = True
+            print(f"spikey train: waiting: the cluster has {have:g} CPUs, the run's workers need "
+                  f"{self.needed_cpus:g} (a node left?). Ray Train restarts the workers from their "
+                  "last checkpoint when enough CPUs join (`ray start --address=HEAD:PORT` on a "
+                  "node). A run folder is tied to its worker count: to go on with fewer workers, "
+                  "press Ctrl-C and start a new run with --workers K and another --name.",
+                  file=self.stream, flush=True)
+        elif have >= self.needed_cpus and self.waiting:
+            self.waiting = False
+            print(f"spikey train: the cluster has {have:g} CPUs again; the workers restart from "
+                  "their last checkpoint", file=self.stream, flush=True)
+
     def _loop(self) -> None:
         while not self.stop.wait(self.every):
             self._print_new()
+            self.check_capacity()
 
     def close(self) -> None:
         self.stop.set()
         self.thread.join()
         self._print_new()
+
+
+def _cluster_resources() -> dict:
+    import ray
+
+    return ray.cluster_resources()
 
 
 def _worker_config(config: dict, rank: int) -> dict:
@@ -565,7 +602,8 @@ def train_distributed(config, num_workers: int = 1, storage_path: str | None = N
             failure_config=FailureConfig(max_failures=max_failures),
             checkpoint_config=CheckpointConfig(num_to_keep=2)),
     )
-    printer = None if progress_actor is None else _ProgressPrinter(progress_actor, sys.stderr)
+    printer = None if progress_actor is None else _ProgressPrinter(
+        progress_actor, sys.stderr, needed_cpus=num_workers)
     try:
         result = trainer.fit()
     finally:
