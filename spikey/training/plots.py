@@ -83,7 +83,8 @@ def plot_run(run_dir, out=None, random_baseline: bool = True) -> list:
                                                            max_ticks=max_ticks).mean()
     if len(episodes) and (episodes["phase"] == "eval").any():
         evaluation = episodes[episodes["phase"] == "eval"]
-        baselines[f"frozen evaluation, {evaluation['episode'].nunique()} episodes"] = \
+        n_eval = evaluation['episode'].nunique()
+        baselines[f"frozen evaluation, {n_eval} episode{'s' if n_eval != 1 else ''}"] = \
             evaluation["return"].mean()
     ax = learning_curve(episodes, window=window, baselines=baselines)
     title = run_title(run_dir, config)
