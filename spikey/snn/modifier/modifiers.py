@@ -67,16 +67,17 @@ class Modifier(Part):
         if self.clock == "network":
             self.target.set(self.key, self.value(tick))
             return
-        values = [self.value(int(t)) for t in self.member_ticks]
-        if all(v == values[0] for v in values):
-            self.target.set(self.key, values[0])
+        values = np.asarray(self.value(self.member_ticks), dtype=np.float64)  # (B,) at once
+        if values.min() == values.max():
+            self.target.set(self.key, float(values[0]))
         else:
-            self.target.set(self.key, {"per_member": values})
+            self.target.set(self.key, {"per_member": values.tolist()})
         activity = self.context.activity
         self.member_ticks += 1 if activity is None else activity.mask
 
     def value(self, tick: int) -> float:
-        """The parameter's value at ``tick``."""
+        """The parameter's value at ``tick``; with ``clock: member`` ``tick`` is the ``(B,)``
+        array of the members' tick counts and the result one value per member."""
         raise NotImplementedError
 
 
@@ -86,9 +87,10 @@ class LinearDecay(Modifier):
     KEYS = Modifier.KEYS + (Key("ticks", "int", "Ticks to go from start to end.", range=(1, None)),)
 
     def value(self, tick):
-        """``start + (end - start) * min(tick / ticks, 1)``."""
-        frac = min(tick / self.ticks, 1.0)
-        return self.start + (self.end - self.start) * frac
+        """``start + (end - start) * min(tick / ticks, 1)`` (``tick`` an int or an array)."""
+        frac = np.minimum(np.asarray(tick, dtype=np.float64) / self.ticks, 1.0)
+        out = self.start + (self.end - self.start) * frac
+        return float(out) if np.ndim(out) == 0 else out
 
 
 class DropOff(Modifier):
@@ -97,5 +99,6 @@ class DropOff(Modifier):
     KEYS = Modifier.KEYS + (Key("at", "int", "Tick at which the value drops to end.", range=(0, None)),)
 
     def value(self, tick):
-        """``start`` before tick ``at``, ``end`` from then on."""
-        return self.start if tick < self.at else self.end
+        """``start`` before tick ``at``, ``end`` from then on (``tick`` an int or an array)."""
+        out = np.where(np.asarray(tick) < self.at, self.start, self.end)
+        return float(out) if np.ndim(out) == 0 else out
