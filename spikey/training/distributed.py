@@ -339,9 +339,12 @@ class _ProgressPrinter:
                   "their last checkpoint", file=self.stream, flush=True)
 
     def _loop(self) -> None:
+        polls = 0
         while not self.stop.wait(self.every):
             self._print_new()
-            self.check_capacity()
+            polls += 1
+            if polls % 10 == 0:  # the cluster's CPUs every 10 polls (5 s), not every poll
+                self.check_capacity()
 
     def close(self) -> None:
         self.stop.set()
