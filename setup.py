@@ -22,6 +22,7 @@ setup(
         "tqdm>=4.66",
         "PyYAML>=6.0",
         "numba>=0.60",
+        "scikit-learn>=1.3,<2",
     ],
     entry_points={"console_scripts": ["spikey=spikey.cli:main"]},
     extras_require={"test": ["pytest>=8", "scipy>=1.12"]},
