@@ -1,0 +1,83 @@
+"""spikey.datasets: the bundled digits, their fixed split, and the IDX readers."""
+
+import numpy as np
+import pytest
+
+import spikey.datasets
+from spikey.datasets import load_digits, stratified_indices
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits()
+
+
+def test_digits_shapes_types_and_sizes(digits):
+    assert digits.image_shape == (8, 8) and digits.n_classes == 10 and digits.n_features == 64
+    sizes = [len(digits.train), len(digits.validation), len(digits.test)]
+    assert sizes == [1078, 360, 359] and sum(sizes) == 1797
+    for split in (digits.train, digits.validation, digits.test):
+        assert split.x.dtype == np.float64 and split.x.shape == (len(split), 64)
+        assert split.y.dtype == np.int64 and set(np.unique(split.y)) == set(range(10))
+
+
+def test_digits_values_are_intensities_over_16(digits):
+    from sklearn.datasets import load_digits as raw
+    x = np.concatenate([digits.train.x, digits.validation.x, digits.test.x])
+    assert x.min() == 0.0 and x.max() == 1.0
+    # every value is an integer intensity 0..16 divided by 16
+    np.testing.assert_array_equal(x * 16, np.round(x * 16))
+    # the splits hold exactly sklearn's images (as a multiset of rows with their labels)
+    bunch = raw()
+    ours = np.concatenate([x, np.concatenate([digits.train.y, digits.validation.y, digits.test.y])[:, None]], 1)
+    theirs = np.concatenate([bunch.data / 16, bunch.target[:, None]], 1)
+    assert np.array_equal(ours[np.lexsort(ours.T)], theirs[np.lexsort(theirs.T)])
+
+
+def test_digits_split_is_stratified_within_one_sample(digits):
+    total = np.bincount(np.concatenate([digits.train.y, digits.validation.y, digits.test.y]))
+    for split, fraction in ((digits.train, 0.6), (digits.validation, 0.2), (digits.test, 0.2)):
+        counts = np.bincount(split.y, minlength=10)
+        assert np.all(np.abs(counts - fraction * total) <= 1.0), (counts, fraction * total)
+
+
+def test_stratified_indices_are_disjoint_and_cover_everything():
+    labels = np.repeat(np.arange(3), [10, 7, 13])
+    parts = stratified_indices(labels)
+    joined = np.concatenate(parts)
+    assert len(joined) == 30 and np.array_equal(np.sort(joined), np.arange(30))
+    # per class: 10 -> 6/2/2, 7 -> round(4.2)=4 / round(5.6)-4=2 / 1, 13 -> round(7.8)=8 / round(10.4)-8=2 / 3
+    assert [len(p) for p in parts] == [6 + 4 + 8, 2 + 2 + 2, 2 + 1 + 3]
+    with pytest.raises(ValueError, match="sum to 1"):
+        stratified_indices(labels, fractions=(0.5, 0.2, 0.2))
+
+
+def test_digits_splits_are_disjoint(digits):
+    from sklearn.datasets import load_digits as raw
+    # sklearn's digits hold a few duplicate images, so compare sample indices, not pixels
+    parts = stratified_indices(raw().target)
+    assert sum(len(p) for p in parts) == len(np.unique(np.concatenate(parts))) == 1797
+    rows = {split: {r.tobytes() for r in getattr(digits, split).x} for split in ("train", "test")}
+    # most test images do not occur in train at all (duplicates are rare)
+    assert len(rows["test"] - rows["train"]) > 0.95 * len(rows["test"])
+
+
+def test_digits_is_identical_on_every_call_whatever_the_global_seed(digits):
+    np.random.seed(123)
+    again = load_digits()
+    for name in ("train", "validation", "test"):
+        assert np.array_equal(getattr(digits, name).x, getattr(again, name).x)
+        assert np.array_equal(getattr(digits, name).y, getattr(again, name).y)
+    # new arrays each call: editing one result does not change the next
+    again.train.x[0] = 5.0
+    assert load_digits().train.x.max() == 1.0
+
+
+def test_split_by_name(digits):
+    assert digits.split("validation") is digits.validation
+    with pytest.raises(ValueError, match="split must be one of"):
+        digits.split("dev")
+
+
+def test_package_exports():
+    assert callable(spikey.datasets.load_digits)
