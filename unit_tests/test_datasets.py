@@ -81,3 +81,86 @@ def test_split_by_name(digits):
 
 def test_package_exports():
     assert callable(spikey.datasets.load_digits)
+
+
+# ---------------------------------------------------------------- IDX readers (never download)
+from spikey.datasets import DatasetFileError, load_mnist, read_idx, write_idx  # noqa: E402
+from spikey.datasets.idx import FILES, sha256  # noqa: E402
+
+
+def _write_fake_mnist(folder, n_train=60, n_test=20, shape=(4, 3)):
+    rng = np.random.default_rng(0)
+    arrays = {
+        "train_images": rng.integers(0, 256, (n_train, *shape)),
+        "train_labels": np.arange(n_train) % 10,
+        "test_images": rng.integers(0, 256, (n_test, *shape)),
+        "test_labels": np.arange(n_test) % 10,
+    }
+    for role, file in FILES.items():
+        write_idx(folder / file, arrays[role])
+    return arrays, {file: sha256(folder / file) for file in FILES.values()}
+
+
+def test_idx_round_trip_and_header(tmp_path):
+    data = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    write_idx(tmp_path / "a.gz", data)
+    write_idx(tmp_path / "b", data)
+    np.testing.assert_array_equal(read_idx(tmp_path / "a.gz"), data)
+    raw = (tmp_path / "b").read_bytes()
+    # magic 0x00000803 then the sizes as big-endian uint32, then the bytes row-major
+    assert raw[:4] == bytes([0, 0, 8, 3]) and raw[4:16] == bytes([0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4])
+    assert raw[16:] == bytes(range(24))
+
+
+def test_idx_reader_refuses_bad_headers_and_truncation(tmp_path):
+    (tmp_path / "bad").write_bytes(bytes([0, 0, 0x0D, 1, 0, 0, 0, 1]) + b"abcd")
+    with pytest.raises(DatasetFileError, match="not an unsigned-byte IDX"):
+        read_idx(tmp_path / "bad")
+    (tmp_path / "short").write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 5, 1, 2]))
+    with pytest.raises(DatasetFileError, match="declares shape"):
+        read_idx(tmp_path / "short")
+
+
+def test_load_mnist_from_a_folder_with_checksums(tmp_path):
+    arrays, sums = _write_fake_mnist(tmp_path)
+    ds = load_mnist(tmp_path, checksums=sums)
+    assert ds.image_shape == (4, 3) and ds.n_classes == 10
+    assert (len(ds.train), len(ds.validation), len(ds.test)) == (50, 10, 20)
+    np.testing.assert_array_equal(ds.test.x, arrays["test_images"].reshape(20, -1) / 255.0)
+    np.testing.assert_array_equal(ds.test.y, arrays["test_labels"])
+    # validation holds one sixth of each class of the official training set
+    assert np.array_equal(np.bincount(ds.validation.y, minlength=10), np.ones(10))
+    together = np.concatenate([ds.train.x, ds.validation.x]) * 255
+    assert sorted(map(tuple, together.round().astype(int))) == \
+        sorted(map(tuple, arrays["train_images"].reshape(60, -1)))
+
+
+def test_load_mnist_names_the_folder_and_the_missing_file(tmp_path):
+    _write_fake_mnist(tmp_path)
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(DatasetFileError, match=r"folder .* lacks t10k-labels-idx1-ubyte.gz") as info:
+        load_mnist(tmp_path)
+    assert str(tmp_path) in str(info.value)
+    with pytest.raises(DatasetFileError, match="does not exist"):
+        load_mnist(tmp_path / "nowhere")
+
+
+def test_load_mnist_refuses_files_whose_sha256_differs(tmp_path):
+    # files that are valid IDX but not the published MNIST: the published sums reject them
+    _write_fake_mnist(tmp_path)
+    with pytest.raises(DatasetFileError, match=r"train-images-idx3-ubyte.gz is corrupt .* SHA-256"):
+        load_mnist(tmp_path)
+    # and a file changed after its sum was taken is caught too
+    _, sums = _write_fake_mnist(tmp_path)
+    with open(tmp_path / "t10k-images-idx3-ubyte.gz", "ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(DatasetFileError, match="t10k-images-idx3-ubyte.gz is corrupt"):
+        load_mnist(tmp_path, checksums=sums)
+
+
+def test_load_mnist_without_folder_says_how_to_give_one(monkeypatch):
+    monkeypatch.delenv("SPIKEY_DATA", raising=False)
+    with pytest.raises(DatasetFileError, match="SPIKEY_DATA"):
+        load_mnist()
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        spikey.datasets.load_idx_dataset("cifar", "x")
