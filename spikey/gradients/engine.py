@@ -1,0 +1,347 @@
+r"""The network's own LIF / AdaptiveLIF step on ``(B, T, ...)`` arrays, with a backward pass.
+
+One network step (the order of :meth:`spikey.snn.network.Network` with
+``refractory = 0``): presynaptic spikes :math:`p_t = [x_t, z_{t-1}]` (inputs at
+step :math:`t`, body spikes of the previous step), signed weights
+:math:`W = \mathrm{polarity} \odot \mathrm{matrix}` of shape ``(P, N)``, and
+
+.. math::
+
+    I_t &= p_t W \\
+    u_t &= d\,V_{t-1} + I_t\ [-\,\Delta t\, a_{t-1}]_{\text{current}} \\
+    z_t &= H(h_t), \qquad h_t = u_t - \theta\ [-\,a_{t-1}]_{\text{threshold}} \\
+    V_t &= u_t (1 - z_t) + V_r z_t \\
+    a_t &= d_a a_{t-1} + \delta z_t
+
+(:math:`a` only for ``AdaptiveLIF``; :math:`d = e^{-\Delta t/\tau}`,
+:math:`d_a = e^{-\Delta t/\tau_a}`). ``u`` is the potential before the reset,
+``V`` after it. The backward pass runs the adjoint of these lines in reverse time with
+:math:`H'(h_t)` replaced by the surrogate :math:`\psi(h_t)`; with
+``detach_reset`` the reset's dependence on :math:`z_t` carries no gradient.
+Writing :math:`\bar u_t = \partial L/\partial u_t` etc.:
+
+.. math::
+
+    \bar V_t &= d\, \bar u_{t+1} \\
+    \bar z_t &= \partial_{z_t} L + \bar I_{t+1} W_{\text{rec}}^\top
+              + [\bar V_t (V_r - u_t)]_{\text{no detach}} + \delta\, \bar a_t \\
+    \bar h_t &= \psi(h_t)\, \bar z_t \\
+    \bar u_t &= \bar I_t = \bar V_t (1 - z_t) + \bar h_t + \partial_{u_t} L \\
+    \bar a_{t-1} &= d_a \bar a_t - [\bar h_t]_{\text{threshold}} - [\Delta t\, \bar u_t]_{\text{current}} \\
+    \partial L / \partial W &= \textstyle\sum_t p_t^\top \bar I_t \quad (\text{masked}).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from spikey.core.params import ConfigError
+from spikey.gradients.surrogates import Surrogate
+
+#: Neuron parts that have a backward pass.
+SUPPORTED_NEURONS = ("LIF", "AdaptiveLIF")
+
+
+@dataclass
+class Tape:
+    """What the forward pass keeps for the backward pass, time-major ``(T, B, ...)``.
+
+    Attributes
+    ----------
+    inputs : numpy.ndarray
+        Input spikes after dropout and noise, ``(T, B, n_inputs)``.
+    previous : numpy.ndarray
+        Body spikes of the previous step as they reach the synapses (after dropout),
+        ``(T, B, N)``.
+    potential : numpy.ndarray
+        ``u_t``, the potential before the reset, ``(T, B, N)``.
+    spikes : numpy.ndarray
+        ``z_t`` (0/1, or the smooth primitive in a gradient check), ``(T, B, N)``.
+    distance : numpy.ndarray
+        ``h_t``, the potential's distance to the (adapted) threshold, ``(T, B, N)``.
+    reset_spikes : numpy.ndarray
+        The ``z_t`` the reset used (equal to ``spikes`` unless frozen), ``(T, B, N)``.
+    hidden_mask : numpy.ndarray or None
+        Dropout mask on body spikes ``(B, N)`` (scaled), or None.
+    """
+
+    inputs: np.ndarray
+    previous: np.ndarray
+    potential: np.ndarray
+    spikes: np.ndarray
+    distance: np.ndarray
+    reset_spikes: np.ndarray
+    hidden_mask: np.ndarray | None = None
+
+    @property
+    def batch_spikes(self) -> np.ndarray:
+        """Body spikes with a leading batch axis, ``(B, T, N)`` (a view)."""
+        return self.spikes.transpose(1, 0, 2)
+
+    @property
+    def batch_potential(self) -> np.ndarray:
+        """Potentials before the reset, ``(B, T, N)`` (a view)."""
+        return self.potential.transpose(1, 0, 2)
+
+
+class SpikingModel:
+    """Dense LIF / AdaptiveLIF network: forward on ``(B, T, n_inputs)`` spikes, backward by BPTT.
+
+    Parameters
+    ----------
+    weights : numpy.ndarray
+        Signed weights ``(n_inputs + n_neurons, n_neurons)`` (row = presynaptic).
+    mask : numpy.ndarray
+        Booleans of the same shape: the synapses that exist (others stay 0).
+    n_inputs, n_outputs : int
+        Input neurons and output neurons (the last ``n_outputs`` body neurons).
+    neuron : str
+        ``"LIF"`` or ``"AdaptiveLIF"``.
+    tau, threshold, reset_potential : float
+        Membrane time constant (ms), threshold (mV), reset (mV), as the neuron part's keys.
+    adaptation : str
+        ``"threshold"`` or ``"current"`` (``AdaptiveLIF`` only).
+    adaptation_strength, tau_adapt : float
+        :math:`\\delta` and :math:`\\tau_a` (``AdaptiveLIF`` only).
+    dt : float
+        Network step (ms).
+    surrogate : Surrogate
+        The surrogate derivative used by the backward pass.
+    detach_reset : bool
+        Whether the reset passes no gradient.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from spikey.gradients import SpikingModel, Surrogate
+    >>> w = np.full((3, 1), 10.0)
+    >>> m = SpikingModel(w, np.ones_like(w, bool), n_inputs=2, n_outputs=1,
+    ...                  surrogate=Surrogate("fast_sigmoid", 4.0))
+    >>> m.forward(np.ones((1, 4, 2))).batch_spikes[0, :, 0].tolist()
+    [1.0, 1.0, 1.0, 1.0]
+    """
+
+    def __init__(self, weights, mask, n_inputs: int, n_outputs: int, neuron: str = "LIF",
+                 tau: float = 20.0, threshold: float = 16.0, reset_potential: float = 0.0,
+                 adaptation: str = "threshold", adaptation_strength: float = 4.0,
+                 tau_adapt: float = 100.0, dt: float = 1.0, surrogate: Surrogate | None = None,
+                 detach_reset: bool = True):
+        if neuron not in SUPPORTED_NEURONS:
+            raise ConfigError(f"neurons ({neuron}) has no backward pass; gradient training "
+                              f"supports {list(SUPPORTED_NEURONS)}")
+        self.weights = np.array(weights, dtype=np.float64)
+        self.mask = np.asarray(mask, dtype=bool)
+        if self.weights.ndim != 2 or self.mask.shape != self.weights.shape:
+            raise ConfigError(f"weights {self.weights.shape} and mask {self.mask.shape}: expected "
+                              "equal 2-d shapes (n_inputs + n_neurons, n_neurons)")
+        P, N = self.weights.shape
+        if P != n_inputs + N or not 1 <= n_outputs <= N:
+            raise ConfigError(f"weights shape {(P, N)} with n_inputs = {n_inputs}, n_outputs = "
+                              f"{n_outputs}; expected ({n_inputs} + N, N) and 1 <= n_outputs <= N")
+        self.weights *= self.mask
+        self.n_inputs, self.n_neurons, self.n_outputs = n_inputs, N, n_outputs
+        self.neuron, self.adaptation = neuron, adaptation if neuron == "AdaptiveLIF" else None
+        self.tau, self.threshold, self.reset_potential = tau, threshold, reset_potential
+        self.adaptation_strength, self.tau_adapt, self.dt = adaptation_strength, tau_adapt, dt
+        self.decay = math.exp(-dt / tau)
+        self.adaptation_decay = math.exp(-dt / tau_adapt)
+        self.surrogate = surrogate or Surrogate("fast_sigmoid", 0.25 * threshold)
+        self.detach_reset = bool(detach_reset)
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def from_network(cls, network, surrogate: Surrogate | None = None, detach_reset: bool = True,
+                     member: int = 0) -> "SpikingModel":
+        """The model of a built :class:`~spikey.snn.network.Network` (its member ``member``).
+
+        Raises
+        ------
+        ConfigError
+            Naming the part and key, for every part or option with no backward pass.
+        """
+        parts = network.parts
+        neurons, weights = parts["neurons"], parts["weights"]
+        name = type(neurons).__name__
+        if name not in SUPPORTED_NEURONS:
+            raise ConfigError(f"neurons ({name}) has no backward pass; gradient training "
+                              f"supports {list(SUPPORTED_NEURONS)}")
+        for key in ("refractory", "spontaneous_rate", "potential_noise"):
+            value = neurons.config.get(key, 0.0)
+            if value:
+                hint = " (use gradient.membrane_noise for noise injection)" \
+                    if key == "potential_noise" else ""
+                raise ConfigError(f"neurons ({name}).{key} = {value!r} has no backward pass; "
+                                  f"expected 0{hint}")
+        for key in ("tau", "threshold"):
+            if isinstance(neurons.config.get(key), dict):
+                raise ConfigError(f"neurons ({name}).{key} differs between members; gradient "
+                                  "training needs one value")
+        for slot in ("stp", "synapses"):
+            if parts.get(slot) is not None:
+                raise ConfigError(f"{slot} ({type(parts[slot]).__name__}) has no backward pass; "
+                                  "gradient training computes the weight updates itself: remove "
+                                  f"the {slot!r} part")
+        if getattr(weights, "SPARSE", False):
+            raise ConfigError(f"weights ({type(weights).__name__}) stores synapses sparsely and "
+                              "has no backward pass; use a dense weight part (e.g. Layered, "
+                              "Random, Manual)")
+        if weights.delay_matrix is not None or weights.type_matrix is not None:
+            key = "delays" if weights.delay_matrix is not None else "synapse_types"
+            raise ConfigError(f"weights ({type(weights).__name__}).{key} has no backward pass; "
+                              "expected None")
+        n_in = network.n_inputs
+        polarity = np.concatenate([parts["inputs"].polarity, neurons.polarity]).astype(np.float64)
+        signed = weights.matrix[member].astype(np.float64) * polarity[:, None]
+        extra = {}
+        if name == "AdaptiveLIF":
+            extra = dict(adaptation=neurons.adaptation,
+                         adaptation_strength=neurons.adaptation_strength,
+                         tau_adapt=neurons.tau_adapt)
+        return cls(signed, weights.mask[member], n_in, network.n_outputs, neuron=name,
+                   tau=neurons.tau, threshold=neurons.threshold,
+                   reset_potential=neurons.reset_potential, dt=network.dt, surrogate=surrogate,
+                   detach_reset=detach_reset, **extra)
+
+    @property
+    def has_recurrence(self) -> bool:
+        """Whether any body -> body synapse exists (hidden -> output counts)."""
+        return bool(self.mask[self.n_inputs:].any())
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, inputs, smooth: bool = False, frozen_reset=None, input_mask=None,
+                hidden_mask=None, membrane_noise=None) -> Tape:
+        """Run the network on input spikes ``(B, T, n_inputs)`` from rest; return the tape.
+
+        Parameters
+        ----------
+        inputs : numpy.ndarray
+            Input spikes (or any values: they multiply the input weights), ``(B, T, n_inputs)``.
+        smooth : bool
+            Replace the spike :math:`H(h)` by the surrogate's primitive :math:`\\sigma(h)`
+            (for gradient checks).
+        frozen_reset : numpy.ndarray, optional
+            ``(T, B, N)`` spikes the reset uses instead of the current ones (a gradient
+            check of ``detach_reset`` holds them fixed).
+        input_mask, hidden_mask : numpy.ndarray, optional
+            Dropout masks ``(B, n_inputs)`` and ``(B, N)``, already scaled by ``1/(1-p)``.
+        membrane_noise : numpy.ndarray, optional
+            ``(T, B, N)`` added to the potential each step (noise injection).
+
+        Returns
+        -------
+        Tape
+        """
+        x = np.asarray(inputs, dtype=np.float64)
+        if x.ndim != 3 or x.shape[2] != self.n_inputs:
+            raise ConfigError(f"inputs shape {x.shape}; expected (B, T, {self.n_inputs})")
+        B, T, _ = x.shape
+        N = self.n_neurons
+        x = x.transpose(1, 0, 2)
+        if input_mask is not None:
+            x = x * input_mask[None]
+        else:
+            x = np.ascontiguousarray(x)
+        W = self.weights
+        drive = (x.reshape(T * B, -1) @ W[:self.n_inputs]).reshape(T, B, N)
+        recurrent = self.has_recurrence
+        w_rec = W[self.n_inputs:]
+        u_all = np.empty((T, B, N))
+        z_all = np.empty((T, B, N))
+        h_all = np.empty((T, B, N))
+        prev_all = np.zeros((T, B, N))
+        reset_all = z_all if frozen_reset is None else np.asarray(frozen_reset, dtype=np.float64)
+        V = np.zeros((B, N))
+        a = np.zeros((B, N)) if self.adaptation else None
+        z = np.zeros((B, N))
+        theta, vr, d = self.threshold, self.reset_potential, self.decay
+        for t in range(T):
+            u = drive[t]
+            if recurrent and t > 0:
+                prev = z if hidden_mask is None else z * hidden_mask
+                prev_all[t] = prev
+                u += prev @ w_rec
+            u += d * V
+            if self.adaptation == "current":
+                u -= self.dt * a
+            if membrane_noise is not None:
+                u += membrane_noise[t]
+            h = u - theta
+            if self.adaptation == "threshold":
+                h -= a
+            z = self.surrogate.primitive(h) if smooth else (h >= 0).astype(np.float64)
+            u_all[t], z_all[t], h_all[t] = u, z, h
+            zr = reset_all[t]
+            V = u * (1.0 - zr) + vr * zr
+            if a is not None:
+                a = self.adaptation_decay * a + self.adaptation_strength * z
+        return Tape(x, prev_all, u_all, z_all, h_all, reset_all, hidden_mask)
+
+    # ------------------------------------------------------------------ backward
+    def backward(self, tape: Tape, grad_spikes=None, grad_potential=None,
+                 smooth: bool = False) -> np.ndarray:
+        """BPTT: the gradient of a loss with respect to the weights ``(P, N)`` (masked).
+
+        Parameters
+        ----------
+        tape : Tape
+            From :meth:`forward`.
+        grad_spikes, grad_potential : numpy.ndarray, optional
+            :math:`\\partial L/\\partial z_t` and :math:`\\partial L/\\partial u_t`, ``(T, B, N)``
+            (the loss's direct dependence on spikes and on potentials before the reset).
+        smooth : bool
+            Whether the forward ran with ``smooth=True`` (the surrogate is then the exact
+            derivative; the equations are the same).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``dL/dW``, ``(n_inputs + N, N)``.
+        """
+        grad_inputs = self.backward_currents(tape, grad_spikes, grad_potential)
+        T, B, N = grad_inputs.shape
+        flat = grad_inputs.reshape(T * B, N)
+        grad = np.empty_like(self.weights)
+        grad[:self.n_inputs] = tape.inputs.reshape(T * B, -1).T @ flat
+        if self.has_recurrence:
+            grad[self.n_inputs:] = tape.previous.reshape(T * B, N).T @ flat
+        else:
+            grad[self.n_inputs:] = 0.0
+        grad *= self.mask
+        return grad
+
+    def backward_currents(self, tape: Tape, grad_spikes=None, grad_potential=None) -> np.ndarray:
+        """:math:`\\bar I_t = \\partial L/\\partial I_t`, ``(T, B, N)``: the adjoint recursion."""
+        T, B, N = tape.potential.shape
+        out = np.empty((T, B, N))
+        psi = self.surrogate.derivative(tape.distance)
+        w_rec_t = self.weights[self.n_inputs:].T if self.has_recurrence else None
+        g_u_next = np.zeros((B, N))
+        g_a = np.zeros((B, N))
+        d, da = self.decay, self.adaptation_decay
+        vr, delta = self.reset_potential, self.adaptation_strength
+        adapt = self.adaptation
+        mask = tape.hidden_mask
+        for t in range(T - 1, -1, -1):
+            g_v = d * g_u_next
+            g_z = np.zeros((B, N)) if grad_spikes is None else grad_spikes[t].copy()
+            if w_rec_t is not None and t + 1 < T:
+                back = g_u_next @ w_rec_t
+                g_z += back if mask is None else back * mask
+            if not self.detach_reset:
+                g_z += g_v * (vr - tape.potential[t])
+            if adapt is not None:
+                g_z += delta * g_a
+            g_h = psi[t] * g_z
+            g_u = g_v * (1.0 - tape.reset_spikes[t]) + g_h
+            if grad_potential is not None:
+                g_u += grad_potential[t]
+            if adapt == "threshold":
+                g_a = da * g_a - g_h
+            elif adapt == "current":
+                g_a = da * g_a - self.dt * g_u
+            out[t] = g_u
+            g_u_next = g_u
+        return out
