@@ -106,3 +106,13 @@ def test_latency_refuses_bad_settings_and_values():
     enc = _build(Latency(n_pixels=2))
     with pytest.raises(ValueError, match=r"expected values in \[0, 1\]"):
         enc.encode(np.array([[0.5, 16.0]]))
+
+
+def test_pixel_rate_total_intensity_rescales_each_image_then_clips():
+    enc = _build(PixelRate(n_pixels=4, max_rate=1000.0, total_intensity=1.0), B=3)
+    enc.encode(np.array([[0.1, 0.1, 0.2, 0.0], [0.5, 0.5, 0.5, 0.5], [0.0, 0.0, 0.0, 0.0]]))
+    # p = x * 1000 Hz * 1 ms = x after rescaling to sum 1 (a blank image stays silent)
+    np.testing.assert_allclose(enc.probability, [[0.25, 0.25, 0.5, 0.0], [0.25] * 4, [0.0] * 4])
+    enc = _build(PixelRate(n_pixels=2, max_rate=1000.0, total_intensity=1.5))
+    enc.encode(np.array([[0.1, 0.2]]))           # 0.5 and 1.0: the second is clipped at 1
+    np.testing.assert_allclose(enc.probability, [[0.5, 1.0]])

@@ -9,7 +9,9 @@ trial per step (`spike_model='poisson'`, a Poisson process sampled on the step
 grid, mean count :math:`p_i T` and variance :math:`p_i (1 - p_i) T` over
 :math:`T` steps) or a regular train of the same rate (`'regular'`). With
 `n_per_pixel` > 1, input :math:`i \cdot n + k` is the :math:`k`-th copy of pixel
-:math:`i` (independent draws). Intensities outside :math:`[0, 1]` are refused,
+:math:`i` (independent draws). With `total_intensity` :math:`S`, each image is first
+rescaled to :math:`x_i \leftarrow \min(1, S x_i / \sum_j x_j)` (a blank image stays
+blank). Intensities outside :math:`[0, 1]` are refused,
 not clipped: raw bytes (0..255) or raw digits (0..16) must be scaled first.
 """
 
@@ -38,6 +40,9 @@ class PixelRate(_RateCoded, Input):
             range=(1, None)),
         Key("max_rate", "float", "Rate (Hz) of a pixel of intensity 1.", 100.0, range=(0, None)),
         Key("min_rate", "float", "Rate (Hz) of a pixel of intensity 0.", 0.0, range=(0, None)),
+        Key("total_intensity", "float", "Scale each image so its intensities sum to this (then "
+            "clip to 1), so faint and bold images drive the inputs alike; None: as given.", None,
+            nullable=True, range=(1e-9, None)),
         SPIKE_MODEL,
     ) + Input.KEYS
     FIXED = Input.FIXED + ("n_pixels", "n_per_pixel")
@@ -77,6 +82,10 @@ class PixelRate(_RateCoded, Input):
             raise ValueError(
                 f"{self.owner}: pixel intensities span [{x.min():g}, {x.max():g}]; expected values "
                 "in [0, 1] (divide raw bytes by 255, sklearn digits by 16)")
+        if self.total_intensity is not None:
+            total = x.sum(axis=1, keepdims=True)
+            x = np.clip(np.divide(x * self.total_intensity, total, out=np.zeros_like(x),
+                                  where=total > 0), 0.0, 1.0)
         rates = self.min_rate + x * (self.max_rate - self.min_rate)
         p = rates * (self.context.dt / 1000.0)
         self.probability[...] = np.repeat(p, self.n_per_pixel, axis=1) if self.n_per_pixel > 1 else p
