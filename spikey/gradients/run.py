@@ -100,3 +100,36 @@ def run_config(config: dict, seed: int | None = None, verbose: bool = False) -> 
     return {"seed": trainer.seed, "validation_accuracy": val, "test_accuracy": test,
             "best_epoch": best, "seconds": time.perf_counter() - start, "history": history,
             "trainer": trainer}
+
+
+def train_command(config: dict, args) -> int:
+    """``spikey train CONFIG`` for a config with a ``gradient`` section (runs in this process).
+
+    Writes ``summary.json`` (accuracies, seconds, the config), ``history.json`` (one row per
+    epoch) and ``weights.npz`` (for ``gradient.init_weights``) to ``--storage/NAME``, prints
+    the summary and returns the exit status.
+    """
+    import json
+    import os
+
+    if getattr(args, "workers", 1) not in (None, 1) or getattr(args, "address", None):
+        raise ConfigError("a gradient config trains in this process: --workers and --address "
+                          "are not supported for it (data-parallel gradient training is not "
+                          "implemented yet)")
+    name = args.name or os.path.splitext(os.path.basename(args.config))[0]
+    run_dir = os.path.join(os.path.abspath(args.storage), name)
+    if os.path.exists(os.path.join(run_dir, "summary.json")) and not args.overwrite:
+        raise ConfigError(f"run folder {run_dir} already holds a run; pass --overwrite or "
+                          "--name")
+    out = run_config(config, verbose=True)
+    os.makedirs(run_dir, exist_ok=True)
+    summary = {k: out[k] for k in ("seed", "validation_accuracy", "test_accuracy", "best_epoch",
+                                   "seconds")}
+    with open(os.path.join(run_dir, "summary.json"), "w", encoding="utf-8") as handle:
+        json.dump({**summary, "config": config}, handle, indent=1)
+    with open(os.path.join(run_dir, "history.json"), "w", encoding="utf-8") as handle:
+        json.dump(out["history"], handle, indent=1)
+    out["trainer"].save(os.path.join(run_dir, "weights.npz"))
+    print(json.dumps(summary, indent=2))
+    print(f"run folder: {run_dir}")
+    return 0
