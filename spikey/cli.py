@@ -24,6 +24,10 @@ def _train(args) -> int:
     from spikey.training.config import check_config
 
     raw = _load(args)
+    if "gradient" in raw:  # surrogate-gradient / e-prop training (spikey.gradients)
+        from spikey.gradients.run import train_command
+
+        return train_command(raw, args)
     for section, command in (("search", "tune"), ("evolve", "evolve")):
         if section in raw:
             raise ConfigError(

@@ -1,0 +1,37 @@
+"""`spikey train` with a gradient config: trains in this process, writes the run folder."""
+
+import json
+
+import yaml
+
+from spikey.cli import main
+
+CONFIG = {
+    "network": {
+        "parts": {"inputs": "RateMap", "neurons": "LIF", "weights": "Layered",
+                  "readout": "Softmax"},
+        "network": {"processing_steps": 6, "reward_mode": "none"},
+        "inputs": {"n_inputs": 64, "n_dims": 64, "max_rate": 1000.0, "spike_model": "regular"},
+        "neurons": {"n_neurons": 30, "tau": 20.0, "threshold": 8.0},
+        "weights": {"layers": [20, 10], "max_weight": 100.0},
+        "readout": {"n_outputs": 10},
+    },
+    "gradient": {"epochs": 4, "batch_size": 32, "learning_rate": 0.05},
+    "dataset": {"name": "digits"},
+}
+
+
+def test_spikey_train_runs_a_gradient_config(tmp_path, capsys):
+    path = tmp_path / "tiny_digits.yaml"
+    path.write_text(yaml.safe_dump(CONFIG))
+    assert main(["train", str(path), "--local", "--storage", str(tmp_path / "runs")]) == 0
+    folder = tmp_path / "runs" / "tiny_digits"
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["test_accuracy"] > 0.5 and summary["validation_accuracy"] > 0.5  # chance 0.1
+    assert len(json.loads((folder / "history.json").read_text())) == 4
+    assert (folder / "weights.npz").exists()
+    # a second run into the same folder is refused; --workers is refused for gradients
+    assert main(["train", str(path), "--local", "--storage", str(tmp_path / "runs")]) == 2
+    assert "already holds a run" in capsys.readouterr().err
+    assert main(["train", str(path), "--workers", "2", "--storage", str(tmp_path / "r2")]) == 2
+    assert "--workers and --address are not supported" in capsys.readouterr().err
