@@ -95,3 +95,116 @@ def test_bad_game_settings_get_clear_errors(tmp_path):
     env.reset(seed=0)
     with pytest.raises(ValueError, match="not in Discrete"):
         env.step(10)
+
+
+# ---------------------------------------------------------------- evaluation tools
+from spikey.datasets import (accuracy, assign_labels, confusion_matrix, group_predictions,  # noqa: E402
+                             per_class, present, vote)
+
+
+def test_assign_labels_and_vote_by_hand():
+    # 2 members, 4 samples (classes 0, 0, 1, 2), 3 neurons
+    counts = np.array([[[5, 0, 1], [3, 0, 0], [0, 4, 0], [0, 0, 2]],
+                       [[0, 0, 0], [0, 0, 0], [1, 0, 0], [0, 0, 0]]])
+    labels = np.array([0, 0, 1, 2])
+    assigned = assign_labels(counts, labels, 3)
+    # member 0: neuron 0 fires most for class 0 (mean 4), neuron 1 for 1, neuron 2 for 2
+    # member 1: neuron 0 only for class 1; neurons 1, 2 never fire -> -1
+    np.testing.assert_array_equal(assigned, [[0, 1, 2], [1, -1, -1]])
+    answers = vote(counts, assigned, 3)
+    np.testing.assert_array_equal(answers, [[0, 0, 1, 2], [-1, -1, 1, -1]])
+    np.testing.assert_allclose(accuracy(answers, labels), [1.0, 0.25])
+
+
+def test_vote_averages_over_each_class_s_neurons_and_refuses_ties():
+    assigned = np.array([[0, 0, 1]])
+    counts = np.array([[[4, 0, 3], [2, 2, 2]]])    # class 0 mean 2 vs class 1: 3; then 2 vs 2
+    np.testing.assert_array_equal(vote(counts, assigned, 2), [[1, -1]])
+
+
+def test_group_predictions_sum_equal_groups():
+    counts = np.array([[[1, 1, 3, 0, 0, 0], [0, 0, 0, 0, 0, 0], [2, 0, 0, 2, 0, 0]]])
+    np.testing.assert_array_equal(group_predictions(counts, 3), [[1, -1, -1]])
+    with pytest.raises(ValueError, match="cannot be split into 4 equal groups"):
+        group_predictions(counts, 4)
+
+
+def test_confusion_matrix_and_per_class_table():
+    labels = np.array([0, 0, 1, 1, 1, 2])
+    answers = np.array([0, 1, 1, 1, -1, 1])
+    matrix = confusion_matrix(answers, labels, 3)
+    np.testing.assert_array_equal(matrix, [[1, 1, 0, 0], [0, 2, 0, 1], [0, 1, 0, 0]])
+    table = per_class(answers, labels, ["zero", "one", "two"])
+    assert list(table["class"]) == ["zero", "one", "two"]
+    np.testing.assert_array_equal(table["samples"], [2, 3, 1])
+    np.testing.assert_allclose(table["recall"], [0.5, 2 / 3, 0.0])
+    np.testing.assert_allclose(table["precision"], [1.0, 0.5, np.nan])
+    np.testing.assert_array_equal(table["no_answer"], [0, 1, 0])
+
+
+def test_present_counts_each_sample_s_spikes_and_checks_shapes():
+    import spikey
+    net = spikey.Network.from_config({
+        "parts": {"inputs": "PixelRate", "neurons": "LIF", "weights": "Random",
+                  "readout": "NeuronRates"},
+        "network": {"processing_steps": 20, "batch_size": 2, "reward_mode": "none"},
+        "inputs": {"n_pixels": 2, "max_rate": 500.0, "spike_model": "regular"},
+        "neurons": {"n_neurons": 2, "threshold": 0.5, "tau": 1.0},
+        # neuron 0 listens to pixel 0 only, neuron 1 to pixel 1 only
+        "weights": {"mask": [[True, False], [False, True], [False, False], [False, False]],
+                    "low": 1.0, "high": 1.0},
+        "readout": {"n_outputs": 2},
+    })
+    x = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
+    counts = present(net.eval(), x, repeats=2)
+    assert counts.shape == (2, 3, 2)
+    # 500 Hz regular trains for 2 x 20 ms: 20 input spikes, each makes its neuron fire once
+    np.testing.assert_array_equal(counts[0], [[20, 0], [0, 20], [0, 0]])
+    np.testing.assert_array_equal(counts[0], counts[1])
+    with pytest.raises(ValueError, match=r"expected \(n, n_features\) or \(2, n, n_features\)"):
+        present(net, np.zeros((3, 4, 2)))
+    with pytest.raises(ValueError, match="repeats = 0"):
+        present(net, x, repeats=0)
+
+
+def test_plots_label_their_axes_in_words(tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from spikey.datasets.plots import plot_confusion, plot_receptive_fields
+    fig = plot_receptive_fields(np.random.default_rng(0).uniform(size=(64, 12)), (8, 8),
+                                labels=np.arange(12) % 10 - 1)
+    texts = [a.get_title() for a in fig.axes] + [a.get_ylabel() for a in fig.axes]
+    assert "class none" in texts and "class 3" in texts and "weight (mV)" in texts
+    assert "12 neurons" in fig._suptitle.get_text()
+    ax = plot_confusion(np.array([[3, 1, 0], [0, 2, 1]]), ["a", "b"])
+    assert ax.get_xlabel() == "answer" and ax.get_ylabel() == "true class"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "no answer"]
+    assert "5 of 7 right (71.4 %)" in ax.get_title()
+    with pytest.raises(ValueError, match=r"expected \(64, K\) for 8x8"):
+        plot_receptive_fields(np.zeros((60, 3)), (8, 8))
+    plt.close("all")
+
+
+# ---------------------------------------------------------------- the learning routes
+import os  # noqa: E402
+import sys  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
+
+
+def test_unsupervised_stdp_route_beats_chance_on_a_quick_run():
+    import digits_stdp
+    config = digits_stdp.quick_config(digits_stdp.load_config())
+    results = digits_stdp.run(config, seed=7, verbose=False)
+    # 50 neurons, 600 training presentations: every member far above chance (0.1)
+    assert np.all(results["validation"] > 0.25), results["validation"]
+    # labels come from the training split only; every class got some neurons
+    assert results["assignments"].shape == (2, 50)
+
+
+@pytest.mark.slow
+def test_unsupervised_stdp_route_reaches_80_percent_on_fresh_seeds():
+    import digits_stdp
+    results = digits_stdp.run(digits_stdp.load_config(), seed=1000, verbose=False)
+    assert np.all(results["test"] >= 0.80), results["test"]

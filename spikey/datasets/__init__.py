@@ -7,10 +7,13 @@ verified by SHA-256. See
 """
 
 from spikey.datasets.digits import load_digits
+from spikey.datasets.evaluate import (NO_ANSWER, accuracy, assign_labels, confusion_matrix,
+                                      group_predictions, per_class, present, vote)
 from spikey.datasets.idx import (DatasetFileError, load_fashion_mnist, load_idx_dataset, load_mnist,
                                  read_idx, verify_files, write_idx)
 from spikey.datasets.splits import SPLIT_NAMES, SPLIT_SEED, Dataset, Split, split_arrays, stratified_indices
 
 __all__ = ["load_digits", "load_mnist", "load_fashion_mnist", "load_idx_dataset", "read_idx",
            "write_idx", "verify_files", "DatasetFileError", "Dataset", "Split", "SPLIT_NAMES", "SPLIT_SEED", "split_arrays",
-           "stratified_indices"]
+           "stratified_indices", "present", "assign_labels", "vote", "group_predictions", "accuracy",
+           "confusion_matrix", "per_class", "NO_ANSWER"]

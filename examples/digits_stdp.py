@@ -1,0 +1,170 @@
+"""Unsupervised STDP on 8x8 digits (Diehl & Cook 2015's scheme), five seeds in one batch.
+
+A layer of 400 LIF neurons sees each digit as Poisson spike trains (``PixelRate``) for
+100 ms. Its pixel synapses learn by STDP potentiation with each neuron's total weight held
+fixed (``NormalizeWeights``); one interneuron turns the first spike of any neuron into
+inhibition of all of them (``LateralInhibition``, held fixed by ``FreezeWeights``); and
+thresholds rise for neurons that fire too often (``HomeostaticThreshold``), so every neuron
+wins its share of the digits. No label is used while learning. Afterwards, with learning off,
+each neuron is labelled with the class it fired most for on the training split, and a
+digit's answer is the class whose neurons fire most on average.
+
+    python examples/digits_stdp.py                  # 5 seeds (0-4), ~1 minute on 2 cores
+    python examples/digits_stdp.py --seed 100       # seeds 100-104
+    python examples/digits_stdp.py --quick          # a small run (seconds)
+    python examples/digits_stdp.py --figures out/   # receptive fields, confusion matrix
+
+The settings (examples/configs/digits_stdp.yaml) were chosen on the validation split; the
+test split is only read for the final report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import pathlib
+import time
+
+import numpy as np
+import yaml
+
+import spikey
+from spikey.datasets import (accuracy, assign_labels, confusion_matrix, load_digits, present,
+                             vote)
+
+CONFIG = pathlib.Path(__file__).resolve().parent / "configs" / "digits_stdp.yaml"
+
+
+def load_config(path=CONFIG) -> dict:
+    """The route's config (``network`` and ``route`` sections)."""
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def quick_config(config: dict) -> dict:
+    """A small version for tests and --quick: 50 neurons, 2 epochs of 300 images, 2 seeds."""
+    config = copy.deepcopy(config)
+    net = config["network"]
+    n = 51
+    net["network"]["batch_size"] = 2
+    net["neurons"].update(n_neurons=n, inhibitory_fraction=1 / n)
+    net["weights"].update(layers=[n], inhibitory_fraction=1 / n)
+    net["readout"]["n_outputs"] = n
+    for modifier in net["modifiers"]:
+        if modifier["part"] == "NormalizeWeights":
+            modifier["neurons"] = [0, n]
+        elif modifier["part"] == "HomeostaticThreshold":
+            modifier.update(neurons=[0, n - 1], target_rate=1000.0 * 10 / 100 / (n - 1))
+        elif modifier["part"] == "FreezeWeights":
+            modifier.update(rows=[64, 64 + n], neurons=[0, n])
+        elif modifier["part"] == "LinearDecay":
+            modifier["ticks"] = 600
+    config["route"].update(epochs=2, eval_repeats=3, excitatory=n - 1, train_samples=300)
+    return config
+
+
+def run(config: dict, seed: int | None = None, data=None, verbose: bool = True) -> dict:
+    """Train the batch (one member per seed), label the neurons, answer validation and test.
+
+    Returns
+    -------
+    dict
+        ``seeds``, ``validation`` and ``test`` accuracies ``(B,)``, ``train_seconds``,
+        ``total_seconds``, ``assignments`` ``(B, K)``, the ``network`` and the ``test``
+        answers ``(B, n_test)``.
+    """
+    start = time.perf_counter()
+    data = load_digits() if data is None else data
+    route = config["route"]
+    seed = route["seed"] if seed is None else seed
+    net_config = copy.deepcopy(config["network"])
+    net_config["network"]["seed"] = seed
+    network = spikey.Network.from_config(net_config)
+    B = network.batch_size
+    seeds = [seed + b for b in range(B)]
+    x_train, y_train = data.train.x, data.train.y
+    if route.get("train_samples"):
+        x_train, y_train = x_train[:route["train_samples"]], y_train[:route["train_samples"]]
+    # every member draws its own sample order from its own seed
+    orders = [np.random.default_rng([s, 17]) for s in seeds]
+    network.train()
+    for epoch in range(route["epochs"]):
+        sequence = np.stack([x_train[rng.permutation(len(x_train))] for rng in orders])
+        present(network, sequence)
+        if verbose:
+            print(f"  epoch {epoch + 1}/{route['epochs']} done "
+                  f"({time.perf_counter() - start:.1f} s)", flush=True)
+    train_seconds = time.perf_counter() - start
+    network.eval()
+    excitatory = slice(0, route["excitatory"])
+    repeats = route["eval_repeats"]
+    counts = present(network, x_train, repeats, neurons=excitatory)
+    assignments = assign_labels(counts, y_train, data.n_classes)
+    results = {"seeds": seeds, "assignments": assignments, "network": network,
+               "train_seconds": train_seconds}
+    for split in ("validation", "test"):
+        part = data.split(split)
+        answers = vote(present(network, part.x, repeats, neurons=excitatory), assignments,
+                       data.n_classes)
+        results[split] = accuracy(answers, part.y)
+        results[f"{split}_answers"] = answers
+    results["total_seconds"] = time.perf_counter() - start
+    return results
+
+
+def figures(results: dict, data, folder) -> list:
+    """Receptive fields and the test confusion matrix of the first member, as PNG files."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from spikey.datasets.plots import plot_confusion, plot_receptive_fields
+
+    folder = pathlib.Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    network, assignments = results["network"], results["assignments"]
+    K = assignments.shape[1]
+    weights = network.weights.matrix[0, :network.n_inputs, :K]
+    # up to ten neurons of each class, one row per class
+    order = np.concatenate([np.flatnonzero(assignments[0] == c)[:10] for c in range(data.n_classes)])
+    fig = plot_receptive_fields(weights[:, order], data.image_shape, assignments[0][order],
+                                data.class_names, max_fields=100,
+                                title=f"Unsupervised STDP, seed {results['seeds'][0]}: pixel "
+                                      "weights of up to 10 neurons per assigned class")
+    paths = [folder / "digits_stdp_fields.png"]
+    fig.savefig(paths[-1], dpi=110)
+    ax = plot_confusion(confusion_matrix(results["test_answers"][0], data.test.y, data.n_classes),
+                        data.class_names,
+                        title=f"Unsupervised STDP, seed {results['seeds'][0]}, test split")
+    paths.append(folder / "digits_stdp_confusion.png")
+    ax.figure.savefig(paths[-1], dpi=110)
+    plt.close("all")
+    return paths
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default=str(CONFIG))
+    parser.add_argument("--seed", type=int, default=None, help="seed of member 0 (default: config)")
+    parser.add_argument("--quick", action="store_true", help="a small run for a smoke test")
+    parser.add_argument("--figures", default=None, help="folder for the PNG figures")
+    args = parser.parse_args(argv)
+    config = load_config(args.config)
+    if args.quick:
+        config = quick_config(config)
+    data = load_digits()
+    results = run(config, args.seed, data)
+    print(f"unsupervised STDP on digits: {len(results['seeds'])} seeds, trained in "
+          f"{results['train_seconds']:.1f} s, total {results['total_seconds']:.1f} s")
+    for b, s in enumerate(results["seeds"]):
+        print(f"  seed {s}: validation {results['validation'][b]:.3f}  test {results['test'][b]:.3f}")
+    print(f"  test mean {results['test'].mean():.3f} (min {results['test'].min():.3f})")
+    if args.figures:
+        for path in figures(results, data, args.figures):
+            print(f"  wrote {path}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
