@@ -246,6 +246,44 @@ def test_population_spikes_follow_probability():
     assert rates[0] > rates[1] > rates[2]
 
 
+def _regular_population(model, B=1, seed=0):
+    return _quiet_net(parts={"inputs": "Population"},
+                      inputs_replace={"n_dims": 1, "n_per_dim": 4, "max_rate": 170.0,
+                                      "spike_model": model},
+                      network={"processing_steps": 20, "batch_size": B, "seed": seed})
+
+
+def test_regular_tick_spikes_depend_on_the_observation_only():
+    obs = np.array([[0.3]])
+    counts = {}
+    for model in ("regular", "regular-tick"):
+        net = _regular_population(model)
+        counts[model] = []
+        for _ in range(6):
+            net.tick(obs)
+            counts[model].append(net.tick_input_spikes[0].sum(axis=0))
+        counts[model] = np.array(counts[model])
+    # regular: the phase runs on, so a fixed observation's count changes from tick to tick
+    assert np.ptp(counts["regular"], axis=0).max() == 1
+    # regular-tick: every tick restarts at the offset phi, and T steps of probability p
+    # give floor(phi + T p) spikes, the same every tick
+    net = _regular_population("regular-tick")
+    net.tick(obs)
+    p, phi = net.inputs.probability[0], net.inputs.phase_offset[0]
+    assert np.all((phi >= 0) & (phi < 1)) and np.unique(phi).size == 4
+    np.testing.assert_array_equal(counts["regular-tick"], np.tile(np.floor(phi + 20 * p), (6, 1)))
+
+
+def test_regular_tick_offsets_are_per_member_like_solo_networks():
+    batch = _regular_population("regular-tick", B=3, seed=10)
+    for b in range(3):
+        solo = _regular_population("regular-tick", seed=10 + b)
+        np.testing.assert_array_equal(batch.inputs.phase_offset[b], solo.inputs.phase_offset[0])
+    assert not np.array_equal(batch.inputs.phase_offset[0], batch.inputs.phase_offset[1])
+    with pytest.raises(ConfigError, match="spike_model"):
+        _regular_population("regular_tick")
+
+
 def test_population_bad_bounds():
     with pytest.raises(ConfigError, match=r"low=\[0.0, 1.0\] and high=\[1.0, 1.0\]; expected .* with high > low"):
         _quiet_net(parts={"inputs": "Population"},

@@ -121,9 +121,9 @@ def actor_critic_config(env=None, *, observation_space=None, action_space=None,
                           f"action space; got {adapter.observation_space} and "
                           f"{adapter.action_space}")
     inputs = copy.deepcopy(adapter.inputs["config"])
-    if o["input_spikes"] not in ("regular", "poisson"):
+    if o["input_spikes"] not in ("regular-tick", "regular", "poisson"):
         raise ConfigError(f"actor_critic_config: input_spikes = {o['input_spikes']!r}; expected "
-                          "'regular' or 'poisson'")
+                          "'regular-tick', 'regular' or 'poisson'")
     inputs["spike_model"] = o["input_spikes"]
     for name, value in (("low", low), ("high", high)):
         if value is not None:

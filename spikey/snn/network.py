@@ -392,7 +392,7 @@ class Network:
         if stepwise:
             self._expected = rewarder.step_targets(info, self.batch_size)
             every_step = rewarder.EVERY_STEP
-        self.parts["inputs"].encode(state)
+        self.parts["inputs"].present(state)
         first_output = self.n_neurons - self.n_outputs
         fused = None if stepwise or self._monitors else self._fused_arguments()
         if fused is not None:  # the whole tick in one compiled call
