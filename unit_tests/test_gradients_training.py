@@ -282,3 +282,25 @@ def test_training_lowers_the_loss_on_a_separable_toy_task(method):
     history = trainer.fit((x, y), (x, y))
     assert history[-1]["loss"] < 0.6 * history[0]["loss"]
     assert trainer.accuracy(x, y) >= 0.9
+
+
+def test_row_presentation_and_shifted_copies_by_hand():
+    from spikey.gradients.run import row_trains, shifted_copies
+
+    image = np.zeros((1, 64))
+    image[0, 8 * 2 + 3] = 1.0    # row 2, column 3: fires every step of row 2
+    image[0, 8 * 5 + 0] = 0.5    # row 5, column 0: every second step
+    trains = row_trains(image, steps_per_row=4, total_steps=40)
+    assert trains.shape == (1, 40, 8)
+    assert trains[0, 8:12, 3].tolist() == [1, 1, 1, 1] and trains[0, :8].sum() == 0
+    assert trains[0, 20:24, 0].tolist() == [0, 1, 0, 1]
+    assert trains.sum() == 6 and trains[0, 32:].sum() == 0
+    with pytest.raises(ConfigError, match="processing_steps = 20; expected >= 8 rows"):
+        row_trains(image, 4, 20)
+    x, y = shifted_copies(np.arange(64.0)[None], np.array([7]))
+    images = x.reshape(5, 8, 8)
+    assert images[1, 0, 0] == 8 and images[1, 7].sum() == 0      # up
+    assert images[2, 1, 0] == 0 and images[2, 0].sum() == 0       # down
+    assert images[3, 0, 0] == 1 and images[3, :, 7].sum() == 0    # left
+    assert images[4, 0, 1] == 0 and images[4, :, 0].sum() == 0    # right
+    assert y.tolist() == [7] * 5

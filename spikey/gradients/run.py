@@ -28,7 +28,25 @@ DATASET_KEYS = (
         "spike trains (k = steps_per_row), then silence until the end.", "image",
         choices=("image", "rows")),
     Key("steps_per_row", "int", "Steps each row is shown ('rows').", 4, range=(1, None)),
+    Key("augment_shifts", "bool", "Add the training images shifted by one pixel up, down, "
+        "left and right (5x the training set; validation and test untouched).", False),
 )
+
+
+def shifted_copies(x: np.ndarray, y: np.ndarray) -> tuple:
+    """``(x, y)`` with each 8x8 image also shifted one pixel up, down, left and right
+    (vacated pixels 0): five times the samples, originals first."""
+    images = np.asarray(x, dtype=np.float64).reshape(len(x), 8, 8)
+    out = [images]
+    for axis, step in ((1, -1), (1, 1), (2, -1), (2, 1)):
+        moved = np.roll(images, step, axis=axis)
+        edge = 0 if step == 1 else -1
+        if axis == 1:
+            moved[:, edge, :] = 0.0
+        else:
+            moved[:, :, edge] = 0.0
+        out.append(moved)
+    return np.concatenate(out).reshape(-1, 64), np.tile(np.asarray(y), 5)
 
 
 def row_trains(x: np.ndarray, steps_per_row: int, total_steps: int) -> np.ndarray:
@@ -91,7 +109,10 @@ def run_config(config: dict, seed: int | None = None, verbose: bool = False) -> 
     else:
         def prep(x):
             return x
-    train = (prep(ds.train.x), ds.train.y)
+    train_x, train_y = ds.train.x, ds.train.y
+    if data["augment_shifts"]:
+        train_x, train_y = shifted_copies(train_x, train_y)
+    train = (prep(train_x), train_y)
     validation = (prep(ds.validation.x), ds.validation.y)
     history = trainer.fit(train, validation, verbose=verbose)
     val = trainer.accuracy(*validation)
