@@ -216,3 +216,30 @@ def test_parts_without_a_backward_pass_are_refused_by_name():
     model = SpikingModel(np.zeros((3, 2)), np.ones((3, 2), bool), 1, 1)
     with pytest.raises(ConfigError, match=r"inputs shape \(2, 5\); expected \(B, T, 1\)"):
         model.forward(np.zeros((2, 5)))
+
+
+@pytest.mark.parametrize("readout", ["rate", "membrane"])
+def test_eprop_on_a_layered_network_is_exact_for_the_output_synapses(readout):
+    # inputs -> hidden -> outputs: the outputs drive no neuron, so their incoming synapses
+    # get BPTT's gradient exactly; the hidden ones a one-hop learning signal (aligned)
+    rng = np.random.default_rng(5)
+    n_in, H, K, T, B = 6, 10, 3, 25, 8
+    N = H + K
+    mask = np.zeros((n_in + N, N), bool)
+    mask[:n_in, :H] = True
+    mask[n_in:n_in + H, H:] = True
+    W = rng.normal(3, 6, mask.shape)
+    model = SpikingModel(W, mask, n_in, K, neuron="AdaptiveLIF", tau=10.0,
+                         surrogate=Surrogate("fast_sigmoid", 4.0))
+    x = (rng.random((B, T, n_in)) < 0.5).astype(float)
+    fn = Loss(readout, "cross_entropy", K, logit_scale=2.0 if readout == "rate" else 0.3)
+    tape = model.forward(x)
+    assert tape.spikes[:, :, :H].sum() > 10 and tape.spikes[:, :, H:].sum() > 5
+    _, grad_q = fn.value_and_grad(tape, rng.integers(0, K, B))
+    bptt = model.backward(tape, *fn.direct_gradients(tape, grad_q))
+    eprop, _ = eprop_gradient(model, tape, fn, grad_q)
+    assert np.abs(bptt[:, H:]).max() > 1e-4
+    np.testing.assert_allclose(eprop[:, H:], bptt[:, H:], rtol=0, atol=1e-10 * np.abs(bptt).max())
+    hidden_bptt, hidden_eprop = bptt[:n_in, :H].ravel(), eprop[:n_in, :H].ravel()
+    cosine = hidden_bptt @ hidden_eprop / np.linalg.norm(hidden_bptt) / np.linalg.norm(hidden_eprop)
+    assert cosine > 0.3

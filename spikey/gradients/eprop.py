@@ -44,6 +44,44 @@ import numpy as np
 from spikey.gradients.regularizers import rate_penalty
 
 
+def _block_traces(model, tape, inputs: bool, rows, cols, w_time, need_u, need_uniform):
+    """Filtered traces ``(e_bar, u_bar, e_uniform)`` ``(B, R, C)`` of one block of synapses:
+    presynaptic ``rows`` of the inputs (``inputs``) or of the body, postsynaptic ``cols``."""
+    T, B, _ = tape.potential.shape
+    R, C = len(rows), len(cols)
+    psi = model.surrogate.derivative(tape.distance[:, :, cols])
+    reset = tape.reset_spikes[:, :, cols]
+    potential = tape.potential[:, :, cols]
+    source = tape.inputs if inputs else tape.previous
+    d, da, dt = model.decay, model.adaptation_decay, model.dt
+    vr, delta, adapt = model.reset_potential, model.adaptation_strength, model.adaptation
+    eps_v = np.zeros((B, R, C))
+    eps_a = np.zeros((B, R, C)) if adapt else None
+    e_bar = np.zeros((B, R, C))
+    u_bar = np.zeros((B, R, C)) if need_u else None
+    e_uniform = np.zeros((B, R, C)) if need_uniform else None
+    for t in range(T):
+        du = d * eps_v
+        du += source[t][:, rows, None]
+        if adapt == "current":
+            du -= dt * eps_a
+        e = du - eps_a if adapt == "threshold" else du.copy()
+        e *= psi[t][:, None, :]
+        eps_v = du * (1.0 - reset[t])[:, None, :]
+        if not model.detach_reset:
+            eps_v += (vr - potential[t])[:, None, :] * e
+        if adapt:
+            eps_a *= da
+            eps_a += delta * e
+        if w_time[t]:
+            e_bar += w_time[t] * e
+            if u_bar is not None:
+                u_bar += w_time[t] * du
+        if e_uniform is not None:
+            e_uniform += e / T
+    return e_bar, u_bar, e_uniform
+
+
 def eprop_gradient(model, tape, loss, grad_q, feedback=None, rate_strength: float = 0.0,
                    target_rate: float = 0.0) -> tuple:
     """The e-prop weight gradient of one forward pass.
@@ -70,64 +108,55 @@ def eprop_gradient(model, tape, loss, grad_q, feedback=None, rate_strength: floa
     """
     T, B, N = tape.potential.shape
     n_in, K = model.n_inputs, model.n_outputs
-    P = n_in + N
     w_time = loss.time_weights(T)
-    psi = model.surrogate.derivative(tape.distance)
-    d, da, dt = model.decay, model.adaptation_decay, model.dt
-    vr, delta, adapt = model.reset_potential, model.adaptation_strength, model.adaptation
-    rows = P if model.has_recurrence else n_in  # body rows carry no synapse otherwise
-    eps_v = np.zeros((B, rows, N))
-    eps_a = np.zeros((B, rows, N)) if adapt else None
-    e_bar = np.zeros((B, rows, N))
-    u_bar = np.zeros((B, rows, N)) if loss.readout == "membrane" else None
-    uniform = rate_strength > 0 and np.any(w_time != w_time[-1])
-    e_uniform = np.zeros((B, rows, N)) if uniform else None
-    pre = np.empty((B, rows))
-    for t in range(T):
-        pre[:, :n_in] = tape.inputs[t]
-        if rows > n_in:
-            pre[:, n_in:] = tape.previous[t]
-        du = d * eps_v
-        du += pre[:, :, None]
-        if adapt == "current":
-            du -= dt * eps_a
-        e = du - eps_a if adapt == "threshold" else du.copy()
-        e *= psi[t][:, None, :]
-        eps_v = du * (1.0 - tape.reset_spikes[t])[:, None, :]
-        if not model.detach_reset:
-            eps_v += (vr - tape.potential[t])[:, None, :] * e
-        if adapt:
-            eps_a *= da
-            eps_a += delta * e
-        if w_time[t]:
-            e_bar += w_time[t] * e
-            if u_bar is not None:
-                u_bar += w_time[t] * du
-        if e_uniform is not None:
-            e_uniform += e / T
+    need_uniform = rate_strength > 0 and bool(np.any(w_time != w_time[-1]))
+    membrane = loss.readout == "membrane"
     grad_q = np.asarray(grad_q, dtype=np.float64)
+    # the learning signals (B, N): an output's own error, others' fed back
     W = model.weights
     fb = W[n_in:, N - K:] if feedback is None else feedback  # (N, K)
     signal = np.zeros((B, N))
-    if loss.readout == "rate":
-        psi_bar = np.einsum("t,tbk->bk", w_time, psi[:, :, N - K:])
+    if membrane:
+        signal[:, :N - K] = grad_q @ fb[:N - K].T
+    else:
+        psi_out = model.surrogate.derivative(tape.distance[:, :, N - K:])
+        psi_bar = np.einsum("t,tbk->bk", w_time, psi_out)
         signal[:, :N - K] = (grad_q * psi_bar) @ fb[:N - K].T
         signal[:, N - K:] = grad_q
-        grad = np.einsum("bi,bji->ji", signal, e_bar)
-    else:
-        signal[:, :N - K] = grad_q @ fb[:N - K].T
-        grad = np.einsum("bi,bji->ji", signal[:, :N - K], e_bar[:, :, :N - K])
-        full = np.zeros((B, N))
-        full[:, N - K:] = grad_q
-        grad_out = np.einsum("bi,bji->ji", full, u_bar)
-        grad = np.concatenate([grad, grad_out[:, N - K:]], axis=1) if N > K else grad_out
-    value = 0.0
+    value, rate_signal = 0.0, None
     if rate_strength > 0:
-        value, g_rate = rate_penalty(tape.spikes, dt, rate_strength, target_rate)
+        value, g_rate = rate_penalty(tape.spikes, model.dt, rate_strength, target_rate)
         # dR/dz_t is the same at every step: sum_t g e_t = g T (mean_t e_t)
-        trace = e_uniform if e_uniform is not None else e_bar
-        grad = grad + np.einsum("bi,bji->ji", g_rate[0] * T, trace)
-    full_grad = np.zeros((P, N))
-    full_grad[:rows] = grad
-    full_grad *= model.mask
-    return full_grad, value
+        rate_signal = g_rate[0] * T
+    grad = np.zeros((n_in + N, N))
+    # only the blocks of synapses that exist: (inputs -> their targets), (body -> targets)
+    blocks = [(True, np.arange(n_in), np.flatnonzero(model.mask[:n_in].any(axis=0)))]
+    body = model.mask[n_in:]
+    blocks.append((False, np.flatnonzero(body.any(axis=1)), np.flatnonzero(body.any(axis=0))))
+    for inputs, rows, cols in blocks:
+        if not rows.size or not cols.size:
+            continue
+        e_bar, u_bar, e_uniform = _block_traces(model, tape, inputs, rows, cols, w_time,
+                                                membrane and bool((cols >= N - K).any()),
+                                                need_uniform)
+        out = cols >= N - K
+        part = np.einsum("bi,bji->ji", signal[:, cols] * ~out, e_bar) if membrane else \
+            np.einsum("bi,bji->ji", signal[:, cols], e_bar)
+        if membrane and out.any():
+            part += np.einsum("bi,bji->ji", grad_q[:, cols[out] - (N - K)], u_bar[:, :, out]) \
+                if out.all() else _scatter(grad_q, cols, out, u_bar, N - K)
+        if rate_signal is not None:
+            trace = e_uniform if e_uniform is not None else e_bar
+            part += np.einsum("bi,bji->ji", rate_signal[:, cols], trace)
+        offset = 0 if inputs else n_in
+        grad[np.ix_(rows + offset, cols)] = part
+    grad *= model.mask
+    return grad, value
+
+
+def _scatter(grad_q, cols, out, u_bar, first_output):
+    """The membrane readout's term for a block whose columns are partly outputs."""
+    B, R, C = u_bar.shape
+    full = np.zeros((B, C))
+    full[:, out] = grad_q[:, cols[out] - first_output]
+    return np.einsum("bi,bji->ji", full, u_bar)
