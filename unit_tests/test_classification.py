@@ -208,3 +208,25 @@ def test_unsupervised_stdp_route_reaches_80_percent_on_fresh_seeds():
     import digits_stdp
     results = digits_stdp.run(digits_stdp.load_config(), seed=1000, verbose=False)
     assert np.all(results["test"] >= 0.80), results["test"]
+
+
+def test_reward_modulated_stdp_route_beats_chance_on_a_quick_run():
+    import digits_rstdp
+    config = digits_rstdp.quick_config(digits_rstdp.load_config())
+    results = digits_rstdp.run(config, seed=7, eval_repeats=4)
+    # 2 x 300 rewarded digits: both members far above chance (0.1)
+    assert np.all(results["validation"] > 0.3), results["validation"]
+
+
+def test_reward_modulated_stdp_config_is_a_spikey_train_config():
+    import digits_rstdp
+    from spikey.training.config import check_config
+    config = check_config(digits_rstdp.load_config())
+    assert config["game"]["id"] == "spikey/Digits-v0"
+
+
+@pytest.mark.slow
+def test_reward_modulated_stdp_route_reaches_80_percent_on_fresh_seeds():
+    import digits_rstdp
+    results = digits_rstdp.run(digits_rstdp.load_config(), seed=1000)
+    assert np.all(results["test"] >= 0.80), results["test"]
