@@ -130,7 +130,7 @@ def test_cross_entropy_and_spike_count_losses_by_hand():
     value, grad = counts.value_and_grad(tape, np.array([0]))  # counts [4, 2], targets [3, 1]
     assert value == pytest.approx(0.5 * (1 + 1))
     np.testing.assert_allclose(grad, [[4 * 1, 4 * 1]])
-    with pytest.raises(ConfigError, match=r"labels shape \(1,\) .*integers in \[0, 2\)"):
+    with pytest.raises(ConfigError, match=r"labels\[0\] = 2; expected integers in \[0, 2\)"):
         fn.value_and_grad(tape, np.array([2]))
     with pytest.raises(ConfigError, match="spike_count' needs gradient.readout = 'rate'"):
         Loss("membrane", "spike_count", 2)
@@ -304,3 +304,14 @@ def test_row_presentation_and_shifted_copies_by_hand():
     assert images[3, 0, 0] == 1 and images[3, :, 7].sum() == 0    # left
     assert images[4, 0, 1] == 0 and images[4, :, 0].sum() == 0    # right
     assert y.tolist() == [7] * 5
+
+
+def test_fit_checks_labels_before_training():
+    x, y = _data(n=8)
+    trainer = GradientTrainer(_config(), {"epochs": 1})
+    before = trainer.model.weights.copy()
+    with pytest.raises(ConfigError, match=r"labels\[3\] = 5; expected integers in \[0, 3\)"):
+        trainer.fit((x, np.array([0, 1, 2, 5, 0, 1, 2, 0])))
+    with pytest.raises(ConfigError, match="train: 8 samples but 7 labels"):
+        trainer.fit((x, y[:7]))
+    np.testing.assert_array_equal(trainer.model.weights, before)  # nothing trained

@@ -35,6 +35,19 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def check_labels(labels, n: int, classes: int) -> None:
+    """Raise ConfigError unless ``labels`` are ``n`` integers in ``[0, classes)``, naming the
+    first bad one."""
+    labels = np.asarray(labels)
+    if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
+        raise ConfigError(f"labels shape {labels.shape} ({labels.dtype}); expected {n} "
+                          f"integers in [0, {classes})")
+    bad = np.flatnonzero((labels < 0) | (labels >= classes))
+    if bad.size:
+        raise ConfigError(f"labels[{int(bad[0])}] = {int(labels[bad[0]])}; expected integers in "
+                          f"[0, {classes}) (one per output neuron)")
+
+
 class Loss:
     """A readout of the output neurons and a loss on it.
 
@@ -114,10 +127,7 @@ class Loss:
                 raise ConfigError(f"mse targets shape {targets.shape}; expected {(B, K)}")
             diff = q - targets
             return 0.5 * float((diff ** 2).sum()) / B, diff / B
-        if targets.shape != (B,) or not np.issubdtype(targets.dtype, np.integer) \
-                or targets.min() < 0 or targets.max() >= K:
-            raise ConfigError(f"labels shape {targets.shape} ({targets.dtype}); expected {B} "
-                              f"integers in [0, {K})")
+        check_labels(targets, B, K)
         onehot = np.zeros((B, K))
         onehot[np.arange(B), targets] = 1.0
         if self.loss == "cross_entropy":

@@ -17,7 +17,7 @@ from spikey.core.params import ConfigError, Key, validate
 from spikey.core.part import REGISTRY, BuildContext
 from spikey.gradients.engine import SpikingModel
 from spikey.gradients.eprop import eprop_gradient
-from spikey.gradients.losses import LOSSES, READOUTS, Loss, softmax
+from spikey.gradients.losses import LOSSES, READOUTS, Loss, check_labels, softmax
 from spikey.gradients.optimizers import OPTIMIZERS, Optimizer
 from spikey.gradients.regularizers import rate_penalty, weight_penalty
 from spikey.gradients.surrogates import SURROGATES, Surrogate
@@ -395,6 +395,14 @@ class GradientTrainer:
         """
         x, y = train
         y = np.asarray(y)
+        if len(y) != len(x):
+            raise ConfigError(f"train: {len(x)} samples but {len(y)} labels")
+        if self.loss != "mse":
+            check_labels(y, len(y), self.model.n_outputs)
+        if validation is not None and self.loss != "mse":
+            check_labels(np.asarray(validation[1]), len(validation[0]), self.model.n_outputs)
+        if self.curriculum is not None:
+            self._epoch_pool(0, np.arange(len(y)))  # check the spec before training
         trains = self.encode(x, seed=self.seed)
         order_all = self.curriculum_order(x, y) if self.curriculum is not None \
             else np.arange(len(trains))
