@@ -230,3 +230,31 @@ def test_reward_modulated_stdp_route_reaches_80_percent_on_fresh_seeds():
     import digits_rstdp
     results = digits_rstdp.run(digits_rstdp.load_config(), seed=1000)
     assert np.all(results["test"] >= 0.80), results["test"]
+
+
+def test_ga_route_beats_chance_on_a_quick_run():
+    import digits_ga
+    results = digits_ga.run(digits_ga.quick_config(digits_ga.load_config()), seed=7)
+    # 8 generations of 16 genotypes (3 outputs per class): far above chance (0.1)
+    assert results["validation"] > 0.3 and results["test"] > 0.3, results
+    # the chosen genotype decodes to weights whose templates are training images of the class
+    weights = results["ga"].weights(results["genotype"])
+    assert weights.shape == (64, 30)
+    np.testing.assert_allclose(weights.sum(axis=0) / 40.0,
+                               [results["genotype"][f"gain_{k:03d}"] for k in range(30)])
+
+
+def test_ga_route_refuses_a_batch_that_is_not_the_population():
+    import digits_ga
+    config = digits_ga.quick_config(digits_ga.load_config())
+    config["ga"]["population_size"] = 20
+    with pytest.raises(ConfigError, match="batch_size = 16 but ga.population_size = 20"):
+        digits_ga.run(config, seed=0)
+
+
+@pytest.mark.slow
+def test_ga_route_reaches_75_percent_on_fresh_seeds():
+    import digits_ga
+    config = digits_ga.load_config()
+    tests = [digits_ga.run(config, seed)["test"] for seed in (1000, 1001, 1002)]
+    assert min(tests) >= 0.75, tests

@@ -1,0 +1,176 @@
+"""A genetic algorithm over a spiking network's weights on 8x8 digits (batched evaluation).
+
+The network: 64 pixel inputs (``PixelRate``, regular spike trains) -> 100 LIF outputs, ten
+per class; the answer is the group with the most spikes. The genome encodes the weights
+indirectly: for each output neuron an integer gene picks one training image of the neuron's
+class as its pixel weights (scaled to ``weight_total`` mV) and a float gene scales them by a
+gain. ``spikey.meta.Population`` breeds the genotypes; each generation is evaluated as one
+network batch, member ``b`` carrying genotype ``b``. Fitness is the mean softmax probability
+of the right class from the group spike counts on the first 200 training digits. At the end
+the five fittest genotypes are compared on the validation split and the best is scored once
+on the test split.
+
+(A genome of the 6,400 raw weights, or of 640 for one neuron per class, evolved far too slowly:
+640 float genes reached 0.22 validation accuracy after 200 generations of 40.)
+
+    python examples/digits_ga.py                # seeds 0-4, about a minute each on 2 cores
+    python examples/digits_ga.py --seeds 100    # one seed
+    python examples/digits_ga.py --quick        # a small run (seconds)
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import pathlib
+import time
+
+import numpy as np
+import yaml
+
+import spikey
+from spikey.datasets import accuracy, group_predictions, load_digits, present
+from spikey.meta import Population
+
+CONFIG = pathlib.Path(__file__).resolve().parent / "configs" / "digits_ga.yaml"
+
+
+def load_config(path=CONFIG) -> dict:
+    """The route's config (``network``, ``ga`` and ``route`` sections)."""
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def quick_config(config: dict) -> dict:
+    """A small version for tests and --quick: 16 genotypes, 8 generations, 3 outputs per class."""
+    config = copy.deepcopy(config)
+    net = config["network"]
+    net["network"]["batch_size"] = 16
+    net["neurons"]["n_neurons"] = 30
+    net["weights"]["layers"] = [30]
+    net["readout"]["n_outputs"] = 30
+    config["ga"]["population_size"] = 16
+    config["route"].update(generations=8, fitness_samples=100, finalists=3, eval_repeats=2)
+    return config
+
+
+class DigitsGA:
+    """The genome, its decoding into weights, and the batched fitness.
+
+    Parameters
+    ----------
+    config : dict
+        The route's config.
+    data : spikey.datasets.Dataset
+        The digits.
+    seed : int
+        Seed of the GA and of the network.
+    """
+
+    def __init__(self, config, data, seed):
+        self.config, self.data, self.route = config, data, config["route"]
+        net_config = copy.deepcopy(config["network"])
+        net_config["network"]["seed"] = seed
+        if net_config["network"]["batch_size"] != config["ga"]["population_size"]:
+            raise spikey.ConfigError(
+                f"network.network.batch_size = {net_config['network']['batch_size']} but "
+                f"ga.population_size = {config['ga']['population_size']}; they must be equal "
+                "(one network member per genotype)")
+        self.network = spikey.Network.from_config(net_config).eval()
+        self.n_out = self.network.n_outputs
+        self.per_class = self.n_out // data.n_classes
+        self.pool = [np.flatnonzero(data.train.y == c) for c in range(data.n_classes)]
+        low, high = self.route["gain"]
+        self.genes = {}
+        for k in range(self.n_out):
+            self.genes[f"template_{k:03d}"] = {"int": [0, len(self.pool[k // self.per_class]) - 1]}
+            self.genes[f"gain_{k:03d}"] = {"float": [low, high]}
+        n = self.route["fitness_samples"]
+        self.x, self.y = data.train.x[:n], data.train.y[:n]
+        self.population = Population(self.genes, self.fitness, {**config["ga"], "seed": seed})
+
+    def weights(self, genotype) -> np.ndarray:
+        """``(n_pixels, n_outputs)`` weights of a genotype (mV)."""
+        W = np.empty((self.data.n_features, self.n_out))
+        for k in range(self.n_out):
+            image = self.data.train.x[self.pool[k // self.per_class][genotype[f"template_{k:03d}"]]]
+            W[:, k] = image / image.sum() * self.route["weight_total"] * genotype[f"gain_{k:03d}"]
+        return W
+
+    def _load(self, genotypes):
+        B = self.network.batch_size
+        for b, genotype in enumerate(genotypes[:B]):
+            self.network.weights.matrix[b, :self.data.n_features, :] = self.weights(genotype)
+
+    def fitness(self, genotypes) -> list:
+        """Mean softmax probability of the right class, one value per genotype (batched)."""
+        B, out = self.network.batch_size, []
+        for start in range(0, len(genotypes), B):
+            chunk = genotypes[start:start + B]
+            self._load(chunk)
+            counts = present(self.network, self.x)
+            groups = counts.reshape(B, len(self.y), self.data.n_classes, self.per_class)
+            groups = groups.sum(axis=3).astype(np.float64)
+            z = np.exp(groups - groups.max(axis=2, keepdims=True))
+            p = z / z.sum(axis=2, keepdims=True)
+            out += p[:, np.arange(len(self.y)), self.y].mean(axis=1)[:len(chunk)].tolist()
+        return out
+
+    def answers(self, genotypes, split) -> np.ndarray:
+        """``(len(genotypes), n)`` answers of each genotype on a split."""
+        self._load(genotypes)
+        part = self.data.split(split)
+        counts = present(self.network, part.x, self.route["eval_repeats"])
+        return group_predictions(counts, self.data.n_classes)[:len(genotypes)]
+
+
+def run(config: dict, seed: int | None = None, data=None) -> dict:
+    """Evolve, choose on validation, score on test (one seed).
+
+    Returns
+    -------
+    dict
+        ``seed``, ``fitness`` (best of the last generation), ``validation`` and ``test``
+        accuracy of the chosen genotype, ``seconds``, the ``ga`` object, ``genotype`` and
+        ``test_answers``.
+    """
+    start = time.perf_counter()
+    data = load_digits() if data is None else data
+    seed = config["route"]["seed"] if seed is None else seed
+    ga = DigitsGA(config, data, seed)
+    ga.population.run(config["route"]["generations"], progress=False)
+    # the last evaluated generation (run() has already bred the next one)
+    rows = [r for r in ga.population.rows if r["generation"] == ga.population.rows[-1]["generation"]]
+    finalists = sorted(rows, key=lambda r: -r["fitness"])[:config["route"]["finalists"]]
+    genotypes = [{name: r[name] for name in ga.genes} for r in finalists]
+    validation = accuracy(ga.answers(genotypes, "validation"), data.validation.y)
+    choice = int(np.argmax(validation))
+    test_answers = ga.answers([genotypes[choice]], "test")[0]
+    return {"seed": seed, "fitness": finalists[0]["fitness"], "validation": float(validation[choice]),
+            "test": accuracy(test_answers, data.test.y), "seconds": time.perf_counter() - start,
+            "ga": ga, "genotype": genotypes[choice], "test_answers": test_answers}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default=str(CONFIG))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--quick", action="store_true", help="a small run for a smoke test")
+    args = parser.parse_args(argv)
+    config = load_config(args.config)
+    if args.quick:
+        config = quick_config(config)
+    data = load_digits()
+    rows = []
+    for seed in args.seeds:
+        r = run(config, seed, data)
+        rows.append(r)
+        print(f"  seed {seed}: fitness {r['fitness']:.3f}  validation {r['validation']:.3f}  "
+              f"test {r['test']:.3f}  ({r['seconds']:.0f} s)", flush=True)
+    tests = np.array([r["test"] for r in rows])
+    print(f"GA over weights on digits: test mean {tests.mean():.3f} (min {tests.min():.3f})")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
