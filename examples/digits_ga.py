@@ -1,19 +1,19 @@
 """A genetic algorithm over a spiking network's weights on 8x8 digits (batched evaluation).
 
-The network: 64 pixel inputs (``PixelRate``, regular spike trains) -> 100 LIF outputs, ten
+The network: 64 pixel inputs (``PixelRate``, regular spike trains) -> 200 LIF outputs, 20
 per class; the answer is the group with the most spikes. The genome encodes the weights
 indirectly: for each output neuron an integer gene picks one training image of the neuron's
 class as its pixel weights (scaled to ``weight_total`` mV) and a float gene scales them by a
 gain. ``spikey.meta.Population`` breeds the genotypes; each generation is evaluated as one
 network batch, member ``b`` carrying genotype ``b``. Fitness is the mean softmax probability
-of the right class from the group spike counts on the first 200 training digits. At the end
+of the right class from the group spike counts on the first 400 training digits. At the end
 the five fittest genotypes are compared on the validation split and the best is scored once
 on the test split.
 
-(A genome of the 6,400 raw weights, or of 640 for one neuron per class, evolved far too slowly:
+(A genome of raw weights, 640 of them for one neuron per class, evolved far too slowly:
 640 float genes reached 0.22 validation accuracy after 200 generations of 40.)
 
-    python examples/digits_ga.py                # seeds 0-4, about a minute each on 2 cores
+    python examples/digits_ga.py                # seeds 0-4, about 2 minutes each on 2 cores
     python examples/digits_ga.py --seeds 100    # one seed
     python examples/digits_ga.py --quick        # a small run (seconds)
 """
