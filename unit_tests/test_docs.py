@@ -40,6 +40,7 @@ RUNNABLE = [
     "spikey/games/README.md",
     "spikey/training/README.md",
     "spikey/agents/README.md",
+    "spikey/datasets/README.md",
 ]
 
 #: Documents that may hold generated key tables.
