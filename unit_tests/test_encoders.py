@@ -116,3 +116,34 @@ def test_pixel_rate_total_intensity_rescales_each_image_then_clips():
     enc = _build(PixelRate(n_pixels=2, max_rate=1000.0, total_intensity=1.5))
     enc.encode(np.array([[0.1, 0.2]]))           # 0.5 and 1.0: the second is clipped at 1
     np.testing.assert_allclose(enc.probability, [[0.5, 1.0]])
+
+
+def test_latency_and_pixel_rate_in_a_network_and_through_save_load(tmp_path):
+    import spikey
+    config = {
+        "parts": {"inputs": "Latency", "neurons": "LIF", "weights": "Random", "synapses": "STDP",
+                  "readout": "NeuronRates"},
+        "network": {"processing_steps": 12, "batch_size": 2, "seed": 1, "reward_mode": "none"},
+        "inputs": {"n_pixels": 3, "window": 10.0},
+        "neurons": {"n_neurons": 2},
+        "readout": {"n_outputs": 2},
+        "modifiers": [{"part": "FreezeWeights", "rows": [3, 5]}],
+    }
+    net = spikey.Network.from_config(config)
+    x = np.array([[1.0, 0.5, 0.0], [0.25, 1.0, 0.75]])
+    net.tick(x)
+    # each pixel spikes once, round((1 - x) * 9) steps into the tick (x = 0: never)
+    for b in range(2):
+        steps = [np.flatnonzero(net.tick_input_spikes[b, :, i]).tolist() for i in range(3)]
+        expected = [[int(round((1 - v) * 9))] if v > 0 else [] for v in x[b]]
+        assert steps == expected
+    net.save(tmp_path / "net.npz")
+    again = spikey.Network.load(tmp_path / "net.npz")
+    np.testing.assert_array_equal(again.modifiers[0].frozen, net.modifiers[0].frozen)
+    np.testing.assert_array_equal(again.weights.matrix, net.weights.matrix)
+    rate = dict(config, parts={**config["parts"], "inputs": "PixelRate"},
+                inputs={"n_pixels": 3, "total_intensity": 1.0})
+    rate_net = spikey.Network.from_config(rate)
+    rate_net.tick(x)
+    rate_net.save(tmp_path / "rate.npz")
+    assert spikey.Network.load(tmp_path / "rate.npz").get_config() == rate_net.get_config()
