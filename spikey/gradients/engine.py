@@ -205,6 +205,12 @@ class SpikingModel:
                    reset_potential=neurons.reset_potential, dt=network.dt, surrogate=surrogate,
                    detach_reset=detach_reset, **extra)
 
+    def recurrent_block(self) -> tuple:
+        """``(rows, cols)``: body neurons with an outgoing body synapse and those with an
+        incoming one (index arrays); the step multiplies only this block of the body rows."""
+        body = self.mask[self.n_inputs:]
+        return np.flatnonzero(body.any(axis=1)), np.flatnonzero(body.any(axis=0))
+
     @property
     def has_recurrence(self) -> bool:
         """Whether any body -> body synapse exists (hidden -> output counts)."""
@@ -247,7 +253,9 @@ class SpikingModel:
         W = self.weights
         drive = (x.reshape(T * B, -1) @ W[:self.n_inputs]).reshape(T, B, N)
         recurrent = self.has_recurrence
-        w_rec = W[self.n_inputs:]
+        rows, cols = self.recurrent_block()
+        w_rec = W[self.n_inputs:][np.ix_(rows, cols)]
+        full = rows.size == N and cols.size == N
         u_all = np.empty((T, B, N))
         z_all = np.empty((T, B, N))
         h_all = np.empty((T, B, N))
@@ -262,7 +270,10 @@ class SpikingModel:
             if recurrent and t > 0:
                 prev = z if hidden_mask is None else z * hidden_mask
                 prev_all[t] = prev
-                u += prev @ w_rec
+                if full:
+                    u += prev @ w_rec
+                else:
+                    u[:, cols] += prev[:, rows] @ w_rec
             u += d * V
             if self.adaptation == "current":
                 u -= self.dt * a
@@ -305,10 +316,11 @@ class SpikingModel:
         flat = grad_inputs.reshape(T * B, N)
         grad = np.empty_like(self.weights)
         grad[:self.n_inputs] = tape.inputs.reshape(T * B, -1).T @ flat
+        grad[self.n_inputs:] = 0.0
         if self.has_recurrence:
-            grad[self.n_inputs:] = tape.previous.reshape(T * B, N).T @ flat
-        else:
-            grad[self.n_inputs:] = 0.0
+            rows, cols = self.recurrent_block()
+            previous = tape.previous.reshape(T * B, N)
+            grad[np.ix_(rows + self.n_inputs, cols)] = previous[:, rows].T @ flat[:, cols]
         grad *= self.mask
         return grad
 
@@ -317,7 +329,10 @@ class SpikingModel:
         T, B, N = tape.potential.shape
         out = np.empty((T, B, N))
         psi = self.surrogate.derivative(tape.distance)
-        w_rec_t = self.weights[self.n_inputs:].T if self.has_recurrence else None
+        w_rec_t = None
+        if self.has_recurrence:
+            rows, cols = self.recurrent_block()
+            w_rec_t = self.weights[self.n_inputs:][np.ix_(rows, cols)].T
         g_u_next = np.zeros((B, N))
         g_a = np.zeros((B, N))
         d, da = self.decay, self.adaptation_decay
@@ -328,8 +343,8 @@ class SpikingModel:
             g_v = d * g_u_next
             g_z = np.zeros((B, N)) if grad_spikes is None else grad_spikes[t].copy()
             if w_rec_t is not None and t + 1 < T:
-                back = g_u_next @ w_rec_t
-                g_z += back if mask is None else back * mask
+                back = g_u_next[:, cols] @ w_rec_t
+                g_z[:, rows] += back if mask is None else back * mask[:, rows]
             if not self.detach_reset:
                 g_z += g_v * (vr - tape.potential[t])
             if adapt is not None:
