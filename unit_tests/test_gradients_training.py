@@ -297,6 +297,13 @@ def test_row_presentation_and_shifted_copies_by_hand():
     assert trains.sum() == 6 and trains[0, 32:].sum() == 0
     with pytest.raises(ConfigError, match="processing_steps = 20; expected >= 8 rows"):
         row_trains(image, 4, 20)
+    thermometer = row_trains(image, steps_per_row=2, total_steps=16, levels=3)
+    assert thermometer.shape == (1, 16, 24)
+    # row 2 column 3 (value 1): all three levels on in steps 4, 5; row 5 column 0 (0.5): the
+    # levels at 1/4 and 2/4 on, 3/4 off, in steps 10, 11
+    assert thermometer[0, 4:6, 9:12].tolist() == [[1, 1, 1]] * 2
+    assert thermometer[0, 10:12, 0:3].tolist() == [[1, 1, 0]] * 2
+    assert thermometer.sum() == 2 * 3 + 2 * 2
     x, y = shifted_copies(np.arange(64.0)[None], np.array([7]))
     images = x.reshape(5, 8, 8)
     assert images[1, 0, 0] == 8 and images[1, 7].sum() == 0      # up

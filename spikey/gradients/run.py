@@ -28,6 +28,10 @@ DATASET_KEYS = (
         "spike trains (k = steps_per_row), then silence until the end.", "image",
         choices=("image", "rows")),
     Key("steps_per_row", "int", "Steps each row is shown ('rows').", 4, range=(1, None)),
+    Key("row_levels", "int", "'rows' code: 0 gives one input per pixel firing a regular train "
+        "of v spikes per step; k >= 1 gives k inputs per pixel (a thermometer code: input i "
+        "fires every step of the row while v >= (i + 1) / (k + 1)), 8 k inputs in all.", 0,
+        range=(0, None)),
     Key("augment_shifts", "bool", "Add the training images shifted by one pixel up, down, "
         "left and right (5x the training set; validation and test untouched).", False),
 )
@@ -49,17 +53,26 @@ def shifted_copies(x: np.ndarray, y: np.ndarray) -> tuple:
     return np.concatenate(out).reshape(-1, 64), np.tile(np.asarray(y), 5)
 
 
-def row_trains(x: np.ndarray, steps_per_row: int, total_steps: int) -> np.ndarray:
-    """Regular spike trains ``(n, total_steps, 8)`` that show 8x8 images one row at a time.
+def row_trains(x: np.ndarray, steps_per_row: int, total_steps: int,
+               levels: int = 0) -> np.ndarray:
+    """Spike trains ``(n, total_steps, 8 or 8 levels)`` that show 8x8 images one row at a time.
 
-    Pixel value ``v`` in [0, 1] fires with probability-free regular phase ``v`` per step
-    (a phase grows by ``v`` and the input spikes when it reaches 1); rows come in order,
-    ``steps_per_row`` steps each; steps after the last row are silent.
+    Rows come in order, ``steps_per_row`` steps each; steps after the last row are silent.
+    With ``levels = 0`` pixel value ``v`` in [0, 1] fires a regular train (a phase grows by
+    ``v`` each step and the input spikes when it reaches 1); with ``levels = k`` each pixel
+    has ``k`` inputs and input ``i`` fires every step of the row while ``v >= (i+1)/(k+1)``.
     """
     x = np.asarray(x, dtype=np.float64).reshape(len(x), 8, 8)
     if total_steps < 8 * steps_per_row:
         raise ConfigError(f"network.processing_steps = {total_steps}; expected >= 8 rows x "
                           f"steps_per_row = {8 * steps_per_row}")
+    if levels:
+        cuts = (np.arange(levels) + 1.0) / (levels + 1.0)
+        on = (x[..., None] >= cuts).reshape(len(x), 8, 8 * levels).astype(np.float64)
+        out = np.zeros((len(x), total_steps, 8 * levels))
+        for r in range(8):
+            out[:, r * steps_per_row:(r + 1) * steps_per_row] = on[:, r, None, :]
+        return out
     out = np.zeros((len(x), total_steps, 8))
     for r in range(8):
         phase = np.zeros((len(x), 8))
@@ -105,7 +118,7 @@ def run_config(config: dict, seed: int | None = None, verbose: bool = False) -> 
     ds = load_digits()
     if data["presentation"] == "rows":
         def prep(x):
-            return row_trains(x, data["steps_per_row"], trainer.steps)
+            return row_trains(x, data["steps_per_row"], trainer.steps, data["row_levels"])
     else:
         def prep(x):
             return x
