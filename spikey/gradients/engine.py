@@ -256,7 +256,7 @@ class SpikingModel:
         rows, cols = self.recurrent_block()
         w_rec = W[self.n_inputs:][np.ix_(rows, cols)]
         full = rows.size == N and cols.size == N
-        u_all = np.empty((T, B, N))
+        u_all = drive  # each step's potential is built in place on its input drive
         z_all = np.empty((T, B, N))
         h_all = np.empty((T, B, N))
         prev_all = np.zeros((T, B, N))
@@ -282,8 +282,12 @@ class SpikingModel:
             h = u - theta
             if self.adaptation == "threshold":
                 h -= a
-            z = self.surrogate.primitive(h) if smooth else (h >= 0).astype(np.float64)
-            u_all[t], z_all[t], h_all[t] = u, z, h
+            if smooth:
+                z_all[t] = self.surrogate.primitive(h)
+            else:
+                np.greater_equal(h, 0.0, out=z_all[t], casting="unsafe")
+            z = z_all[t]
+            h_all[t] = h
             zr = reset_all[t]
             V = u * (1.0 - zr) + vr * zr
             if a is not None:
