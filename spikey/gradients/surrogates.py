@@ -65,9 +65,17 @@ class Surrogate:
     def derivative(self, x: np.ndarray) -> np.ndarray:
         """The surrogate :math:`\\psi(x)` (a new array)."""
         w = self.scale
+        out = np.abs(x, out=np.empty(np.shape(x)))  # in place: called on the whole tape
+        out *= 1.0 / w
         if self.kind == "fast_sigmoid":
-            return 0.5 / (w * (1.0 + np.abs(x) / w) ** 2)
-        return np.maximum(0.0, 1.0 - np.abs(x) / w) / w
+            out += 1.0
+            np.square(out, out=out)
+            out *= w
+            return np.divide(0.5, out, out=out)
+        np.subtract(1.0, out, out=out)
+        np.maximum(out, 0.0, out=out)
+        out *= 1.0 / w
+        return out
 
     def primitive(self, x: np.ndarray) -> np.ndarray:
         """The smooth step :math:`\\sigma(x)` whose derivative is :meth:`derivative`."""
