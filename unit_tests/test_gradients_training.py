@@ -322,3 +322,27 @@ def test_fit_checks_labels_before_training():
     with pytest.raises(ConfigError, match="train: 8 samples but 7 labels"):
         trainer.fit((x, y[:7]))
     np.testing.assert_array_equal(trainer.model.weights, before)  # nothing trained
+
+
+def test_network_init_mse_targets_last_epoch_selection_and_random_feedback():
+    config = _config()
+    config["neurons"]["inhibitory_fraction"] = 0.34
+    trainer = GradientTrainer(config, {"init": "network"})
+    net = trainer.network
+    polarity = np.concatenate([net.parts["inputs"].polarity, net.parts["neurons"].polarity])
+    np.testing.assert_array_equal(trainer.model.weights,
+                                  net.parts["weights"].matrix[0] * polarity[:, None])
+    assert (trainer.model.weights < 0).any() and (trainer.model.weights > 0).any()
+    x, y = _data(n=32)
+    targets = np.eye(3)[y] * 0.5                      # regress 0.5 spikes/step on the label
+    mse = GradientTrainer(_config(T=10, hidden=12), {"loss": "mse", "epochs": 8,
+                                                     "batch_size": 8, "select": "last"})
+    history = mse.fit((x, targets))
+    assert history[-1]["loss"] < 0.5 * history[0]["loss"]
+    assert history[-1]["train_accuracy"] is None
+    random_fb = GradientTrainer(_config(T=10, hidden=12), {"method": "eprop", "epochs": 6,
+                                                           "batch_size": 8,
+                                                           "eprop_feedback": "random"})
+    assert random_fb.feedback.shape == (15, 3)
+    history = random_fb.fit((x, y))
+    assert history[-1]["loss"] < history[0]["loss"]
