@@ -267,7 +267,11 @@ class GradientTrainer:
                                 tuple(seed * 1_000_003 + i for i in range(n)), n_in,
                                 self.model.n_neurons, self.model.n_outputs))
         part.reset()
-        part.encode(x)
+        present = getattr(part, "present", None)  # encode + the tick's start, as Network.tick
+        if present is not None:
+            present(x)
+        else:
+            part.encode(x)
         out = np.zeros((n, self.steps, n_in), dtype=bool)
         part.steps(self.steps, out)
         return out.astype(np.float64)
