@@ -30,17 +30,28 @@ at :math:`\Delta t = 1`) and to every neuron, an independent current drawn
 uniformly from :math:`[-A, A)` (``daspnet`` uses :math:`A = 6.5`:
 ``13*(rand-0.5)``).
 
-Integration (the published scheme). Each network step of :math:`\Delta t`
-ms, :math:`v` takes :math:`n = \lceil \Delta t / h_{max} \rceil` forward Euler
-sub-steps of :math:`\Delta t / n` with :math:`u` held, then :math:`u` takes
-one Euler step of :math:`\Delta t` with the new :math:`v`; at
-:math:`\Delta t = 1` and ``max_substep = 0.5`` these are Izhikevich's two
-0.5 ms half-steps "for numerical stability". A neuron whose :math:`v`
-reaches 30 mV within a step is held at 30 mV for the rest of the step, as in
-the continuous model, where the reset happens the instant :math:`v` reaches
-the peak (the quadratic term would also overflow over many sub-steps).
+Integration. Each network step of :math:`\Delta t` ms, :math:`v` takes
+:math:`n` forward Euler sub-steps of :math:`\Delta t / n` with :math:`u` held,
+then :math:`u` takes one Euler step of :math:`\Delta t` with the new
+:math:`v`; :math:`n` is the key ``substeps``, or
+:math:`\lceil \Delta t / h_{max} \rceil` (``max_substep``) when it is None,
+so :math:`n = 2` at :math:`\Delta t = 1`: Izhikevich's two 0.5 ms
+half-steps "for numerical stability". Unlike the published code, a neuron
+whose :math:`v` reaches 30 mV within a step is clamped at 30 mV inside every
+sub-step and held there for the rest of the step (the published code lets
+:math:`v` overshoot between the halves and steps :math:`u` with the
+overshoot; the quadratic term would also overflow over many sub-steps).
 The step's spikes are those with :math:`v \ge 30`; they are reset at the end
-of the step. Initially :math:`v = v_0` and :math:`u = b\,v_0`.
+of the step, so a neuron fires at most once a step. Initially
+:math:`v = v_0` and :math:`u = b\,v_0`.
+
+Accuracy. At :math:`\Delta t = 1` the step fires well below the continuous
+model for fast presets (1 s at :math:`I = 10`: FS 89 spikes where the ODE
+gives 137, CH 70 for 87); more sub-steps help little (FS 100 with 10), since
+:math:`u`'s single step and the wait for the step's end remain, while
+:math:`\Delta t = 0.1` gives FS 126 and the other presets within 4 %. The
+table per preset is in the neuron README
+(``benchmarks/izhikevich_substeps.py``).
 """
 
 from __future__ import annotations
@@ -96,6 +107,8 @@ class Izhikevich(Neuron):
             "[-A, A) for every neuron every step (6.5 in Izhikevich 2007).", 0.0, range=(0, None)),
         Key("initial_potential", "float", "Potential v at reset (mV); u starts at b * v.", -65.0),
         Key("max_substep", "float", "Longest Euler sub-step of v (ms).", 0.5, range=(1e-6, None)),
+        Key("substeps", "int", "Euler sub-steps of v per network step; None takes "
+            "ceil(dt / max_substep) (2 at dt = 1).", None, nullable=True, range=(1, 10000)),
     )
     STATE = ("potential", "recovery", "spikes")
 
@@ -130,8 +143,12 @@ class Izhikevich(Neuron):
                       for name, value in zip("abcd", PRESETS[self.preset]))
         self._a, self._b, self._c, self._d = a, b, c, d
         self._a_dt = (a * dt).astype(self.context.dtype)
-        self.substeps = max(1, int(math.ceil(dt / self.max_substep - 1e-9)))
-        self.substep = dt / self.substeps
+        if self.substeps is None:
+            #: Euler sub-steps of v per network step (the key ``substeps``, or from max_substep).
+            self.n_substeps = max(1, int(math.ceil(dt / self.max_substep - 1e-9)))
+        else:
+            self.n_substeps = int(self.substeps)
+        self.substep = dt / self.n_substeps
         self._noise_scale = self.context.dtype.type(2.0 * self.thalamic_input)
         if self.thalamic_input > 0 and getattr(self, "_thalamic", None) is None:
             # Created when first switched on (at build or by set()).
@@ -162,7 +179,7 @@ class Izhikevich(Neuron):
             current *= self._noise_scale
             current += synaptic_input
         h = self.substep
-        for _ in range(self.substeps):
+        for _ in range(self.n_substeps):
             # f = h (0.04 v^2 + 5 v + 140 - u + I), without temporaries
             np.multiply(v, 0.04, out=f)
             f += 5.0
@@ -195,6 +212,6 @@ class Izhikevich(Neuron):
         thalamic = self.thalamic_input > 0
         uniforms = self._thalamic.next() if thalamic else self.input_current
         kernels.izhikevich_step(self.potential, self.recovery, synaptic_input, uniforms, thalamic,
-                                self.input_current, self._k_constants, self.substeps,
+                                self.input_current, self._k_constants, self.n_substeps,
                                 *self._k_params, self.spikes)
         return self.spikes

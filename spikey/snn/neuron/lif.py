@@ -11,7 +11,10 @@ with time constant :math:`\tau` and integrates the synaptic input
 where :math:`\xi_t \sim U(-\sqrt 3, \sqrt 3)` is unit-variance noise. A neuron
 spikes when :math:`V \ge \theta`, or spontaneously with probability
 :math:`r\,\Delta t`; it is then set to ``reset_potential`` and ignores input for
-``refractory`` ms (held there). Under a constant input :math:`I` from
+``refractory`` ms (held there). The period :math:`R` covers the
+:math:`\lceil R/\Delta t \rceil` steps *after* the spike step, so the shortest
+inter-spike interval is :math:`R + \Delta t` (Brian2's ``refractory=R`` gives
+:math:`R`). Under a constant input :math:`I` from
 rest, :math:`V_n = I (1 - d^n)/(1 - d)` with :math:`d = e^{-\Delta t/\tau}`.
 """
 

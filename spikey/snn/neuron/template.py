@@ -91,7 +91,10 @@ class NoiseMixin:
 
 
 def refractory_steps(refractory: float, dt: float) -> int:
-    """Whole network steps covered by a refractory period of ``refractory`` ms."""
+    """Whole network steps covered by a refractory period of ``refractory`` ms.
+
+    The steps counted are those after the spike step (see :class:`RefractoryClock`).
+    """
     return int(math.ceil(refractory / dt - 1e-9))
 
 
@@ -99,7 +102,10 @@ class RefractoryClock:
     """Per-neuron refractory counters, ``(B, N)``, shared by the integrate-and-fire models.
 
     A neuron that spikes at step ``t`` with ``steps = ceil(refractory / dt)``
-    ignores input on steps ``t+1 .. t+steps`` and may fire again at ``t+steps+1``.
+    ignores input on steps ``t+1 .. t+steps`` and may fire again at ``t+steps+1``:
+    the period starts *after* the spike step, so the shortest inter-spike
+    interval is ``refractory + dt`` (for a period that is a whole number of
+    steps), where Brian2's ``refractory=R`` gives ``R``.
 
     Call :meth:`tick` at the start of a step: ``open`` then marks the neurons
     that take input and may fire this step, ``closed`` the others, and the

@@ -4,7 +4,10 @@ r"""Reward-modulated STDP of Florian (2007): MSTDP and MSTDPET.
 :math:`\Delta w_{jk} = \gamma\, r\, \zeta_{jk}`. With rewards every step
 (``reward_mode='step'``) this is Florian's rule: a step's reward multiplies
 that step's :math:`\zeta`. With a reward per tick, :math:`\zeta` is summed
-over the tick and the reward credits the pairings of that tick.
+over the tick and the reward credits the pairings of that tick. As in
+:mod:`spikey.snn.synapse.stdp`, a pre and a post spike in the same step
+count :math:`\zeta = A_+ + A_-` (both traces take the step's spikes before
+:math:`\zeta` is formed), not the classic pair rule's :math:`A_+`.
 
 **MSTDPET** keeps an eligibility trace per synapse,
 

@@ -1,6 +1,12 @@
 r"""Unsupervised pair-based STDP: :math:`\Delta w_{jk} = \eta\,\zeta_{jk}` every step.
 
 See :mod:`spikey.snn.synapse.template` for the traces and :math:`\zeta`.
+A pre spike :math:`\Delta \ge 1` steps before a post spike moves the weight by
+:math:`\eta A_+ e^{-\Delta\,\Delta t/\tau_+}`, the reverse order by
+:math:`\eta A_- e^{-\Delta\,\Delta t/\tau_-}`. A pre and a post spike in the
+*same* step (:math:`\Delta = 0`) give :math:`\eta (A_+ + A_-)`: both traces
+take the step's spikes before :math:`\zeta` is formed (the classic pair rule
+gives :math:`\eta A_+`).
 """
 
 from __future__ import annotations
