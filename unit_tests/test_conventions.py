@@ -144,3 +144,18 @@ def test_izhikevich_three_substeps_by_hand(use_kernels):
 def test_izhikevich_bad_substeps_are_refused(bad):
     with pytest.raises(ConfigError, match="substeps"):
         Izhikevich(n_neurons=1, substeps=bad)
+
+
+@pytest.mark.parametrize("use_kernels", KERNEL_PATHS)
+def test_izhikevich_substeps_can_change_during_a_run(use_kernels):
+    # set() re-derives the sub-step (the compiled step re-reads its constants)
+    part = _part(Izhikevich, use_kernels=use_kernels, n_neurons=1, preset="FS")
+    assert len(_spike_times(part, 10.0, 10)) == 1
+    part.set("substeps", 1)
+    part.reset()
+    assert len(_spike_times(part, 10.0, 1000)) == 82
+    part.set("substeps", None)
+    part.reset()
+    assert part.n_substeps == 2 and len(_spike_times(part, 10.0, 1000)) == 89
+    with pytest.raises(ConfigError, match="substeps"):
+        part.set("substeps", 0)
