@@ -9,8 +9,11 @@ Pair-based STDP with traces (Florian 2007 notation). Each step, with
     P^-_k \leftarrow P^-_k e^{-\Delta t/\tau_-} + A_- f_k, \\
     \zeta_{jk} &= P^+_j f_k + P^-_k f_j .
 
-A pre spike ``Δ`` steps before a post spike gives :math:`\zeta = A_+ e^{-Δ\Delta t/\tau_+}`,
-the opposite order :math:`A_- e^{-Δ\Delta t/\tau_-}` (``A_-`` is negative).
+A pre spike ``Δ ≥ 1`` steps before a post spike gives :math:`\zeta = A_+ e^{-Δ\Delta t/\tau_+}`,
+the opposite order :math:`A_- e^{-Δ\Delta t/\tau_-}` (``A_-`` is negative). A pre and a
+post spike in the same step (``Δ = 0``) give :math:`\zeta = A_+ + A_-`: both traces take
+the step's spikes before :math:`\zeta` is formed (the classic pair rule counts only
+:math:`A_+`).
 
 The rules act on the *signed* efficacy :math:`s_j w_{jk}` (:math:`s_j = -1` for an
 inhibitory presynaptic neuron), as in Florian (2007) where inhibitory weights
