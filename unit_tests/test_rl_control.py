@@ -54,8 +54,9 @@ def test_actor_critic_evaluates_far_above_random_on_fresh_seeds():
     ("cartpole_td_stdp", "td-stdp", "CartPole-v1", BOUNDS),
     ("acrobot", "td-ltp", "Acrobot-v1", {"gamma": 0.99, "reward_scale": 0.2,
                                          "value_offset": -30.0, "processing_steps": 20,
-                                         "learning_rate": 0.00135,
-                                         "learning_rate_end": 0.00009}),
+                                         "learning_rate": 0.000675,
+                                         "learning_rate_end": 0.000045,
+                                         "actor_rate_factor": 4.0}),
 ])
 def test_shipped_configs_are_the_agent_builder_s(name, route, env_id, options):
     """The example configs spell out actor_critic_config's defaults (kept in step)."""

@@ -3,7 +3,7 @@ r"""A spiking actor–critic for any gymnasium environment with discrete actions
 The network (Frémaux, Sprekeler & Gerstner 2013, in tick form)::
 
     observation ──Population (Gaussian receptive fields per value)──> input spikes
-                  (regular spike trains by default: input_spikes='regular')
+                  (regular spike trains by default: input_spikes='regular'; 'regular-tick', 'poisson')
     input spikes ──plastic synapses──> critic  (n_critic LIF)   : value V = a·rate + b
                  ──plastic synapses──> actor   (n_per_action LIF per action)
     actor group rates ──SoftmaxAction──> action ~ softmax(beta · rates)
