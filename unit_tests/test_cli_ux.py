@@ -339,9 +339,12 @@ def test_ctrl_c_ends_a_local_run_with_one_line_and_a_resumable_folder(tmp_path):
 
     path = write(tmp_path / "long.yaml", tiny_config(episodes=100_000, checkpoint_every=1))
     environment = dict(os.environ, PYTHONPATH=ROOT)
+    # as typed in a terminal: SIGINT at its default even when this test runs in a background job
+    # (a shell without job control starts those with SIGINT ignored, and children inherit that)
     proc = subprocess.Popen([sys.executable, "-m", "spikey.cli", "train", str(path), "--local",
                              "--storage", str(tmp_path)], cwd=tmp_path, env=environment,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     latest = tmp_path / "long" / "checkpoints" / "latest.json"
     deadline = time.time() + 120
     while not latest.exists() and time.time() < deadline and proc.poll() is None:
