@@ -117,11 +117,7 @@ class Latency(Input):
         ValueError
             When an intensity lies outside ``[0, 1]`` or the shape is wrong.
         """
-        x = self._batched(state, self.n_pixels)
-        if x.min() < 0.0 or x.max() > 1.0:
-            raise ValueError(
-                f"{self.owner}: pixel intensities span [{x.min():g}, {x.max():g}]; expected values "
-                "in [0, 1] (divide raw bytes by 255, sklearn digits by 16)")
+        x = self._pixels(state, self.n_pixels)
         self.spike_step[...] = self.spike_steps(x)
         self.step_index[0] = 0
 

@@ -77,11 +77,7 @@ class PixelRate(_RateCoded, Input):
         ValueError
             When an intensity lies outside ``[0, 1]`` or the shape is wrong.
         """
-        x = self._batched(state, self.n_pixels)
-        if x.min() < 0.0 or x.max() > 1.0:
-            raise ValueError(
-                f"{self.owner}: pixel intensities span [{x.min():g}, {x.max():g}]; expected values "
-                "in [0, 1] (divide raw bytes by 255, sklearn digits by 16)")
+        x = self._pixels(state, self.n_pixels)
         if self.total_intensity is not None:
             total = x.sum(axis=1, keepdims=True)
             x = np.clip(np.divide(x * self.total_intensity, total, out=np.zeros_like(x),

@@ -91,6 +91,15 @@ class Input(Part):
             out[:, t] = self.step()
         return out
 
+    def _pixels(self, state, n_pixels: int) -> np.ndarray:
+        """Pixel intensities as a float ``(B, n_pixels)`` array, checked to lie in ``[0, 1]``."""
+        x = self._batched(state, n_pixels)
+        if x.min() < 0.0 or x.max() > 1.0:
+            raise ValueError(
+                f"{self.owner}: pixel intensities span [{x.min():g}, {x.max():g}]; expected values "
+                "in [0, 1] (divide raw bytes by 255, sklearn digits by 16)")
+        return x
+
     def _batched(self, state, dims: int | None = None) -> np.ndarray:
         """Observations as a float ``(B, d)`` array, checked against the batch."""
         arr = np.asarray(state, dtype=np.float64)
