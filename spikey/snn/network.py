@@ -24,6 +24,7 @@ from spikey.core import budget
 from spikey.core.params import ConfigError, Key, suggest, validate
 from spikey.core.part import REGISTRY, Activity, BuildContext, RandomBlocks, resolve_part
 from spikey.snn import kernels
+from spikey.snn.engine import Engine, plain_kernels
 
 #: slot -> (family, required)
 SLOTS = {
@@ -196,24 +197,12 @@ class Network:
             self._delay_values = [int(e) for e in np.unique(delays)]
         self._polarity = np.zeros(n_in + n, dtype=dtype)
         self._polarity_key = None  # (inputs, neurons) revisions last gathered
-        # the compiled propagation covers plain synapses (no types, delays or E/I split)
-        self._plain_kernels = (self.context.kernels and types is None and delays is None
-                               and not self.parts["neurons"].SPLIT_INPUT)
-        self._spike_index = kernels.SpikeIndex(self._pre.shape) if self._plain_kernels else None
         self._sparse = getattr(self.parts["weights"], "SPARSE", False)
-        self._no_efficacy = np.zeros((1, 1), dtype=dtype)
-        if self._plain_kernels:  # buffers and type-stable stand-ins for the fused tick
-            self._post_index = kernels.SpikeIndex((B, n))
-            index_type = getattr(self.parts["weights"], "out_synapse", np.zeros(0, np.int32)).dtype
-            self._fused_dummies = {
-                "rows": np.zeros((1, 1), dtype=dtype), "vector": np.zeros(1, dtype=dtype),
-                "target": np.zeros((1, 1, 1), dtype=dtype), "mask": np.zeros((1, 1, 1), bool),
-                "start": np.zeros((1, 2), dtype=np.int64),
-                "synapse": np.zeros((1, 1), dtype=index_type),
-                "index": np.zeros((1, 1, 1), dtype=index_type),
-                "scale": np.ones(1, dtype=np.float64), "cast": np.zeros(1, dtype=dtype)}
         self.tick_spikes = np.zeros((B, self.processing_steps, n), dtype=bool)
         self.tick_input_spikes = np.zeros((B, self.processing_steps, n_in), dtype=bool)
+        # compiled execution (spikey.snn.engine) when numba runs and the synapses are plain
+        self._engine = (Engine(self) if plain_kernels(self.context, self.parts["weights"],
+                                                      self.parts["neurons"]) else None)
         self._output_counts = np.zeros((B, self.n_outputs), dtype=np.int64)
         if self.parts["rewarder"] is not None:
             self.parts["rewarder"].bind_spikes(self.tick_spikes, self.processing_steps * self.dt)
@@ -394,9 +383,11 @@ class Network:
             every_step = rewarder.EVERY_STEP
         self.parts["inputs"].present(state)
         first_output = self.n_neurons - self.n_outputs
-        fused = None if stepwise or self._monitors else self._fused_arguments()
+        fused = None
+        if self._engine is not None and not stepwise and not self._monitors:
+            fused = self._engine.plan(self.training, self.activity.all)
         if fused is not None:  # the whole tick in one compiled call
-            self._fused_tick(*fused)
+            self._engine.run_tick(fused)
         for t in range(0 if fused is not None else self.processing_steps):
             post = self._step()
             self.tick_spikes[:, t] = post
@@ -421,74 +412,6 @@ class Network:
         self.last_action = self.parts["readout"](counts, duration)
         return self.last_action
 
-    def _fused_arguments(self):
-        """``(neuron arguments, synapse plan)`` when the tick can run fused, else None.
-
-        Fusing needs the compiled path with plain synapses and no short-term
-        plasticity, a neuron part that offers ``fused_arguments`` (noise-free
-        LIF) and, when learning, a rule that offers a ``fused_plan``.
-        """
-        if not self._plain_kernels or self.parts["stp"] is not None:
-            return None
-        make = getattr(self.parts["neurons"], "fused_arguments", None)
-        neuron = make() if make is not None else None
-        if neuron is None:
-            return None
-        synapses = self.parts["synapses"]
-        if not self.training or synapses is None:
-            return neuron, None
-        plan = synapses.fused_plan(self.parts["weights"])
-        if plan is None:
-            return None
-        if not self.activity.all and plan[0] != 2:
-            # The kernel has no per-member pause: rules that change weights or a decaying
-            # eligibility run step by step then. A per-tick eligibility (kind 2) is safe:
-            # a paused member's rewards are 0 and its eligibility is cleared with them.
-            return None
-        return neuron, plan
-
-    def _fused_tick(self, neuron, plan) -> None:
-        """Run ``processing_steps`` steps through :func:`spikey.snn.kernels.run_tick`."""
-        T, B, dtype = self.processing_steps, self.batch_size, self.context.dtype
-        weights, synapses = self.parts["weights"], self.parts["synapses"]
-        inputs = self.parts["inputs"].steps(T, self.tick_input_spikes)
-        dummy = self._fused_dummies
-        if self._sparse:
-            flat, values = dummy["rows"], weights.matrix.reshape(B, -1)
-            out_start, out_synapse, pre_index = weights.out_start, weights.out_synapse, \
-                weights.pre_index
-            out_post = weights.out_post
-        else:
-            flat, values = weights.flat, dummy["rows"]
-            out_start, out_synapse, pre_index = dummy["start"], dummy["synapse"], dummy["index"]
-            out_post = dummy["synapse"]
-        if plan is None:
-            learning = (0, dummy["target"], dummy["mask"], True, dtype.type(0.0), dummy["vector"],
-                        False, False)
-            traces = (dummy["rows"], dummy["rows"], dummy["vector"], dummy["vector"],
-                      dummy["rows"], dummy["vector"])
-            pre_sign, scale_state, decay_z, tau_z = dummy["vector"], dummy["scale"], 1.0, 1.0
-        else:
-            learning, s = plan, synapses
-            traces = (s.pre_trace, s.post_trace, s._k_decay_plus, s._k_decay_minus, s._k_amp_pre,
-                      s._k_amp_minus)
-            pre_sign = s.pre_sign
-            if plan[0] == 3:
-                scale_state, decay_z, tau_z = s.scale.reshape(1), s.decay_z, float(s.tau_z)
-            else:
-                scale_state, decay_z, tau_z = dummy["scale"], 1.0, 1.0
-        kind, target, mask, rows, scale, member, use_member, clip = learning
-        low, high = weights.clip_bounds if clip else (0.0, 0.0)
-        post_index = self._post_index
-        kernels.run_tick(inputs, self.tick_spikes, self._pre, self._spike_index.bb,
-                         self._spike_index.jj, post_index.bb, post_index.jj, self._sparse, flat,
-                         values, out_start, out_synapse, out_post, self._polarity,
-                         self._no_efficacy,
-                         self._current, *neuron, kind, *traces, target, mask, pre_index, pre_sign,
-                         rows, scale, member, use_member, clip, dtype.type(low), dtype.type(high),
-                         scale_state, decay_z, tau_z, dummy["cast"])
-        self.step_count += T
-
     def _step(self) -> np.ndarray:
         n_in = self.n_inputs
         neurons, weights = self.parts["neurons"], self.parts["weights"]
@@ -498,24 +421,9 @@ class Network:
         stp = self.parts["stp"]
         self._efficacy = None if stp is None else stp.step(pre)
         typed = self._modulation_input is not None
-        if self._plain_kernels:  # compiled path (spikey.snn.kernels)
-            index = bb, jj = self._spike_index(pre)
-            current = self._current
-            current[...] = 0.0
-            P = pre.shape[1]
-            if self._sparse:
-                efficacy = self._efficacy
-                kernels.propagate_sparse(
-                    weights.matrix.reshape(self.batch_size, -1), weights.out_start,
-                    weights.out_synapse, weights.out_post, bb, jj, self._polarity,
-                    self._no_efficacy if efficacy is None else efficacy, efficacy is not None,
-                    current)
-            elif self._efficacy is None:
-                kernels.propagate(weights.flat, P, bb, jj, self._polarity, current)
-            else:
-                kernels.propagate_scaled(weights.flat, P, bb, jj, self._polarity,
-                                         self._efficacy, current)
-            post = neurons.step(current)
+        if self._engine is not None:  # compiled path (spikey.snn.engine)
+            index = self._engine.propagate(pre, self._efficacy)
+            post = neurons.step(self._current)
         else:
             index = bb, jj = np.nonzero(pre)
             if typed:
