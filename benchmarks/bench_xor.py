@@ -4,7 +4,9 @@ The workload is training itself: every member sees its own random XOR
 pattern for a 500-step tick with MSTDPET and per-spike rewards, as in
 ``examples/florian_xor.py``. Reported per batch size: the median over
 repeats of the wall time per network step, the time per member, and the
-ratio to B=1 measured in the same run.
+ratio to B=1 measured in the same run. The baseline is a hand-written single-purpose numpy
+loop of the same network (``baselines/numpy_xor.py``), timed in the same run with its
+repeats interleaved with Spikey's B = 1 repeats (``ratio_to_numpy_loop`` < 1: Spikey faster).
 
 Run ``python benchmarks/bench_xor.py [--batch 1 8 64 256] [--json out.json]``.
 """
@@ -27,24 +29,37 @@ from florian_xor import make_games, xor_config  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import write_json  # noqa: E402
+from baselines.numpy_xor import NumpyXOR  # noqa: E402
 
 OLD_SPIKEY_US = 360.0  # per step, same network size (shared/REFERENCE.md)
 
 
-def time_per_step(batch_size: int, ticks: int, repeats: int) -> list:
+def time_per_step(batch_size: int, ticks: int, repeats: int, baseline: bool = False) -> tuple:
+    """Seconds per network step of each repeat (and of the numpy loop's, interleaved, when
+    ``baseline``), and the mean output rate (Hz) of each."""
     network = spikey.Network.from_config(xor_config(batch_size, seed=0))
     games, obs, info = make_games(batch_size, seed=0)
+    loop = NumpyXOR(0) if baseline else None
     for _ in range(4):  # warm up: caches, allocator, first blocks of random numbers
         action = network.tick(obs, info)
         obs, _, _, _, info = games.step(action)
-    samples = []
+        if loop is not None:
+            loop.tick()
+    samples, loop_samples, spikes, loop_spikes = [], [], 0, 0
     for _ in range(repeats):
         start = time.perf_counter()
         for _ in range(ticks):
             action = network.tick(obs, info)
             obs, _, _, _, info = games.step(action)
+            spikes += int(network.tick_spikes[:, :, -1].sum())
         samples.append((time.perf_counter() - start) / (ticks * network.processing_steps))
-    return samples
+        if loop is not None:
+            start = time.perf_counter()
+            for _ in range(ticks):
+                loop_spikes += loop.tick()
+            loop_samples.append((time.perf_counter() - start) / (ticks * 500))
+    seconds = repeats * ticks * network.processing_steps * network.dt / 1000.0
+    return samples, loop_samples, spikes / (seconds * batch_size), loop_spikes / seconds
 
 
 def main(argv=None):
@@ -53,12 +68,21 @@ def main(argv=None):
     parser.add_argument("--ticks", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--json", default=None, help="write results here")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip the hand-written numpy loop (baselines/numpy_xor.py)")
     args = parser.parse_args(argv)
     rows = []
     for B in args.batch:
-        samples = time_per_step(B, max(1, args.ticks // max(1, B // 16)), args.repeats)
-        rows.append({"batch_size": B, "median_us_per_step": statistics.median(samples) * 1e6,
-                     "min_us_per_step": min(samples) * 1e6})
+        samples, loop, rate, loop_rate = time_per_step(
+            B, max(1, args.ticks // max(1, B // 16)), args.repeats,
+            baseline=B == 1 and not args.no_baseline)
+        row = {"batch_size": B, "median_us_per_step": statistics.median(samples) * 1e6,
+               "min_us_per_step": min(samples) * 1e6, "output_rate_hz": rate}
+        if loop:
+            row["numpy_loop_us_per_step"] = statistics.median(loop) * 1e6
+            row["numpy_loop_output_rate_hz"] = loop_rate
+            row["ratio_to_numpy_loop"] = row["median_us_per_step"] / row["numpy_loop_us_per_step"]
+        rows.append(row)
     base = rows[0]["median_us_per_step"] if rows[0]["batch_size"] == 1 else None
     print(f"Florian XOR network (60 inputs, 61 LIF, MSTDPET, per-spike reward), "
           f"numpy {np.__version__}, {platform.processor() or platform.machine()}")
@@ -70,6 +94,11 @@ def main(argv=None):
         ratio = "" if base is None else f"{us / base:8.2f}"
         print(f"{row['batch_size']:>5} {us:10.1f} {us / row['batch_size']:10.2f} {ratio:>8} "
               f"{OLD_SPIKEY_US / (us / row['batch_size']):13.0f}x")
+        if "numpy_loop_us_per_step" in row:
+            print(f"      hand-written numpy loop (baselines/numpy_xor.py): "
+                  f"{row['numpy_loop_us_per_step']:.1f} us/step in the same run; Spikey / loop = "
+                  f"{row['ratio_to_numpy_loop']:.2f}; output rates {row['output_rate_hz']:.1f} / "
+                  f"{row['numpy_loop_output_rate_hz']:.1f} Hz")
     write_json(args.json, "florian_xor_step", rows)
     return rows
 
