@@ -94,6 +94,27 @@ class Propagation(NamedTuple):
     pre_index: np.ndarray
 
 
+class StepReward(NamedTuple):
+    """Reward mode 'step': each step with output spikes rewards every member
+    ``(n_agree * reward_mult + n_other * punish_mult) * plastic`` through the eligibility
+    (``w = clip(w + r * rate * dt * scale * eligibility)``, kind 3 only)."""
+
+    kind: int  # 0: none, 1: per-output-spike reward
+    first_output: int  # index of the first output neuron
+    agree: np.ndarray  # (B, n_outputs): the output's group is the expected action
+    reward_mult: float
+    punish_mult: float
+    plastic: np.ndarray  # (B,) float64, the network's per-member switch
+    rate: np.ndarray  # (B,) float64 learning rate
+    dt: float
+    weights: np.ndarray  # the weight matrix the eligibility is applied to
+    index: np.ndarray  # existing synapses per member (kernels.synapse_index)
+    starts: np.ndarray
+    dense: bool  # one contiguous pass instead of the index
+    low: np.floating  # the weights' clip bounds
+    high: np.floating
+
+
 class TickPlan(NamedTuple):
     """Everything one fused tick needs: which parts run and their arrays."""
 
@@ -104,6 +125,7 @@ class TickPlan(NamedTuple):
     pre_sign: np.ndarray
     low: np.floating
     high: np.floating
+    reward: StepReward
 
 
 def plain_kernels(context, weights, neurons) -> bool:
@@ -147,6 +169,13 @@ class Engine:
         self._no_traces = Traces(self._rows, self._rows, self._vector, self._vector, self._rows,
                                  self._vector)
         self._no_decay = EligibilityDecay(np.ones(1, dtype=np.float64), 1.0, 1.0)
+        zero = dtype.type(0.0)
+        self._no_reward = StepReward(0, 0, np.zeros((1, 1), bool), 0.0, 0.0,
+                                     np.zeros(1, np.float64), np.zeros(1, np.float64), 1.0,
+                                     np.zeros((1, 1, 1), dtype=dtype), np.zeros(0, np.int64),
+                                     np.zeros(2, np.int64), False, zero, zero)
+        self._members = np.zeros(B, dtype=np.int64)
+        self._step_cast = np.zeros(B, dtype=dtype)
 
     # ------------------------------------------------------------ one step
     def propagate(self, pre: np.ndarray, efficacy) -> tuple:
@@ -185,7 +214,7 @@ class Engine:
         return Propagation(False, weights.flat, self._rows, self._start, self._synapse,
                            self._synapse, self._index)
 
-    def plan(self, training: bool, all_active: bool) -> TickPlan | None:
+    def plan(self, training: bool, all_active: bool, expected=None) -> TickPlan | None:
         """A :class:`TickPlan` when the coming tick can run fused, else None.
 
         Fusing needs no short-term plasticity, a neuron part that offers its
@@ -193,29 +222,42 @@ class Engine:
         rule that offers a plan. While some member is paused (``all_active``
         False) only a per-tick eligibility (kind 2) fuses: the kernel has no
         per-member pause, and a paused member's rewards are 0 and its
-        eligibility is cleared with them.
+        eligibility is cleared with them. ``expected`` (reward mode 'step':
+        the rewarder's ``step_targets`` of this tick) asks for per-step
+        rewards inside the tick; only the rewarders and rules that
+        :func:`step_reward_of` knows fuse then.
         """
-        parts = self.network.parts
+        network = self.network
+        parts = network.parts
         if parts["stp"] is not None:
             return None
         neuron = lif_arrays(parts["neurons"])
         if neuron is None:
             return None
         synapses = parts["synapses"]
+        dtype = self._vector.dtype.type
         if not training or synapses is None:
+            if expected is not None:
+                return None
             return TickPlan(neuron, self._no_learning, self._no_traces, self._no_decay,
-                            self._vector, self._vector.dtype.type(0.0),
-                            self._vector.dtype.type(0.0))
+                            self._vector, dtype(0.0), dtype(0.0), self._no_reward)
         learning = learning_of(synapses, parts["weights"])
         if learning is None:
             return None
         if not all_active and learning.kind != 2:
             return None
-        dtype = self._vector.dtype.type
+        reward = self._no_reward
+        if expected is not None:
+            if learning.kind != 3:
+                return None
+            reward = step_reward_of(parts["rewarder"], synapses, parts["weights"],
+                                    parts["readout"], expected, network)
+            if reward is None:
+                return None
         low, high = parts["weights"].clip_bounds if learning.clip else (0.0, 0.0)
         decay = eligibility_decay_of(synapses) if learning.kind == 3 else self._no_decay
         return TickPlan(neuron, learning, traces_of(synapses), decay, synapses.pre_sign,
-                        dtype(low), dtype(high))
+                        dtype(low), dtype(high), reward)
 
     def run_tick(self, plan: TickPlan) -> None:
         """Run ``processing_steps`` steps through :func:`spikey.snn.kernels.run_tick`."""
@@ -223,7 +265,7 @@ class Engine:
         T = network.processing_steps
         inputs = network.parts["inputs"].steps(T, network.tick_input_spikes)
         w = self.propagation()
-        n, le, tr, dec = plan.neuron, plan.learning, plan.traces, plan.decay
+        n, le, tr, dec, r = plan.neuron, plan.learning, plan.traces, plan.decay, plan.reward
         kernels.run_tick(
             inputs, network.tick_spikes, network._pre, self.spike_index.bb, self.spike_index.jj,
             self.post_index.bb, self.post_index.jj,
@@ -235,7 +277,10 @@ class Engine:
             tr.amp_minus,
             le.target, le.mask, w.pre_index, plan.pre_sign, le.rows, le.scale, le.member_scale,
             le.use_member, le.clip, plan.low, plan.high,
-            dec.scale_state, dec.decay, dec.tau, self._cast)
+            dec.scale_state, dec.decay, dec.tau, self._cast,
+            r.kind, r.first_output, r.agree, r.reward_mult, r.punish_mult, r.plastic, r.rate,
+            r.dt, r.weights, r.index, r.starts, r.dense, r.low, r.high, self._members,
+            self._step_cast)
         network.step_count += T
 
 
@@ -263,3 +308,32 @@ def traces_of(synapses) -> Traces:
 def eligibility_decay_of(synapses) -> EligibilityDecay:
     """The lazily decaying eligibility scale of MSTDPET."""
     return EligibilityDecay(synapses.scale.reshape(1), synapses.decay_z, float(synapses.tau_z))
+
+
+def step_reward_of(rewarder, synapses, weights, readout, expected, network) -> StepReward | None:
+    """The :class:`StepReward` of a tick in reward mode 'step', or None when the rewarder or
+    the rule does more than the kernel knows.
+
+    Fused: a rewarder whose ``step_targets``/``step_reward`` are the base
+    :class:`~spikey.snn.reward.Rewarder`'s (one expected action per member,
+    rewards only on steps with output spikes) and MSTDPET's eligibility reward.
+    """
+    from spikey.snn.reward.rewarders import Rewarder
+    from spikey.snn.synapse.mstdp import MSTDP, MSTDPET
+
+    kind = type(rewarder)
+    if (rewarder is None or kind.step_reward is not Rewarder.step_reward
+            or kind.step_targets is not Rewarder.step_targets or rewarder.EVERY_STEP):
+        return None
+    rule = type(synapses)
+    if rule.reward is not MSTDPET.reward or rule._apply is not MSTDP._apply:
+        return None
+    dtype = network.context.dtype.type
+    groups = readout.groups
+    agree = np.ascontiguousarray(groups[None, :] == expected[:, None])
+    index, starts = synapses._synapse_index(synapses.learning_mask(weights))
+    low, high = weights.clip_bounds
+    return StepReward(1, network.n_neurons - network.n_outputs, agree,
+                      float(rewarder.reward_mult), float(rewarder.punish_mult), network.plastic,
+                      synapses.rate, float(network.context.dt), weights.matrix, index, starts,
+                      bool(index.size > 0.25 * synapses.eligibility.size), dtype(low), dtype(high))

@@ -34,6 +34,9 @@ run_tick
     every step, then per step the same kernels as above in the same order
     (propagation, LIF, traces, STDP term), so it equals the per-step path bit
     for bit while paying Python's overhead once per tick, not once per step.
+step_reward
+    One step's per-output-spike reward (``Rewarder.step_reward``) applied through an
+    MSTDPET eligibility to the weights (``MSTDPET.reward``), for :func:`run_tick`.
 izhikevich_step
     One Izhikevich step (thalamic noise, Euler sub-steps of v, u, reset).
 lif_step
@@ -304,13 +307,49 @@ def _izhikevich_step(v, u, synaptic_input, uniforms, thalamic, current, constant
             v[b, k], u[b, k], spikes[b, k] = vk, uk, fire
 
 
+def _step_reward(spikes, first_output, agree, reward_mult, punish_mult, plastic, rate, f,
+                 weights, eligibility, index, starts, dense, low, high, members, step_cast):
+    # Rewarder.step_reward, Network.tick's ``r * plastic`` and MSTDPET.reward (_apply) of one
+    # step, same operations in the same order; nothing happens unless some output fired.
+    B, N = spikes.shape
+    fired = False
+    for b in range(B):
+        for k in range(first_output, N):
+            if spikes[b, k]:
+                fired = True
+    if not fired:
+        return
+    count = 0
+    for b in range(B):
+        n_agree = 0
+        n_total = 0
+        for k in range(first_output, N):
+            if spikes[b, k]:
+                n_total += 1
+                if agree[b, k - first_output]:
+                    n_agree += 1
+        r = np.float64(n_agree) * reward_mult
+        r += np.float64(n_total - n_agree) * punish_mult
+        value = r * plastic[b]
+        value = value * (rate[b] * f)
+        step_cast[b] = value
+        if value != 0:
+            members[count] = b
+            count += 1
+    if count:
+        apply_eligibility(weights, eligibility, index, starts, members[:count], step_cast, low,
+                          high, dense)
+
+
 def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
               sparse, flat, values, out_start, out_synapse, out_post, polarity, no_efficacy,
               current,
               v, decay, threshold, reset, left, is_open, is_closed, steps, spikes,
               kind, pre_trace, post_trace, decay_plus, decay_minus, amp_pre, amp_minus,
               target, mask, pre_index, pre_sign, rows, scale, member_scale, use_member,
-              clip, low, high, scale_state, decay_z, tau_z, cast):
+              clip, low, high, scale_state, decay_z, tau_z, cast,
+              reward_kind, first_output, agree, reward_mult, punish_mult, plastic, rate, dt,
+              w_matrix, w_index, w_starts, w_dense, w_low, w_high, members, step_cast):
     B, T, n_in = inputs.shape
     P = pre.shape[1]
     N = spikes.shape[1]
@@ -360,6 +399,10 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
             add_zeta(target, mask, pre_trace, post_trace, pre_sign, pb[:post_count],
                       pk[:post_count], pre_b, pre_j, zeta_scale, member_scale, use_member, clip,
                       low, high)
+        if reward_kind == 1:  # per-spike reward into the weights (reward_mode 'step', MSTDPET)
+            step_reward(spikes, first_output, agree, reward_mult, punish_mult, plastic, rate,
+                        dt * scale_state[0], w_matrix, target, w_index, w_starts, w_dense,
+                        w_low, w_high, members, step_cast)
 
 
 spike_pairs = _jit(_spike_pairs)
@@ -374,6 +417,7 @@ update_traces = _jit(_update_traces)
 add_zeta = _jit(_add_zeta)
 apply_eligibility = _jit(_apply_eligibility)
 fold_trace = _jit(_fold_trace)
+step_reward = _jit(_step_reward)
 run_tick = _jit(_run_tick)  # calls the compiled kernels above (module globals at compile time)
 
 

@@ -384,8 +384,9 @@ class Network:
         self.parts["inputs"].present(state)
         first_output = self.n_neurons - self.n_outputs
         fused = None
-        if self._engine is not None and not stepwise and not self._monitors:
-            fused = self._engine.plan(self.training, self.activity.all)
+        if self._engine is not None and not self._monitors:
+            fused = self._engine.plan(self.training, self.activity.all,
+                                      self._expected if stepwise else None)
         if fused is not None:  # the whole tick in one compiled call
             self._engine.run_tick(fused)
         for t in range(0 if fused is not None else self.processing_steps):

@@ -1,0 +1,160 @@
+"""The engine (spikey.snn.engine): fused ticks equal the step-by-step and numpy paths bit for bit.
+
+Speed is measured in benchmarks/, never here.
+"""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import build_small_config
+from spikey import Network
+from spikey.snn import engine, kernels
+
+needs_numba = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed")
+
+
+def _count_fused(monkeypatch):
+    calls = []
+    run_tick = kernels.run_tick
+    monkeypatch.setattr(kernels, "run_tick", lambda *a: (calls.append(a), run_tick(*a)))
+    return calls
+
+
+def _play(nets, ticks, seed=2, plastic=None):
+    rng = np.random.default_rng(seed)
+    B = nets[0].batch_size
+    for tick in range(ticks):
+        obs = rng.integers(0, 2, size=(B, 2))
+        info = {"expected": obs[:, 0] ^ obs[:, 1]}
+        if plastic is not None and tick == ticks // 2:
+            for net in nets:
+                net.plastic[:] = plastic
+        for net in nets:
+            net.tick(obs, info)
+        for net in nets[1:]:
+            np.testing.assert_array_equal(nets[0].tick_spikes, net.tick_spikes)
+
+
+def _assert_same_state(a, b):
+    arrays_a, arrays_b = a.state_arrays(), b.state_arrays()
+    assert arrays_a.keys() == arrays_b.keys()
+    for key, value in arrays_a.items():
+        np.testing.assert_array_equal(value, arrays_b[key], err_msg=key)
+
+
+def _step_config(batch_size=3, weights="Random", dtype="float32", **synapses):
+    cfg = build_small_config(
+        network={"batch_size": batch_size, "seed": 7, "processing_steps": 40,
+                 "reward_mode": "step", "dtype": dtype},
+        inputs={"inhibitory_fraction": 0.25, "rate_map": [20.0, 200.0]},
+        neurons={"n_neurons": 8, "inhibitory_fraction": 0.25},
+        readout={"n_outputs": 2},
+        synapses={"learning_rate": {"per_member": [0.5, 2.0, 4.0][:batch_size]}, **synapses},
+        rewarder={"reward_mult": 1.5, "punish_mult": -0.75})
+    if weights == "SparseFanIn":
+        cfg["parts"]["weights"] = "SparseFanIn"
+        cfg["weights"] = {"fan_in": 6, "low": 1.0, "high": 4.0, "max_weight": 4.0}
+    else:
+        cfg["weights"] = {"low": 0.0, "high": 4.0, "max_weight": 4.0, "density": 0.7}
+    return cfg
+
+
+@needs_numba
+@pytest.mark.parametrize("weights", ["Random", "SparseFanIn"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_step_rewards_run_fused_and_equal_the_step_by_step_and_numpy_paths(monkeypatch, weights,
+                                                                           dtype):
+    calls = _count_fused(monkeypatch)
+    cfg = _step_config(weights=weights, dtype=dtype)
+    fused = Network.from_config(cfg)
+    stepped = Network.from_config(cfg)
+    stepped.add_monitor("neurons.potential")  # a monitor needs every step: no fusing
+    reference = Network.from_config({**cfg, "network": {**cfg["network"], "kernels": "numpy"}})
+    before = fused.weights.matrix.copy()
+    _play([fused, stepped, reference], ticks=8, plastic=[1.0, 0.0, 1.0])
+    assert len(calls) == 8  # every tick of the unmonitored network ran in one kernel call
+    assert calls[0][-16] == 1  # ... with its per-step rewards inside (StepReward.kind)
+    outputs = fused.tick_spikes[:, :, -2:]
+    assert outputs.sum() > 10
+    assert not np.array_equal(before, fused.weights.matrix)  # rewards moved the weights
+    _assert_same_state(fused, stepped)
+    _assert_same_state(fused, reference)
+
+
+@needs_numba
+def test_florian_xor_trains_fused_and_identical_to_numpy(monkeypatch):
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
+    from florian_xor import make_games, xor_config
+
+    calls = _count_fused(monkeypatch)
+    nets = []
+    for choice in ("numba", "numpy"):
+        cfg = xor_config(2, seed=3)
+        cfg["network"]["processing_steps"] = 150
+        cfg["network"]["kernels"] = choice
+        nets.append(Network.from_config(cfg))
+    games, obs, info = make_games(2, seed=3)
+    for _ in range(6):
+        actions = [net.tick(obs, info) for net in nets]
+        np.testing.assert_array_equal(actions[0], actions[1])
+        obs, _, _, _, info = games.step(actions[0])
+    assert len(calls) == 6
+    assert nets[0].tick_spikes[:, :, -1].sum() > 5
+    _assert_same_state(*nets)
+
+
+def _rewarder_subclass():
+    from spikey.snn.reward.rewarders import MatchExpected
+
+    class EveryOtherSpike(MatchExpected):
+        """Rewards half as much (a step_reward the kernel does not know)."""
+
+        def step_reward(self, output_spikes, groups, expected, step=0):
+            return super().step_reward(output_spikes, groups, expected, step) * 0.5
+
+    return EveryOtherSpike
+
+
+@needs_numba
+@pytest.mark.parametrize("case", ["rewarder", "rule", "paused"])
+def test_step_rewards_the_kernel_does_not_know_run_step_by_step(monkeypatch, case):
+    calls = _count_fused(monkeypatch)
+    cfg = _step_config()
+    if case == "rewarder":
+        cfg["parts"]["rewarder"] = _rewarder_subclass()
+    elif case == "rule":
+        cfg["parts"]["synapses"] = "MSTDP"
+    net = Network.from_config(cfg)
+    reference = Network.from_config({**cfg, "network": {**cfg["network"], "kernels": "numpy"}})
+    if case == "paused":
+        for n in (net, reference):
+            n.active[1] = False
+    _play([net, reference], ticks=4)
+    assert calls == []
+    _assert_same_state(net, reference)
+
+
+@needs_numba
+def test_a_frozen_network_in_step_mode_fuses_without_learning(monkeypatch):
+    calls = _count_fused(monkeypatch)
+    cfg = _step_config()
+    net = Network.from_config(cfg).eval()
+    before = net.weights.matrix.copy()
+    _play([net], ticks=3)
+    assert len(calls) == 3
+    np.testing.assert_array_equal(before, net.weights.matrix)
+
+
+def test_engine_only_for_plain_synapses_on_the_compiled_path():
+    numpy_net = Network.from_config(build_small_config(network={"kernels": "numpy"}))
+    assert numpy_net._engine is None
+    if kernels.AVAILABLE:
+        net = Network.from_config(build_small_config())
+        assert isinstance(net._engine, engine.Engine)
+        plan = net._engine.plan(training=True, all_active=True)
+        assert isinstance(plan, engine.TickPlan)
+        assert plan.learning.kind == 3 and plan.reward.kind == 0  # MSTDPET, tick rewards
+        assert net._engine.plan(training=True, all_active=False) is None
