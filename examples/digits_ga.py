@@ -20,25 +20,22 @@ on the test split.
 
 from __future__ import annotations
 
-import argparse
 import copy
-import pathlib
 import time
 
 import numpy as np
-import yaml
 
+import digits_common
 import spikey
 from spikey.datasets import accuracy, group_predictions, load_digits, present
 from spikey.meta import Population
 
-CONFIG = pathlib.Path(__file__).resolve().parent / "configs" / "digits_ga.yaml"
+CONFIG = digits_common.CONFIGS / "digits_ga.yaml"
 
 
 def load_config(path=CONFIG) -> dict:
     """The route's config (``network``, ``ga`` and ``route`` sections)."""
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    return digits_common.load_config(path)
 
 
 def quick_config(config: dict) -> dict:
@@ -152,24 +149,9 @@ def run(config: dict, seed: int | None = None, data=None) -> dict:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default=str(CONFIG))
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--quick", action="store_true", help="a small run for a smoke test")
-    args = parser.parse_args(argv)
-    config = load_config(args.config)
-    if args.quick:
-        config = quick_config(config)
-    data = load_digits()
-    rows = []
-    for seed in args.seeds:
-        r = run(config, seed, data)
-        rows.append(r)
-        print(f"  seed {seed}: fitness {r['fitness']:.3f}  validation {r['validation']:.3f}  "
-              f"test {r['test']:.3f}  ({r['seconds']:.0f} s)", flush=True)
-    tests = np.array([r["test"] for r in rows])
-    print(f"GA over weights on digits: test mean {tests.mean():.3f} (min {tests.min():.3f})")
-    return rows
+    """``python examples/digits_ga.py [--seeds S ...] [--quick]``."""
+    return digits_common.main(__doc__, CONFIG, quick_config, run, "GA over weights on digits",
+                              argv=argv, batched=False)
 
 
 if __name__ == "__main__":

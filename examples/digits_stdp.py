@@ -20,25 +20,21 @@ test split is only read for the final report.
 
 from __future__ import annotations
 
-import argparse
 import copy
-import pathlib
 import time
 
 import numpy as np
-import yaml
 
+import digits_common
 import spikey
-from spikey.datasets import (accuracy, assign_labels, confusion_matrix, load_digits, present,
-                             vote)
+from spikey.datasets import accuracy, assign_labels, load_digits, present, vote
 
-CONFIG = pathlib.Path(__file__).resolve().parent / "configs" / "digits_stdp.yaml"
+CONFIG = digits_common.CONFIGS / "digits_stdp.yaml"
 
 
 def load_config(path=CONFIG) -> dict:
     """The route's config (``network`` and ``route`` sections)."""
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    return digits_common.load_config(path)
 
 
 def quick_config(config: dict) -> dict:
@@ -63,15 +59,19 @@ def quick_config(config: dict) -> dict:
     return config
 
 
-def run(config: dict, seed: int | None = None, data=None, verbose: bool = True) -> dict:
+def run(config: dict, seed: int | None = None, data=None, verbose: bool = True,
+        splits=("validation", "test")) -> dict:
     """Train the batch (one member per seed), label the neurons, answer validation and test.
+
+    ``splits=("validation",)`` leaves the test split unread (for choosing settings).
 
     Returns
     -------
     dict
-        ``seeds``, ``validation`` and ``test`` accuracies ``(B,)``, ``train_seconds``,
-        ``total_seconds``, ``assignments`` ``(B, K)``, the ``network`` and the ``test``
-        answers ``(B, n_test)``.
+        ``seeds``, an accuracy ``(B,)`` and answers ``(B, n)`` per split in ``splits``
+        (``validation``, ``validation_answers``, ``test``, ``test_answers``),
+        ``train_seconds``, ``total_seconds``, ``assignments`` ``(B, K)`` and the
+        ``network``.
     """
     start = time.perf_counter()
     data = load_digits() if data is None else data
@@ -102,7 +102,7 @@ def run(config: dict, seed: int | None = None, data=None, verbose: bool = True) 
     assignments = assign_labels(counts, y_train, data.n_classes)
     results = {"seeds": seeds, "assignments": assignments, "network": network,
                "train_seconds": train_seconds}
-    for split in ("validation", "test"):
+    for split in splits:
         part = data.split(split)
         answers = vote(present(network, part.x, repeats, neurons=excitatory), assignments,
                        data.n_classes)
@@ -114,56 +114,21 @@ def run(config: dict, seed: int | None = None, data=None, verbose: bool = True) 
 
 def figures(results: dict, data, folder) -> list:
     """Receptive fields and the test confusion matrix of the first member, as PNG files."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from spikey.datasets.plots import plot_confusion, plot_receptive_fields
-
-    folder = pathlib.Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     network, assignments = results["network"], results["assignments"]
-    K = assignments.shape[1]
-    weights = network.weights.matrix[0, :network.n_inputs, :K]
+    weights = network.weights.matrix[0, :network.n_inputs, :assignments.shape[1]]
     # up to ten neurons of each class, one row per class
     order = np.concatenate([np.flatnonzero(assignments[0] == c)[:10] for c in range(data.n_classes)])
-    fig = plot_receptive_fields(weights[:, order], data.image_shape, assignments[0][order],
-                                data.class_names, max_fields=100,
-                                title=f"Unsupervised STDP, seed {results['seeds'][0]}: pixel "
-                                      "weights of up to 10 neurons per assigned class")
-    paths = [folder / "digits_stdp_fields.png"]
-    fig.savefig(paths[-1], dpi=110)
-    ax = plot_confusion(confusion_matrix(results["test_answers"][0], data.test.y, data.n_classes),
-                        data.class_names,
-                        title=f"Unsupervised STDP, seed {results['seeds'][0]}, test split")
-    paths.append(folder / "digits_stdp_confusion.png")
-    ax.figure.savefig(paths[-1], dpi=110)
-    plt.close("all")
-    return paths
+    title = f"Unsupervised STDP, seed {results['seeds'][0]}"
+    return digits_common.save_figures(
+        folder, "digits_stdp", title, weights[:, order], assignments[0][order],
+        results["test_answers"][0], data, max_fields=100,
+        fields_title=f"{title}: pixel weights of up to 10 neurons per assigned class")
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default=str(CONFIG))
-    parser.add_argument("--seed", type=int, default=None, help="seed of member 0 (default: config)")
-    parser.add_argument("--quick", action="store_true", help="a small run for a smoke test")
-    parser.add_argument("--figures", default=None, help="folder for the PNG figures")
-    args = parser.parse_args(argv)
-    config = load_config(args.config)
-    if args.quick:
-        config = quick_config(config)
-    data = load_digits()
-    results = run(config, args.seed, data)
-    print(f"unsupervised STDP on digits: {len(results['seeds'])} seeds, trained in "
-          f"{results['train_seconds']:.1f} s, total {results['total_seconds']:.1f} s")
-    for b, s in enumerate(results["seeds"]):
-        print(f"  seed {s}: validation {results['validation'][b]:.3f}  test {results['test'][b]:.3f}")
-    print(f"  test mean {results['test'].mean():.3f} (min {results['test'].min():.3f})")
-    if args.figures:
-        for path in figures(results, data, args.figures):
-            print(f"  wrote {path}")
-    return results
+    """``python examples/digits_stdp.py [--seed S] [--quick] [--figures DIR]``."""
+    return digits_common.main(__doc__, CONFIG, quick_config, run, "unsupervised STDP on digits",
+                              figures, argv)
 
 
 if __name__ == "__main__":
