@@ -228,6 +228,10 @@ def _tune(args) -> int:
     from spikey.training.tune import check_metric, check_sweep_folder, tune_config
 
     config = _load(args)
+    if "gradient" in config:  # a sweep of a gradient config (spikey.gradients, issue 16)
+        from spikey.gradients.distributed import tune_command
+
+        return tune_command(config, args)
     space = config.pop("search", None)
     if not space:
         raise ConfigError(f"{args.config}: a tune config needs a 'search' section of config path "

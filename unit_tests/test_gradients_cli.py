@@ -30,8 +30,10 @@ def test_spikey_train_runs_a_gradient_config(tmp_path, capsys):
     assert summary["test_accuracy"] > 0.5 and summary["validation_accuracy"] > 0.5  # chance 0.1
     assert len(json.loads((folder / "history.json").read_text())) == 4
     assert (folder / "weights.npz").exists()
-    # a second run into the same folder is refused; --workers is refused for gradients
+    # a second run into the same folder is refused; --local with --workers is refused
     assert main(["train", str(path), "--local", "--storage", str(tmp_path / "runs")]) == 2
     assert "already holds a run" in capsys.readouterr().err
-    assert main(["train", str(path), "--workers", "2", "--storage", str(tmp_path / "r2")]) == 2
-    assert "--workers and --address are not supported" in capsys.readouterr().err
+    assert main(["train", str(path), "--local", "--workers", "2", "--storage",
+                 str(tmp_path / "r2")]) == 2
+    assert "--local trains in this process: --workers and --address need Ray" in \
+        capsys.readouterr().err

@@ -211,6 +211,24 @@ class SpikingModel:
         body = self.mask[self.n_inputs:]
         return np.flatnonzero(body.any(axis=1)), np.flatnonzero(body.any(axis=0))
 
+    def _block_index(self) -> tuple:
+        """:meth:`recurrent_block` as indices for the step: a slice where the neurons are
+        contiguous (a layered network's blocks are), else the index array (a slice is a
+        view and costs no gather)."""
+        def index(where):
+            if where.size and where[-1] - where[0] + 1 == where.size:
+                return slice(int(where[0]), int(where[-1]) + 1)
+            return where
+        rows, cols = self.recurrent_block()
+        return index(rows), index(cols)
+
+    def _input_columns(self):
+        """Body neurons with an incoming input synapse, as a slice where contiguous."""
+        where = np.flatnonzero(self.mask[:self.n_inputs].any(axis=0))
+        if where.size and where[-1] - where[0] + 1 == where.size:
+            return slice(int(where[0]), int(where[-1]) + 1)
+        return where
+
     @property
     def has_recurrence(self) -> bool:
         """Whether any body -> body synapse exists (hidden -> output counts)."""
@@ -253,9 +271,9 @@ class SpikingModel:
         W = self.weights
         drive = (x.reshape(T * B, -1) @ W[:self.n_inputs]).reshape(T, B, N)
         recurrent = self.has_recurrence
-        rows, cols = self.recurrent_block()
-        w_rec = W[self.n_inputs:][np.ix_(rows, cols)]
-        full = rows.size == N and cols.size == N
+        rows, cols = self._block_index()
+        w_rec = W[self.n_inputs:][rows][:, cols]
+        full = w_rec.shape == (N, N)
         u_all = drive  # each step's potential is built in place on its input drive
         z_all = np.empty((T, B, N))
         h_all = np.empty((T, B, N))
@@ -265,21 +283,27 @@ class SpikingModel:
         a = np.zeros((B, N)) if self.adaptation else None
         z = np.zeros((B, N))
         theta, vr, d = self.threshold, self.reset_potential, self.decay
+        keep = np.empty((B, N))
         for t in range(T):
             u = drive[t]
             if recurrent and t > 0:
-                prev = z if hidden_mask is None else z * hidden_mask
-                prev_all[t] = prev
+                prev = prev_all[t]
+                if hidden_mask is None:
+                    prev[...] = z
+                else:
+                    np.multiply(z, hidden_mask, out=prev)
                 if full:
                     u += prev @ w_rec
                 else:
                     u[:, cols] += prev[:, rows] @ w_rec
-            u += d * V
+            if t > 0:
+                np.multiply(V, d, out=keep)
+                u += keep
             if self.adaptation == "current":
                 u -= self.dt * a
             if membrane_noise is not None:
                 u += membrane_noise[t]
-            h = u - theta
+            h = np.subtract(u, theta, out=h_all[t])
             if self.adaptation == "threshold":
                 h -= a
             if smooth:
@@ -287,9 +311,11 @@ class SpikingModel:
             else:
                 np.greater_equal(h, 0.0, out=z_all[t], casting="unsafe")
             z = z_all[t]
-            h_all[t] = h
             zr = reset_all[t]
-            V = u * (1.0 - zr) + vr * zr
+            # V = u (1 - zr) + vr zr = u - (u - vr) zr
+            np.subtract(u, vr, out=keep)
+            keep *= zr
+            V = np.subtract(u, keep, out=V)
             if a is not None:
                 a = self.adaptation_decay * a + self.adaptation_strength * z
         return Tape(x, prev_all, u_all, z_all, h_all, reset_all, hidden_mask)
@@ -318,49 +344,86 @@ class SpikingModel:
         grad_inputs = self.backward_currents(tape, grad_spikes, grad_potential)
         T, B, N = grad_inputs.shape
         flat = grad_inputs.reshape(T * B, N)
-        grad = np.empty_like(self.weights)
-        grad[:self.n_inputs] = tape.inputs.reshape(T * B, -1).T @ flat
-        grad[self.n_inputs:] = 0.0
+        grad = np.zeros_like(self.weights)
+        cols_in = self._input_columns()
+        grad[:self.n_inputs, cols_in] = tape.inputs.reshape(T * B, -1).T @ flat[:, cols_in]
         if self.has_recurrence:
-            rows, cols = self.recurrent_block()
+            rows, cols = self._block_index()
             previous = tape.previous.reshape(T * B, N)
-            grad[np.ix_(rows + self.n_inputs, cols)] = previous[:, rows].T @ flat[:, cols]
+            body = grad[self.n_inputs:]
+            if isinstance(rows, slice) and isinstance(cols, slice):
+                body[rows, cols] = previous[:, rows].T @ flat[:, cols]
+            else:
+                body[np.ix_(np.arange(N)[rows], np.arange(N)[cols])] = \
+                    previous[:, rows].T @ flat[:, cols]
         grad *= self.mask
         return grad
 
     def backward_currents(self, tape: Tape, grad_spikes=None, grad_potential=None) -> np.ndarray:
-        """:math:`\\bar I_t = \\partial L/\\partial I_t`, ``(T, B, N)``: the adjoint recursion."""
+        """:math:`\\bar I_t = \\partial L/\\partial I_t`, ``(T, B, N)``: the adjoint recursion.
+
+        The loss's direct terms :math:`\\psi_t\\,\\partial_{z_t}L + \\partial_{u_t}L` and the
+        reset's carry :math:`d\\,(1 - z_t)` are computed on the whole tape at once; the loop
+        adds what flows back through the recurrent block (and the adaptation and
+        non-detached reset terms) step by step.
+        """
         T, B, N = tape.potential.shape
         out = np.empty((T, B, N))
         psi = self.surrogate.derivative(tape.distance)
-        w_rec_t = None
-        if self.has_recurrence:
-            rows, cols = self.recurrent_block()
-            w_rec_t = self.weights[self.n_inputs:][np.ix_(rows, cols)].T
-        g_u_next = np.zeros((B, N))
-        g_a = np.zeros((B, N))
         d, da = self.decay, self.adaptation_decay
         vr, delta = self.reset_potential, self.adaptation_strength
         adapt = self.adaptation
         mask = tape.hidden_mask
+        # the loss's direct terms, on the whole tape
+        source = None
+        if grad_spikes is not None:
+            source = np.multiply(psi, grad_spikes)
+        if grad_potential is not None:
+            source = np.array(grad_potential, dtype=np.float64) if source is None \
+                else np.add(source, grad_potential, out=source)
+        # how g_u of step t+1 reaches g_u of step t through V_t: d (1 - z_t)
+        carry = np.subtract(1.0, tape.reset_spikes)
+        carry *= d
+        w_rec_t = None
+        if self.has_recurrence:
+            rows, cols = self._block_index()
+            w_rec_t = np.ascontiguousarray(self.weights[self.n_inputs:][rows][:, cols].T)
+            row_mask = None if mask is None else mask[:, rows]
+        simple = adapt is None and self.detach_reset
+        g_a = np.zeros((B, N)) if adapt is not None else None
+        g_u_next = None
         for t in range(T - 1, -1, -1):
-            g_v = d * g_u_next
-            g_z = np.zeros((B, N)) if grad_spikes is None else grad_spikes[t].copy()
-            if w_rec_t is not None and t + 1 < T:
+            g_u = out[t]
+            if g_u_next is None:
+                g_u[...] = 0.0
+            else:
+                np.multiply(carry[t], g_u_next, out=g_u)
+            if source is not None:
+                g_u += source[t]
+            back = None
+            if w_rec_t is not None and g_u_next is not None:
                 back = g_u_next[:, cols] @ w_rec_t
-                g_z[:, rows] += back if mask is None else back * mask[:, rows]
-            if not self.detach_reset:
-                g_z += g_v * (vr - tape.potential[t])
-            if adapt is not None:
-                g_z += delta * g_a
-            g_h = psi[t] * g_z
-            g_u = g_v * (1.0 - tape.reset_spikes[t]) + g_h
-            if grad_potential is not None:
-                g_u += grad_potential[t]
-            if adapt == "threshold":
-                g_a = da * g_a - g_h
-            elif adapt == "current":
-                g_a = da * g_a - self.dt * g_u
-            out[t] = g_u
+                if row_mask is not None:
+                    back *= row_mask
+            if simple:
+                if back is not None:
+                    back *= psi[t][:, rows]
+                    g_u[:, rows] += back
+            else:
+                # g_z without the loss's direct term (already in source)
+                g_z = np.zeros((B, N))
+                if back is not None:
+                    g_z[:, rows] += back
+                if not self.detach_reset and g_u_next is not None:
+                    g_z += d * g_u_next * (vr - tape.potential[t])
+                if adapt is not None:
+                    g_z += delta * g_a
+                extra = psi[t] * g_z
+                g_u += extra
+                if adapt == "threshold":
+                    g_h = extra if grad_spikes is None else extra + psi[t] * grad_spikes[t]
+                    g_a = da * g_a - g_h
+                elif adapt == "current":
+                    g_a = da * g_a - self.dt * g_u
             g_u_next = g_u
         return out

@@ -84,6 +84,40 @@ def row_trains(x: np.ndarray, steps_per_row: int, total_steps: int,
     return out
 
 
+def prepare_data(trainer, dataset: dict | None, test: bool = True) -> tuple:
+    """``(train, validation, test)`` pairs ``(x, y)`` of a ``dataset`` section for a trainer.
+
+    Parameters
+    ----------
+    trainer : GradientTrainer
+        Its ``steps`` set the length of ``rows`` trains.
+    dataset : dict or None
+        Keys of :data:`DATASET_KEYS`.
+    test : bool
+        Also prepare the test split (else the third item is None: sweeps and workers
+        never read it).
+
+    Returns
+    -------
+    tuple
+    """
+    from spikey.datasets import load_digits
+
+    data = validate(DATASET_KEYS, dataset, "dataset")
+    ds = load_digits()
+    if data["presentation"] == "rows":
+        def prep(x):
+            return row_trains(x, data["steps_per_row"], trainer.steps, data["row_levels"])
+    else:
+        def prep(x):
+            return x
+    train_x, train_y = ds.train.x, ds.train.y
+    if data["augment_shifts"]:
+        train_x, train_y = shifted_copies(train_x, train_y)
+    return ((prep(train_x), train_y), (prep(ds.validation.x), ds.validation.y),
+            (prep(ds.test.x), ds.test.y) if test else None)
+
+
 def run_config(config: dict, seed: int | None = None, verbose: bool = False) -> dict:
     """Train a gradient config once; return accuracies, history and wall time.
 
@@ -101,8 +135,6 @@ def run_config(config: dict, seed: int | None = None, verbose: bool = False) -> 
     dict
         ``seed, validation_accuracy, test_accuracy, best_epoch, seconds, history``.
     """
-    from spikey.datasets import load_digits
-
     unknown = set(config) - {"network", "gradient", "dataset"}
     if unknown:
         raise ConfigError(f"gradient config: unknown section(s) {sorted(unknown)}; expected "
@@ -112,24 +144,13 @@ def run_config(config: dict, seed: int | None = None, verbose: bool = False) -> 
     gradient = copy.deepcopy(config.get("gradient") or {})
     if seed is not None:
         gradient["seed"] = int(seed)
-    data = validate(DATASET_KEYS, config.get("dataset"), "dataset")
+    validate(DATASET_KEYS, config.get("dataset"), "dataset")
     start = time.perf_counter()
     trainer = GradientTrainer(config["network"], gradient)
-    ds = load_digits()
-    if data["presentation"] == "rows":
-        def prep(x):
-            return row_trains(x, data["steps_per_row"], trainer.steps, data["row_levels"])
-    else:
-        def prep(x):
-            return x
-    train_x, train_y = ds.train.x, ds.train.y
-    if data["augment_shifts"]:
-        train_x, train_y = shifted_copies(train_x, train_y)
-    train = (prep(train_x), train_y)
-    validation = (prep(ds.validation.x), ds.validation.y)
+    train, validation, test_split = prepare_data(trainer, config.get("dataset"))
     history = trainer.fit(train, validation, verbose=verbose)
     val = trainer.accuracy(*validation)
-    test = trainer.accuracy(prep(ds.test.x), ds.test.y)  # once, after selection
+    test = trainer.accuracy(*test_split)  # once, after selection
     best = max(history, key=lambda r: r["validation_accuracy"])["epoch"]
     return {"seed": trainer.seed, "validation_accuracy": val, "test_accuracy": test,
             "best_epoch": best, "seconds": time.perf_counter() - start, "history": history,
@@ -137,7 +158,10 @@ def run_config(config: dict, seed: int | None = None, verbose: bool = False) -> 
 
 
 def train_command(config: dict, args) -> int:
-    """``spikey train CONFIG`` for a config with a ``gradient`` section (runs in this process).
+    """``spikey train CONFIG`` for a config with a ``gradient`` section.
+
+    One worker (the default) trains in this process; ``--workers W`` (or ``--address``)
+    trains data-parallel on Ray Train (:mod:`spikey.gradients.distributed`).
 
     Writes ``summary.json`` (accuracies, seconds, the config), ``history.json`` (one row per
     epoch) and ``weights.npz`` (for ``gradient.init_weights``) to ``--storage/NAME``, prints
@@ -146,19 +170,34 @@ def train_command(config: dict, args) -> int:
     import json
     import os
 
-    if getattr(args, "workers", 1) not in (None, 1) or getattr(args, "address", None):
-        raise ConfigError("a gradient config trains in this process: --workers and --address "
-                          "are not supported for it (data-parallel gradient training is not "
-                          "implemented yet)")
+    workers = getattr(args, "workers", 1) or 1
+    if getattr(args, "local", False) and (workers != 1 or getattr(args, "address", None)):
+        raise ConfigError("--local trains in this process: --workers and --address need Ray")
     name = args.name or os.path.splitext(os.path.basename(args.config))[0]
     run_dir = os.path.join(os.path.abspath(args.storage), name)
     if os.path.exists(os.path.join(run_dir, "summary.json")) and not args.overwrite:
         raise ConfigError(f"run folder {run_dir} already holds a run; pass --overwrite or "
                           "--name")
-    out = run_config(config, verbose=True)
+    if workers == 1 and not getattr(args, "address", None):
+        out = run_config(config, verbose=True)
+    else:  # data parallel on Ray Train: the minibatch's gradient is summed over workers
+        from spikey.gradients.distributed import train_gradient_distributed
+
+        start = time.perf_counter()
+        got = train_gradient_distributed(config, num_workers=workers,
+                                         storage_path=os.path.join(run_dir, "ray"), name=name,
+                                         address=getattr(args, "address", None))
+        trainer, history = got["trainer"], got["history"]
+        _, validation, test_split = prepare_data(trainer, config.get("dataset"))
+        out = {"seed": trainer.seed, "validation_accuracy": trainer.accuracy(*validation),
+               "test_accuracy": trainer.accuracy(*test_split),  # once, after selection
+               "best_epoch": max(history, key=lambda r: r["validation_accuracy"])["epoch"],
+               "seconds": time.perf_counter() - start, "history": history,
+               "trainer": trainer, "workers": workers}
     os.makedirs(run_dir, exist_ok=True)
     summary = {k: out[k] for k in ("seed", "validation_accuracy", "test_accuracy", "best_epoch",
                                    "seconds")}
+    summary["workers"] = out.get("workers", 1)
     with open(os.path.join(run_dir, "summary.json"), "w", encoding="utf-8") as handle:
         json.dump({**summary, "config": config}, handle, indent=1)
     with open(os.path.join(run_dir, "history.json"), "w", encoding="utf-8") as handle:

@@ -174,6 +174,10 @@ class GradientTrainer:
         self._dropout_rngs = []
         self._noise_rngs = []
         self.history = []
+        #: Data parallelism (set by spikey.gradients.distributed): ``(rank, world, reduce)``;
+        #: worker ``rank`` takes places ``rank, rank + world, ...`` of every minibatch and
+        #: ``reduce(parts)`` sums ``[loss sum, gradient sum, samples, correct]`` over workers.
+        self.shard = None
 
     # ------------------------------------------------------------ setup
     def _freeze_mask(self) -> np.ndarray:
@@ -276,14 +280,20 @@ class GradientTrainer:
         part.steps(self.steps, out)
         return out.astype(np.float64)
 
-    def _masks(self, B: int):
+    def _generators(self, store: list, stream: str, slots) -> list:
+        """The per-slot generators of ``slots`` (batch slot numbers), made on first use."""
+        need = int(max(slots)) + 1 if len(slots) else 0
+        if len(store) < need:
+            store += _member_generators(self.seed, stream, need)[len(store):]
+        return [store[int(b)] for b in slots]
+
+    def _masks(self, B: int, slots=None):
         n_in, N, K = self.model.n_inputs, self.model.n_neurons, self.model.n_outputs
-        while len(self._dropout_rngs) < B:
-            self._dropout_rngs += _member_generators(self.seed, "dropout", B)[
-                len(self._dropout_rngs):]
+        slots = range(B) if slots is None else slots
         input_mask = hidden_mask = None
         if self.input_dropout or self.hidden_dropout:
-            draws = np.stack([g.random(n_in + N) for g in self._dropout_rngs[:B]])
+            gens = self._generators(self._dropout_rngs, "dropout", slots)
+            draws = np.stack([g.random(n_in + N) for g in gens])
             if self.input_dropout:
                 input_mask = (draws[:, :n_in] >= self.input_dropout) / (1.0 - self.input_dropout)
             if self.hidden_dropout:
@@ -299,13 +309,11 @@ class GradientTrainer:
         """
         return self._masks(B)
 
-    def _noise(self, x: np.ndarray):
+    def _noise(self, x: np.ndarray, slots=None):
         B, T, n_in = x.shape
         if not (self.input_noise or self.membrane_noise):
             return x, None
-        while len(self._noise_rngs) < B:
-            self._noise_rngs += _member_generators(self.seed, "noise", B)[len(self._noise_rngs):]
-        gens = self._noise_rngs[:B]
+        gens = self._generators(self._noise_rngs, "noise", range(B) if slots is None else slots)
         if self.input_noise:
             x = x + self.input_noise * np.stack([g.standard_normal((T, n_in)) for g in gens])
         noise = None
@@ -316,13 +324,18 @@ class GradientTrainer:
         return x, noise
 
     # ------------------------------------------------------------ one step
-    def gradient(self, x: np.ndarray, y: np.ndarray, train: bool = True) -> tuple:
-        """``(loss, dL/dW, tape)`` of one minibatch of spike trains ``(B, T, n_inputs)``."""
+    def gradient(self, x: np.ndarray, y: np.ndarray, train: bool = True, slots=None) -> tuple:
+        """``(loss, dL/dW, tape)`` of one minibatch of spike trains ``(B, T, n_inputs)``.
+
+        ``slots`` (optional, ``B`` integers) are the samples' places in the whole minibatch,
+        which pick their dropout and noise generators (default ``0 .. B-1``): a data-parallel
+        worker holding places 1, 3, 5 of a minibatch draws what one process would draw there.
+        """
         model, loss_fn = self.model, self.loss_fn
         input_mask = hidden_mask = noise = None
         if train:
-            input_mask, hidden_mask = self._masks(len(x))
-            x, noise = self._noise(x)
+            input_mask, hidden_mask = self._masks(len(x), slots)
+            x, noise = self._noise(x, slots)
         tape = model.forward(x, input_mask=input_mask, hidden_mask=hidden_mask,
                              membrane_noise=noise)
         value, grad_q = loss_fn.value_and_grad(tape, y)
@@ -342,7 +355,9 @@ class GradientTrainer:
             penalty, g_w = weight_penalty(model.weights, self.trainable, self.l1, self.l2)
             value += penalty
             grad = grad + g_w
-        return value, grad * self.trainable, tape
+        if self.freeze:
+            grad *= self.trainable
+        return value, grad, tape
 
     def train_step(self, x: np.ndarray, y: np.ndarray) -> float:
         """One optimizer step on a minibatch of spike trains; returns its loss.
@@ -408,7 +423,7 @@ class GradientTrainer:
         frac = f0 + (1.0 - f0) * min(epoch / spec["epochs"], 1.0)
         return order[:max(1, int(round(frac * len(order))))]
 
-    def fit(self, train, validation=None, verbose: bool = False) -> list:
+    def fit(self, train, validation=None, verbose: bool = False, callback=None) -> list:
         """Train for ``epochs``; keep the weights of the best validation accuracy.
 
         Parameters
@@ -420,6 +435,8 @@ class GradientTrainer:
             ``(x, y)`` for selection (``select='validation'``); the test split never enters.
         verbose : bool
             Print one line per epoch.
+        callback : callable, optional
+            Called with each epoch's row as it is made (e.g. to report it to Ray Tune).
 
         Returns
         -------
@@ -441,9 +458,31 @@ class GradientTrainer:
         order_all = self.curriculum_order(x, y) if self.curriculum is not None \
             else np.arange(len(trains))
         with _blas_limit(self.blas_threads):
-            return self._fit(trains, y, order_all, validation, verbose)
+            return self._fit(trains, y, order_all, validation, verbose, callback)
 
-    def _fit(self, trains, y, order_all, validation, verbose):
+    def _minibatch(self, trains, y, idx) -> tuple:
+        """``(loss sum, gradient, samples, correct)`` of one minibatch (all of it, or this
+        worker's places of it summed over the workers), the gradient a batch mean."""
+        classify = self.loss != "mse"
+        if self.shard is None:
+            value, grad, tape = self.gradient(trains[idx], y[idx])
+            correct = int((self.loss_fn.logits(tape).argmax(axis=1) == y[idx]).sum()) \
+                if classify else 0
+            return value * len(idx), grad, len(idx), correct
+        rank, world, reduce = self.shard
+        places = np.arange(rank, len(idx), world)
+        if places.size:
+            mine = idx[places]
+            value, grad, tape = self.gradient(trains[mine], y[mine], slots=places)
+            correct = int((self.loss_fn.logits(tape).argmax(axis=1) == y[mine]).sum()) \
+                if classify else 0
+            parts = [value * places.size, grad * places.size, places.size, correct]
+        else:
+            parts = [0.0, np.zeros_like(self.model.weights), 0, 0]
+        total, grad_sum, n, correct = reduce(parts)
+        return total, grad_sum / n, n, correct
+
+    def _fit(self, trains, y, order_all, validation, verbose, callback=None):
         shuffle = np.random.default_rng([self.seed, 2])
         best, best_weights = -1.0, self.model.weights.copy()
         classify = self.loss != "mse"
@@ -456,11 +495,10 @@ class GradientTrainer:
             losses, correct = [], 0
             for start in range(0, len(pool), self.batch_size):
                 idx = pool[start:start + self.batch_size]
-                value, grad, tape = self.gradient(trains[idx], y[idx])
+                total, grad, _, right = self._minibatch(trains, y, idx)
                 self._update(grad)
-                losses.append(value * len(idx))
-                if classify:
-                    correct += int((self.loss_fn.logits(tape).argmax(axis=1) == y[idx]).sum())
+                losses.append(total)
+                correct += right
             row = {"epoch": epoch, "loss": float(np.sum(losses) / len(pool)),
                    "train_accuracy": correct / len(pool) if classify else None,
                    "learning_rate": self.optimizer.learning_rate, "samples": int(len(pool)),
@@ -470,6 +508,8 @@ class GradientTrainer:
                 if self.select == "validation" and row["validation_accuracy"] > best:
                     best, best_weights = row["validation_accuracy"], self.model.weights.copy()
             self.history.append(row)
+            if callback is not None:
+                callback(row)
             if verbose:
                 print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                                for k, v in row.items()), flush=True)
