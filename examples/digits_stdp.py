@@ -89,8 +89,8 @@ def run(config: dict, seed: int | None = None, data=None, verbose: bool = True,
     orders = [np.random.default_rng([s, 17]) for s in seeds]
     network.train()
     for epoch in range(route["epochs"]):
-        sequence = np.stack([x_train[rng.permutation(len(x_train))] for rng in orders])
-        present(network, sequence)
+        # each member's own shuffled epoch, read row by row (no copy of the training set)
+        present(network, x_train, order=np.stack([rng.permutation(len(x_train)) for rng in orders]))
         if verbose:
             print(f"  epoch {epoch + 1}/{route['epochs']} done "
                   f"({time.perf_counter() - start:.1f} s)", flush=True)

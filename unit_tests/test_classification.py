@@ -167,6 +167,38 @@ def test_present_counts_each_sample_s_spikes_and_checks_shapes():
         present(net, x, repeats=0)
 
 
+def test_present_order_picks_rows_per_member_without_copying():
+    import spikey
+    net = spikey.Network.from_config({
+        "parts": {"inputs": "PixelRate", "neurons": "LIF", "weights": "Random",
+                  "readout": "NeuronRates"},
+        "network": {"processing_steps": 20, "batch_size": 2, "reward_mode": "none"},
+        "inputs": {"n_pixels": 2, "max_rate": 500.0, "spike_model": "regular"},
+        "neurons": {"n_neurons": 2, "threshold": 0.5, "tau": 1.0},
+        "weights": {"mask": [[True, False], [False, True], [False, False], [False, False]],
+                    "low": 1.0, "high": 1.0},
+        "readout": {"n_outputs": 2},
+    }).eval()
+    # float32 rows, read one at a time: pixel 0 on, pixel 1 on, both off
+    x = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]], dtype=np.float32)
+    counts = present(net, x, order=[2, 0, 0, 1])  # 10 spikes per lit pixel and sample
+    np.testing.assert_array_equal(counts[0], [[0, 0], [10, 0], [10, 0], [0, 10]])
+    counts = present(net, x, order=[[1, 2], [0, 1]])  # member 0 and 1 in their own orders
+    np.testing.assert_array_equal(counts[0], [[0, 10], [0, 0]])
+    np.testing.assert_array_equal(counts[1], [[10, 0], [0, 10]])
+    per_member = np.stack([x, x[::-1]])  # member 1 sees the rows reversed
+    counts = present(net, per_member, order=[[0, 1], [0, 1]])
+    np.testing.assert_array_equal(counts[1], [[0, 0], [0, 10]])
+    with pytest.raises(ValueError, match=r"order holds rows 0\.\.3; expected 0\.\.2 "
+                                         r"\(x has 3 samples\)"):
+        present(net, x, order=[0, 3])
+    with pytest.raises(ValueError, match=r"order has shape \(3, 2\) \(int64\); expected "
+                                         r"integer rows \(m,\) or \(2, m\)"):
+        present(net, x, order=np.zeros((3, 2), dtype=np.int64))
+    with pytest.raises(ValueError, match=r"order has shape \(2,\) \(float64\)"):
+        present(net, x, order=[0.0, 1.0])
+
+
 def test_plots_label_their_axes_in_words(tmp_path):
     import matplotlib
     matplotlib.use("Agg")

@@ -126,8 +126,19 @@ def test_load_mnist_from_a_folder_with_checksums(tmp_path):
     ds = load_mnist(tmp_path, checksums=sums)
     assert ds.image_shape == (4, 3) and ds.n_classes == 10
     assert (len(ds.train), len(ds.validation), len(ds.test)) == (50, 10, 20)
-    np.testing.assert_array_equal(ds.test.x, arrays["test_images"].reshape(20, -1) / 255.0)
+    # float32 by default (MNIST's splits in 220 MB, not 440 MB): bytes / 255 rounded once
+    assert ds.test.x.dtype == ds.train.x.dtype == ds.validation.x.dtype == np.float32
+    np.testing.assert_array_equal(
+        ds.test.x, arrays["test_images"].reshape(20, -1).astype(np.float32) / np.float32(255))
     np.testing.assert_array_equal(ds.test.y, arrays["test_labels"])
+    wide = load_mnist(tmp_path, checksums=sums, dtype=np.float64)
+    np.testing.assert_array_equal(wide.test.x, arrays["test_images"].reshape(20, -1) / 255.0)
+    np.testing.assert_array_equal(wide.train.y, ds.train.y)  # same split either way
+    np.testing.assert_allclose(wide.train.x, ds.train.x, rtol=1e-7)
+    for bad in (np.int64, "nonsense"):
+        with pytest.raises(ValueError, match=f"load_mnist: dtype = {bad!r}; expected "
+                                             "numpy.float32 or numpy.float64"):
+            load_mnist(tmp_path, checksums=sums, dtype=bad)
     # validation holds one sixth of each class of the official training set
     assert np.array_equal(np.bincount(ds.validation.y, minlength=10), np.ones(10))
     together = np.concatenate([ds.train.x, ds.validation.x]) * 255

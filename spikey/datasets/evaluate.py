@@ -28,7 +28,8 @@ import pandas as pd
 NO_ANSWER = -1
 
 
-def present(network, x, repeats: int = 1, neurons=None, reset: bool = True) -> np.ndarray:
+def present(network, x, repeats: int = 1, neurons=None, reset: bool = True,
+            order=None) -> np.ndarray:
     """Show samples one per tick (or ``repeats`` ticks) and count each sample's spikes.
 
     The network learns while it is in training mode (``network.train()``) and not in
@@ -48,19 +49,29 @@ def present(network, x, repeats: int = 1, neurons=None, reset: bool = True) -> n
     reset : bool
         Return neuron and input state to rest before each sample (``network.reset()``;
         weights and learned thresholds stay).
+    order : array_like of int, optional
+        ``(m,)`` rows of ``x`` to show, in this order, to every member, or ``(B, m)``: member
+        ``b`` sees ``x[order[b, i]]`` (of ``x[b]`` when ``x`` is per member). Shows a
+        shuffled epoch without copying ``x`` (default: every row in order).
 
     Returns
     -------
     numpy.ndarray
-        ``(B, n, n_selected)`` int64 spike counts.
+        ``(B, n, n_selected)`` int64 spike counts (``n = m`` with ``order``).
 
     Raises
     ------
     ValueError
-        When ``x`` has the wrong shape or ``repeats < 1``.
+        When ``x`` or ``order`` has the wrong shape, ``order`` points outside ``x``, or
+        ``repeats < 1``.
+
+    Notes
+    -----
+    ``x`` is read one sample at a time (into a float64 ``(B, n_features)`` buffer), so
+    float32 or memory-mapped data are never copied whole.
     """
     B = network.batch_size
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asarray(x)
     if x.ndim == 2:
         per_member = False
     elif x.ndim == 3 and x.shape[0] == B:
@@ -70,12 +81,27 @@ def present(network, x, repeats: int = 1, neurons=None, reset: bool = True) -> n
                          f"({B}, n, n_features) for a batch of {B}")
     if not isinstance(repeats, (int, np.integer)) or repeats < 1:
         raise ValueError(f"present: repeats = {repeats!r}; expected an integer >= 1")
-    n = x.shape[1] if per_member else x.shape[0]
+    rows = x.shape[1] if per_member else x.shape[0]
+    if order is None:
+        order = np.broadcast_to(np.arange(rows), (B, rows))
+    else:
+        order = np.asarray(order)
+        given = order.shape
+        if order.ndim == 1:
+            order = np.broadcast_to(order, (B, len(order)))
+        if order.ndim != 2 or order.shape[0] != B or not np.issubdtype(order.dtype, np.integer):
+            raise ValueError(f"present: order has shape {given} ({order.dtype}); "
+                             f"expected integer rows (m,) or ({B}, m) for a batch of {B}")
+        if order.size and (order.min() < 0 or order.max() >= rows):
+            raise ValueError(f"present: order holds rows {order.min()}..{order.max()}; "
+                             f"expected 0..{rows - 1} (x has {rows} samples)")
+    n = order.shape[1]
+    members = np.arange(B)
     selected = np.arange(network.n_neurons)[neurons if neurons is not None else slice(None)]
     counts = np.zeros((B, n, len(selected)), dtype=np.int64)
     batch = np.empty((B, x.shape[-1]))
     for i in range(n):
-        batch[...] = x[:, i] if per_member else x[i]
+        batch[...] = x[members, order[:, i]] if per_member else x[order[:, i]]
         if reset:
             network.reset()
         for _ in range(repeats):

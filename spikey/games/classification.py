@@ -166,7 +166,7 @@ class Classification(Game):
 
     def observe(self):
         """The sample shown to each member, ``(B, n_features)`` float64."""
-        return self.x[self.index].copy()
+        return self.x[self.index].astype(np.float64)  # float32 MNIST too
 
     def member_info(self):
         """``{'label', 'expected', 'index'}``, each ``(B,)``: the shown sample's class and row."""
