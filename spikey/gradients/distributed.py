@@ -162,7 +162,9 @@ def train_gradient_distributed(config: dict, num_workers: int = 2,
     if seed is not None:
         gradient["seed"] = int(seed)
     config["gradient"] = gradient
-    validate(DATASET_KEYS, config.get("dataset"), "dataset")
+    if validate(DATASET_KEYS, config.get("dataset"), "dataset")["refit"]:
+        raise ConfigError("dataset.refit = True is not supported with data-parallel workers; "
+                          "train it in one process (--workers 1)")
     trainer = GradientTrainer(config["network"], gradient)  # checks every key before Ray
     storage_path = os.path.abspath(storage_path or "spikey_runs")
     os.makedirs(storage_path, exist_ok=True)

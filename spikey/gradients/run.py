@@ -34,6 +34,11 @@ DATASET_KEYS = (
         range=(0, None)),
     Key("augment_shifts", "bool", "Add the training images shifted by one pixel up, down, "
         "left and right (5x the training set; validation and test untouched).", False),
+    Key("refit", "bool", "Refit on train + validation: train on the training split keeping the "
+        "last epoch (its validation accuracy is reported), then train again from the same "
+        "seed on training + validation images for the same epochs and keep the last epoch; "
+        "that model is scored once on the test split. Hyper-parameters (epochs included) "
+        "are chosen on validation beforehand.", False),
 )
 
 
@@ -84,7 +89,8 @@ def row_trains(x: np.ndarray, steps_per_row: int, total_steps: int,
     return out
 
 
-def prepare_data(trainer, dataset: dict | None, test: bool = True) -> tuple:
+def prepare_data(trainer, dataset: dict | None, test: bool = True,
+                 merge_validation: bool = False) -> tuple:
     """``(train, validation, test)`` pairs ``(x, y)`` of a ``dataset`` section for a trainer.
 
     Parameters
@@ -96,6 +102,9 @@ def prepare_data(trainer, dataset: dict | None, test: bool = True) -> tuple:
     test : bool
         Also prepare the test split (else the third item is None: sweeps and workers
         never read it).
+    merge_validation : bool
+        Train on training + validation images (``refit``; shifted copies of both when
+        ``augment_shifts``); the validation pair is still returned.
 
     Returns
     -------
@@ -112,6 +121,9 @@ def prepare_data(trainer, dataset: dict | None, test: bool = True) -> tuple:
         def prep(x):
             return x
     train_x, train_y = ds.train.x, ds.train.y
+    if merge_validation:
+        train_x = np.concatenate([train_x, ds.validation.x])
+        train_y = np.concatenate([train_y, ds.validation.y])
     if data["augment_shifts"]:
         train_x, train_y = shifted_copies(train_x, train_y)
     return ((prep(train_x), train_y), (prep(ds.validation.x), ds.validation.y),
@@ -133,7 +145,9 @@ def run_config(config: dict, seed: int | None = None, verbose: bool = False) -> 
     Returns
     -------
     dict
-        ``seed, validation_accuracy, test_accuracy, best_epoch, seconds, history``.
+        ``seed, validation_accuracy, test_accuracy, best_epoch, seconds, history``
+        (with ``dataset.refit``: ``history`` of the training-split run, whose last epoch
+        gives ``validation_accuracy``, and ``refit_history`` of the model scored on test).
     """
     unknown = set(config) - {"network", "gradient", "dataset"}
     if unknown:
@@ -144,17 +158,24 @@ def run_config(config: dict, seed: int | None = None, verbose: bool = False) -> 
     gradient = copy.deepcopy(config.get("gradient") or {})
     if seed is not None:
         gradient["seed"] = int(seed)
-    validate(DATASET_KEYS, config.get("dataset"), "dataset")
+    data = validate(DATASET_KEYS, config.get("dataset"), "dataset")
     start = time.perf_counter()
+    if data["refit"]:
+        gradient["select"] = "last"
     trainer = GradientTrainer(config["network"], gradient)
     train, validation, test_split = prepare_data(trainer, config.get("dataset"))
     history = trainer.fit(train, validation, verbose=verbose)
     val = trainer.accuracy(*validation)
-    test = trainer.accuracy(*test_split)  # once, after selection
     best = max(history, key=lambda r: r["validation_accuracy"])["epoch"]
-    return {"seed": trainer.seed, "validation_accuracy": val, "test_accuracy": test,
-            "best_epoch": best, "seconds": time.perf_counter() - start, "history": history,
-            "trainer": trainer}
+    out = {"seed": trainer.seed, "validation_accuracy": val, "best_epoch": best,
+           "history": history}
+    if data["refit"]:  # the same settings and seed on training + validation images
+        trainer = GradientTrainer(config["network"], gradient)
+        merged, _, _ = prepare_data(trainer, config.get("dataset"), test=False,
+                                    merge_validation=True)
+        out["refit_history"] = trainer.fit(merged, None, verbose=verbose)
+    out["test_accuracy"] = trainer.accuracy(*test_split)  # once, after selection
+    return {**out, "seconds": time.perf_counter() - start, "trainer": trainer}
 
 
 def train_command(config: dict, args) -> int:
