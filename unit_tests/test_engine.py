@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import build_small_config
-from spikey import Network
+from spikey import ConfigError, Network
 from spikey.snn import engine, kernels
 
 needs_numba = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed")
@@ -158,3 +158,64 @@ def test_engine_only_for_plain_synapses_on_the_compiled_path():
         assert isinstance(plan, engine.TickPlan)
         assert plan.learning.kind == 3 and plan.reward.kind == 0  # MSTDPET, tick rewards
         assert net._engine.plan(training=True, all_active=False) is None
+
+
+# ---------------------------------------------------------------- threads
+def _threaded_twins(cfg, threads=2):
+    nets = []
+    for value in (1, threads):
+        nets.append(Network.from_config({**cfg, "network": {**cfg["network"], "threads": value}}))
+    return nets
+
+
+@needs_numba
+def test_threads_give_identical_results_with_step_rewards_and_eligibility_renormalising(
+        monkeypatch):
+    calls = []
+    members = kernels.run_tick_members
+    monkeypatch.setattr(kernels, "run_tick_members", lambda *a: (calls.append(1), members(*a)))
+    # tau_z = 2 ms: the lazy eligibility scale falls below 1e-12 after 55 steps and the
+    # kernels renormalise the eligibility (several times in 8 ticks of 40 steps)
+    cfg = _step_config(tau_z=2.0)
+    one, two = _threaded_twins(cfg)
+    reference = Network.from_config({**cfg, "network": {**cfg["network"], "kernels": "numpy"}})
+    before = one.weights.matrix.copy()
+    _play([one, two, reference], ticks=8, plastic=[1.0, 0.0, 1.0])
+    assert len(calls) == 8  # the threaded network ran every tick in the parallel kernel
+    assert not np.array_equal(before, two.weights.matrix)
+    assert two.synapses.scale != 1.0
+    _assert_same_state(one, two)
+    _assert_same_state(two, reference)
+
+
+@needs_numba
+@pytest.mark.slow  # compiles the parallel kernel for SparseFanIn's types (~20 s)
+@pytest.mark.parametrize("synapse", [None, "STDP", "MSTDP"])
+def test_threads_give_identical_results_sparse_and_tick_rewards(synapse):
+    cfg = _step_config(weights="SparseFanIn")
+    cfg["network"]["reward_mode"] = "tick"
+    if synapse is None:
+        cfg["parts"].pop("synapses")
+        cfg.pop("synapses")
+    else:
+        cfg["parts"]["synapses"] = synapse
+    one, two = _threaded_twins(cfg)
+    rng = np.random.default_rng(4)
+    for _ in range(6):
+        obs = rng.integers(0, 2, size=(3, 2))
+        info = {"expected": obs[:, 0] ^ obs[:, 1]}
+        for net in (one, two):
+            net.tick(obs, info)
+            net.reward(action=net.last_action, info=info)
+    _assert_same_state(one, two)
+
+
+def test_threads_key_is_checked():
+    with pytest.raises(ConfigError, match="threads"):
+        Network.from_config(build_small_config(network={"threads": 0}))
+    with pytest.raises(ConfigError, match=r"network.threads = 2 needs the compiled kernels"):
+        Network.from_config(build_small_config(network={"threads": 2, "kernels": "numpy"}))
+    too_many = kernels.max_threads() + 1
+    if kernels.AVAILABLE:
+        with pytest.raises(ConfigError, match=rf"network.threads = {too_many}; expected at most"):
+            Network.from_config(build_small_config(network={"threads": too_many}))

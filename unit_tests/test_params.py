@@ -293,11 +293,11 @@ def test_schema_lists_every_key_with_description(small_config, capsys):
         for key in type(part).KEYS:
             assert (slot, key.name) in pairs
     for key in ("processing_steps", "batch_size", "seed", "member_seeds", "dt", "dtype",
-                "reward_mode", "kernels"):
+                "reward_mode", "kernels", "threads"):
         assert ("network", key) in pairs
     assert ("modifiers[0]", "path") in pairs and ("modifiers[0]", "ticks") in pairs
     assert len(rows) == len(pairs) == (
-        8 + sum(len(type(p).KEYS) for p in present.values()) + len(LinearDecay.KEYS))
+        9 + sum(len(type(p).KEYS) for p in present.values()) + len(LinearDecay.KEYS))
     assert all(isinstance(r["description"], str) and r["description"] for r in rows)
     tau = next(r for r in rows if (r["section"], r["key"]) == ("neurons", "tau"))
     assert tau["part"] == "LIF" and tau["default"] == 20.0 and tau["range"] == [1e-6, None]

@@ -176,6 +176,13 @@ class Engine:
                                      np.zeros(2, np.int64), False, zero, zero)
         self._members = np.zeros(B, dtype=np.int64)
         self._step_cast = np.zeros(B, dtype=dtype)
+        self.threads = int(getattr(network, "threads", 1))
+        if self.threads > 1 and B > 1:  # per-member buffers of run_tick_members
+            P = network._pre.shape[1]
+            self._member_pre = (np.zeros((B, P), np.int64), np.zeros((B, P), np.int64))
+            self._member_post = (np.zeros((B, n), np.int64), np.zeros((B, n), np.int64))
+            self._member_cast = np.zeros(B, dtype=dtype)
+            self._member_ids = np.arange(B, dtype=np.int64)
 
     # ------------------------------------------------------------ one step
     def propagate(self, pre: np.ndarray, efficacy) -> tuple:
@@ -266,9 +273,16 @@ class Engine:
         inputs = network.parts["inputs"].steps(T, network.tick_input_spikes)
         w = self.propagation()
         n, le, tr, dec, r = plan.neuron, plan.learning, plan.traces, plan.decay, plan.reward
-        kernels.run_tick(
-            inputs, network.tick_spikes, network._pre, self.spike_index.bb, self.spike_index.jj,
-            self.post_index.bb, self.post_index.jj,
+        if self.threads > 1 and network.batch_size > 1 and self._finite(r):
+            kernel, members, cast = kernels.run_tick_members, self._member_ids, self._member_cast
+            (bb, jj), (pb, pk) = self._member_pre, self._member_post
+            kernels.numba.set_num_threads(min(self.threads, network.batch_size))
+        else:
+            kernel, members, cast = kernels.run_tick, self._members, self._cast
+            bb, jj, pb, pk = (self.spike_index.bb, self.spike_index.jj, self.post_index.bb,
+                              self.post_index.jj)
+        kernel(
+            inputs, network.tick_spikes, network._pre, bb, jj, pb, pk,
             w.sparse, w.flat, w.values, w.out_start, w.out_synapse, w.out_post,
             network._polarity, self.no_efficacy, network._current,
             n.potential, n.decay, n.threshold, n.reset, n.left, n.is_open, n.is_closed,
@@ -277,11 +291,22 @@ class Engine:
             tr.amp_minus,
             le.target, le.mask, w.pre_index, plan.pre_sign, le.rows, le.scale, le.member_scale,
             le.use_member, le.clip, plan.low, plan.high,
-            dec.scale_state, dec.decay, dec.tau, self._cast,
+            dec.scale_state, dec.decay, dec.tau, cast,
             r.kind, r.first_output, r.agree, r.reward_mult, r.punish_mult, r.plastic, r.rate,
-            r.dt, r.weights, r.index, r.starts, r.dense, r.low, r.high, self._members,
+            r.dt, r.weights, r.index, r.starts, r.dense, r.low, r.high, members,
             self._step_cast)
         network.step_count += T
+
+
+    @staticmethod
+    def _finite(reward: StepReward) -> bool:
+        # run_tick rewards every member once any output fired, members without output spikes
+        # with 0 * multiplier * plastic: 0 unless a factor is infinite (nan then);
+        # run_tick_members rewards only members that fired, so it needs finite factors.
+        if reward.kind == 0:
+            return True
+        return bool(np.isfinite(reward.reward_mult) and np.isfinite(reward.punish_mult)
+                    and np.isfinite(reward.plastic).all() and np.isfinite(reward.rate).all())
 
 
 # ---------------------------------------------------------------- adapters: parts -> records

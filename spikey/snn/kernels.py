@@ -37,6 +37,11 @@ run_tick
 step_reward
     One step's per-output-spike reward (``Rewarder.step_reward``) applied through an
     MSTDPET eligibility to the weights (``MSTDPET.reward``), for :func:`run_tick`.
+run_tick_members
+    :func:`run_tick` with the batch members in parallel threads (numba
+    ``prange``; the network key ``threads``): each member does the same
+    operations in the same order as in :func:`run_tick`, so results are
+    identical whatever the number of threads.
 izhikevich_step
     One Izhikevich step (thalamic noise, Euler sub-steps of v, u, reset).
 lif_step
@@ -69,6 +74,34 @@ def use_kernels(choice: str) -> bool:
         raise ConfigError("network.kernels = 'numba' but numba is not installed; "
                           "pip install numba, or use 'auto' or 'numpy'")
     return AVAILABLE
+
+
+def max_threads() -> int:
+    """The most threads a parallel kernel may use here (numba's ``NUMBA_NUM_THREADS``)."""
+    return int(numba.config.NUMBA_NUM_THREADS) if numba is not None else 1
+
+
+def check_threads(threads: int, choice: str) -> None:
+    """Refuse a ``threads`` value the compiled kernels cannot give.
+
+    Raises
+    ------
+    ConfigError
+        ``threads > 1`` on the numpy path (or without numba), or more threads than
+        :func:`max_threads`.
+    """
+    if threads == 1:
+        return
+    from spikey.core.params import ConfigError
+
+    if not use_kernels(choice):
+        raise ConfigError(f"network.threads = {threads} needs the compiled kernels, but "
+                          f"network.kernels = {choice!r} runs numpy"
+                          + ("" if AVAILABLE else " (numba is not installed)")
+                          + "; use threads = 1 or kernels 'numba'")
+    if threads > max_threads():
+        raise ConfigError(f"network.threads = {threads}; expected at most {max_threads()} "
+                          "(numba's NUMBA_NUM_THREADS, the CPUs numba sees)")
 
 
 def _jit(function):
@@ -405,6 +438,172 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
                         w_low, w_high, members, step_cast)
 
 
+def _row_pairs(row, b, bb, jj):
+    # np.nonzero of one member's spike row into (member, index) buffers; the same order as
+    # spike_pairs gives that member's spikes
+    n = row.size
+    flat = row.view(np.uint8)
+    whole = n - n % 8
+    words = flat[:whole].view(np.uint64)
+    count = 0
+    for w in range(words.size):
+        if words[w] != 0:
+            for i in range(8 * w, 8 * w + 8):
+                if flat[i]:
+                    bb[count] = b
+                    jj[count] = i
+                    count += 1
+    for i in range(whole, n):
+        if flat[i]:
+            bb[count] = b
+            jj[count] = i
+            count += 1
+    return count
+
+
+def _lif_member(b, v, synaptic_input, decay, threshold, reset, left, is_open, is_closed, steps,
+                spikes):
+    # lif_step's loop body for member b alone (same operations, same order)
+    N = v.shape[1]
+    wide = threshold.shape[1] > 1
+    d = decay[b]
+    for k in range(N):
+        value = v[b, k] * d
+        open_now = True
+        if steps > 0:
+            open_now = left[b, k] <= 0
+            is_open[b, k] = open_now
+            is_closed[b, k] = not open_now
+            if open_now:
+                value += synaptic_input[b, k]
+            else:
+                left[b, k] -= 1
+        else:
+            value += synaptic_input[b, k]
+        fire = open_now and value >= threshold[b, k if wide else 0]
+        if fire:
+            value = reset
+            if steps > 0:
+                left[b, k] = steps
+        elif not open_now:
+            value = reset
+        v[b, k] = value
+        spikes[b, k] = fire
+
+
+def _traces_member(b, pre, post, pre_trace, post_trace, decay_plus, decay_minus, amp_pre,
+                   amp_minus):
+    # update_traces' loop body for member b alone
+    P = pre_trace.shape[1]
+    N = post_trace.shape[1]
+    d = decay_plus[b]
+    for j in range(P):
+        value = pre_trace[b, j] * d
+        if pre[b, j]:
+            value += amp_pre[b, j]
+        pre_trace[b, j] = value
+    d = decay_minus[b]
+    a = amp_minus[b]
+    for k in range(N):
+        value = post_trace[b, k] * d
+        if post[b, k]:
+            value += a
+        post_trace[b, k] = value
+
+
+def _run_tick_members(inputs, tick_spikes, pre, bb, jj, pb, pk,
+                      sparse, flat, values, out_start, out_synapse, out_post, polarity,
+                      no_efficacy, current,
+                      v, decay, threshold, reset, left, is_open, is_closed, steps, spikes,
+                      kind, pre_trace, post_trace, decay_plus, decay_minus, amp_pre, amp_minus,
+                      target, mask, pre_index, pre_sign, rows, scale, member_scale, use_member,
+                      clip, low, high, scale_state, decay_z, tau_z, cast,
+                      reward_kind, first_output, agree, reward_mult, punish_mult, plastic, rate,
+                      dt, w_matrix, w_index, w_starts, w_dense, w_low, w_high, members,
+                      step_cast):
+    # run_tick with the members in parallel (numba prange): member b runs its T steps alone,
+    # doing the floating point operations run_tick does for it, in the same order (members
+    # never read each other's state). Index buffers are per member: bb, jj (B, P), pb, pk
+    # (B, N), cast (B,), members (B,) = arange(B). The eligibility's lazy scale is the same
+    # sequence for every member; each member follows its own copy and the shared state is
+    # written once at the end. Only for finite reward multipliers and plastic switches
+    # (run_tick also rewards members without output spikes then, adding 0 * inf = nan).
+    B, T, n_in = inputs.shape
+    P = pre.shape[1]
+    N = spikes.shape[1]
+    start_scale = scale_state[0]
+    final_scale = np.empty(B, dtype=np.float64)
+    for b in numba.prange(B):
+        mb, mj, qb, qk = bb[b], jj[b], pb[b], pk[b]
+        none = mb[:0]
+        s = start_scale
+        for t in range(T):
+            for j in range(n_in):
+                pre[b, j] = inputs[b, t, j]
+            for k in range(N):
+                pre[b, n_in + k] = spikes[b, k]
+            count = row_pairs(pre[b], b, mb, mj)
+            for k in range(N):
+                current[b, k] = 0.0
+            if sparse:
+                propagate_sparse(values, out_start, out_synapse, out_post, mb[:count],
+                                 mj[:count], polarity, no_efficacy, False, current)
+            else:
+                propagate(flat, P, mb[:count], mj[:count], polarity, current)
+            lif_member(b, v, current, decay, threshold, reset, left, is_open, is_closed, steps,
+                       spikes)
+            for k in range(N):
+                tick_spikes[b, t, k] = spikes[b, k]
+            if kind == 0:
+                continue
+            traces_member(b, pre, spikes, pre_trace, post_trace, decay_plus, decay_minus,
+                          amp_pre, amp_minus)
+            zeta_scale = scale
+            if kind == 3:
+                s = s * decay_z
+                if s < 1e-12:
+                    cast[b] = s
+                    factor = cast[b]
+                    flat_target = target[b].reshape(-1)
+                    for x in range(flat_target.size):
+                        flat_target[x] *= factor
+                    s = 1.0
+                cast[b] = 1.0 / (tau_z * s)
+                zeta_scale = cast[b]
+            post_count = row_pairs(spikes[b], b, qb, qk)
+            pre_b = mb[:count] if rows else none
+            pre_j = mj[:count] if rows else none
+            if sparse:
+                add_zeta_sparse(target, mask, pre_index, out_start, out_synapse, out_post,
+                                pre_trace, post_trace, pre_sign, qb[:post_count],
+                                qk[:post_count], pre_b, pre_j, zeta_scale, member_scale,
+                                use_member, clip, low, high)
+            else:
+                add_zeta(target, mask, pre_trace, post_trace, pre_sign, qb[:post_count],
+                         qk[:post_count], pre_b, pre_j, zeta_scale, member_scale, use_member,
+                         clip, low, high)
+            if reward_kind == 1:
+                n_agree = 0
+                n_total = 0
+                for k in range(first_output, N):
+                    if spikes[b, k]:
+                        n_total += 1
+                        if agree[b, k - first_output]:
+                            n_agree += 1
+                if n_total > 0:
+                    r = np.float64(n_agree) * reward_mult
+                    r += np.float64(n_total - n_agree) * punish_mult
+                    value = r * plastic[b]
+                    value = value * (rate[b] * (dt * s))
+                    step_cast[b] = value
+                    if value != 0:
+                        apply_eligibility(w_matrix, target, w_index, w_starts,
+                                          members[b:b + 1], step_cast, w_low, w_high, w_dense)
+        final_scale[b] = s
+    if kind == 3 and B > 0:
+        scale_state[0] = final_scale[0]
+
+
 spike_pairs = _jit(_spike_pairs)
 propagate = _jit(_propagate)
 lif_step = _jit(_lif_step)
@@ -419,6 +618,13 @@ apply_eligibility = _jit(_apply_eligibility)
 fold_trace = _jit(_fold_trace)
 step_reward = _jit(_step_reward)
 run_tick = _jit(_run_tick)  # calls the compiled kernels above (module globals at compile time)
+row_pairs = _jit(_row_pairs)
+lif_member = _jit(_lif_member)
+traces_member = _jit(_traces_member)
+#: run_tick over the members in parallel threads (compiled on first use)
+run_tick_members = (None if numba is None else
+                    numba.njit(cache=True, nogil=True, error_model="numpy",
+                               parallel=True)(_run_tick_members))
 
 
 class SpikeIndex:

@@ -53,6 +53,8 @@ NETWORK_KEYS = (
     Key("kernels", "str", "Hot loops in compiled numba kernels ('numba'), in numpy ('numpy', the "
         "reference), or numba when installed ('auto'); both give the same results.", "auto",
         choices=kernels.CHOICES),
+    Key("threads", "int", "Threads that run the batch members of a fused tick in parallel "
+        "(numba; results are identical for any number). 1: one thread.", 1, range=(1, None)),
 )
 
 
@@ -149,6 +151,7 @@ class Network:
         inputs, neurons = self.parts["inputs"], self.parts["neurons"]
         # Members whose episode is running (a training loop pauses the others).
         self.activity = Activity(B)
+        kernels.check_threads(self.threads, self.kernels)
         self.context = BuildContext(B, dtype, self.dt, seeds, inputs.n_inputs, neurons.n_neurons,
                                     self.parts["readout"].n_outputs,
                                     kernels=kernels.use_kernels(self.kernels),
