@@ -7,6 +7,8 @@ repeats of the wall time per network step, the time per member, and the
 ratio to B=1 measured in the same run. The baseline is a hand-written single-purpose numpy
 loop of the same network (``baselines/numpy_xor.py``), timed in the same run with its
 repeats interleaved with Spikey's B = 1 repeats (``ratio_to_numpy_loop`` < 1: Spikey faster).
+``--threads N`` also times each B > 1 with ``network.threads = N`` against one thread,
+interleaved (``thread_speedup``).
 
 Run ``python benchmarks/bench_xor.py [--batch 1 8 64 256] [--json out.json]``.
 """
@@ -62,12 +64,40 @@ def time_per_step(batch_size: int, ticks: int, repeats: int, baseline: bool = Fa
     return samples, loop_samples, spikes / (seconds * batch_size), loop_spikes / seconds
 
 
+def thread_samples(batch_size: int, ticks: int, repeats: int, threads: int) -> tuple:
+    """Seconds per step with 1 and with ``threads`` threads (``network.threads``), the two
+    networks' repeats interleaved; the runs are checked to give identical weights."""
+    nets = []
+    for value in (1, threads):
+        config = xor_config(batch_size, seed=0)
+        config["network"]["threads"] = value
+        nets.append((spikey.Network.from_config(config), *make_games(batch_size, seed=0)))
+    samples = ([], [])
+    for repeat in range(repeats + 1):  # the first repeat warms up (and compiles)
+        for i in range(2):
+            network, games, obs, info = nets[i]
+            start = time.perf_counter()
+            for _ in range(ticks):
+                action = network.tick(obs, info)
+                obs, _, _, _, info = games.step(action)
+            if repeat:
+                samples[i].append((time.perf_counter() - start)
+                                  / (ticks * network.processing_steps))
+            nets[i] = (network, games, obs, info)
+    if not np.array_equal(nets[0][0].weights.matrix, nets[1][0].weights.matrix):
+        raise AssertionError("threads changed the results")
+    return samples
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--batch", type=int, nargs="+", default=[1, 8, 64, 256])
     parser.add_argument("--ticks", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--json", default=None, help="write results here")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="also time B > 1 with this many threads (network.threads), "
+                        "interleaved with one thread")
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the hand-written numpy loop (baselines/numpy_xor.py)")
     args = parser.parse_args(argv)
@@ -82,6 +112,13 @@ def main(argv=None):
             row["numpy_loop_us_per_step"] = statistics.median(loop) * 1e6
             row["numpy_loop_output_rate_hz"] = loop_rate
             row["ratio_to_numpy_loop"] = row["median_us_per_step"] / row["numpy_loop_us_per_step"]
+        if args.threads > 1 and B > 1:
+            one, many = thread_samples(B, max(1, args.ticks // max(1, B // 16)), args.repeats,
+                                       args.threads)
+            row.update(threads=args.threads,
+                       threads_one_us_per_step=statistics.median(one) * 1e6,
+                       threads_many_us_per_step=statistics.median(many) * 1e6)
+            row["thread_speedup"] = row["threads_one_us_per_step"] / row["threads_many_us_per_step"]
         rows.append(row)
     base = rows[0]["median_us_per_step"] if rows[0]["batch_size"] == 1 else None
     print(f"Florian XOR network (60 inputs, 61 LIF, MSTDPET, per-spike reward), "
@@ -99,6 +136,10 @@ def main(argv=None):
                   f"{row['numpy_loop_us_per_step']:.1f} us/step in the same run; Spikey / loop = "
                   f"{row['ratio_to_numpy_loop']:.2f}; output rates {row['output_rate_hz']:.1f} / "
                   f"{row['numpy_loop_output_rate_hz']:.1f} Hz")
+        if "thread_speedup" in row:
+            print(f"      threads {row['threads']} vs 1 (interleaved): "
+                  f"{row['threads_many_us_per_step']:.1f} vs {row['threads_one_us_per_step']:.1f} "
+                  f"us/step, speedup {row['thread_speedup']:.2f}x")
     write_json(args.json, "florian_xor_step", rows)
     return rows
 
