@@ -1,7 +1,8 @@
 """The reference workload: 1,000 Poisson inputs at 20 Hz -> 1,000 LIF neurons, 1 s at dt = 1 ms.
 
 LIF: tau 20 ms, threshold 16 mV above rest, reset to rest, 5 ms refractory.
-Input -> neuron synapses only (no recurrence), weights uniform in [0, w_max]
+Input -> neuron synapses only (no recurrence; ``--recurrent`` adds every variant with
+LIF -> LIF synapses at the same density and weights, named ``... + recurrent``), weights uniform in [0, w_max]
 with w_max chosen so both densities fire at a similar rate. Four variants:
 dense all-to-all, dense + STDP, 10 % sparse, 10 % sparse + STDP; the sparse
 ones twice, as a masked dense matrix and as SparseFanIn index arrays (fan-in
@@ -29,10 +30,16 @@ from _common import write_json  # noqa: E402
 N_IN, N, STEPS = 1000, 1000, 1000
 
 
-def config(density: float, stdp: bool, kernels: str = "auto", storage: str = "dense") -> dict:
+def config(density: float, stdp: bool, kernels: str = "auto", storage: str = "dense",
+           recurrent: bool = False) -> dict:
+    """The network config of one variant (``recurrent``: LIF -> LIF synapses too, at the same
+    density and weight distribution as the inputs', no self-connections)."""
     w_max = 0.09 / density  # same mean drive per neuron at either density
     mask = np.zeros((N_IN + N, N), dtype=bool)
     mask[:N_IN] = np.random.default_rng(1).random((N_IN, N)) < density
+    if recurrent:
+        mask[N_IN:] = np.random.default_rng(2).random((N, N)) < density
+        np.fill_diagonal(mask[N_IN:], False)
     parts = {"inputs": "RateMap", "neurons": "LIF", "weights": "Random", "readout": "NeuronRates"}
     if stdp:
         parts["synapses"] = "STDP"
@@ -51,6 +58,8 @@ def config(density: float, stdp: bool, kernels: str = "auto", storage: str = "de
         out["parts"]["weights"] = "SparseFanIn"
         out["weights"] = {"fan_in": int(round(density * N_IN)), "sources": "inputs", "low": 0.0,
                           "high": w_max, "max_weight": w_max}
+        if recurrent:  # partners drawn from inputs and neurons: ~100 of each on average
+            out["weights"].update(fan_in=int(round(density * (N_IN + N))), sources="all")
     return out
 
 
@@ -82,19 +91,35 @@ def measure(name, cfg, repeats):
     return {"variant": name, "steps_per_s": steps_per_s, "rate_hz": float(np.mean(rates))}
 
 
+def recurrent_name(name: str) -> str:
+    """``'10% sparse + STDP (fan-in)'`` -> ``'10% sparse + STDP + recurrent (fan-in)'``."""
+    base, fan_in, _ = name.partition(" (fan-in)")
+    return f"{base} + recurrent" + (" (fan-in)" if fan_in else "")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json", default=None)
+    parser.add_argument("--recurrent", action="store_true",
+                        help="also measure every variant with LIF -> LIF synapses (' + recurrent')")
+    parser.add_argument("--only-recurrent", action="store_true",
+                        help="measure the recurrent variants only")
     parser.add_argument("--kernels", nargs="+", default=["numba", "numpy"],
                         choices=["auto", "numba", "numpy"],
                         help="engine paths to measure (numpy is the reference)")
     args = parser.parse_args(argv)
     rows = []
+    recurrence = [False] if not (args.recurrent or args.only_recurrent) else \
+        [True] if args.only_recurrent else [False, True]
     for kernels in args.kernels:
-        for name, density, stdp, storage in VARIANTS:
-            row = measure(name, config(density, stdp, kernels, storage), args.repeats)
-            rows.append({**row, "kernels": kernels, "storage": storage})
+        for recurrent in recurrence:
+            for name, density, stdp, storage in VARIANTS:
+                label = recurrent_name(name) if recurrent else name
+                row = measure(label, config(density, stdp, kernels, storage, recurrent),
+                              args.repeats)
+                rows.append({**row, "kernels": kernels, "storage": storage,
+                             "recurrent": recurrent})
     print(f"{'variant':<28} {'kernels':>8} {'steps/s':>10} {'rate (Hz)':>10}")
     for row in rows:
         print(f"{row['variant']:<28} {row['kernels']:>8} {row['steps_per_s']:10.0f} "

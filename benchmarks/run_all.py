@@ -37,6 +37,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PEERS = os.path.join(HERE, "peers")
 DEFAULT_BRIAN2_VENV = os.path.join(PEERS, ".venv-brian2")
 REFERENCE_VARIANTS = ("dense", "dense + STDP", "10% sparse", "10% sparse + STDP")
+#: the same with LIF -> LIF synapses (bench_reference.py --recurrent)
+RECURRENT_VARIANTS = tuple(f"{v} + recurrent" for v in REFERENCE_VARIANTS)
+#: issue 19: at least this many times Brian2 C++ standalone's steps/s, every variant
+STANDALONE_FACTOR = 2.0
 #: steps/s floors of the reference workload (README "Targets")
 REFERENCE_FLOORS = {"dense": 20_000, "dense + STDP": 3_000, "10% sparse": 37_000,
                     "10% sparse + STDP": 6_500}
@@ -64,7 +68,7 @@ class Bench:
 
 REGISTRY = [
     Bench("reference", "bench_reference", "Reference workload (1,000 Poisson -> 1,000 LIF, 1 s)",
-          ["--repeats", "5"], ["--repeats", "1"]),
+          ["--repeats", "5", "--recurrent"], ["--repeats", "1"]),
     Bench("xor", "bench_xor", "Florian XOR network step, batch scaling",
           ["--batch", "1", "8", "64", "256", "--ticks", "8", "--repeats", "7", "--threads", "2"],
           ["--batch", "1", "64", "--ticks", "2", "--repeats", "2"]),
@@ -192,7 +196,8 @@ def brian2_python(venv: str):
 
 
 def run_brian2(python: str, quick: bool) -> dict:
-    args = ["--repeats", "1", "--modes", "numpy"] if quick else ["--repeats", "3"]
+    args = (["--repeats", "1", "--modes", "numpy"] if quick
+            else ["--repeats", "3", "--recurrent"])
     result = {"name": "brian2", "framework": "brian2", "python": python, "argv": args}
     print(f"\n=== peers: Brian2 ({python}) {' '.join(args)}", flush=True)
     handle, json_path = tempfile.mkstemp(suffix=".json")
@@ -309,8 +314,11 @@ def reference_section(ours: dict, brian2: dict) -> list:
              f"floors use {primary}:", ""]
     header = ["variant"] + columns + [f"{primary} storage"] + [f"Brian2 {m}" for m in modes]
     header += [f"{primary} / Brian2 {m}" for m in modes] + ["floor", "floor met"]
+    header += [f">= {STANDALONE_FACTOR:g}x C++ standalone"] if "cpp_standalone" in modes else []
+    variants = [v for v in REFERENCE_VARIANTS + RECURRENT_VARIANTS
+                if v in spikey or any(v in theirs[m] for m in modes)]
     body = []
-    for variant in REFERENCE_VARIANTS:
+    for variant in variants:
         ours_sps = spikey.get(variant, {}).get("steps_per_s")
         cells = [variant] + [paths.get(c, {}).get(variant, {}).get("steps_per_s")
                              for c in columns] + [spikey.get(variant, {}).get("storage")]
@@ -318,22 +326,26 @@ def reference_section(ours: dict, brian2: dict) -> list:
         for m in modes:
             their_sps = theirs[m].get(variant, {}).get("steps_per_s")
             cells.append(f"{ours_sps / their_sps:.2f}x" if ours_sps and their_sps else None)
-        floor = REFERENCE_FLOORS[variant]
-        cells += [floor, None if ours_sps is None else ours_sps >= floor]
+        floor = REFERENCE_FLOORS.get(variant)
+        cells += [floor, None if ours_sps is None or floor is None else ours_sps >= floor]
+        if "cpp_standalone" in modes:
+            their_sps = theirs["cpp_standalone"].get(variant, {}).get("steps_per_s")
+            cells.append(ours_sps / their_sps >= STANDALONE_FACTOR
+                         if ours_sps and their_sps else None)
         body.append(cells)
     lines += table(header, body)
     lines += ["", "Mean output firing rate (Hz), to check the workloads match:", ""]
     lines += table(["variant"] + columns + [f"Brian2 {m}" for m in modes],
                    [[v] + [paths.get(c, {}).get(v, {}).get("rate_hz") for c in columns]
                     + [theirs[m].get(v, {}).get("rate_hz") for m in modes]
-                    for v in REFERENCE_VARIANTS])
+                    for v in variants])
     if modes:
         lines += ["", "Brian2 compile time (s; code generation + compilation, excluded above) and "
                   "steps/s of a whole `run()` call (per-call set-up included, runtime targets):",
                   ""]
         body = []
         for m in modes:
-            for v in REFERENCE_VARIANTS:
+            for v in variants:
                 row = theirs[m].get(v)
                 if row:
                     call = row.get("run_call_s")

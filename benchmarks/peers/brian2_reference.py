@@ -1,7 +1,9 @@
 """The reference workload in Brian2: numpy and cython runtime targets, and C++ standalone.
 
 Same network as ``benchmarks/bench_reference.py``: 1,000 Poisson inputs at
-20 Hz drive 1,000 LIF neurons through input -> neuron synapses only,
+20 Hz drive 1,000 LIF neurons through input -> neuron synapses only (the
+``... + recurrent`` variants add neuron -> neuron synapses at the same density and
+weights, no self-connections),
 
 .. math::
 
@@ -58,11 +60,16 @@ VARIANTS = {
     "10% sparse": (0.1, False),
     "10% sparse + STDP": (0.1, True),
 }
+#: the same with LIF -> LIF synapses (same density and weights, no self-connections), as
+#: ``bench_reference.py --recurrent``; run with ``--variants`` or ``--recurrent``
+RECURRENT = {f"{name} + recurrent": (density, stdp, True)
+             for name, (density, stdp) in VARIANTS.items()}
+ALL_VARIANTS = {**VARIANTS, **RECURRENT}
 MODES = ("numpy", "cython", "cpp_standalone")
 A_PLUS, A_MINUS, TAU_TRACE_MS = 1.0, -1.05, 20.0
 
 
-def build_network(b2, density: float, stdp: bool):
+def build_network(b2, density: float, stdp: bool, recurrent: bool = False):
     """Create the groups and synapses in the current Brian2 scope; return (net, neurons)."""
     ms, mV, Hz = b2.ms, b2.mV, b2.Hz
     w_max = 0.09 / density * mV
@@ -75,29 +82,35 @@ def build_network(b2, density: float, stdp: bool):
         method="exact", namespace={"tau": 20 * ms}, name="neurons")
     # Spikey ignores input while refractory; Brian2 would still add the jump.
     arrive = "v_post += w * int(not_refractory_post)"
-    if stdp:
-        synapses = b2.Synapses(
-            inputs, neurons,
-            """w : volt
-               dpre_trace/dt = -pre_trace / tau_trace : 1 (event-driven)
-               dpost_trace/dt = -post_trace / tau_trace : 1 (event-driven)""",
-            on_pre=f"""{arrive}
-                       pre_trace += A_plus
-                       w = clip(w + eta * post_trace, 0*mV, w_max)""",
-            on_post="""post_trace += A_minus
-                       w = clip(w + eta * pre_trace, 0*mV, w_max)""",
-            namespace={"tau_trace": TAU_TRACE_MS * ms, "A_plus": A_PLUS, "A_minus": A_MINUS,
-                       "eta": 0.01 * w_max, "w_max": w_max},
-            name="synapses")
-    else:
-        synapses = b2.Synapses(inputs, neurons, "w : volt", on_pre=arrive, name="synapses")
-    if density >= 1.0:
-        synapses.connect()
-    else:
-        synapses.connect(p=density)
-    synapses.w = "rand() * w_max"
-    synapses.namespace["w_max"] = w_max
-    net = b2.Network(inputs, neurons, synapses)
+    groups = [inputs] + ([neurons] if recurrent else [])
+    connections = []
+    for source in groups:
+        name = "synapses" if source is inputs else "recurrent"
+        if stdp:
+            synapses = b2.Synapses(
+                source, neurons,
+                """w : volt
+                   dpre_trace/dt = -pre_trace / tau_trace : 1 (event-driven)
+                   dpost_trace/dt = -post_trace / tau_trace : 1 (event-driven)""",
+                on_pre=f"""{arrive}
+                           pre_trace += A_plus
+                           w = clip(w + eta * post_trace, 0*mV, w_max)""",
+                on_post="""post_trace += A_minus
+                           w = clip(w + eta * pre_trace, 0*mV, w_max)""",
+                namespace={"tau_trace": TAU_TRACE_MS * ms, "A_plus": A_PLUS, "A_minus": A_MINUS,
+                           "eta": 0.01 * w_max, "w_max": w_max},
+                name=name)
+        else:
+            synapses = b2.Synapses(source, neurons, "w : volt", on_pre=arrive, name=name)
+        condition = None if source is inputs else "i != j"
+        if density >= 1.0:
+            synapses.connect(condition=condition)
+        else:
+            synapses.connect(condition=condition, p=density)
+        synapses.w = "rand() * w_max"
+        synapses.namespace["w_max"] = w_max
+        connections.append(synapses)
+    net = b2.Network(inputs, neurons, *connections)
     # Spikey's order within a step: decay, add the arriving input, threshold, reset.
     # Brian2's default puts synapses after thresholds, so input would first be
     # seen (and decayed) one step later; this order delays every spike's
@@ -121,7 +134,7 @@ def run_runtime(mode: str, variant: str, repeats: int, cython_cache=None) -> dic
         b2.prefs.codegen.runtime.cython.cache_dir = cython_cache
     b2.defaultclock.dt = 1 * b2.ms
     b2.seed(0)
-    net, neurons = build_network(b2, *VARIANTS[variant])
+    net, neurons = build_network(b2, *ALL_VARIANTS[variant])
     cached_before = cython_cache_size(b2) if mode == "cython" else 0
     start = time.perf_counter()
     net.run(SECONDS * b2.second)  # warm-up: code generation and compilation happen here
@@ -153,7 +166,7 @@ def run_standalone(variant: str, repeats: int, threads: int) -> dict:
         b2.prefs.devices.cpp_standalone.openmp_threads = threads
     b2.defaultclock.dt = 1 * b2.ms
     b2.seed(0)
-    net, neurons = build_network(b2, *VARIANTS[variant])
+    net, neurons = build_network(b2, *ALL_VARIANTS[variant])
     net.run(SECONDS * b2.second)  # warm-up second, as in the runtime targets
     neurons.n_spikes = 0
     net.run(SECONDS * b2.second)  # the binary reports the time of this last run only
@@ -222,7 +235,10 @@ def run_child(mode: str, variant: str, args) -> dict:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS),
+                        choices=list(ALL_VARIANTS))
+    parser.add_argument("--recurrent", action="store_true",
+                        help="also run every variant with LIF -> LIF synapses ('... + recurrent')")
     parser.add_argument("--repeats", type=int, default=3, help="timed simulated seconds")
     parser.add_argument("--threads", type=int, default=1,
                         help="OpenMP threads in standalone mode (1: Brian2's default, serial)")
@@ -239,6 +255,9 @@ def main(argv=None):
             json.dump(row, handle)
         return [row]
 
+    if args.recurrent:
+        args.variants = list(args.variants) + [f"{v} + recurrent" for v in args.variants
+                                               if v in VARIANTS]
     rows = []
     print(f"{'mode':<15} {'variant':<20} {'steps/s':>10} {'rate (Hz)':>10} {'compile (s)':>12}",
           flush=True)
