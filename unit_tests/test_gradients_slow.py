@@ -25,8 +25,8 @@ def _tests(name, seeds=SEEDS, change=None):
 
 @pytest.mark.slow
 def test_bptt_digits_over_seeds():
-    tests = _tests("digits_bptt.yaml")
-    assert tests.min() >= 0.955 and tests.mean() >= 0.96, tests  # measured 0.964-0.975
+    tests = _tests("digits_bptt.yaml")  # dataset.refit: train + validation, test once
+    assert tests.min() >= 0.965 and tests.mean() >= 0.97, tests  # measured 0.972-0.975
 
 
 @pytest.mark.slow

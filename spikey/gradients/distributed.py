@@ -307,12 +307,12 @@ def tune_gradient(config: dict, space: dict, num_samples: int = 1,
     """
     from spikey.gradients.run import DATASET_KEYS
     from spikey.gradients.trainer import GradientTrainer
-    from spikey.core.params import suggest, validate
+    from spikey.core.params import validate
     from spikey.training.tune import _fixed_points, to_tune_space
 
     _check_sections(config)
     if metric not in TUNE_METRICS:
-        raise ConfigError(f"metric = {metric!r}{suggest(metric, TUNE_METRICS)}; expected one of "
+        raise ConfigError(f"metric = {metric!r}; expected one of "
                           f"{list(TUNE_METRICS)} (the test split is never a sweep metric)")
     if mode not in ("max", "min"):
         raise ConfigError(f"mode = {mode!r}; expected 'max' or 'min'")
