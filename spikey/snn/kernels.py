@@ -621,7 +621,7 @@ run_tick = _jit(_run_tick)  # calls the compiled kernels above (module globals a
 row_pairs = _jit(_row_pairs)
 lif_member = _jit(_lif_member)
 traces_member = _jit(_traces_member)
-#: run_tick over the members in parallel threads (compiled on first use)
+# run_tick over the members in parallel threads (compiled on first use)
 run_tick_members = (None if numba is None else
                     numba.njit(cache=True, nogil=True, error_model="numpy",
                                parallel=True)(_run_tick_members))
