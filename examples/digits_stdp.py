@@ -1,15 +1,16 @@
 """Unsupervised STDP on 8x8 digits (Diehl & Cook 2015's scheme), five seeds in one batch.
 
 A layer of 400 LIF neurons sees each digit as Poisson spike trains (``PixelRate``) for
-100 ms. Its pixel synapses learn by STDP potentiation with each neuron's total weight held
-fixed (``NormalizeWeights``); one interneuron turns the first spike of any neuron into
-inhibition of all of them (``LateralInhibition``, held fixed by ``FreezeWeights``); and
+200 ms, from rest (``present`` resets the state before each digit: the rest between samples
+of Diehl & Cook). Its pixel synapses learn by STDP potentiation with each neuron's total
+weight held fixed (``NormalizeWeights``); one interneuron turns every spike of a neuron into
+30 mV of inhibition of all of them (``LateralInhibition``, held fixed by ``FreezeWeights``); and
 thresholds rise for neurons that fire too often (``HomeostaticThreshold``), so every neuron
 wins its share of the digits. No label is used while learning. Afterwards, with learning off,
 each neuron is labelled with the class it fired most for on the training split, and a
 digit's answer is the class whose neurons fire most on average.
 
-    python examples/digits_stdp.py                  # 5 seeds (0-4), ~1 minute on 2 cores
+    python examples/digits_stdp.py                  # 5 seeds (0-4), ~2 minutes on 2 cores
     python examples/digits_stdp.py --seed 100       # seeds 100-104
     python examples/digits_stdp.py --quick          # a small run (seconds)
     python examples/digits_stdp.py --figures out/   # receptive fields, confusion matrix
@@ -38,11 +39,12 @@ def load_config(path=CONFIG) -> dict:
 
 
 def quick_config(config: dict) -> dict:
-    """A small version for tests and --quick: 50 neurons, 2 epochs of 300 images, 2 seeds."""
+    """A small version for tests and --quick: 50 neurons, 2 epochs of 300 images of 100 ms,
+    2 seeds."""
     config = copy.deepcopy(config)
     net = config["network"]
     n = 51
-    net["network"]["batch_size"] = 2
+    net["network"].update(batch_size=2, processing_steps=100)
     net["neurons"].update(n_neurons=n, inhibitory_fraction=1 / n)
     net["weights"].update(layers=[n], inhibitory_fraction=1 / n)
     net["readout"]["n_outputs"] = n
