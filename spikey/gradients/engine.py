@@ -45,6 +45,22 @@ from spikey.gradients.surrogates import Surrogate
 SUPPORTED_NEURONS = ("LIF", "AdaptiveLIF")
 
 
+def _buffer(workspace, name: str, shape: tuple, zero: bool = False) -> np.ndarray:
+    """A float64 array of ``shape``: new, or reused from ``workspace`` (a dict) when given.
+
+    Large arrays allocated afresh every step cost page faults (the allocator hands the
+    memory back to the system between steps); a training loop reuses one set.
+    """
+    if workspace is None:
+        return np.zeros(shape) if zero else np.empty(shape)
+    out = workspace.get(name)
+    if out is None or out.shape != shape:
+        out = workspace[name] = np.empty(shape)
+    if zero:
+        out.fill(0.0)
+    return out
+
+
 @dataclass
 class Tape:
     """What the forward pass keeps for the backward pass, time-major ``(T, B, ...)``.
@@ -236,7 +252,7 @@ class SpikingModel:
 
     # ------------------------------------------------------------------ forward
     def forward(self, inputs, smooth: bool = False, frozen_reset=None, input_mask=None,
-                hidden_mask=None, membrane_noise=None) -> Tape:
+                hidden_mask=None, membrane_noise=None, workspace=None) -> Tape:
         """Run the network on input spikes ``(B, T, n_inputs)`` from rest; return the tape.
 
         Parameters
@@ -253,6 +269,9 @@ class SpikingModel:
             Dropout masks ``(B, n_inputs)`` and ``(B, N)``, already scaled by ``1/(1-p)``.
         membrane_noise : numpy.ndarray, optional
             ``(T, B, N)`` added to the potential each step (noise injection).
+        workspace : dict, optional
+            Reuse the tape's arrays kept here (a training loop passes one dict): the tape
+            is then valid until the next call with the same workspace.
 
         Returns
         -------
@@ -264,20 +283,23 @@ class SpikingModel:
         B, T, _ = x.shape
         N = self.n_neurons
         x = x.transpose(1, 0, 2)
+        x_in = _buffer(workspace, "inputs", (T, B, self.n_inputs))
         if input_mask is not None:
-            x = x * input_mask[None]
+            np.multiply(x, input_mask[None], out=x_in)
         else:
-            x = np.ascontiguousarray(x)
+            x_in[...] = x
+        x = x_in
         W = self.weights
-        drive = (x.reshape(T * B, -1) @ W[:self.n_inputs]).reshape(T, B, N)
+        drive = _buffer(workspace, "potential", (T, B, N))
+        np.matmul(x.reshape(T * B, -1), W[:self.n_inputs], out=drive.reshape(T * B, N))
         recurrent = self.has_recurrence
         rows, cols = self._block_index()
         w_rec = W[self.n_inputs:][rows][:, cols]
         full = w_rec.shape == (N, N)
         u_all = drive  # each step's potential is built in place on its input drive
-        z_all = np.empty((T, B, N))
-        h_all = np.empty((T, B, N))
-        prev_all = np.zeros((T, B, N))
+        z_all = _buffer(workspace, "spikes", (T, B, N))
+        h_all = _buffer(workspace, "distance", (T, B, N))
+        prev_all = _buffer(workspace, "previous", (T, B, N), zero=True)
         reset_all = z_all if frozen_reset is None else np.asarray(frozen_reset, dtype=np.float64)
         V = np.zeros((B, N))
         a = np.zeros((B, N)) if self.adaptation else None
@@ -322,7 +344,7 @@ class SpikingModel:
 
     # ------------------------------------------------------------------ backward
     def backward(self, tape: Tape, grad_spikes=None, grad_potential=None,
-                 smooth: bool = False) -> np.ndarray:
+                 smooth: bool = False, workspace=None) -> np.ndarray:
         """BPTT: the gradient of a loss with respect to the weights ``(P, N)`` (masked).
 
         Parameters
@@ -335,13 +357,15 @@ class SpikingModel:
         smooth : bool
             Whether the forward ran with ``smooth=True`` (the surrogate is then the exact
             derivative; the equations are the same).
+        workspace : dict, optional
+            Reuse the backward pass's arrays kept here (as :meth:`forward`).
 
         Returns
         -------
         numpy.ndarray
             ``dL/dW``, ``(n_inputs + N, N)``.
         """
-        grad_inputs = self.backward_currents(tape, grad_spikes, grad_potential)
+        grad_inputs = self.backward_currents(tape, grad_spikes, grad_potential, workspace)
         T, B, N = grad_inputs.shape
         flat = grad_inputs.reshape(T * B, N)
         grad = np.zeros_like(self.weights)
@@ -359,7 +383,8 @@ class SpikingModel:
         grad *= self.mask
         return grad
 
-    def backward_currents(self, tape: Tape, grad_spikes=None, grad_potential=None) -> np.ndarray:
+    def backward_currents(self, tape: Tape, grad_spikes=None, grad_potential=None,
+                          workspace=None) -> np.ndarray:
         """:math:`\\bar I_t = \\partial L/\\partial I_t`, ``(T, B, N)``: the adjoint recursion.
 
         The loss's direct terms :math:`\\psi_t\\,\\partial_{z_t}L + \\partial_{u_t}L` and the
@@ -368,8 +393,9 @@ class SpikingModel:
         non-detached reset terms) step by step.
         """
         T, B, N = tape.potential.shape
-        out = np.empty((T, B, N))
-        psi = self.surrogate.derivative(tape.distance)
+        out = _buffer(workspace, "grad_currents", (T, B, N))
+        psi = self.surrogate.derivative(tape.distance,
+                                        out=_buffer(workspace, "psi", (T, B, N)))
         d, da = self.decay, self.adaptation_decay
         vr, delta = self.reset_potential, self.adaptation_strength
         adapt = self.adaptation
@@ -377,12 +403,12 @@ class SpikingModel:
         # the loss's direct terms, on the whole tape
         source = None
         if grad_spikes is not None:
-            source = np.multiply(psi, grad_spikes)
+            source = np.multiply(psi, grad_spikes, out=_buffer(workspace, "source", (T, B, N)))
         if grad_potential is not None:
             source = np.array(grad_potential, dtype=np.float64) if source is None \
                 else np.add(source, grad_potential, out=source)
         # how g_u of step t+1 reaches g_u of step t through V_t: d (1 - z_t)
-        carry = np.subtract(1.0, tape.reset_spikes)
+        carry = np.subtract(1.0, tape.reset_spikes, out=_buffer(workspace, "carry", (T, B, N)))
         carry *= d
         w_rec_t = None
         if self.has_recurrence:

@@ -141,9 +141,16 @@ class Loss:
         diff = counts - (off + (on - off) * onehot)
         return 0.5 * float((diff ** 2).sum()) / B, diff * window / B
 
-    def direct_gradients(self, tape, grad_q) -> tuple:
-        """Spread ``dL/dq`` over time: ``(dL/dz, dL/du)``, each ``(T, B, N)`` or None."""
+    def direct_gradients(self, tape, grad_q, workspace=None) -> tuple:
+        """Spread ``dL/dq`` over time: ``(dL/dz, dL/du)``, each ``(T, B, N)`` or None
+        (in an array reused from ``workspace``, a dict, when given)."""
         T, B, N = tape.spikes.shape
-        full = np.zeros((T, B, N))
+        if workspace is None:
+            full = np.zeros((T, B, N))
+        else:
+            full = workspace.get("direct")
+            if full is None or full.shape != (T, B, N):
+                full = workspace["direct"] = np.empty((T, B, N))
+            full.fill(0.0)
         full[:, :, N - self.n_outputs:] = self.time_weights(T)[:, None, None] * grad_q[None]
         return (full, None) if self.readout == "rate" else (None, full)

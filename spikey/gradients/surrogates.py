@@ -62,10 +62,11 @@ class Surrogate:
                               "(the surrogate's width in mV)")
         self.kind, self.scale = kind, float(scale)
 
-    def derivative(self, x: np.ndarray) -> np.ndarray:
-        """The surrogate :math:`\\psi(x)` (a new array)."""
+    def derivative(self, x: np.ndarray, out=None) -> np.ndarray:
+        """The surrogate :math:`\\psi(x)`, in ``out`` (a float64 array of x's shape) or a new
+        array."""
         w = self.scale
-        out = np.abs(x, out=np.empty(np.shape(x)))  # in place: called on the whole tape
+        out = np.abs(x, out=np.empty(np.shape(x)) if out is None else out)  # in place
         out *= 1.0 / w
         if self.kind == "fast_sigmoid":
             out += 1.0

@@ -178,6 +178,7 @@ class GradientTrainer:
         #: worker ``rank`` takes places ``rank, rank + world, ...`` of every minibatch and
         #: ``reduce(parts)`` sums ``[loss sum, gradient sum, samples, correct]`` over workers.
         self.shard = None
+        self._workspace = {}  # the training step's arrays, reused (see SpikingModel.forward)
 
     # ------------------------------------------------------------ setup
     def _freeze_mask(self) -> np.ndarray:
@@ -330,27 +331,29 @@ class GradientTrainer:
         ``slots`` (optional, ``B`` integers) are the samples' places in the whole minibatch,
         which pick their dropout and noise generators (default ``0 .. B-1``): a data-parallel
         worker holding places 1, 3, 5 of a minibatch draws what one process would draw there.
+        The tape's arrays are reused by the next call (copy what must outlive it).
         """
         model, loss_fn = self.model, self.loss_fn
         input_mask = hidden_mask = noise = None
         if train:
             input_mask, hidden_mask = self._masks(len(x), slots)
             x, noise = self._noise(x, slots)
+        work = self._workspace
         tape = model.forward(x, input_mask=input_mask, hidden_mask=hidden_mask,
-                             membrane_noise=noise)
+                             membrane_noise=noise, workspace=work)
         value, grad_q = loss_fn.value_and_grad(tape, y)
         if self.method == "eprop":
             grad, penalty = eprop_gradient(model, tape, loss_fn, grad_q, self.feedback,
                                            self.rate_regularization, self.target_rate)
             value += penalty
         else:
-            grad_z, grad_u = loss_fn.direct_gradients(tape, grad_q)
+            grad_z, grad_u = loss_fn.direct_gradients(tape, grad_q, workspace=work)
             if self.rate_regularization:
                 penalty, g_rate = rate_penalty(tape.spikes, model.dt, self.rate_regularization,
                                                self.target_rate)
                 value += penalty
                 grad_z = g_rate.copy() if grad_z is None else grad_z + g_rate
-            grad = model.backward(tape, grad_z, grad_u)
+            grad = model.backward(tape, grad_z, grad_u, workspace=work)
         if self.l1 or self.l2:
             penalty, g_w = weight_penalty(model.weights, self.trainable, self.l1, self.l2)
             value += penalty
