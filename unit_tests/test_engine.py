@@ -154,10 +154,10 @@ def test_engine_only_for_plain_synapses_on_the_compiled_path():
     if kernels.AVAILABLE:
         net = Network.from_config(build_small_config())
         assert isinstance(net._engine, engine.Engine)
-        plan = net._engine.plan(training=True, all_active=True)
+        plan = net._engine.plan(net, training=True, all_active=True)
         assert isinstance(plan, engine.TickPlan)
         assert plan.learning.kind == 3 and plan.reward.kind == 0  # MSTDPET, tick rewards
-        assert net._engine.plan(training=True, all_active=False) is None
+        assert net._engine.plan(net, training=True, all_active=False) is None
 
 
 # ---------------------------------------------------------------- threads
@@ -219,3 +219,21 @@ def test_threads_key_is_checked():
     if kernels.AVAILABLE:
         with pytest.raises(ConfigError, match=rf"network.threads = {too_many}; expected at most"):
             Network.from_config(build_small_config(network={"threads": too_many}))
+
+
+def test_a_dropped_network_is_freed_at_once_without_the_cycle_collector():
+    # The engine holds no reference to its network: a network (its state arrays, its tick
+    # buffers) is freed when the last reference goes, not at the next gc run, which kept
+    # the peak memory of building one network after another up (bench_scaling's N = 10,000).
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        net = Network.from_config(build_small_config())
+        net.tick(np.ones((1, 2), dtype=int), {"expected": np.ones(1, dtype=int)})
+        ref = weakref.ref(net)
+        del net
+        assert ref() is None
+    finally:
+        gc.enable()

@@ -141,13 +141,14 @@ class Engine:
     Parameters
     ----------
     network : Network
-        A built network whose parts qualify for :func:`plain_kernels`; the
-        engine keeps a reference to it and to its buffers (``_pre``,
-        ``_current``, ``_polarity``, ``tick_spikes``, ``tick_input_spikes``).
+        A built network whose parts qualify for :func:`plain_kernels`. The
+        engine keeps only its own buffers; each call is given the network, whose
+        buffers (``_pre``, ``_current``, ``_polarity``, ``tick_spikes``,
+        ``tick_input_spikes``) it reads and writes (no reference cycle, so a
+        network is freed as soon as it is dropped).
     """
 
     def __init__(self, network):
-        self.network = network
         B, n = network.batch_size, network.n_neurons
         dtype = network.context.dtype
         weights = network.parts["weights"]
@@ -185,14 +186,13 @@ class Engine:
             self._member_ids = np.arange(B, dtype=np.int64)
 
     # ------------------------------------------------------------ one step
-    def propagate(self, pre: np.ndarray, efficacy) -> tuple:
+    def propagate(self, network, pre: np.ndarray, efficacy) -> tuple:
         """This step's synaptic input into ``network._current`` from the spikes ``pre``.
 
         ``efficacy`` is short-term plasticity's ``(B, P)`` scale or None. Returns
         ``np.nonzero(pre)`` as views into the engine's buffers (valid until the
         next call), for the learning rule.
         """
-        network = self.network
         weights = network.parts["weights"]
         index = bb, jj = self.spike_index(pre)
         current = network._current
@@ -211,9 +211,9 @@ class Engine:
         return index
 
     # ------------------------------------------------------------ whole ticks
-    def propagation(self) -> Propagation:
-        """The weights as the fused tick reads them."""
-        weights = self.network.parts["weights"]
+    def propagation(self, network) -> Propagation:
+        """The weights of ``network`` as the fused tick reads them."""
+        weights = network.parts["weights"]
         if self.sparse:
             return Propagation(True, self._rows, weights.matrix.reshape(weights.matrix.shape[0], -1),
                                weights.out_start, weights.out_synapse, weights.out_post,
@@ -221,8 +221,9 @@ class Engine:
         return Propagation(False, weights.flat, self._rows, self._start, self._synapse,
                            self._synapse, self._index)
 
-    def plan(self, training: bool, all_active: bool, expected=None) -> TickPlan | None:
-        """A :class:`TickPlan` when the coming tick can run fused, else None.
+    def plan(self, network, training: bool, all_active: bool,
+             expected=None) -> TickPlan | None:
+        """A :class:`TickPlan` when ``network``'s coming tick can run fused, else None.
 
         Fusing needs no short-term plasticity, a neuron part that offers its
         arrays (noise-free LIF) and, when ``training`` with a learning rule, a
@@ -234,7 +235,6 @@ class Engine:
         rewards inside the tick; only the rewarders and rules that
         :func:`step_reward_of` knows fuse then.
         """
-        network = self.network
         parts = network.parts
         if parts["stp"] is not None:
             return None
@@ -266,12 +266,13 @@ class Engine:
         return TickPlan(neuron, learning, traces_of(synapses), decay, synapses.pre_sign,
                         dtype(low), dtype(high), reward)
 
-    def run_tick(self, plan: TickPlan) -> None:
-        """Run ``processing_steps`` steps through :func:`spikey.snn.kernels.run_tick`."""
-        network = self.network
+    def run_tick(self, network, plan: TickPlan) -> None:
+        """Run ``network``'s ``processing_steps`` steps through
+        :func:`spikey.snn.kernels.run_tick` (or :func:`~spikey.snn.kernels.run_tick_members`
+        with ``network.threads > 1``)."""
         T = network.processing_steps
         inputs = network.parts["inputs"].steps(T, network.tick_input_spikes)
-        w = self.propagation()
+        w = self.propagation(network)
         n, le, tr, dec, r = plan.neuron, plan.learning, plan.traces, plan.decay, plan.reward
         if self.threads > 1 and network.batch_size > 1 and self._finite(r):
             kernel, members, cast = kernels.run_tick_members, self._member_ids, self._member_cast

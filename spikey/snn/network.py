@@ -388,10 +388,10 @@ class Network:
         first_output = self.n_neurons - self.n_outputs
         fused = None
         if self._engine is not None and not self._monitors:
-            fused = self._engine.plan(self.training, self.activity.all,
+            fused = self._engine.plan(self, self.training, self.activity.all,
                                       self._expected if stepwise else None)
         if fused is not None:  # the whole tick in one compiled call
-            self._engine.run_tick(fused)
+            self._engine.run_tick(self, fused)
         for t in range(0 if fused is not None else self.processing_steps):
             post = self._step()
             self.tick_spikes[:, t] = post
@@ -426,7 +426,7 @@ class Network:
         self._efficacy = None if stp is None else stp.step(pre)
         typed = self._modulation_input is not None
         if self._engine is not None:  # compiled path (spikey.snn.engine)
-            index = self._engine.propagate(pre, self._efficacy)
+            index = self._engine.propagate(self, pre, self._efficacy)
             post = neurons.step(self._current)
         else:
             index = bb, jj = np.nonzero(pre)
