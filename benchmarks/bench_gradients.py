@@ -1,8 +1,9 @@
 """Gradient training speed: forward vs BPTT and e-prop steps, samples/s, memory vs T.
 
 The workload is the digits network of ``examples/configs/digits_bptt.yaml`` (64 inputs ->
-200 LIF -> 10 LIF outputs, T = 20 steps, regular input trains of real digits, hidden dropout). Per batch
-size B: the median over repeats of the forward pass alone (with the tape), of a BPTT
+400 LIF -> 10 LIF outputs, T = 20 steps, regular input trains of real digits, hidden dropout). Per batch
+size B: the median over repeats of the forward pass alone (with the tape, its arrays reused
+as a training step reuses them), of a BPTT
 training step (forward + loss + backward + Adam) and of an e-prop training step, all with one
 BLAS thread (the trainer's default ``blas_threads: 1``); the ratio
 BPTT step / forward; training samples/s. Then the tape's bytes for T = 20, 40, 80, 160
@@ -56,9 +57,11 @@ def measure(batch_size: int, repeats: int, steps: int = 20) -> dict:
             if method == "bptt":
                 # the forward pass of a training step: same dropout masks
                 masks = trainer.dropout_masks(batch_size)
+                workspace = {}
                 out["forward_s"] = _median_time(
                     lambda: trainer.model.forward(trains, input_mask=masks[0],
-                                                  hidden_mask=masks[1]), repeats)
+                                                  hidden_mask=masks[1], workspace=workspace),
+                    repeats)
             out[f"{method}_step_s"] = _median_time(lambda: trainer.train_step(trains, y),
                                                    repeats)
     out["bptt_over_forward"] = out["bptt_step_s"] / out["forward_s"]
