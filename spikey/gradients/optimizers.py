@@ -88,16 +88,22 @@ class Optimizer:
             self.second *= self.rho
             self.second += (1.0 - self.rho) * g * g
             delta = lr * g / (np.sqrt(self.second) + self.epsilon)
-        else:
+        else:  # in place on one scratch array: a step touches each entry a few times
+            delta = np.multiply(g, 1.0 - self.beta1)
             self.first *= self.beta1
-            self.first += (1.0 - self.beta1) * g
+            self.first += delta
+            np.multiply(g, g, out=delta)
+            delta *= 1.0 - self.beta2
             self.second *= self.beta2
-            self.second += (1.0 - self.beta2) * g * g
-            m_hat = self.first / (1.0 - self.beta1 ** self.count)
-            v_hat = self.second / (1.0 - self.beta2 ** self.count)
-            delta = lr * m_hat / (np.sqrt(v_hat) + self.epsilon)
+            self.second += delta
+            # lr * m_hat / (sqrt(v_hat) + eps), m_hat = first / c1, v_hat = second / c2
+            np.multiply(self.second, 1.0 / (1.0 - self.beta2 ** self.count), out=delta)
+            np.sqrt(delta, out=delta)
+            delta += self.epsilon
+            np.divide(self.first, delta, out=delta)
+            delta *= lr / (1.0 - self.beta1 ** self.count)
             if self.decoupled and self.weight_decay:
-                delta = delta + lr * self.weight_decay * params
+                delta += lr * self.weight_decay * params
         if trainable is not None:
             delta = delta * trainable
         params -= delta
