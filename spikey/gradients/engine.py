@@ -200,23 +200,25 @@ class SpikingModel:
                 raise ConfigError(f"{slot} ({type(parts[slot]).__name__}) has no backward pass; "
                                   "gradient training computes the weight updates itself: remove "
                                   f"the {slot!r} part")
-        if getattr(weights, "SPARSE", False):
-            raise ConfigError(f"weights ({type(weights).__name__}) stores synapses sparsely and "
-                              "has no backward pass; use a dense weight part (e.g. Layered, "
-                              "Random, Manual)")
-        if weights.delay_matrix is not None or weights.type_matrix is not None:
-            key = "delays" if weights.delay_matrix is not None else "synapse_types"
+        delays = getattr(weights, "delay_matrix", None)
+        types = getattr(weights, "type_matrix", None)
+        if delays is not None or types is not None:
+            key = "delays" if delays is not None else "synapse_types"
             raise ConfigError(f"weights ({type(weights).__name__}).{key} has no backward pass; "
                               "expected None")
         n_in = network.n_inputs
         polarity = np.concatenate([parts["inputs"].polarity, neurons.polarity]).astype(np.float64)
-        signed = weights.matrix[member].astype(np.float64) * polarity[:, None]
+        if getattr(weights, "SPARSE", False):  # SparseFanIn: trained densely on its synapses
+            matrix, mask = weights.dense()[member], weights.dense_mask()[member]
+        else:
+            matrix, mask = weights.matrix[member], weights.mask[member]
+        signed = matrix.astype(np.float64) * polarity[:, None]
         extra = {}
         if name == "AdaptiveLIF":
             extra = dict(adaptation=neurons.adaptation,
                          adaptation_strength=neurons.adaptation_strength,
                          tau_adapt=neurons.tau_adapt)
-        return cls(signed, weights.mask[member], n_in, network.n_outputs, neuron=name,
+        return cls(signed, mask, n_in, network.n_outputs, neuron=name,
                    tau=neurons.tau, threshold=neurons.threshold,
                    reset_potential=neurons.reset_potential, dt=network.dt, surrogate=surrogate,
                    detach_reset=detach_reset, **extra)

@@ -543,4 +543,17 @@ class GradientTrainer:
                               f"network: its sign must be the polarity of presynaptic neuron {j} "
                               f"and its size <= max_weight = {self.max_weight}; train with "
                               "gradient.sign_constrained = true")
-        network.parts["weights"].matrix[...] = np.clip(magnitude, 0.0, self.max_weight)
+        magnitude = np.clip(magnitude, 0.0, self.max_weight)
+        weights = network.parts["weights"]
+        if not getattr(weights, "SPARSE", False):
+            weights.matrix[...] = magnitude
+            return
+        # SparseFanIn: each member's stored synapses read their entries of the dense matrix
+        posts = np.arange(weights.matrix.shape[1])[:, None]
+        for b in range(weights.matrix.shape[0]):
+            pre = weights.pre_index[b]
+            if not self.model.mask[pre, posts].all():
+                raise ConfigError(f"member {b} of the network has synapses the trained network "
+                                  "lacks (SparseFanIn draws them per member): export to a "
+                                  "network built with the trainer's weights config and seed")
+            weights.matrix[b] = magnitude[pre, posts]
