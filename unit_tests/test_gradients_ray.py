@@ -111,3 +111,23 @@ def test_spikey_tune_of_a_gradient_config_without_search_is_refused(tmp_path, ca
     path.write_text(yaml.safe_dump(CONFIG))
     assert main(["tune", str(path), "--storage", str(tmp_path / "runs")]) == 2
     assert "a tune config needs a 'search' section" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # ~40 s: Ray Train starts a worker group
+def test_spikey_train_with_workers_runs_data_parallel(local_ray, tmp_path, capsys):
+    import json
+
+    import yaml
+
+    from spikey.cli import main
+
+    path = tmp_path / "dp.yaml"
+    path.write_text(yaml.safe_dump(CONFIG))
+    assert main(["train", str(path), "--workers", "2", "--storage", str(tmp_path / "runs")]) == 0
+    summary = json.loads((tmp_path / "runs" / "dp" / "summary.json").read_text())
+    assert summary["workers"] == 2 and summary["validation_accuracy"] > 0.3
+    assert (tmp_path / "runs" / "dp" / "weights.npz").exists()
+    one = GradientTrainer(CONFIG["network"], CONFIG["gradient"])
+    train, validation, _ = prepare_data(one, CONFIG["dataset"], test=False)
+    one.fit(train, validation)
+    assert summary["validation_accuracy"] == one.accuracy(*validation)
