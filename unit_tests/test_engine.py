@@ -237,3 +237,61 @@ def test_a_dropped_network_is_freed_at_once_without_the_cycle_collector():
         assert ref() is None
     finally:
         gc.enable()
+
+
+# ---------------------------------------------------------------- Izhikevich, DA-STDP
+def _izhikevich_config(synapse="DASTDP", thalamic=6.5, weights="FixedOutDegree"):
+    cfg = build_small_config(
+        parts={"synapses": synapse, "weights": weights, "neurons": "Izhikevich",
+               "rewarder": "MatchExpected"},
+        network={"batch_size": 2, "processing_steps": 50},
+        inputs={"rate_map": [20.0, 200.0]},
+        neurons={"n_neurons": 20, "inhibitory_fraction": 0.25, "thalamic_input": thalamic},
+        synapses={"update_every": 7, "tau_z": 30.0} if synapse == "DASTDP" else {})
+    if synapse is None:
+        cfg["parts"].pop("synapses")
+        cfg.pop("synapses")
+    if weights == "FixedOutDegree":
+        cfg["weights"] = {"out_degree": 5, "weight": 3.0, "inhibitory_weight": 1.0,
+                          "max_weight": 4.0, "inhibitory_fraction": 0.25, "input_density": 0.5}
+    else:
+        cfg["weights"] = {"low": 0.0, "high": 12.0, "max_weight": 12.0, "density": 0.5}
+    return cfg
+
+
+@needs_numba
+@pytest.mark.parametrize("synapse, thalamic, weights", [
+    ("DASTDP", 6.5, "FixedOutDegree"), ("DASTDP", 0.0, "Random"), ("STDP", 6.5, "Random"),
+    (None, 6.5, "FixedOutDegree")])
+def test_izhikevich_ticks_run_fused_and_equal_the_step_by_step_and_numpy_paths(
+        monkeypatch, synapse, thalamic, weights):
+    calls = []
+    izhikevich = kernels.run_tick_izhikevich
+    monkeypatch.setattr(kernels, "run_tick_izhikevich",
+                        lambda *a: (calls.append(1), izhikevich(*a)))
+    cfg = _izhikevich_config(synapse, thalamic, weights)
+    fused = Network.from_config(cfg)
+    stepped = Network.from_config(cfg)
+    stepped.add_monitor("neurons.potential")  # a monitor needs every step: no fusing
+    reference = Network.from_config({**cfg, "network": {**cfg["network"], "kernels": "numpy"}})
+    nets = [fused, stepped, reference]
+    before = fused.weights.matrix.copy()
+    rng = np.random.default_rng(1)
+    fired = 0
+    for tick in range(8):  # 400 steps: the DA update every 7 steps, rewards between ticks
+        obs = rng.integers(0, 2, size=(2, 2))
+        info = {"expected": obs[:, 0] ^ obs[:, 1]}
+        for net in nets:
+            net.tick(obs, info)
+            net.reward(action=net.last_action, info=info)
+        np.testing.assert_array_equal(fused.tick_spikes, stepped.tick_spikes)
+        np.testing.assert_array_equal(fused.tick_spikes, reference.tick_spikes)
+        fired += fused.tick_spikes.sum()
+    assert len(calls) == 8
+    assert fired > 50
+    if synapse is not None:
+        assert not np.array_equal(before, fused.weights.matrix)
+    if synapse == "DASTDP":
+        assert fused.synapses.dopamine.any()
+    _assert_same_state(fused, stepped)
+    _assert_same_state(fused, reference)

@@ -46,6 +46,23 @@ class LIFArrays(NamedTuple):
     spikes: np.ndarray  # ``(B, N)`` this step's spikes, written in place
 
 
+class IzhikevichArrays(NamedTuple):
+    """An Izhikevich population as :func:`kernels.izhikevich_step` takes it."""
+
+    potential: np.ndarray  # (B, N) v
+    recovery: np.ndarray  # (B, N) u
+    thalamic: bool  # whether thalamic noise is drawn (uniforms for the tick ahead)
+    input_current: np.ndarray  # (B, N) the drive of the last step, written in place
+    constants: np.ndarray  # 0.04, 5, 140, substep, peak, 0.5, noise scale (state dtype)
+    substeps: int
+    a_dt: np.ndarray  # (N,) a * dt
+    b: np.ndarray  # (N,)
+    c: np.ndarray  # (N,)
+    d: np.ndarray  # (N,)
+    spikes: np.ndarray  # (B, N)
+    blocks: object  # the part's RandomBlocks of thalamic uniforms (None without noise)
+
+
 class Learning(NamedTuple):
     """What the fused tick adds each step: ``scale * member_scale * zeta`` into ``target``.
 
@@ -94,6 +111,25 @@ class Propagation(NamedTuple):
     pre_index: np.ndarray
 
 
+class Dopamine(NamedTuple):
+    """DA-STDP (Izhikevich 2007): each step the dopamine decays; every ``update_every`` steps
+    ``w = clip(w + rate (baseline + dopamine) tau_z scale eligibility)`` (kind 3 only)."""
+
+    kind: int  # 0: none, 1: DA-STDP
+    dopamine: np.ndarray  # (B,) float64, updated in place
+    decay: float
+    since_update: np.ndarray  # (1,) int64 view of the rule's counter
+    update_every: int
+    baseline: float
+    rate: np.ndarray  # (B,) float64
+    weights: np.ndarray
+    index: np.ndarray
+    starts: np.ndarray
+    dense: bool
+    low: np.floating
+    high: np.floating
+
+
 class StepReward(NamedTuple):
     """Reward mode 'step': each step with output spikes rewards every member
     ``(n_agree * reward_mult + n_other * punish_mult) * plastic`` through the eligibility
@@ -126,6 +162,7 @@ class TickPlan(NamedTuple):
     low: np.floating
     high: np.floating
     reward: StepReward
+    dopamine: Dopamine = None
 
 
 def plain_kernels(context, weights, neurons) -> bool:
@@ -177,6 +214,12 @@ class Engine:
                                      np.zeros(2, np.int64), False, zero, zero)
         self._members = np.zeros(B, dtype=np.int64)
         self._step_cast = np.zeros(B, dtype=dtype)
+        self._no_dopamine = Dopamine(0, np.zeros(1, np.float64), 1.0, np.zeros(1, np.int64), 1,
+                                     0.0, np.zeros(1, np.float64),
+                                     np.zeros((1, 1, 1), dtype=dtype), np.zeros(0, np.int64),
+                                     np.zeros(2, np.int64), False, zero, zero)
+        self._izhikevich = None  # (source array, parameters) of the Izhikevich part
+        self._uniforms = None  # (B, T, N) thalamic uniforms of the tick ahead
         self.threads = int(getattr(network, "threads", 1))
         if self.threads > 1 and B > 1:  # per-member buffers of run_tick_members
             P = network._pre.shape[1]
@@ -240,15 +283,21 @@ class Engine:
             return None
         neuron = lif_arrays(parts["neurons"])
         if neuron is None:
-            return None
+            neuron = self._izhikevich_arrays(parts["neurons"])
+            if neuron is None or expected is not None:
+                return None
         synapses = parts["synapses"]
         dtype = self._vector.dtype.type
         if not training or synapses is None:
             if expected is not None:
                 return None
             return TickPlan(neuron, self._no_learning, self._no_traces, self._no_decay,
-                            self._vector, dtype(0.0), dtype(0.0), self._no_reward)
+                            self._vector, dtype(0.0), dtype(0.0), self._no_reward,
+                            self._no_dopamine)
+        dopamine = self._no_dopamine
         learning = learning_of(synapses, parts["weights"])
+        if learning is None and isinstance(neuron, IzhikevichArrays):
+            learning, dopamine = dopamine_of(synapses, parts["weights"], network) or (None, None)
         if learning is None:
             return None
         if not all_active and learning.kind != 2:
@@ -264,7 +313,7 @@ class Engine:
         low, high = parts["weights"].clip_bounds if learning.clip else (0.0, 0.0)
         decay = eligibility_decay_of(synapses) if learning.kind == 3 else self._no_decay
         return TickPlan(neuron, learning, traces_of(synapses), decay, synapses.pre_sign,
-                        dtype(low), dtype(high), reward)
+                        dtype(low), dtype(high), reward, dopamine)
 
     def run_tick(self, network, plan: TickPlan) -> None:
         """Run ``network``'s ``processing_steps`` steps through
@@ -274,6 +323,9 @@ class Engine:
         inputs = network.parts["inputs"].steps(T, network.tick_input_spikes)
         w = self.propagation(network)
         n, le, tr, dec, r = plan.neuron, plan.learning, plan.traces, plan.decay, plan.reward
+        if isinstance(n, IzhikevichArrays):
+            self._run_izhikevich(network, plan, inputs, w)
+            return
         if self.threads > 1 and network.batch_size > 1 and self._finite(r):
             kernel, members, cast = kernels.run_tick_members, self._member_ids, self._member_cast
             (bb, jj), (pb, pk) = self._member_pre, self._member_post
@@ -298,6 +350,59 @@ class Engine:
             self._step_cast)
         network.step_count += T
 
+
+    def _izhikevich_arrays(self, neurons) -> IzhikevichArrays | None:
+        """The Izhikevich part's arrays, or None when it is not the plain Izhikevich step."""
+        from spikey.snn.neuron.izhikevich import Izhikevich
+
+        kind = type(neurons)
+        if (not isinstance(neurons, Izhikevich) or kind.step is not Izhikevich.step
+                or kind._kernel_step is not Izhikevich._kernel_step):
+            return None
+        if self._izhikevich is None or self._izhikevich[0] is not neurons._a_dt:
+            # what Izhikevich._kernel_step derives, recomputed when derive() ran
+            dtype, n = neurons.context.dtype, neurons.n_neurons
+            params = [np.ascontiguousarray(np.broadcast_to(x, (n,)), dtype=dtype)
+                      for x in (neurons._a_dt, neurons._b, neurons._c, neurons._d)]
+            from spikey.snn.neuron.izhikevich import PEAK
+
+            constants = np.array([0.04, 5.0, 140.0, neurons.substep, PEAK, 0.5,
+                                  neurons._noise_scale], dtype=dtype)
+            self._izhikevich = (neurons._a_dt, params, constants)
+        _, params, constants = self._izhikevich
+        thalamic = bool(neurons.thalamic_input > 0)
+        return IzhikevichArrays(neurons.potential, neurons.recovery, thalamic,
+                                neurons.input_current, constants, int(neurons.n_substeps),
+                                *params, neurons.spikes,
+                                neurons._thalamic if thalamic else None)
+
+    def _run_izhikevich(self, network, plan: TickPlan, inputs, w: Propagation) -> None:
+        """:meth:`run_tick` through :func:`spikey.snn.kernels.run_tick_izhikevich`."""
+        n, le, tr, dec = plan.neuron, plan.learning, plan.traces, plan.decay
+        da = plan.dopamine if plan.dopamine is not None else self._no_dopamine
+        B, T, N = network.batch_size, network.processing_steps, network.n_neurons
+        if n.thalamic:  # the uniforms of the T steps ahead, as T calls of next() give them
+            if self._uniforms is None or self._uniforms.shape != (B, T, N):
+                self._uniforms = np.empty((B, T, N), dtype=n.potential.dtype)
+            uniforms = n.blocks.take(T, self._uniforms)
+        else:
+            uniforms = n.input_current.reshape(B, 1, N)
+        kernels.run_tick_izhikevich(
+            inputs, network.tick_spikes, network._pre, self.spike_index.bb, self.spike_index.jj,
+            self.post_index.bb, self.post_index.jj,
+            w.sparse, w.flat, w.values, w.out_start, w.out_synapse, w.out_post,
+            network._polarity, self.no_efficacy, network._current,
+            n.potential, n.recovery, uniforms, n.thalamic, n.input_current, n.constants,
+            n.substeps, n.a_dt, n.b, n.c, n.d, n.spikes,
+            le.kind, tr.pre_trace, tr.post_trace, tr.decay_plus, tr.decay_minus, tr.amp_pre,
+            tr.amp_minus,
+            le.target, le.mask, w.pre_index, plan.pre_sign, le.rows, le.scale, le.member_scale,
+            le.use_member, le.clip, plan.low, plan.high,
+            dec.scale_state, dec.decay, dec.tau, self._cast,
+            da.kind, da.dopamine, da.decay, da.since_update, da.update_every, da.baseline,
+            da.rate, da.weights, da.index, da.starts, da.dense, da.low, da.high, self._members,
+            self._step_cast)
+        network.step_count += T
 
     @staticmethod
     def _finite(reward: StepReward) -> bool:
@@ -363,3 +468,28 @@ def step_reward_of(rewarder, synapses, weights, readout, expected, network) -> S
                       float(rewarder.reward_mult), float(rewarder.punish_mult), network.plastic,
                       synapses.rate, float(network.context.dt), weights.matrix, index, starts,
                       bool(index.size > 0.25 * synapses.eligibility.size), dtype(low), dtype(high))
+
+
+def dopamine_of(synapses, weights, network) -> tuple | None:
+    """``(Learning, Dopamine)`` of DA-STDP (kind 3 eligibility plus the dopamine update), or
+    None when the rule is not exactly :class:`~spikey.snn.synapse.da_stdp.DASTDP`'s step."""
+    from spikey.snn.synapse.da_stdp import DASTDP
+    from spikey.snn.synapse.mstdp import MSTDP, MSTDPET
+
+    rule = type(synapses)
+    if (not isinstance(synapses, DASTDP) or rule.step is not DASTDP.step
+            or rule._apply is not MSTDP._apply or rule.learning_mask is not DASTDP.learning_mask
+            or rule.__mro__[1].step is not MSTDPET.step):
+        return None
+    dtype = network.context.dtype.type
+    mask = synapses.learning_mask(weights)
+    learning = Learning(3, synapses.eligibility, mask, True, dtype(1.0), synapses._k_ones, False,
+                        False)
+    index, starts = synapses._synapse_index(mask)
+    low, high = weights.clip_bounds
+    dopamine = Dopamine(1, synapses.dopamine, float(synapses.decay_dopamine),
+                        synapses.since_update.reshape(1), int(synapses.update_every),
+                        float(synapses.baseline), synapses.rate, weights.matrix, index, starts,
+                        bool(index.size > 0.25 * synapses.eligibility.size), dtype(low),
+                        dtype(high))
+    return learning, dopamine

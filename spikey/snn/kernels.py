@@ -34,6 +34,9 @@ run_tick
     every step, then per step the same kernels as above in the same order
     (propagation, LIF, traces, STDP term), so it equals the per-step path bit
     for bit while paying Python's overhead once per tick, not once per step.
+run_tick_izhikevich
+    :func:`run_tick` for Izhikevich neurons, with DA-STDP's dopamine and periodic
+    weight update.
 step_reward
     One step's per-output-spike reward (``Rewarder.step_reward``) applied through an
     MSTDPET eligibility to the weights (``MSTDPET.reward``), for :func:`run_tick`.
@@ -438,6 +441,92 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
                         w_low, w_high, members, step_cast)
 
 
+def _run_tick_izhikevich(inputs, tick_spikes, pre, bb, jj, pb, pk,
+                         sparse, flat, values, out_start, out_synapse, out_post, polarity,
+                         no_efficacy, current,
+                         v, u, uniforms, thalamic, input_current, constants, substeps, a_dt,
+                         b_param, c_param, d_param, spikes,
+                         kind, pre_trace, post_trace, decay_plus, decay_minus, amp_pre,
+                         amp_minus, target, mask, pre_index, pre_sign, rows, scale, member_scale,
+                         use_member, clip, low, high, scale_state, decay_z, tau_z, cast,
+                         dopamine_kind, dopamine, decay_dopamine, since_update, update_every,
+                         baseline, rate, w_matrix, w_index, w_starts, w_dense, w_low, w_high,
+                         members, step_cast):
+    # run_tick for Izhikevich neurons (izhikevich_step with this step's thalamic uniforms,
+    # uniforms[:, t]) and, with dopamine_kind 1, DA-STDP's dopamine decay and periodic weight
+    # update after the eligibility's (kind 3) STDP term: DASTDP.step, same operations in
+    # the same order
+    B, T, n_in = inputs.shape
+    P = pre.shape[1]
+    N = spikes.shape[1]
+    none = bb[:0]
+    for t in range(T):
+        for b in range(B):
+            for j in range(n_in):
+                pre[b, j] = inputs[b, t, j]
+            for k in range(N):
+                pre[b, n_in + k] = spikes[b, k]
+        count = spike_pairs(pre, bb, jj)
+        current[:] = 0.0
+        if sparse:
+            propagate_sparse(values, out_start, out_synapse, out_post, bb[:count], jj[:count],
+                             polarity, no_efficacy, False, current)
+        else:
+            propagate(flat, P, bb[:count], jj[:count], polarity, current)
+        izhikevich_step(v, u, current, uniforms[:, t if thalamic else 0], thalamic,
+                        input_current, constants, substeps, a_dt, b_param, c_param, d_param,
+                        spikes)
+        for b in range(B):
+            for k in range(N):
+                tick_spikes[b, t, k] = spikes[b, k]
+        if kind == 0:
+            continue
+        update_traces(pre, spikes, pre_trace, post_trace, decay_plus, decay_minus, amp_pre,
+                      amp_minus)
+        zeta_scale = scale
+        if kind == 3:
+            s = scale_state[0] * decay_z
+            if s < 1e-12:
+                cast[0] = s
+                factor = cast[0]
+                flat_target = target.reshape(-1)
+                for x in range(flat_target.size):
+                    flat_target[x] *= factor
+                s = 1.0
+            scale_state[0] = s
+            cast[0] = 1.0 / (tau_z * s)
+            zeta_scale = cast[0]
+        post_count = spike_pairs(spikes, pb, pk)
+        pre_b = bb[:count] if rows else none
+        pre_j = jj[:count] if rows else none
+        if sparse:
+            add_zeta_sparse(target, mask, pre_index, out_start, out_synapse, out_post,
+                            pre_trace, post_trace, pre_sign, pb[:post_count], pk[:post_count],
+                            pre_b, pre_j, zeta_scale, member_scale, use_member, clip, low, high)
+        else:
+            add_zeta(target, mask, pre_trace, post_trace, pre_sign, pb[:post_count],
+                     pk[:post_count], pre_b, pre_j, zeta_scale, member_scale, use_member, clip,
+                     low, high)
+        if dopamine_kind == 1:
+            for b in range(B):
+                dopamine[b] *= decay_dopamine
+            since_update[0] += 1
+            if since_update[0] >= update_every:
+                since_update[0] = 0
+                m = 0
+                for b in range(B):
+                    f = rate[b] * (baseline + dopamine[b])
+                    f = f * (tau_z * scale_state[0])
+                    value = 1.0 * f
+                    step_cast[b] = value
+                    if value != 0:
+                        members[m] = b
+                        m += 1
+                if m:
+                    apply_eligibility(w_matrix, target, w_index, w_starts, members[:m],
+                                      step_cast, w_low, w_high, w_dense)
+
+
 def _row_pairs(row, b, bb, jj):
     # np.nonzero of one member's spike row into (member, index) buffers; the same order as
     # spike_pairs gives that member's spikes
@@ -619,6 +708,7 @@ fold_trace = _jit(_fold_trace)
 step_reward = _jit(_step_reward)
 run_tick = _jit(_run_tick)  # calls the compiled kernels above (module globals at compile time)
 row_pairs = _jit(_row_pairs)
+run_tick_izhikevich = _jit(_run_tick_izhikevich)
 lif_member = _jit(_lif_member)
 traces_member = _jit(_traces_member)
 # run_tick over the members in parallel threads (compiled on first use)
