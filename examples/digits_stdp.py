@@ -61,6 +61,41 @@ def quick_config(config: dict) -> dict:
     return config
 
 
+def train_network(config: dict, seed: int | None = None, data=None, verbose: bool = True):
+    """Build the batch (member ``b`` seeded ``seed + b``) and train it without labels.
+
+    Returns
+    -------
+    network : spikey.Network
+        The trained network, in training mode.
+    seeds : list of int
+        Each member's seed.
+    x_train, y_train : numpy.ndarray
+        The training samples used (all of them unless ``route.train_samples``).
+    """
+    start = time.perf_counter()
+    data = load_digits() if data is None else data
+    route = config["route"]
+    seed = route["seed"] if seed is None else seed
+    net_config = copy.deepcopy(config["network"])
+    net_config["network"]["seed"] = seed
+    network = spikey.Network.from_config(net_config)
+    seeds = [seed + b for b in range(network.batch_size)]
+    x_train, y_train = data.train.x, data.train.y
+    if route.get("train_samples"):
+        x_train, y_train = x_train[:route["train_samples"]], y_train[:route["train_samples"]]
+    # every member draws its own sample order from its own seed
+    orders = [np.random.default_rng([s, 17]) for s in seeds]
+    network.train()
+    for epoch in range(route["epochs"]):
+        # each member's own shuffled epoch, read row by row (no copy of the training set)
+        present(network, x_train, order=np.stack([rng.permutation(len(x_train)) for rng in orders]))
+        if verbose:
+            print(f"  epoch {epoch + 1}/{route['epochs']} done "
+                  f"({time.perf_counter() - start:.1f} s)", flush=True)
+    return network, seeds, x_train, y_train
+
+
 def run(config: dict, seed: int | None = None, data=None, verbose: bool = True,
         splits=("validation", "test")) -> dict:
     """Train the batch (one member per seed), label the neurons, answer validation and test.
@@ -78,24 +113,7 @@ def run(config: dict, seed: int | None = None, data=None, verbose: bool = True,
     start = time.perf_counter()
     data = load_digits() if data is None else data
     route = config["route"]
-    seed = route["seed"] if seed is None else seed
-    net_config = copy.deepcopy(config["network"])
-    net_config["network"]["seed"] = seed
-    network = spikey.Network.from_config(net_config)
-    B = network.batch_size
-    seeds = [seed + b for b in range(B)]
-    x_train, y_train = data.train.x, data.train.y
-    if route.get("train_samples"):
-        x_train, y_train = x_train[:route["train_samples"]], y_train[:route["train_samples"]]
-    # every member draws its own sample order from its own seed
-    orders = [np.random.default_rng([s, 17]) for s in seeds]
-    network.train()
-    for epoch in range(route["epochs"]):
-        # each member's own shuffled epoch, read row by row (no copy of the training set)
-        present(network, x_train, order=np.stack([rng.permutation(len(x_train)) for rng in orders]))
-        if verbose:
-            print(f"  epoch {epoch + 1}/{route['epochs']} done "
-                  f"({time.perf_counter() - start:.1f} s)", flush=True)
+    network, seeds, x_train, y_train = train_network(config, seed, data, verbose)
     train_seconds = time.perf_counter() - start
     network.eval()
     excitatory = slice(0, route["excitatory"])
