@@ -295,3 +295,29 @@ def test_izhikevich_ticks_run_fused_and_equal_the_step_by_step_and_numpy_paths(
         assert fused.synapses.dopamine.any()
     _assert_same_state(fused, stepped)
     _assert_same_state(fused, reference)
+
+
+@needs_numba
+def test_izhikevich_fused_ticks_follow_set_during_a_run(monkeypatch):
+    # thalamic noise switched on, the preset and the Euler sub-steps changed between ticks:
+    # the engine re-reads the part's derived arrays, as its own step does
+    calls = []
+    izhikevich = kernels.run_tick_izhikevich
+    monkeypatch.setattr(kernels, "run_tick_izhikevich",
+                        lambda *a: (calls.append(1), izhikevich(*a)))
+    cfg = _izhikevich_config("DASTDP", 0.0, "Random")
+    fused = Network.from_config(cfg)
+    reference = Network.from_config({**cfg, "network": {**cfg["network"], "kernels": "numpy"}})
+    changes = {2: ("thalamic_input", 5.0), 4: ("preset", "CH"), 6: ("substeps", 3)}
+    obs = np.ones((2, 2), dtype=int)
+    info = {"expected": np.zeros(2, dtype=int)}
+    for tick in range(8):
+        for net in (fused, reference):
+            if tick in changes:
+                net.neurons.set(*changes[tick])
+            net.tick(obs, info)
+            net.reward(action=net.last_action, info=info)
+        np.testing.assert_array_equal(fused.tick_spikes, reference.tick_spikes)
+    assert len(calls) == 8
+    assert fused.neurons.n_substeps == 3
+    _assert_same_state(fused, reference)
