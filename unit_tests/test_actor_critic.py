@@ -245,6 +245,52 @@ def test_policy_gate_is_the_softmax_policy_gradient_per_group():
             np.testing.assert_allclose(syn.trace[b, 0, cols], gate * e, rtol=1e-12)
 
 
+def test_presynaptic_actor_eligibility_is_expected_input_count_times_policy_gate():
+    """output_eligibility='presynaptic': the actor's eligibility is the input's expected spike
+    count over the tick (RateMap: 0 and 100 Hz -> 0 and 1 spike in 10 ms) times
+    1[g = a] - pi(g), whatever the postsynaptic spikes; the critic keeps Hebbian pairings."""
+    config = softmax_config()
+    config["synapses"]["output_eligibility"] = "presynaptic"
+    net = Network.from_config(config)
+    syn = net.synapses
+    net.inputs.present(np.array([[0.0, 1.0], [1.0, 1.0]]))  # member 0: input 1 on; 1: both
+    pre = np.zeros((2, net.n_inputs + net.n_neurons), dtype=bool)
+    pre[:, 0] = True
+    syn.step(pre, np.zeros((2, net.n_neurons), dtype=bool), net.weights)
+    syn.step(pre & False, np.ones((2, net.n_neurons), dtype=bool), net.weights)
+    action = net.readout(np.array([[1, 1, 2, 2], [3, 3, 0, 0]]), 10.0)
+    p = net.readout.probabilities.copy()
+    syn.reward(np.zeros(2), net.weights)
+    expected = net.inputs.probability * 10             # (B, n_inputs) spikes per tick
+    np.testing.assert_allclose(expected, [[0.0, 1.0], [1.0, 1.0]])
+    e = math.exp(-1 / 20.0)
+    for b in range(2):
+        for g in range(2):
+            gate = 2.0 * ((g == action[b]) - p[b, g])
+            cols = slice(N_CRITIC + g * N_ACTOR, N_CRITIC + (g + 1) * N_ACTOR)
+            for j in range(2):
+                np.testing.assert_allclose(syn.trace[b, j, cols], gate * expected[b, j],
+                                           rtol=1e-12)
+            assert not syn.trace[b, 2:, cols].any()
+        np.testing.assert_allclose(syn.trace[b, 0, :N_CRITIC], e, rtol=1e-12)
+
+
+@pytest.mark.parametrize("change, match", [
+    ({"synapses": {"output_gate": "chosen"}}, "output_gate = 'policy'"),
+    ({"weights": {"inputs_only": False}}, "inputs_only"),
+])
+def test_presynaptic_actor_eligibility_refuses_what_it_cannot_cover(change, match):
+    config = softmax_config()
+    config["synapses"]["output_eligibility"] = "presynaptic"
+    for section, values in change.items():
+        config[section].update(values)
+    if config["synapses"]["output_gate"] == "chosen":
+        config["parts"]["readout"] = "TopAction"
+        config["readout"].pop("beta")
+    with pytest.raises(ConfigError, match=match):
+        Network.from_config(config)
+
+
 def test_policy_gate_needs_a_softmax_readout():
     config = softmax_config()
     config["parts"]["readout"] = "TopAction"

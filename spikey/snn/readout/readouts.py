@@ -53,8 +53,8 @@ class SoftmaxAction(_Grouped):
     with :math:`\nu_g` the mean rate (Hz) of group :math:`g` in the tick and
     :math:`\beta` the inverse temperature (1/Hz). The draw uses the member's own
     random stream. ``probabilities`` ``(B, n_actions)`` and ``last_action`` ``(B,)``
-    keep the latest tick's policy and choice (TDLTP's ``output_gate='policy'``
-    reads them); ``greedy`` takes the most probable action instead of drawing.
+    keep the latest tick's policy and choice, ``duration_ms`` its length (TDLTP's
+    ``output_gate='policy'`` reads them); ``greedy`` takes the most probable action instead of drawing.
     """
 
     KEYS = _Grouped.KEYS + (
@@ -74,6 +74,7 @@ class SoftmaxAction(_Grouped):
         self.random = RandomBlocks(context.generators(f"{self.slot}.choice"), 1, np.float64,
                                    activity=context.activity)
         self.last_action = None
+        self.duration_ms = None
 
     def __call__(self, counts, duration_ms):
         rates = self.group_rates(counts, duration_ms)
@@ -89,6 +90,7 @@ class SoftmaxAction(_Grouped):
             action = np.minimum((np.cumsum(p, axis=1) <= u[:, None]).sum(axis=1),
                                 self.n_actions - 1)
         self.last_action = action.astype(np.int64)
+        self.duration_ms = duration_ms
         return self.last_action
 
 

@@ -57,6 +57,12 @@ class TDLTP(MSTDP):
             "'chosen' keeps only the group of the action taken, 'contrast' also negates the "
             "other groups', 'policy' scales group g by 1[g = action] - pi(g) (a SoftmaxAction "
             "readout's policy).", "none", choices=("none", "chosen", "contrast", "policy")),
+        Key("output_eligibility", "str", "Eligibility of synapses onto output neurons per tick: "
+            "'hebbian' (pre trace at post spikes, as every other synapse) or 'presynaptic' (the "
+            "input's expected spike count in the tick, no postsynaptic factor: with "
+            "output_gate 'policy' the softmax policy gradient of a linear rate model). "
+            "'presynaptic' needs a rate-coded input part and no synapses between body and "
+            "output neurons.", "hebbian", choices=("hebbian", "presynaptic")),
         Key("output_rate_factor", "float", "Learning rate of synapses onto the output neurons "
             "(the actor) as a multiple of learning_rate; below 1 lets the critic lead.", 1.0,
             range=(0, None)),
@@ -70,6 +76,10 @@ class TDLTP(MSTDP):
         super().bind_parts(parts)
         self.trace = np.zeros_like(self.eligibility)
         self._readout = None
+        presynaptic = self.output_eligibility == "presynaptic"
+        if presynaptic and self.output_gate != "policy":
+            raise ConfigError(f"{self.owner}.output_eligibility = 'presynaptic' needs "
+                              f"output_gate = 'policy'; got {self.output_gate!r}")
         if self.output_gate != "none" or self.output_rate_factor != 1.0:
             readout = parts["readout"]
             wanted = SoftmaxAction if self.output_gate == "policy" else (TopAction, SoftmaxAction)
@@ -82,6 +92,18 @@ class TDLTP(MSTDP):
             n, out = self.context.n_neurons, readout.n_outputs
             self._outputs = slice(n - out, n)
             self._gate = np.zeros((self.context.batch_size, out), dtype=self.context.dtype)
+        self._inputs = None
+        if presynaptic:
+            inputs, n_in = parts["inputs"], self.context.n_inputs
+            if getattr(inputs, "probability", None) is None:
+                raise ConfigError(f"{self.owner}.output_eligibility = 'presynaptic' needs a "
+                                  "rate-coded input part (one with a spike probability per "
+                                  f"step); got {type(inputs).__name__}")
+            if np.any(parts["weights"].mask[..., n_in:, self._outputs]):
+                raise ConfigError(f"{self.owner}.output_eligibility = 'presynaptic' covers "
+                                  "input -> output synapses only; the weights connect body "
+                                  "neurons to output neurons (use weights.inputs_only = true)")
+            self._inputs = inputs
 
     def reset(self):
         """Clear traces (the network's reset)."""
@@ -115,7 +137,19 @@ class TDLTP(MSTDP):
         else:
             other = {"none": f, "chosen": 0.0, "contrast": -f}[self.output_gate]
             np.copyto(self._gate, np.where(chosen, f, other))
-        self.eligibility[:, :, self._outputs] *= self._gate[:, None, :]
+        if self._inputs is None:
+            self.eligibility[:, :, self._outputs] *= self._gate[:, None, :]
+            return
+        # presynaptic: the tick's expected input spike count times the gate; the Hebbian
+        # coincidences the step loop summed for these columns are replaced
+        n_in, steps = self.context.n_inputs, self._readout.duration_ms / self.context.dt
+        counts = self._inputs.probability * self.context.dtype.type(steps)
+        if not self.context.activity.all:  # a paused member earns no eligibility
+            counts = counts * self.context.activity.mask[:, None]
+        block = self.eligibility[:, :, self._outputs]
+        block[:, n_in:] = 0.0
+        np.multiply(counts[:, :, None], self._gate[:, None, :], out=block[:, :n_in])
+        self.eligibility[:, :, self._outputs] = block
 
     def reward_signals(self, signals, weights):
         r"""A tick's learning signals, ``(K, B)``: the first, :math:`\delta_{t-1}`, credits the
