@@ -7,16 +7,22 @@ to an :class:`Engine`:
 - :meth:`Engine.propagate`: one step's synaptic input through the compiled
   propagation kernels (plain, scaled by short-term plasticity, or sparse);
 - :meth:`Engine.plan` / :meth:`Engine.run_tick`: a whole tick in one call of
-  :func:`spikey.snn.kernels.run_tick` when every part can take part.
+  :func:`spikey.snn.kernels.run_tick` (LIF; :func:`~spikey.snn.kernels.run_tick_members`
+  with ``network.threads > 1``) or :func:`~spikey.snn.kernels.run_tick_izhikevich`
+  (Izhikevich) when every part can take part.
 
 Each part says what the fused tick needs through a small typed record
-defined here (:class:`LIFArrays`, :class:`Learning`, :class:`Traces`,
-:class:`EligibilityDecay`, :class:`Propagation`); the engine gathers them
-into a :class:`TickPlan` and the kernel call is assembled in one place, so a
-new fused part adds a record and an adapter here, not code in ``network.py``.
-The parts currently offer their arrays through ``LIF.fused_arguments()`` and
-``Synapse.fused_plan(weights)`` (plain tuples in the records' field order) and
-the STDP trace attributes; the adapters below turn them into the records.
+defined here (:class:`LIFArrays` or :class:`IzhikevichArrays`, :class:`Learning`,
+:class:`Traces`, :class:`EligibilityDecay`, :class:`Dopamine`, :class:`StepReward`,
+:class:`Propagation`); the engine gathers them into a :class:`TickPlan` and the
+kernel call is assembled in one place, so a new fused part adds a record and an
+adapter here, not code in ``network.py``. The parts currently offer their arrays
+through ``LIF.fused_arguments()`` and ``Synapse.fused_plan(weights)`` (plain tuples
+in the records' field order) and their attributes; the adapters below
+(:func:`lif_arrays`, :func:`learning_of`, :func:`traces_of`,
+:func:`eligibility_decay_of`, :func:`step_reward_of`, :func:`dopamine_of`) turn them
+into the records and return None for a part whose step does more than the kernels
+know (a subclass with its own step), which then runs step by step.
 
 The engine performs exactly the floating point operations of the numpy
 reference, in the same order: both paths agree bit for bit
@@ -154,7 +160,7 @@ class StepReward(NamedTuple):
 class TickPlan(NamedTuple):
     """Everything one fused tick needs: which parts run and their arrays."""
 
-    neuron: LIFArrays
+    neuron: LIFArrays | IzhikevichArrays
     learning: Learning
     traces: Traces
     decay: EligibilityDecay
