@@ -14,6 +14,8 @@ from spikey import ConfigError, Network
 from spikey.snn import engine, kernels
 
 needs_numba = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed")
+needs_two_threads = pytest.mark.skipif(not kernels.AVAILABLE or kernels.max_threads() < 2,
+                                       reason="numba sees one CPU: network.threads = 2 is refused")
 
 
 def _count_fused(monkeypatch):
@@ -168,7 +170,7 @@ def _threaded_twins(cfg, threads=2):
     return nets
 
 
-@needs_numba
+@needs_two_threads
 def test_threads_give_identical_results_with_step_rewards_and_eligibility_renormalising(
         monkeypatch):
     calls = []
@@ -188,7 +190,7 @@ def test_threads_give_identical_results_with_step_rewards_and_eligibility_renorm
     _assert_same_state(two, reference)
 
 
-@needs_numba
+@needs_two_threads
 @pytest.mark.slow  # compiles the parallel kernel for SparseFanIn's types (~20 s)
 @pytest.mark.parametrize("synapse", [None, "STDP", "MSTDP"])
 def test_threads_give_identical_results_sparse_and_tick_rewards(synapse):
