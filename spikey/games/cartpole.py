@@ -63,6 +63,8 @@ Biol. 9(4), 2013.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from gymnasium import spaces
 
@@ -151,7 +153,8 @@ class CartPole(Game):
         m, l, g = self.pole_mass, self.pole_half_length, self.gravity
         total, ml, mu_c = self.cart_mass + m, m * self.pole_half_length, self.cart_friction
         # Written so that without friction the rounding equals gymnasium's CartPole.
-        inner = (-force - ml * theta_dot ** 2 * (sin + mu_c * sigma * cos)) / total
+        # theta_dot * theta_dot: what numpy's ** 2 computes, also for Python floats (step_one)
+        inner = (-force - ml * (theta_dot * theta_dot) * (sin + mu_c * sigma * cos)) / total
         numerator = g * sin + cos * (inner + mu_c * g * sigma) - self.pole_friction * theta_dot / ml
         return numerator / (l * (4.0 / 3.0 - m * (cos * (cos - mu_c * sigma)) / total))
 
@@ -165,6 +168,8 @@ class CartPole(Game):
         terminated : numpy.ndarray
             ``(B,)`` bool: the cart or the pole left its bounds.
         """
+        if self.num_members == 1 and active[0]:
+            return self._step_one(action)
         if self.action_type == "discrete":
             force = np.where(action == 1, self.force_mag, -self.force_mag)
         else:
@@ -175,7 +180,7 @@ class CartPole(Game):
         ml = m * self.pole_half_length
         sigma = self.normal_sign * np.sign(x_dot)
         theta_acc = self._theta_acc(force, sin, cos, theta_dot, sigma)
-        normal = total * self.gravity - ml * (theta_acc * sin + theta_dot ** 2 * cos)
+        normal = total * self.gravity - ml * (theta_acc * sin + theta_dot * theta_dot * cos)
         if self.cart_friction:
             sign = np.where(normal < 0, -1.0, 1.0)
             flipped = sign != self.normal_sign
@@ -183,9 +188,9 @@ class CartPole(Game):
                 sigma = np.where(flipped, sign * np.sign(x_dot), sigma)
                 theta_acc = np.where(flipped, self._theta_acc(force, sin, cos, theta_dot, sigma),
                                      theta_acc)
-                normal = total * self.gravity - ml * (theta_acc * sin + theta_dot ** 2 * cos)
+                normal = total * self.gravity - ml * (theta_acc * sin + theta_dot * theta_dot * cos)
             np.copyto(self.normal_sign, np.where(normal < 0, -1.0, 1.0), where=active)
-        temp = (force + ml * theta_dot ** 2 * sin) / total
+        temp = (force + ml * (theta_dot * theta_dot) * sin) / total
         x_acc = temp - ml * theta_acc * cos / total - self.cart_friction * normal * sigma / total
         tau = self.tau
         new = np.stack([x + tau * x_dot, x_dot + tau * x_acc,
@@ -202,6 +207,54 @@ class CartPole(Game):
             shaped = 1.0 - 0.5 * (theta / self.theta_bound) ** 2 - 0.5 * (x / self.x_bound) ** 2
             reward = np.where(terminated, -1.0, shaped)
         return reward, terminated
+
+    def _step_one(self, action):
+        """:meth:`step_members` of a single active member in Python floats.
+
+        The same operations in the same order as the array path (numpy's ``sin``,
+        ``cos`` and ``** 2`` round as ``math.sin``, ``math.cos`` and ``x * x``), so
+        the results are bit-identical; it only skips the per-array overhead that
+        dominates a closed loop at ``B = 1``.
+        """
+        if self.action_type == "discrete":
+            force = self.force_mag if action[0] == 1 else -self.force_mag
+        else:
+            force = float(action[0, 0]) * self.force_mag
+        x, x_dot, theta, theta_dot = self.state[0].tolist()
+        sin, cos = math.sin(theta), math.cos(theta)
+        m, total = self.pole_mass, self.cart_mass + self.pole_mass
+        ml = m * self.pole_half_length
+        sign_x_dot = 1.0 if x_dot > 0 else (-1.0 if x_dot < 0 else 0.0)  # np.sign
+        normal_sign = float(self.normal_sign[0])
+        sigma = normal_sign * sign_x_dot
+        theta_acc = self._theta_acc(force, sin, cos, theta_dot, sigma)
+        normal = total * self.gravity - ml * (theta_acc * sin + theta_dot * theta_dot * cos)
+        if self.cart_friction:
+            sign = -1.0 if normal < 0 else 1.0
+            if sign != normal_sign:
+                sigma = sign * sign_x_dot
+                theta_acc = self._theta_acc(force, sin, cos, theta_dot, sigma)
+                normal = total * self.gravity - ml * (theta_acc * sin + theta_dot * theta_dot * cos)
+            self.normal_sign[0] = -1.0 if normal < 0 else 1.0
+        temp = (force + ml * (theta_dot * theta_dot) * sin) / total
+        x_acc = temp - ml * theta_acc * cos / total - self.cart_friction * normal * sigma / total
+        tau = self.tau
+        x, theta = x + tau * x_dot, theta + tau * theta_dot
+        state = self.state
+        state[0, 0], state[0, 1] = x, x_dot + tau * x_acc
+        state[0, 2], state[0, 3] = theta, theta_dot + tau * theta_acc
+        self.last_force[0] = force
+        terminated = abs(x) > self.x_bound or abs(theta) > self.theta_bound
+        if self.reward_type == "alive":
+            reward = 1.0
+        elif self.reward_type == "failure":
+            reward = -float(terminated)  # -0.0 while alive, as the array path
+        elif terminated:
+            reward = -1.0
+        else:
+            a, b = theta / self.theta_bound, x / self.x_bound
+            reward = 1.0 - 0.5 * (a * a) - 0.5 * (b * b)
+        return np.array([reward]), np.array([terminated])
 
     def observe(self):
         """``(x, x_dot, theta, theta_dot)`` of every member, ``(B, 4)`` float32."""

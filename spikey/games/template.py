@@ -465,14 +465,16 @@ class GameVectorEnv(gym.vector.VectorEnv):
         game = self.game
         if not game._started:
             raise RuntimeError(f"{type(game).__name__}: call reset() before step()")
+        if self.num_envs == 1:
+            return self._step_one(actions)
         resetting = self._autoreset
         active = ~resetting
         actions = game.check_actions(actions, active)
         reward, terminated = game.step_members(actions, active)
-        if resetting.any():
-            game.reset_members(resetting)
         self._elapsed += active
-        self._elapsed[resetting] = 0
+        if np.count_nonzero(resetting):  # cheaper than .any() on a few members
+            game.reset_members(resetting)
+            self._elapsed[resetting] = 0
         np.multiply(reward, active, out=self._rewards)
         np.logical_and(terminated, active, out=self._terminated)
         if self.max_episode_steps is None:
@@ -481,6 +483,32 @@ class GameVectorEnv(gym.vector.VectorEnv):
             np.greater_equal(self._elapsed, self.max_episode_steps, out=self._truncated)
             self._truncated &= active
         self._autoreset = self._terminated | self._truncated
+        return (game.observe(), self._rewards.copy(), self._terminated.copy(),
+                self._truncated.copy(), self._infos())
+
+    def _step_one(self, actions):
+        """:meth:`step` of a single member, its bookkeeping in Python scalars.
+
+        The same results as the array code (a closed loop at ``B = 1`` otherwise
+        spends more time in numpy's per-call overhead than in the game).
+        """
+        game = self.game
+        resetting = bool(self._autoreset[0])
+        active = ~self._autoreset
+        actions = game.check_actions(actions, active)
+        reward, terminated = game.step_members(actions, active)
+        if resetting:
+            game.reset_members(self._autoreset)
+            self._elapsed[0] = elapsed = 0
+        else:
+            self._elapsed[0] = elapsed = int(self._elapsed[0]) + 1
+        # reward * active and terminated & active, as np.multiply / np.logical_and do
+        self._rewards[0] = reward[0] * (0.0 if resetting else 1.0)
+        done = bool(terminated[0]) and not resetting
+        cut = (self.max_episode_steps is not None and elapsed >= self.max_episode_steps
+               and not resetting)
+        self._terminated[0], self._truncated[0] = done, cut
+        self._autoreset = np.array([done or cut])
         return (game.observe(), self._rewards.copy(), self._terminated.copy(),
                 self._truncated.copy(), self._infos())
 
@@ -568,6 +596,20 @@ def check_batch_actions(space, actions, batch_size: int, where: str, active: np.
         if arr.dtype.kind not in "biuf":
             fail(0 if B == 1 else None)
         low, high = space.start, space.start + space.n - 1
+        if arr.dtype.kind in "iu":  # integers (the usual case): the same result, fewer passes
+            if B == 1:  # Python scalars: numpy's per-call overhead is most of a tiny check
+                if not active[0]:
+                    return np.full(1, space.start, dtype=np.int64)
+                if not low <= arr[0] <= high:
+                    fail(0)
+                return arr.astype(np.int64)
+            bad = (arr < low) | (arr > high)
+            bad &= active
+            if np.count_nonzero(bad):
+                fail(int(np.argmax(bad)))
+            as_int = arr.astype(np.int64)
+            as_int[~active] = space.start  # ignored members get a harmless valid action
+            return as_int
         with np.errstate(invalid="ignore"):
             bad = (arr < low) | (arr > high)
             if arr.dtype.kind == "f":
