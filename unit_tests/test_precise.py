@@ -1,0 +1,284 @@
+"""Precise (off-grid) spike timing, spikey.snn.precise (issue 20, part 1).
+
+The engine is checked against an exact event-driven reference written here: a
+priority queue of spikes per member and the analytic LIF solution between
+events. Spike times must agree to <= 1e-9 ms.
+"""
+
+import heapq
+import math
+
+import numpy as np
+import pytest
+
+from spikey import ConfigError
+from spikey.snn.precise import PRECISE_KEYS, PreciseNetwork
+
+
+def _config(matrix, n_inputs, batch_size=1, dt=1.0, neurons=None, precise=None, synapses=None,
+            weights=None, seed=0):
+    n = len(matrix[0]) if not isinstance(matrix, dict) else matrix["n"]
+    parts = {"inputs": "RateMap", "neurons": "LIF", "weights": "Manual", "readout": "Threshold"}
+    if synapses is not None:
+        parts["synapses"] = synapses.pop("part", "STDP")
+    config = {
+        "parts": parts,
+        "network": {"reward_mode": "none", "dt": dt, "dtype": "float64",
+                    "batch_size": batch_size, "seed": seed},
+        "inputs": {"n_inputs": n_inputs, "n_dims": 1, "rate_map": [0.0, 0.0]},
+        "neurons": {"n_neurons": n, "threshold": 1.0, "tau": 10.0, **(neurons or {})},
+        "weights": {"matrix": matrix if not isinstance(matrix, dict) else matrix["blocks"],
+                    "max_weight": 10.0, **(weights or {})},
+        "readout": {"n_outputs": 1},
+        "precise": dict(precise or {}),
+    }
+    if synapses is not None:
+        config["synapses"] = synapses
+    return config
+
+
+# ---------------------------------------------------------------- the reference
+def reference(W, n_inputs, tau, theta, reset, refractory, vinf, delay, input_delay, inputs, T,
+              extra=None):
+    """Exact event-driven LIF network, one member: a heap of events, the closed form between.
+
+    ``W`` (P, N) signed weights; ``inputs`` a list of (time, input index). Returns a sorted
+    list of (time, neuron).
+    """
+    P, N = W.shape
+    extra = np.zeros((P, N)) if extra is None else extra
+    V, since = np.zeros(N), np.zeros(N)
+    ref_end = np.full(N, -np.inf)
+    version = np.zeros(N, dtype=int)
+    heap, spikes = [], []
+
+    def send(j, t, base):
+        for k in range(N):
+            if W[j, k] != 0:
+                heapq.heappush(heap, (t + base + extra[j, k], 0, k, W[j, k]))
+
+    def predict(k):  # next crossing under the constant drive, if any
+        version[k] += 1
+        if vinf > theta and V[k] < theta:
+            tc = since[k] + tau * math.log((vinf - V[k]) / (vinf - theta))
+            heapq.heappush(heap, (tc, 1, k, version[k]))
+
+    def fire(k, t):
+        spikes.append((t, k))
+        V[k], since[k], ref_end[k] = reset, t + refractory, t + refractory
+        predict(k)
+        send(n_inputs + k, t, delay)
+
+    for t, j in inputs:
+        send(j, t, input_delay)
+    for k in range(N):
+        predict(k)
+    while heap:
+        t, kind, k, data = heapq.heappop(heap)
+        if t >= T:
+            break
+        if kind == 1:
+            if data == version[k]:
+                fire(k, t)
+            continue
+        w = data
+        while heap and heap[0][:3] == (t, 0, k):  # simultaneous arrivals act together
+            w += heapq.heappop(heap)[3]
+        if t < ref_end[k]:
+            continue
+        elapsed = max(t - since[k], 0.0)
+        V[k] = vinf + (V[k] - vinf) * math.exp(-elapsed / tau) + w
+        since[k] = t
+        if V[k] >= theta:
+            fire(k, t)
+        else:
+            predict(k)
+    return sorted(spikes)
+
+
+def _signed(net, b):
+    W = np.asarray(net.network.weights.matrix[b], dtype=np.float64)
+    return W * net._polarity[:, None]
+
+
+def _compare(net, trains, inputs, T, vinf=0.0, delay=1.0, input_delay=0.0):
+    neurons = net.network.neurons
+    total = 0
+    for b in range(net.batch_size):
+        mine = [(t, int(k)) for t, k, m in zip(trains.time, trains.neuron, trains.member) if m == b]
+        given = sorted((float(t), int(j)) for m, j, t in zip(*inputs) if m == b)
+        extra = None
+        if net._extra_delay is not None:
+            extra = net._extra_delay[b]
+        ref = reference(_signed(net, b), net.n_inputs, float(np.asarray(neurons.tau).reshape(-1)[
+            b % np.size(neurons.tau)]), float(neurons.threshold), float(neurons.reset_potential),
+            float(neurons.refractory), vinf, delay, input_delay, given, T, extra)
+        assert [k for _, k in mine] == [k for _, k in ref], (b, mine[:5], ref[:5])
+        np.testing.assert_allclose([t for t, _ in mine], [t for t, _ in ref], rtol=0, atol=1e-9)
+        total += len(ref)
+    return total
+
+
+# ---------------------------------------------------------------- agreement with the reference
+def _random_net(rng, n_inputs, n, recurrent, p=0.6):
+    W = rng.uniform(0.1, 0.7, size=(n_inputs + n, n)) * (rng.random((n_inputs + n, n)) < p)
+    if not recurrent:
+        W[n_inputs:] = 0.0
+        W[n_inputs:n_inputs + n // 2, n // 2:] = rng.uniform(0.3, 0.9, size=(n // 2, n - n // 2))
+        W[:n_inputs, n // 2:] = 0.0
+    np.fill_diagonal(W[n_inputs:], 0.0)
+    return W.tolist()
+
+
+@pytest.mark.parametrize("recurrent", [False, True])
+@pytest.mark.parametrize("dt", [1.0, 0.3])
+def test_matches_the_event_driven_reference(recurrent, dt):
+    rng = np.random.default_rng(7)
+    B, n_in, n = 3, 4, 6
+    matrices = [_random_net(rng, n_in, n, recurrent) for _ in range(B)]
+    config = _config({"n": n, "blocks": {"per_member": matrices}}, n_in, batch_size=B, dt=dt,
+                     neurons={"refractory": 2.0, "inhibitory_fraction": 0.2},
+                     precise={"delay": 1.7 if dt == 1.0 else 0.45, "input_delay": 0.3})
+    config["weights"]["max_weight"] = 10.0
+    net = PreciseNetwork.from_config(config)
+    T = 60.0 if dt == 1.0 else 60.0
+    inputs = net.poisson_inputs(150.0, T)
+    trains = net.run(T, inputs=inputs)
+    count = _compare(net, trains, inputs, T, delay=net.delay, input_delay=0.3)
+    assert count > 30  # the test exercises many spikes
+    # every spike carries its sub-step offset
+    np.testing.assert_allclose(trains.step * dt + trains.offset, trains.time, atol=1e-12)
+    assert np.all((trains.offset >= 0) & (trains.offset < dt))
+    assert np.mean(trains.offset > 1e-6) > 0.9  # off the grid
+
+
+def test_bias_current_crossings_match_the_reference():
+    """A constant drive above threshold: crossings between events, from the closed form."""
+    rng = np.random.default_rng(3)
+    n_in, n = 2, 4
+    W = _random_net(rng, n_in, n, recurrent=True)
+    config = _config({"n": n, "blocks": {"per_member": [W, W]}}, n_in, batch_size=2, dt=0.5,
+                     neurons={"refractory": 1.5, "reset_potential": -0.2,
+                              "inhibitory_fraction": 0.25},
+                     precise={"delay": 0.8, "bias_potential": 1.3})
+    net = PreciseNetwork.from_config(config)
+    inputs = net.poisson_inputs([80.0, 40.0], 50.0)
+    trains = net.run(50.0, inputs=inputs)
+    count = _compare(net, trains, inputs, 50.0, vinf=1.3, delay=0.8)
+    assert count > 20
+    # a lone driven neuron fires every R + tau ln((vinf - reset) / (vinf - theta))
+    period = 1.5 + 10.0 * math.log((1.3 + 0.2) / 0.3)
+    first = 10.0 * math.log(1.3 / 0.3)
+    solo = PreciseNetwork.from_config(_config([[0.0], [0.0]], 1, dt=0.5,
+                                              neurons={"refractory": 1.5,
+                                                       "reset_potential": -0.2},
+                                              precise={"delay": 0.8, "bias_potential": 1.3}))
+    times = solo.run(60.0).times(0, 0)
+    np.testing.assert_allclose(times, first + period * np.arange(len(times)), atol=1e-9)
+    assert len(times) == int((60.0 - first) // period) + 1
+
+
+def test_results_do_not_depend_on_dt():
+    rng = np.random.default_rng(11)
+    W = _random_net(rng, 3, 5, recurrent=True)
+    runs = []
+    for dt in (1.0, 0.25, 0.1):
+        net = PreciseNetwork.from_config(_config(W, 3, dt=dt, neurons={"refractory": 1.0},
+                                                 precise={"delay": 1.0}))
+        runs.append(net.run(40.0, inputs=([0] * 6, [0, 1, 2, 0, 1, 2],
+                                          [1.05, 1.3, 2.2, 7.77, 8.01, 8.02])))
+        runs[-1] = runs[-1].time
+    assert len(runs[0]) > 3
+    for other in runs[1:]:
+        np.testing.assert_allclose(other, runs[0], rtol=0, atol=1e-12)
+
+
+def test_continuous_refractory_period_and_extra_delays():
+    # one input drives neuron 0 hard at 0.5, 1.0, 2.4, 2.6 ms; R = 2 ms: 0.5 and 2.6 fire,
+    # and 2.5 (= 0.5 + R, the first open instant) would fire: R is the shortest ISI
+    config = _config([[5.0, 0.0], [0.0, 5.0], [0.0, 0.0]], 1, dt=1.0,
+                     neurons={"refractory": 2.0}, precise={"delay": 1.25},
+                     weights={"delays": [[0, 0], [0, 2], [0, 0]]})
+    net = PreciseNetwork.from_config(config)
+    trains = net.run(10.0, inputs=([0] * 5, [0] * 5, [0.5, 1.0, 2.4, 2.5, 2.6]))
+    np.testing.assert_allclose(trains.times(0, 0), [0.5, 2.5])
+    # neuron 0 -> 1 with delay 1.25 + 2 steps * dt: 3.75 and 5.75
+    np.testing.assert_allclose(trains.times(0, 1), [3.75, 5.75])
+
+
+def test_batch_member_equals_its_solo_network_with_jitter():
+    rng = np.random.default_rng(5)
+    W = _random_net(rng, 3, 5, recurrent=True)
+    keys = dict(neurons={"refractory": 1.0}, precise={"delay": 1.0, "jitter": 0.4})
+    batch = PreciseNetwork.from_config(_config(W, 3, batch_size=3, seed=20, **keys))
+    batch_trains = batch.run(40.0, rates=120.0)
+    for b in range(3):
+        solo = PreciseNetwork.from_config(_config(W, 3, seed=20 + b, **keys))
+        trains = solo.run(40.0, rates=120.0)
+        np.testing.assert_array_equal(trains.time, batch_trains.time[batch_trains.member == b])
+    assert batch_trains.time.size > 20
+
+
+def test_jitter_delays_delivery_within_its_bound():
+    # neuron 0 fires at the input's arrival; neuron 1 receives it after 1.0 + lag
+    W = [[5.0, 0.0], [0.0, 5.0], [0.0, 0.0]]
+    times = []
+    for seed in range(6):
+        net = PreciseNetwork.from_config(_config(W, 1, seed=seed, precise={"jitter": 0.5}))
+        trains = net.run(5.0, inputs=([0], [0], [0.7]))
+        assert trains.times(0, 0)[0] == 0.7  # the neuron itself fires on time
+        times.append(trains.times(0, 1)[0] - 1.7)
+    times = np.asarray(times)
+    assert np.all((times >= 0) & (times < 0.5)) and np.unique(times).size == 6
+    again = PreciseNetwork.from_config(_config(W, 1, seed=3, precise={"jitter": 0.5}))
+    assert again.run(5.0, inputs=([0], [0], [0.7])).times(0, 1)[0] - 1.7 == times[3]
+
+
+# ---------------------------------------------------------------- bad input
+BAD_CONFIGS = [
+    ({"precise": {"delay": 0.5}}, "precise.delay"),
+    ({"precise": {"jitter": -1.0}}, "precise.jitter"),
+    ({"precise": {"input_delay": -0.1}}, "precise.input_delay"),
+    ({"precise": {"bogus": 1}}, "bogus"),
+    ({"neurons": {"potential_noise": 0.5}}, "neurons.potential_noise"),
+    ({"neurons": {"spontaneous_rate": 5.0}}, "neurons.spontaneous_rate"),
+    ({"neurons": {"reset_potential": 2.0}}, "neurons.reset_potential"),
+    ({"parts": {"neurons": "AdaptiveLIF"}}, "parts.neurons"),
+    ({"parts": {"synapses": "MSTDP"}}, "parts.synapses"),
+]
+
+
+@pytest.mark.parametrize("change, key", BAD_CONFIGS)
+def test_bad_config_names_the_key(change, key):
+    config = _config([[1.0], [0.0]], 1)
+    for section, values in change.items():
+        config[section] = {**config.get(section, {}), **values}
+    if change.get("parts", {}).get("synapses"):
+        config["synapses"] = {}
+        config["parts"]["rewarder"] = "MatchExpected"
+        config["rewarder"] = {}
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        PreciseNetwork.from_config(config)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"duration": 2.5}, "whole number"),
+    ({"duration": -1.0}, "duration"),
+    ({"duration": float("nan")}, "duration"),
+    ({"duration": 5.0, "inputs": ([0], [3], [1.0])}, "input index"),
+    ({"duration": 5.0, "inputs": ([1], [0], [1.0])}, "member"),
+    ({"duration": 5.0, "inputs": ([0], [0], [7.0])}, "times"),
+    ({"duration": 5.0, "inputs": ([0, 0], [0], [1.0])}, "shapes"),
+    ({"duration": 5.0, "rates": [1.0, 2.0]}, "rates"),
+    ({"duration": 5.0, "rates": -3.0}, "rates"),
+    ({"duration": 5.0, "rates": 1.0, "inputs": ([0], [0], [1.0])}, "not both"),
+])
+def test_bad_run_arguments(kwargs, match):
+    net = PreciseNetwork.from_config(_config([[1.0], [0.0]], 1))
+    duration = kwargs.pop("duration")
+    with pytest.raises(ConfigError, match=match):
+        net.run(duration, **kwargs)
+
+
+def test_keys_are_declared():
+    assert [k.name for k in PRECISE_KEYS] == ["delay", "input_delay", "bias_potential", "jitter"]
