@@ -282,3 +282,46 @@ def test_bad_run_arguments(kwargs, match):
 
 def test_keys_are_declared():
     assert [k.name for k in PRECISE_KEYS] == ["delay", "input_delay", "bias_potential", "jitter"]
+
+
+# ---------------------------------------------------------------- STDP on exact times
+ETA, A_PLUS, A_MINUS, TAU_PLUS, TAU_MINUS, W0 = 0.1, 0.8, -0.6, 15.0, 25.0, 0.2
+
+
+def _stdp_net(dt, rule="STDP"):
+    """Input 0 -> neuron (W0, learns); input 1 forces the neuron to fire (weight 5)."""
+    synapses = {"part": rule, "learning_rate": ETA, "A_plus": A_PLUS, "tau_plus": TAU_PLUS,
+                "tau_minus": TAU_MINUS}
+    if rule == "STDP":
+        synapses["A_minus"] = A_MINUS
+    return PreciseNetwork.from_config(_config([[W0], [5.0], [0.0]], 2, dt=dt, synapses=synapses))
+
+
+@pytest.mark.parametrize("dt", [1.0, 0.1])
+@pytest.mark.parametrize("pre, post, expected", [
+    ([3.3], [7.85], ETA * A_PLUS * math.exp(-4.55 / TAU_PLUS)),
+    ([6.4], [2.1], ETA * A_MINUS * math.exp(-4.3 / TAU_MINUS)),
+    ([4.25], [4.25], ETA * A_PLUS),  # the same instant: potentiation only (classic pair rule)
+    ([1.0, 2.2], [1.5], ETA * (A_PLUS * math.exp(-0.5 / TAU_PLUS)
+                               + A_MINUS * math.exp(-0.7 / TAU_MINUS))),
+    ([0.4, 0.9], [12.35, 20.05], ETA * A_PLUS * sum(math.exp(-(q - p) / TAU_PLUS)
+                                                   for p in (0.4, 0.9) for q in (12.35, 20.05))),
+])
+def test_stdp_on_exact_times_by_hand(dt, pre, post, expected):
+    net = _stdp_net(dt)
+    inputs = ([0] * (len(pre) + len(post)), [0] * len(pre) + [1] * len(post), pre + post)
+    trains = net.run(30.0, inputs=inputs)
+    np.testing.assert_allclose(trains.times(0, 0), sorted(post), atol=1e-12)
+    dw = net.network.weights.matrix[0, 0, 0] - W0
+    assert dw == pytest.approx(expected, rel=1e-12, abs=1e-15)
+
+
+def test_ltp_and_eval_mode():
+    net = _stdp_net(1.0, rule="LTP")
+    net.run(10.0, inputs=([0, 0, 0], [0, 1, 0], [1.0, 2.0, 3.0]))  # pre, post, pre
+    assert net.network.weights.matrix[0, 0, 0] - W0 == pytest.approx(
+        ETA * A_PLUS * math.exp(-1.0 / TAU_PLUS), rel=1e-12)
+    frozen = _stdp_net(1.0)
+    frozen.network.eval()
+    frozen.run(10.0, inputs=([0, 0], [0, 1], [1.0, 2.0]))
+    assert frozen.network.weights.matrix[0, 0, 0] == W0
