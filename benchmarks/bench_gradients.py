@@ -78,7 +78,7 @@ def tape_bytes(steps: int, batch_size: int = 32) -> int:
     config["network"]["network"]["processing_steps"] = steps
     trainer = GradientTrainer(config["network"], config["gradient"])
     tape = trainer.model.forward(trainer.encode(load_digits().train.x[:batch_size]))
-    return int(sum(a.nbytes for a in (tape.inputs, tape.previous, tape.potential, tape.spikes,
+    return int(sum(a.nbytes for a in (tape.inputs, tape.potential, tape.spikes,
                                       tape.distance)))
 
 

@@ -69,9 +69,6 @@ class Tape:
     ----------
     inputs : numpy.ndarray
         Input spikes after dropout and noise, ``(T, B, n_inputs)``.
-    previous : numpy.ndarray
-        Body spikes of the previous step as they reach the synapses (after dropout),
-        ``(T, B, N)``.
     potential : numpy.ndarray
         ``u_t``, the potential before the reset, ``(T, B, N)``.
     spikes : numpy.ndarray
@@ -85,12 +82,25 @@ class Tape:
     """
 
     inputs: np.ndarray
-    previous: np.ndarray
     potential: np.ndarray
     spikes: np.ndarray
     distance: np.ndarray
     reset_spikes: np.ndarray
     hidden_mask: np.ndarray | None = None
+
+    @property
+    def previous(self) -> np.ndarray:
+        """Body spikes of the previous step as they reach the synapses (after dropout),
+        ``(T, B, N)`` (row 0 silent): made from ``spikes`` when first asked for, not kept by
+        the forward pass."""
+        cached = self.__dict__.get("_previous")
+        if cached is None:
+            cached = np.zeros_like(self.spikes)
+            cached[1:] = self.spikes[:-1]
+            if self.hidden_mask is not None:
+                cached[1:] *= self.hidden_mask
+            self.__dict__["_previous"] = cached
+        return cached
 
     @property
     def batch_spikes(self) -> np.ndarray:
@@ -301,7 +311,7 @@ class SpikingModel:
         u_all = drive  # each step's potential is built in place on its input drive
         z_all = _buffer(workspace, "spikes", (T, B, N))
         h_all = _buffer(workspace, "distance", (T, B, N))
-        prev_all = _buffer(workspace, "previous", (T, B, N), zero=True)
+        prev = np.empty((B, N))
         reset_all = z_all if frozen_reset is None else np.asarray(frozen_reset, dtype=np.float64)
         V = np.zeros((B, N))
         a = np.zeros((B, N)) if self.adaptation else None
@@ -311,7 +321,6 @@ class SpikingModel:
         for t in range(T):
             u = drive[t]
             if recurrent and t > 0:
-                prev = prev_all[t]
                 if hidden_mask is None:
                     prev[...] = z
                 else:
@@ -342,7 +351,7 @@ class SpikingModel:
             V = np.subtract(u, keep, out=V)
             if a is not None:
                 a = self.adaptation_decay * a + self.adaptation_strength * z
-        return Tape(x, prev_all, u_all, z_all, h_all, reset_all, hidden_mask)
+        return Tape(x, u_all, z_all, h_all, reset_all, hidden_mask)
 
     # ------------------------------------------------------------------ backward
     def backward(self, tape: Tape, grad_spikes=None, grad_potential=None,
@@ -373,15 +382,22 @@ class SpikingModel:
         grad = np.zeros_like(self.weights)
         cols_in = self._input_columns()
         grad[:self.n_inputs, cols_in] = tape.inputs.reshape(T * B, -1).T @ flat[:, cols_in]
-        if self.has_recurrence:
+        if self.has_recurrence and T > 1:
             rows, cols = self._block_index()
-            previous = tape.previous.reshape(T * B, N)
+            # presynaptic body spikes of steps 1..T-1: the spikes of steps 0..T-2 (dropped out)
+            spikes = tape.spikes[:-1][:, :, rows]
+            R = spikes.shape[2]
+            pre = _buffer(workspace, "previous_rows", (T - 1, B, R))
+            if tape.hidden_mask is None:
+                pre[...] = spikes
+            else:
+                np.multiply(spikes, tape.hidden_mask[:, rows], out=pre)
+            block = pre.reshape(-1, R).T @ flat[B:, cols]
             body = grad[self.n_inputs:]
             if isinstance(rows, slice) and isinstance(cols, slice):
-                body[rows, cols] = previous[:, rows].T @ flat[:, cols]
+                body[rows, cols] = block
             else:
-                body[np.ix_(np.arange(N)[rows], np.arange(N)[cols])] = \
-                    previous[:, rows].T @ flat[:, cols]
+                body[np.ix_(np.arange(N)[rows], np.arange(N)[cols])] = block
         grad *= self.mask
         return grad
 
@@ -389,29 +405,18 @@ class SpikingModel:
                           workspace=None) -> np.ndarray:
         """:math:`\\bar I_t = \\partial L/\\partial I_t`, ``(T, B, N)``: the adjoint recursion.
 
-        The loss's direct terms :math:`\\psi_t\\,\\partial_{z_t}L + \\partial_{u_t}L` and the
-        reset's carry :math:`d\\,(1 - z_t)` are computed on the whole tape at once; the loop
-        adds what flows back through the recurrent block (and the adaptation and
-        non-detached reset terms) step by step.
+        Every term is formed step by step on ``(B, N)`` arrays that stay in cache (the
+        surrogate, the reset's carry :math:`d\\,(1 - z_t)` and the loss's direct terms
+        :math:`\\psi_t\\,\\partial_{z_t}L + \\partial_{u_t}L`); only :math:`\\bar I_t` is
+        written to the whole tape.
         """
         T, B, N = tape.potential.shape
         out = _buffer(workspace, "grad_currents", (T, B, N))
-        psi = self.surrogate.derivative(tape.distance,
-                                        out=_buffer(workspace, "psi", (T, B, N)))
+        psi, carry, term = np.empty((B, N)), np.empty((B, N)), np.empty((B, N))
         d, da = self.decay, self.adaptation_decay
         vr, delta = self.reset_potential, self.adaptation_strength
         adapt = self.adaptation
         mask = tape.hidden_mask
-        # the loss's direct terms, on the whole tape
-        source = None
-        if grad_spikes is not None:
-            source = np.multiply(psi, grad_spikes, out=_buffer(workspace, "source", (T, B, N)))
-        if grad_potential is not None:
-            source = np.array(grad_potential, dtype=np.float64) if source is None \
-                else np.add(source, grad_potential, out=source)
-        # how g_u of step t+1 reaches g_u of step t through V_t: d (1 - z_t)
-        carry = np.subtract(1.0, tape.reset_spikes, out=_buffer(workspace, "carry", (T, B, N)))
-        carry *= d
         w_rec_t = None
         if self.has_recurrence:
             rows, cols = self._block_index()
@@ -421,13 +426,19 @@ class SpikingModel:
         g_a = np.zeros((B, N)) if adapt is not None else None
         g_u_next = None
         for t in range(T - 1, -1, -1):
+            self.surrogate.derivative(tape.distance[t], out=psi)
             g_u = out[t]
             if g_u_next is None:
-                g_u[...] = 0.0
-            else:
-                np.multiply(carry[t], g_u_next, out=g_u)
-            if source is not None:
-                g_u += source[t]
+                g_u.fill(0.0)
+            else:  # through V_t: d (1 - z_t) g_u[t + 1]
+                np.subtract(1.0, tape.reset_spikes[t], out=carry)
+                carry *= d
+                np.multiply(carry, g_u_next, out=g_u)
+            if grad_spikes is not None:  # the loss's direct terms
+                np.multiply(psi, grad_spikes[t], out=term)
+                g_u += term
+            if grad_potential is not None:
+                g_u += grad_potential[t]
             back = None
             if w_rec_t is not None and g_u_next is not None:
                 back = g_u_next[:, cols] @ w_rec_t
@@ -435,7 +446,7 @@ class SpikingModel:
                     back *= row_mask
             if simple:
                 if back is not None:
-                    back *= psi[t][:, rows]
+                    back *= psi[:, rows]
                     g_u[:, rows] += back
             else:
                 # g_z without the loss's direct term (already in source)
@@ -446,10 +457,10 @@ class SpikingModel:
                     g_z += d * g_u_next * (vr - tape.potential[t])
                 if adapt is not None:
                     g_z += delta * g_a
-                extra = psi[t] * g_z
+                extra = psi * g_z
                 g_u += extra
                 if adapt == "threshold":
-                    g_h = extra if grad_spikes is None else extra + psi[t] * grad_spikes[t]
+                    g_h = extra if grad_spikes is None else extra + psi * grad_spikes[t]
                     g_a = da * g_a - g_h
                 elif adapt == "current":
                     g_a = da * g_a - self.dt * g_u
