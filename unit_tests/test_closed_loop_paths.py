@@ -96,3 +96,59 @@ def test_single_member_action_check_errors_unchanged():
         env.step(np.array([0, 1]))
     out = env.step(np.array([1], dtype=np.uint8))
     assert out[1].tolist() == [1.0]
+
+
+def _population_network(batch, dtype, **inputs):
+    from spikey.snn.network import Network
+
+    config = {"network": {"batch_size": batch, "processing_steps": 3, "dtype": dtype,
+                          "reward_mode": "none"},
+              "inputs": {"n_dims": 4, "n_per_dim": 7, "low": [-2.4, -1.0, -0.2, -3.0],
+                         "high": [2.4, 1.0, 0.2, 3.0], **inputs},
+              "neurons": {"n_neurons": 6}, "readout": {"n_outputs": 4, "n_actions": 2}}
+    parts = {"inputs": "Population", "neurons": "LIF", "weights": "Random",
+             "readout": "TopAction"}
+    return Network(parts, config)
+
+
+@pytest.mark.parametrize("batch,dtype,width,max_rate", [(1, "float32", 1.0, 100.0),
+                                                        (5, "float64", 0.37, 33.3)])
+def test_population_encode_equals_the_written_out_formula(batch, dtype, width, max_rate):
+    net = _population_network(batch, dtype, width=width, max_rate=max_rate)
+    part = net.parts["inputs"]
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        x = rng.normal(0.0, 2.0, size=(batch, 4))
+        x[0, 0] = part._high[0]  # on a bound, beyond one, exact zeros of both signs
+        x[0, 1] = 7.0
+        x[-1, 2] = -0.0
+        x[-1, 3] = 0.0
+        part.encode(x)
+        # the expression the in-place code replaced, evaluated as numpy would
+        clipped = np.clip(x, part._low, part._high)
+        rates = part.max_rate * np.exp(
+            -0.5 * ((clipped[:, :, None] - part.centres) / part.sigma) ** 2)
+        expected = (rates * (net.dt / 1000.0)).reshape(batch, -1).astype(part.probability.dtype)
+        assert part.probability.tobytes() == expected.tobytes()
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        part.encode(np.full((batch, 4), np.inf))
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.float32, np.float64])
+def test_group_rates_equal_the_mean_of_rates(dtype):
+    net = _population_network(3, "float32")
+    readout = net.parts["readout"]  # TopAction, 2 groups of 2 outputs
+    rng = np.random.default_rng(2)
+    for duration in (1.0, 7.0, 20.0, 0.3):
+        counts = rng.integers(0, 9, size=(3, 4)).astype(dtype)
+        rates = np.asarray(counts, dtype=np.float64) * (1000.0 / duration)
+        expected = rates.reshape(3, 2, -1).mean(axis=2)
+        got = readout.group_rates(counts, duration)
+        assert got.dtype == np.float64 and got.tobytes() == expected.tobytes()
+        action = readout(counts, duration)
+        assert action.dtype == np.int64
+        assert action.tolist() == np.argmax(expected, axis=1).tolist()
+    # a wider group: numpy's pairwise sum over 40 outputs per group, kept bit for bit
+    readout.n_actions, wide = 2, rng.integers(0, 50, size=(2, 80)).astype(dtype)
+    expected = (np.asarray(wide, dtype=np.float64) * (1000.0 / 3.0)).reshape(2, 2, -1).mean(axis=2)
+    assert readout.group_rates(wide, 3.0).tobytes() == expected.tobytes()

@@ -55,6 +55,22 @@ class Population(_RateCoded, Input):
     def encode(self, state):
         """Set each input's spike probability from its tuning curve, observations ``(B, n_dims)``.
         """
-        x = np.clip(self._batched(state, self.n_dims), self._low, self._high)
-        rates = self.max_rate * np.exp(-0.5 * ((x[:, :, None] - self.centres) / self.sigma) ** 2)
-        self.probability[...] = (rates * (self.context.dt / 1000.0)).reshape(x.shape[0], -1)
+        x = self._batched(state, self.n_dims)
+        B = x.shape[0]
+        buffers = getattr(self, "_encode_buffers", None)
+        if buffers is None or buffers[0].shape[0] != B:
+            buffers = self._encode_buffers = (np.empty((B, self.n_dims)),
+                                              np.empty((B, self.n_dims, self.n_per_dim)))
+        clipped, z = buffers
+        # max_rate * exp(-0.5 * ((clip(x) - c) / sigma) ** 2) * dt, the same operations in
+        # the same order as written out, in place (a closed loop encodes every tick)
+        np.maximum(x, self._low, out=clipped)  # np.clip for the finite values _batched allows
+        np.minimum(clipped, self._high, out=clipped)
+        np.subtract(clipped[:, :, None], self.centres, out=z)
+        np.divide(z, self.sigma, out=z)
+        np.square(z, out=z)
+        np.multiply(z, -0.5, out=z)
+        np.exp(z, out=z)
+        np.multiply(z, self.max_rate, out=z)
+        np.multiply(z, self.context.dt / 1000.0, out=z)
+        self.probability[...] = z.reshape(B, -1)

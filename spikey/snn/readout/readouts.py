@@ -102,5 +102,5 @@ class TopAction(_Grouped):
     """
 
     def __call__(self, counts, duration_ms):
-        self.last_action = np.argmax(self.group_rates(counts, duration_ms), axis=1).astype(np.int64)
+        self.last_action = self.group_rates(counts, duration_ms).argmax(axis=1).astype(np.int64)
         return self.last_action

@@ -71,5 +71,15 @@ class _Grouped(Readout):
         return np.repeat(np.arange(self.n_actions), self.n_outputs // self.n_actions)
 
     def group_rates(self, counts, duration_ms):
-        rates = self.rates(counts, duration_ms)
-        return rates.reshape(rates.shape[0], self.n_actions, -1).mean(axis=2)
+        counts = np.asarray(counts)
+        buffer = getattr(self, "_rates", None)
+        if buffer is None or buffer.shape != counts.shape:
+            buffer = self._rates = np.empty(counts.shape, dtype=np.float64)
+        # rates(counts).reshape(B, n_actions, -1).mean(axis=2) without its temporaries and
+        # np.mean's Python layer: the same float64 casts, sums and division
+        np.copyto(buffer, counts, casting="unsafe")
+        buffer *= 1000.0 / duration_ms
+        grouped = buffer.reshape(buffer.shape[0], self.n_actions, -1)
+        out = np.add.reduce(grouped, axis=2)
+        out /= grouped.shape[2]
+        return out

@@ -62,7 +62,10 @@ class Rewarder(Part):
         if self.source == "game":
             if game_reward is None:
                 raise ValueError(f"{self.owner}: source='game' but no game reward was given")
-            return np.broadcast_to(np.asarray(game_reward, dtype=np.float64).reshape(-1), (B,)).copy()
+            reward = np.asarray(game_reward, dtype=np.float64).reshape(-1)
+            if reward.shape == (B,):  # one per member already: skip broadcast_to's overhead
+                return reward.copy()
+            return np.broadcast_to(reward, (B,)).copy()
         expected = expected_of(info, B, self.owner)
         action = np.asarray(action).reshape(B, -1)[:, 0] if np.ndim(action) else np.full(B, action)
         return np.where(action == expected, self.reward_mult, self.punish_mult)
