@@ -39,11 +39,11 @@ def _config(matrix, n_inputs, batch_size=1, dt=1.0, neurons=None, precise=None, 
 
 # ---------------------------------------------------------------- the reference
 def reference(W, n_inputs, tau, theta, reset, refractory, vinf, delay, input_delay, inputs, T,
-              extra=None):
+              extra=None, leak=None):
     """Exact event-driven LIF network, one member: a heap of events, the closed form between.
 
-    ``W`` (P, N) signed weights; ``inputs`` a list of (time, input index). Returns a sorted
-    list of (time, neuron).
+    ``W`` (P, N) signed weights; ``inputs`` a list of (time, input index); ``leak`` (mV/ms)
+    switches to the leaky vessel's linear leak. Returns a sorted list of (time, neuron).
     """
     P, N = W.shape
     extra = np.zeros((P, N)) if extra is None else extra
@@ -87,7 +87,10 @@ def reference(W, n_inputs, tau, theta, reset, refractory, vinf, delay, input_del
         if t < ref_end[k]:
             continue
         elapsed = max(t - since[k], 0.0)
-        V[k] = vinf + (V[k] - vinf) * math.exp(-elapsed / tau) + w
+        if leak is None:
+            V[k] = vinf + (V[k] - vinf) * math.exp(-elapsed / tau) + w
+        else:
+            V[k] = math.copysign(max(abs(V[k]) - leak * elapsed, 0.0), V[k]) + w
         since[k] = t
         if V[k] >= theta:
             fire(k, t)
@@ -244,6 +247,7 @@ BAD_CONFIGS = [
     ({"neurons": {"spontaneous_rate": 5.0}}, "neurons.spontaneous_rate"),
     ({"neurons": {"reset_potential": 2.0}}, "neurons.reset_potential"),
     ({"parts": {"neurons": "AdaptiveLIF"}}, "parts.neurons"),
+    ({"parts": {"weights": "SparseFanIn"}}, "parts.weights"),
     ({"parts": {"synapses": "MSTDP"}}, "parts.synapses"),
 ]
 
@@ -257,6 +261,8 @@ def test_bad_config_names_the_key(change, key):
         config["synapses"] = {}
         config["parts"]["rewarder"] = "MatchExpected"
         config["rewarder"] = {}
+    if change.get("parts", {}).get("weights"):
+        config["weights"] = {"fan_in": 1}
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         PreciseNetwork.from_config(config)
 
@@ -325,3 +331,59 @@ def test_ltp_and_eval_mode():
     frozen.network.eval()
     frozen.run(10.0, inputs=([0, 0], [0, 1], [1.0, 2.0]))
     assert frozen.network.weights.matrix[0, 0, 0] == W0
+
+
+# ---------------------------------------------------------------- the leaky vessel (linear leak)
+def _vessel_config(W, n_in, batch_size=1, dt=1.0, **neurons):
+    config = _config(W, n_in, batch_size=batch_size, dt=dt, precise={"delay": 1.1})
+    config["parts"]["neurons"] = "ModulatedLIF"
+    config["neurons"] = {"n_neurons": config["neurons"]["n_neurons"], "threshold": 4.0,
+                         "leak": 0.3, "refractory": 1.5, "max_burst": 0, "habituation_rate": 0.0,
+                         "potentiation_rate": 0.0, "inhibitory_fraction": 0.2, **neurons}
+    return config
+
+
+@pytest.mark.parametrize("dt", [1.0, 0.25])
+def test_modulated_lif_linear_leak_matches_the_reference(dt):
+    rng = np.random.default_rng(9)
+    B, n_in, n = 2, 4, 6
+    matrices = [(np.asarray(_random_net(rng, n_in, n, recurrent=True)) * 4).tolist()
+                for _ in range(B)]
+    net = PreciseNetwork.from_config(_vessel_config({"n": n, "blocks": {"per_member": matrices}},
+                                                    n_in, batch_size=B, dt=dt))
+    inputs = net.poisson_inputs(120.0, 60.0)
+    trains = net.run(60.0, inputs=inputs)
+    total = 0
+    for b in range(B):
+        given = sorted((float(t), int(j)) for m, j, t in zip(*inputs) if m == b)
+        ref = reference(_signed(net, b), n_in, None, 4.0, 0.0, 1.5, 0.0, 1.1, 0.0, given, 60.0,
+                        leak=0.3)
+        mine = trains.member == b
+        assert trains.neuron[mine].tolist() == [k for _, k in ref]
+        np.testing.assert_allclose(trains.time[mine], [t for t, _ in ref], rtol=0, atol=1e-9)
+        total += len(ref)
+    assert total > 30
+
+
+def test_modulated_lif_by_hand():
+    # 2.5 at 1.0, then 2.0 at 3.5: the level leaked 0.3 * 2.5 = 0.75 -> 1.75 + 2.0 = 3.75 < 4;
+    # 0.5 at 4.0 -> 3.75 - 0.15 + 0.5 = 4.1 >= 4: fires at 4.0 exactly
+    net = PreciseNetwork.from_config(_vessel_config([[2.5], [2.0], [0.5], [0.0]], 3,
+                                                    inhibitory_fraction=0.0))
+    trains = net.run(10.0, inputs=([0, 0, 0], [0, 1, 2], [1.0, 3.5, 4.0]))
+    np.testing.assert_array_equal(trains.times(0, 0), [4.0])
+    assert net.potential[0, 0] == 0.0  # back to the baseline
+
+
+@pytest.mark.parametrize("key, value", [("max_burst", 2), ("habituation_rate", 0.1),
+                                        ("potentiation_rate", 0.01)])
+def test_modulated_lif_step_rules_are_refused(key, value):
+    with pytest.raises(ConfigError, match=f"neurons\\.{key}"):
+        PreciseNetwork.from_config(_vessel_config([[1.0], [0.0]], 1, **{key: value}))
+
+
+def test_modulated_lif_refuses_a_bias():
+    config = _vessel_config([[1.0], [0.0]], 1)
+    config["precise"]["bias_potential"] = 5.0
+    with pytest.raises(ConfigError, match="precise\\.bias_potential"):
+        PreciseNetwork.from_config(config)

@@ -72,9 +72,18 @@ section (:data:`PRECISE_KEYS`)::
     trains = net.run(100.0, rates=20.0)      # or inputs=(member, input, time)
     trains.time[trains.member == 0]
 
+The leaky vessel (``ModulatedLIF``, the seed's own neuron) runs too, with
+its linear leak: between events :math:`L(t) = \operatorname{sign}(L_0)
+\max(|L_0| - \lambda (t - t_0), 0)`, it fires when an arrival lifts
+:math:`L` to ``threshold`` and returns to the baseline 0. Its bursts,
+habituation, potentiation and modulation are step rules with no
+continuous-time form here: they must be off (``max_burst``,
+``habituation_rate``, ``potentiation_rate`` 0, no modulatory synapses), and
+``bias_potential`` must be 0.
+
 Supported parts: neurons ``LIF`` without noise (``spontaneous_rate`` and
-``potential_noise`` 0); any dense weight part without synapse types; no
-short-term plasticity; synapses ``STDP``, ``LTP`` or none. Inputs are
+``potential_noise`` 0) or ``ModulatedLIF`` as above; any dense weight part
+without synapse types; no short-term plasticity; synapses ``STDP``, ``LTP`` or none. Inputs are
 spike times (given, or Poisson trains at constant rates); the config's
 input part gives only the number of inputs and their polarity. Anything
 else gets a :class:`~spikey.core.params.ConfigError` naming the key.
@@ -181,6 +190,7 @@ class PreciseNetwork:
     def __init__(self, network, precise: dict | None = None):
         from spikey.snn.network import Network
         from spikey.snn.neuron.lif import LIF
+        from spikey.snn.neuron.modulated_lif import ModulatedLIF
         from spikey.snn.synapse.stdp import LTP, STDP
 
         if not isinstance(network, Network):
@@ -191,13 +201,26 @@ class PreciseNetwork:
             setattr(self, name, value)
         self.network = net = network
         neurons, weights = net.parts["neurons"], net.parts["weights"]
-        if type(neurons) is not LIF:
+        if type(neurons) not in (LIF, ModulatedLIF):
             raise ConfigError(f"parts.neurons = {type(neurons).__name__!r}: precise timing runs "
-                              "'LIF' (exponential leak, delta synapses); expected 'LIF'")
-        for key in ("spontaneous_rate", "potential_noise"):
-            if getattr(neurons, key) != 0:
-                raise ConfigError(f"neurons.{key} = {getattr(neurons, key)!r}: precise timing has "
-                                  "no per-step noise; expected 0 (use precise.jitter)")
+                              "'LIF' (exponential leak) or 'ModulatedLIF' (linear leak); "
+                              "expected one of them")
+        #: whether the neurons leak linearly (ModulatedLIF) rather than exponentially (LIF)
+        self.linear_leak = type(neurons) is ModulatedLIF
+        if self.linear_leak:
+            for key in ("max_burst", "habituation_rate", "potentiation_rate"):
+                if getattr(neurons, key) != 0:
+                    raise ConfigError(f"neurons.{key} = {getattr(neurons, key)!r}: precise timing "
+                                      "runs the leaky vessel's leak, threshold and refractory "
+                                      "period only; expected 0")
+            if self.bias_potential != 0:
+                raise ConfigError(f"precise.bias_potential = {self.bias_potential!r}: a constant "
+                                  "drive is for LIF; expected 0 with ModulatedLIF")
+        else:
+            for key in ("spontaneous_rate", "potential_noise"):
+                if getattr(neurons, key) != 0:
+                    raise ConfigError(f"neurons.{key} = {getattr(neurons, key)!r}: precise timing "
+                                      "has no per-step noise; expected 0 (use precise.jitter)")
         if getattr(weights, "SPARSE", False):
             raise ConfigError(f"parts.weights = {type(weights).__name__!r}: precise timing reads "
                               "a dense weight matrix; expected a dense weight part")
@@ -256,9 +279,15 @@ class PreciseNetwork:
             return np.ascontiguousarray(np.broadcast_to(
                 value.reshape(-1, 1) if value.ndim == 1 else value, (B, N)))
 
-        self._tau = grid(neurons.tau)
-        self._theta = grid(neurons.threshold)
-        self._reset_value = float(neurons.reset_potential)
+        if self.linear_leak:  # the vessel: threshold, leak rate; the level resets to baseline
+            self._tau = None
+            self._leak = float(neurons.leak)
+            self._theta = grid(neurons.threshold)
+            self._reset_value = 0.0
+        else:
+            self._tau = grid(neurons.tau)
+            self._theta = grid(neurons.threshold)
+            self._reset_value = float(neurons.reset_potential)
         if np.any(self._reset_value >= self._theta):
             raise ConfigError(f"neurons.reset_potential = {self._reset_value!r} is not below "
                               "neurons.threshold; precise timing expects reset < threshold")
@@ -490,6 +519,9 @@ class PreciseNetwork:
         """Potentials of neurons ``flat`` (flat ``b * N + k``) evolved to times ``t``."""
         since = self._since.flat[flat]
         elapsed = np.maximum(t - since, 0.0)  # a held (refractory) neuron keeps its value
+        if self.linear_leak:  # towards the baseline at a constant rate, never past it
+            level = self.potential.flat[flat]
+            return np.sign(level) * np.maximum(np.abs(level) - self._leak * elapsed, 0.0)
         vinf = self._vinf
         return vinf + (self.potential.flat[flat] - vinf) * np.exp(-elapsed / self._tau.flat[flat])
 
