@@ -239,6 +239,9 @@ def test_jitter_delays_delivery_within_its_bound():
 
 # ---------------------------------------------------------------- bad input
 BAD_CONFIGS = [
+    ({"precise": {"jitter": [0.1, 0.2]}}, "precise.jitter"),
+    ({"precise": {"jitter": [-0.1]}}, "precise.jitter"),
+    ({"precise": {"jitter": ["a"]}}, "precise.jitter"),
     ({"precise": {"delay": 0.5}}, "precise.delay"),
     ({"precise": {"jitter": -1.0}}, "precise.jitter"),
     ({"precise": {"input_delay": -0.1}}, "precise.input_delay"),
@@ -275,6 +278,9 @@ def test_bad_config_names_the_key(change, key):
     ({"duration": 5.0, "inputs": ([1], [0], [1.0])}, "member"),
     ({"duration": 5.0, "inputs": ([0], [0], [7.0])}, "times"),
     ({"duration": 5.0, "inputs": ([0, 0], [0], [1.0])}, "shapes"),
+    ({"duration": 5.0, "inputs": ([0], [0], ["soon"])}, "inputs"),
+    ({"duration": 5.0, "inputs": ([0.0], [0], [1.0])}, "integer"),
+    ({"duration": 5.0, "inputs": ([0], [0])}, "inputs"),
     ({"duration": 5.0, "rates": [1.0, 2.0]}, "rates"),
     ({"duration": 5.0, "rates": -3.0}, "rates"),
     ({"duration": 5.0, "rates": 1.0, "inputs": ([0], [0], [1.0])}, "not both"),
@@ -387,3 +393,18 @@ def test_modulated_lif_refuses_a_bias():
     config["precise"]["bias_potential"] = 5.0
     with pytest.raises(ConfigError, match="precise\\.bias_potential"):
         PreciseNetwork.from_config(config)
+
+
+def test_per_neuron_jitter_bounds():
+    # input -> neurons 0 and 1 (both fire at 0.5); 0 -> 2 and 1 -> 3 (delay 1 ms); only
+    # neuron 1 has a jitter bound, so neuron 2 hears its spike on time and neuron 3 late
+    W = [[5.0, 5.0, 0.0, 0.0], [0.0, 0.0, 5.0, 0.0], [0.0, 0.0, 0.0, 5.0], [0.0] * 4,
+         [0.0] * 4]
+    lags = []
+    for seed in range(5):
+        net = PreciseNetwork.from_config(_config(W, 1, seed=seed,
+                                                 precise={"jitter": [0.0, 0.8, 0.0, 0.0]}))
+        trains = net.run(5.0, inputs=([0], [0], [0.5]))
+        assert trains.times(0, 2)[0] == 1.5  # from neuron 0: no lag
+        lags.append(trains.times(0, 3)[0] - 1.5)
+    assert all(0 <= lag < 0.8 for lag in lags) and len(set(lags)) == 5

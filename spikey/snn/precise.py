@@ -107,9 +107,9 @@ PRECISE_KEYS = (
     Key("bias_potential", "float", "V_inf: the potential a constant input current holds a "
         "neuron at (mV above rest), dV/dt = (V_inf - V) / tau between spikes; 0: no current.",
         0.0),
-    Key("jitter", "float", "Largest extra lag (ms) of a spike's departure, drawn uniformly "
-        "from [0, jitter) per spike (stream 'precise.jitter'); 0: none.", 0.0,
-        range=(0, None)),
+    Key("jitter", ("float", "list"), "Largest extra lag (ms) of a spike's departure, drawn "
+        "uniformly from [0, jitter) per spike (stream 'precise.jitter'): one bound, or one per "
+        "body neuron; 0: none.", 0.0, range=(0, None)),
 )
 
 
@@ -240,6 +240,13 @@ class PreciseNetwork:
                               f"{self.dt!r} ms; expected delay >= dt (a spike must reach a later "
                               "step)")
         B, n_in, N = net.batch_size, net.n_inputs, net.n_neurons
+        bound = np.asarray(self.jitter, dtype=object if isinstance(self.jitter, list) else None)
+        if bound.ndim and (bound.shape != (N,) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < math.inf
+                for v in bound)):
+            raise ConfigError(f"precise.jitter = {self.jitter!r}: expected a number >= 0 or a list "
+                              f"of {N} numbers >= 0 (one per body neuron)")
+        self._jitter_bound = bound.astype(np.float64)
         self.batch_size, self.n_inputs, self.n_neurons = B, n_in, N
         self._neurons, self._weights, self._synapses = neurons, weights, synapses
         self._jitter_generators = net.context.generators("precise.jitter")
@@ -364,8 +371,10 @@ class PreciseNetwork:
     def _check_inputs(self, inputs, duration):
         try:
             member, index, time = (np.asarray(a) for a in inputs)
+            time = time.astype(np.float64)
         except (TypeError, ValueError):
-            raise ConfigError("run: inputs must be (member, input, time) arrays") from None
+            raise ConfigError("run: inputs must be (member, input, time) arrays of integers, "
+                              "integers and ms") from None
         if not (member.shape == index.shape == time.shape) or member.ndim != 1:
             raise ConfigError(f"run: inputs (member, input, time) have shapes {member.shape}, "
                               f"{index.shape}, {time.shape}; expected three equal 1-d shapes")
@@ -505,15 +514,16 @@ class PreciseNetwork:
 
     def _jittered(self, member, neuron, time):
         """Departure times: spike times plus a per-spike lag in ``[0, jitter)``."""
-        if self.jitter <= 0 or not member.size:
+        if not np.any(self._jitter_bound > 0) or not member.size:
             return time
         order = np.lexsort((time, neuron, member))
         lag = np.empty(member.size)
         sorted_member = member[order]
         for b in np.unique(sorted_member):  # each member draws from its own stream
             where = order[sorted_member == b]
-            lag[where] = self._jitter_generators[b].random(where.size) * self.jitter
-        return time + lag
+            lag[where] = self._jitter_generators[b].random(where.size)
+        bound = self._jitter_bound
+        return time + lag * (bound[neuron] if bound.ndim else bound)
 
     def _value(self, flat, t):
         """Potentials of neurons ``flat`` (flat ``b * N + k``) evolved to times ``t``."""
