@@ -408,3 +408,40 @@ def test_per_neuron_jitter_bounds():
         assert trains.times(0, 2)[0] == 1.5  # from neuron 0: no lag
         lags.append(trains.times(0, 3)[0] - 1.5)
     assert all(0 <= lag < 0.8 for lag in lags) and len(set(lags)) == 5
+
+
+@pytest.mark.parametrize("dt", [1.0, 0.3])
+def test_stdp_equals_the_all_pairs_sum_over_a_run(dt):
+    """Every weight change of a recurrent run equals the all-to-all pair sum of its spike times."""
+    eta, a_plus, a_minus, tau_plus, tau_minus = 0.001, 1.0, -1.2, 10.0, 15.0
+    rng = np.random.default_rng(4)
+    B, n_in, n = 2, 3, 4
+    matrices = [(np.asarray(_random_net(rng, n_in, n, recurrent=True)) * 2.5).tolist()
+                for _ in range(B)]
+    config = _config({"n": n, "blocks": {"per_member": matrices}}, n_in, batch_size=B, dt=dt,
+                     neurons={"refractory": 1.0, "inhibitory_fraction": 0.25},
+                     synapses={"learning_rate": eta, "A_plus": a_plus, "A_minus": a_minus,
+                               "tau_plus": tau_plus, "tau_minus": tau_minus},
+                     weights={"max_weight": 100.0}, precise={"delay": 1.2})
+    net = PreciseNetwork.from_config(config)
+    before = net.network.weights.matrix.copy()
+    inputs = net.poisson_inputs(100.0, 45.0)
+    trains = net.run(45.0, inputs=inputs)
+    sign = net._pre_sign
+    for b in range(B):
+        pre = [[t for m, j, t in zip(*inputs) if m == b and j == i] for i in range(n_in)]
+        pre += [trains.times(b, k).tolist() for k in range(n)]
+        post = [trains.times(b, k) for k in range(n)]
+        expected = np.zeros((n_in + n, n))
+        for j, times in enumerate(pre):
+            for k in range(n):
+                for tj in times:
+                    for tk in post[k]:
+                        if tj <= tk:
+                            expected[j, k] += a_plus * math.exp(-(tk - tj) / tau_plus)
+                        else:
+                            expected[j, k] += a_minus * math.exp(-(tj - tk) / tau_minus)
+        expected *= eta * sign[:, None] * net.network.weights.mask[b]
+        np.testing.assert_allclose(net.network.weights.matrix[b] - before[b], expected,
+                                   rtol=1e-9, atol=1e-13)
+        assert np.count_nonzero(expected) > 10 and len(trains.time) > 20
