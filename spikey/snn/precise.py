@@ -53,6 +53,9 @@ A spike's time here is when its neuron fired (the jitter lag delays only
 its delivery). The changes of a step are summed, applied and clipped at
 the end of the step, so the spikes of a step leave with the weights of the
 step before; the pair terms themselves do not depend on ``dt``.
+Learning follows ``network.train()`` / ``network.eval()``; every member
+learns (the grid's per-member ``active`` and ``plastic`` switches and
+rewards are not used here).
 
 Natural noise (``precise.jitter``, the FLUX seed's event-loop jitter): each
 spike leaves its neuron after an extra lag drawn uniformly from
