@@ -51,15 +51,18 @@ change the weight by :math:`\eta A_+ e^{-(t_k - t_j)/\tau_+}` when
 potentiation: the classic pair rule; the grid gives :math:`A_+ + A_-`).
 A spike's time here is when its neuron fired (the jitter lag delays only
 its delivery). The changes of a step are summed, applied and clipped at
-the end of the step, so the spikes of a step leave with the weights of the
-step before; the pair terms themselves do not depend on ``dt``.
+the end of the step: an input spike leaves with the weights of the step's
+start, a body spike with the weights after its step's changes (on the grid
+too, a body spike is propagated on the step after it). The pair terms
+themselves do not depend on ``dt``.
 Learning follows ``network.train()`` / ``network.eval()``; every member
 learns (the grid's per-member ``active`` and ``plastic`` switches and
 rewards are not used here).
 
 Natural noise (``precise.jitter``, the FLUX seed's event-loop jitter): each
 spike leaves its neuron after an extra lag drawn uniformly from
-``[0, jitter)`` ms, one draw per spike, from the member's own generator
+``[0, jitter)`` ms (one bound, or one per body neuron), one draw per spike,
+from the member's own generator
 (stream ``"precise.jitter"``), in the order of the member's spikes by
 neuron then time, so member ``b`` of a batch equals its solo network.
 The neuron itself fires and resets at the exact crossing.
