@@ -457,9 +457,9 @@ class PreciseNetwork:
         order = np.argsort(step, kind="stable")
         step = step[order]
         arrays = [a[order] for a in arrays]
-        cuts = np.flatnonzero(np.diff(step)) + 1
-        for part in zip(np.split(step, cuts), *(np.split(a, cuts) for a in arrays)):
-            buckets.setdefault(int(part[0][0]), []).append(part[1:])
+        bounds = np.concatenate(([0], np.flatnonzero(step[1:] != step[:-1]) + 1, [step.size]))
+        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+            buckets.setdefault(int(step[lo]), []).append(tuple(a[lo:hi] for a in arrays))
 
     def _send(self, member, source, time, earliest_step):
         """Fan spikes (presynaptic rows ``source``, leaving at ``time``) out to their targets."""
