@@ -127,6 +127,20 @@ def test_gradient_check_with_dropout_rate_penalty_and_no_recurrence(neuron, extr
                        "cross_entropy", recurrent=False, seed=2) <= 1e-6
 
 
+@pytest.mark.parametrize("neuron,extra", NEURONS)
+@pytest.mark.parametrize("detach", [True, False])
+def test_gradient_check_of_the_step_by_step_backward(neuron, extra, detach, monkeypatch):
+    """Large tapes form the backward's terms step by step (small ones on the whole tape):
+    that path, forced here on a small tape, passes the same checks."""
+    from spikey.gradients import engine
+
+    monkeypatch.setattr(engine, "_WHOLE_TAPE_ELEMENTS", 0)
+    adaptation = extra.get("adaptation", "threshold")
+    assert _grad_check(neuron, adaptation, "fast_sigmoid", detach, "rate", "cross_entropy",
+                       dropout=True, rate=1e-3) <= 1e-6
+    assert _grad_check(neuron, adaptation, "piecewise_linear", detach, "membrane", "mse") <= 1e-6
+
+
 def test_surrogates_are_derivatives_of_their_primitives():
     x = np.linspace(-9, 9, 181) + 0.013
     for kind in ("fast_sigmoid", "piecewise_linear"):

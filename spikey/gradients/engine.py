@@ -45,6 +45,11 @@ from spikey.gradients.surrogates import Surrogate
 SUPPORTED_NEURONS = ("LIF", "AdaptiveLIF")
 
 
+#: Tapes up to this many ``(T, B, N)`` elements form the backward pass's per-step terms
+#: on the whole tape at once (fewer numpy calls); larger ones step by step (in cache).
+_WHOLE_TAPE_ELEMENTS = 32768
+
+
 def _buffer(workspace, name: str, shape: tuple, zero: bool = False) -> np.ndarray:
     """A float64 array of ``shape``: new, or reused from ``workspace`` (a dict) when given.
 
@@ -413,6 +418,14 @@ class SpikingModel:
         T, B, N = tape.potential.shape
         out = _buffer(workspace, "grad_currents", (T, B, N))
         psi, carry, term = np.empty((B, N)), np.empty((B, N)), np.empty((B, N))
+        # a small tape (B = 1) costs numpy's per-call overhead step by step: form the
+        # surrogate, the carry and the direct terms on the whole tape at once instead
+        whole = T * B * N <= _WHOLE_TAPE_ELEMENTS
+        if whole:
+            psi_all = self.surrogate.derivative(tape.distance)
+            carry_all = np.subtract(1.0, tape.reset_spikes)
+            carry_all *= self.decay
+            term_all = None if grad_spikes is None else psi_all * grad_spikes
         d, da = self.decay, self.adaptation_decay
         vr, delta = self.reset_potential, self.adaptation_strength
         adapt = self.adaptation
@@ -426,17 +439,26 @@ class SpikingModel:
         g_a = np.zeros((B, N)) if adapt is not None else None
         g_u_next = None
         for t in range(T - 1, -1, -1):
-            self.surrogate.derivative(tape.distance[t], out=psi)
             g_u = out[t]
-            if g_u_next is None:
-                g_u.fill(0.0)
-            else:  # through V_t: d (1 - z_t) g_u[t + 1]
-                np.subtract(1.0, tape.reset_spikes[t], out=carry)
-                carry *= d
-                np.multiply(carry, g_u_next, out=g_u)
-            if grad_spikes is not None:  # the loss's direct terms
-                np.multiply(psi, grad_spikes[t], out=term)
-                g_u += term
+            if whole:
+                psi = psi_all[t]
+                if g_u_next is None:
+                    g_u.fill(0.0)
+                else:
+                    np.multiply(carry_all[t], g_u_next, out=g_u)
+                if term_all is not None:
+                    g_u += term_all[t]
+            else:
+                self.surrogate.derivative(tape.distance[t], out=psi)
+                if g_u_next is None:
+                    g_u.fill(0.0)
+                else:  # through V_t: d (1 - z_t) g_u[t + 1]
+                    np.subtract(1.0, tape.reset_spikes[t], out=carry)
+                    carry *= d
+                    np.multiply(carry, g_u_next, out=g_u)
+                if grad_spikes is not None:  # the loss's direct terms
+                    np.multiply(psi, grad_spikes[t], out=term)
+                    g_u += term
             if grad_potential is not None:
                 g_u += grad_potential[t]
             back = None
