@@ -292,6 +292,20 @@ def test_bad_run_arguments(kwargs, match):
         net.run(duration, **kwargs)
 
 
+@pytest.mark.parametrize("duration", [0.0, -5.0, float("inf"), "10", True])
+def test_poisson_inputs_refuse_a_bad_duration(duration):
+    net = PreciseNetwork.from_config(_config([[1.0], [0.0]], 1))
+    with pytest.raises(ConfigError, match="duration"):
+        net.poisson_inputs(10.0, duration)
+
+
+def test_numpy_numbers_are_durations():
+    net = PreciseNetwork.from_config(_config([[1.5], [0.0]], 1))
+    trains = net.run(np.float32(4.0), inputs=(np.array([0]), np.array([0]), np.array([2.5])))
+    np.testing.assert_array_equal(trains.time, [2.5])
+    assert net.time == 4.0
+
+
 def test_keys_are_declared():
     assert [k.name for k in PRECISE_KEYS] == ["delay", "input_delay", "bias_potential", "jitter"]
 
@@ -445,3 +459,20 @@ def test_stdp_equals_the_all_pairs_sum_over_a_run(dt):
         np.testing.assert_allclose(net.network.weights.matrix[b] - before[b], expected,
                                    rtol=1e-9, atol=1e-13)
         assert np.count_nonzero(expected) > 10 and len(trains.time) > 20
+
+
+def test_two_runs_continue_like_one():
+    rng = np.random.default_rng(2)
+    W = _random_net(rng, 3, 5, recurrent=True)
+    keys = dict(neurons={"refractory": 1.0}, precise={"delay": 1.5})
+    one = PreciseNetwork.from_config(_config(W, 3, **keys))
+    inputs = one.poisson_inputs(150.0, 40.0)
+    whole = one.run(40.0, inputs=inputs)
+    two = PreciseNetwork.from_config(_config(W, 3, **keys))
+    m, j, t = inputs
+    first = two.run(20.0, inputs=(m[t < 20], j[t < 20], t[t < 20]))
+    second = two.run(20.0, inputs=(m[t >= 20], j[t >= 20], t[t >= 20] - 20.0))
+    np.testing.assert_array_equal(np.concatenate([first.time, second.time]), whole.time)
+    assert first.time.size > 3 and second.time.size > 3
+    two.reset()
+    assert two.time == 0.0 and not two.potential.any()

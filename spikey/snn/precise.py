@@ -98,6 +98,7 @@ else gets a :class:`~spikey.core.params.ConfigError` naming the key.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import NamedTuple
 
 import numpy as np
@@ -156,6 +157,13 @@ class SpikeTrains(NamedTuple):
             float64 times.
         """
         return self.time[(self.member == member) & (self.neuron == neuron)]
+
+
+def _check_duration(duration) -> float:
+    if isinstance(duration, bool) or not isinstance(duration, numbers.Real) \
+            or not math.isfinite(duration) or duration <= 0:
+        raise ConfigError(f"run: duration = {duration!r}; expected a finite number of ms > 0")
+    return float(duration)
 
 
 def _empty_events():
@@ -359,6 +367,7 @@ class PreciseNetwork:
             ``(member, input, time)`` arrays as :meth:`run` takes them.
         """
         B, n_in = self.batch_size, self.n_inputs
+        duration = _check_duration(duration)
         try:
             rates = np.broadcast_to(np.asarray(rates, dtype=np.float64), (B, n_in))
         except (ValueError, TypeError):
@@ -419,9 +428,7 @@ class PreciseNetwork:
         SpikeTrains
             The spikes of this run, times in network time.
         """
-        if isinstance(duration, bool) or not isinstance(duration, (int, float)) \
-                or not math.isfinite(duration) or duration <= 0:
-            raise ConfigError(f"run: duration = {duration!r}; expected a finite number of ms > 0")
+        duration = _check_duration(duration)
         n_steps = int(round(duration / self.dt))
         if n_steps < 1 or abs(n_steps * self.dt - duration) > 1e-9 * max(1.0, duration):
             raise ConfigError(f"run: duration = {duration!r} ms is not a whole number of "
