@@ -563,7 +563,8 @@ class PreciseNetwork:
             v = self.potential.flat[flat]
             driven = vinf > theta
             ratio = np.where(driven, (vinf - v) / np.where(driven, vinf - theta, 1.0), np.inf)
-            crossing = self._since.flat[flat] + self._tau.flat[flat] * np.log(np.maximum(ratio, 1.0))
+            crossing = (self._since.flat[flat]
+                        + self._tau.flat[flat] * np.log(np.maximum(ratio, 1.0)))
             hit = driven & (crossing < until)
             flat, until = flat[hit], until[hit]
             if flat.size:
