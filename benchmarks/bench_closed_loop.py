@@ -7,8 +7,9 @@ dominates. For a CartPole controller (``spikey/CartPole-v0``, the
 adapter's default network: Population inputs, LIF, MSTDPET) and each tick
 length, reported per call: the median wall time, the part spent in the
 network (``Network.tick``), the part of that spent in the compiled tick itself
-(``kernels.run_tick``, timed around the call), the fixed overhead (everything
-but ``Network.tick``: encoding, game step, ``Network.reward``) as a share of the
+(``kernels.run_tick``, timed around the call), the parts in the game (the adapter's
+conversions and the vector env's step) and in ``Network.reward``, the fixed overhead (everything
+but ``Network.tick``: the adapter, the game step, ``Network.reward``) as a share of the
 network time (issue 19's target: <= 25 % at 1 ms, <= 5 % at 20 ms), and the time
 per simulated millisecond.
 
@@ -41,7 +42,7 @@ def measure(tick_ms: int, calls: int, repeats: int, batch: int) -> dict:
     network = spikey.Network.from_config(
         adapter.network_config(batch_size=batch, processing_steps=tick_ms))
     obs, info = games.reset(seed=0)
-    totals, nets, kernel_times = [], [], []
+    totals, nets, kernel_times, games_times, reward_times = [], [], [], [], []
     in_kernel = [0.0]
     fused = kernels.run_tick
 
@@ -53,24 +54,34 @@ def measure(tick_ms: int, calls: int, repeats: int, batch: int) -> dict:
     kernels.run_tick = timed_run_tick
     try:
         for repeat in range(repeats + 1):  # the first repeat warms up
-            in_network = 0.0
+            in_network = in_game = in_reward = 0.0
             in_kernel[0] = 0.0
             start = time.perf_counter()
             for _ in range(calls):
                 t0 = time.perf_counter()
-                action = network.tick(adapter.observations(obs, batch), info)
-                in_network += time.perf_counter() - t0
+                observation = adapter.observations(obs, batch)
+                t1 = time.perf_counter()
+                action = network.tick(observation, info)
+                t2 = time.perf_counter()
                 obs, reward, _, _, info = games.step(adapter.actions(action, batch))
+                t3 = time.perf_counter()
                 network.reward(action=action, game_reward=reward, info=info)
+                in_reward += time.perf_counter() - t3
+                in_network += t2 - t1
+                in_game += t3 - t2 + t1 - t0
             if repeat:
                 totals.append((time.perf_counter() - start) / calls)
                 nets.append(in_network / calls)
                 kernel_times.append(in_kernel[0] / calls)
+                games_times.append(in_game / calls)
+                reward_times.append(in_reward / calls)
     finally:
         kernels.run_tick = fused
     total, net = statistics.median(totals), statistics.median(nets)
     return {"tick_ms": tick_ms, "batch_size": batch, "us_per_call": total * 1e6,
             "us_in_network": net * 1e6, "us_in_kernel": statistics.median(kernel_times) * 1e6,
+            "us_in_game": statistics.median(games_times) * 1e6,
+            "us_in_reward": statistics.median(reward_times) * 1e6,
             "overhead_share": (total - net) / net,
             "us_per_simulated_ms": total * 1e6 / tick_ms}
 
@@ -86,11 +97,12 @@ def main(argv=None):
     rows = [measure(t, args.calls, args.repeats, args.batch) for t in args.ticks_ms]
     print(f"CartPole + network, B={args.batch}, medians of {args.repeats} x {args.calls} calls")
     print(f"{'tick (ms)':>9} {'us/call':>9} {'in network':>11} {'in kernel':>10} "
-          f"{'overhead/network':>17} {'us per simulated ms':>20}")
+          f"{'in game':>8} {'in reward':>10} {'overhead/network':>17} "
+          f"{'us per simulated ms':>20}")
     for row in rows:
         print(f"{row['tick_ms']:9d} {row['us_per_call']:9.1f} {row['us_in_network']:11.1f} "
-              f"{row['us_in_kernel']:10.1f} {row['overhead_share']:17.0%} "
-              f"{row['us_per_simulated_ms']:20.1f}")
+              f"{row['us_in_kernel']:10.1f} {row['us_in_game']:8.1f} {row['us_in_reward']:10.1f} "
+              f"{row['overhead_share']:17.0%} {row['us_per_simulated_ms']:20.1f}")
     write_json(args.json, "closed_loop", rows)
     return rows
 

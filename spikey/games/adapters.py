@@ -261,5 +261,8 @@ class EnvAdapter:
         space = self.action_space
         arr = np.asarray(action)
         if isinstance(space, spaces.Discrete):
-            return arr.reshape(batch_size).astype(np.int64) + int(space.start)
+            out = arr.reshape(batch_size).astype(np.int64)  # a copy
+            if space.start:
+                out += int(space.start)
+            return out
         return arr.reshape(batch_size, *space.shape).astype(space.dtype)
