@@ -397,16 +397,16 @@ class PreciseNetwork:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
         if not (np.issubdtype(member.dtype, np.integer) and np.issubdtype(index.dtype, np.integer)):
             raise ConfigError("run: inputs member and input must be integer arrays")
-        if member.min() < 0 or member.max() >= self.batch_size:
-            raise ConfigError(f"run: inputs member out of range; expected 0 .. "
-                              f"{self.batch_size - 1}")
-        if index.min() < 0 or index.max() >= self.n_inputs:
-            raise ConfigError(f"run: inputs input index out of range; expected 0 .. "
-                              f"{self.n_inputs - 1}")
-        time = time.astype(np.float64)
-        if not np.all(np.isfinite(time)) or time.min() < 0 or time.max() >= duration:
-            raise ConfigError(f"run: inputs times must be finite and in [0, duration = "
-                              f"{duration}) ms, relative to the run's start")
+        for name, values, size in (("member", member, self.batch_size),
+                                   ("input index", index, self.n_inputs)):
+            bad = values[(values < 0) | (values >= size)]
+            if bad.size:
+                raise ConfigError(f"run: inputs {name} {int(bad[0])} is out of range; expected "
+                                  f"0 .. {size - 1}")
+        bad = time[~(np.isfinite(time) & (time >= 0) & (time < duration))]
+        if bad.size:
+            raise ConfigError(f"run: inputs time {float(bad[0])!r} ms; expected finite times in "
+                              f"[0, duration = {duration}) ms, relative to the run's start")
         return member.astype(np.int64), index.astype(np.int64), time
 
     # ---------------------------------------------------------------- running
