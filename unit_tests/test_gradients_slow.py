@@ -41,7 +41,7 @@ def test_recurrent_alif_rows_beats_the_same_net_without_recurrence():
         blocks = config["network"]["weights"]["matrix"]
         config["network"]["weights"]["matrix"] = [b for b in blocks if b["pre"][0] == 0
                                                   or b["post"][0] == 200]
-    # shifted copies and the refit make a seed ~4 min on 2 cores: two fresh seeds
+    # shifted copies, 60 epochs and the refit make a seed ~4 min on 2 cores: two fresh seeds
     recurrent = _tests("digits_rows_alif.yaml", seeds=SEEDS[:2])
     feed_forward = _tests("digits_rows_alif.yaml", seeds=SEEDS[:2], change=cut)
     assert recurrent.mean() >= 0.88, recurrent                       # seeds 0-4: see README
