@@ -1,10 +1,11 @@
 """Rate-coded XOR (Florian 2007) over seeds: the silent-pattern failure and its fix.
 
 At the paper's learning rate (0.625 mV) a few early presentations decide the
-hidden layer: when 11 is punished before 10 (or 01) has been rewarded once,
-that input group's excitatory weights are depressed until no hidden neuron
-fires for it; without hidden spikes there is no eligibility, so the output
-stays silent for that pattern for good (accuracy 0.75). The examples use 0.2.
+hidden layer: an early run of one rewarded XOR-true pattern makes its input
+group drive the hidden neurons while punished 11s turn the other group into
+their "not" input, until no hidden neuron fires for the other pattern; without
+hidden spikes there is no eligibility, so the output stays silent for that
+pattern for good (accuracy 0.75). The examples use 0.2.
 Accuracy counts a pattern XOR-true when the output fires above the fixed
 100 Hz threshold, on fresh presentations with plasticity frozen.
 """
