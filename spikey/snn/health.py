@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from spikey.snn import kernels
+
 
 class NonFiniteError(ValueError):
     """An infinite or NaN value entered a network or appeared in its state."""
@@ -34,7 +36,11 @@ def first_non_finite(network):
         ``(slot, array name)``, e.g. ``("weights", "matrix")``; None when all are finite.
     """
     for name, array in network.state_arrays().items():
-        if array.dtype.kind in "fc" and not np.isfinite(array).all():
+        if array.dtype.kind == "f" and kernels.AVAILABLE:  # one pass, no temporary
+            finite = kernels.all_finite(np.ravel(array))
+        else:
+            finite = array.dtype.kind not in "fc" or np.isfinite(array).all()
+        if not finite:
             slot, _, attribute = name.partition(".")
             return slot, attribute
     return None

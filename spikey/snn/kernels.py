@@ -47,6 +47,12 @@ run_tick_members
     identical whatever the number of threads.
 izhikevich_step
     One Izhikevich step (thalamic noise, Euler sub-steps of v, u, reset).
+regular_steps
+    ``count`` steps of regular (phase-accumulating) input spike trains at once:
+    per step ``phase += p``, a spike where ``phase >= 1``, then ``phase -= spike``.
+all_finite
+    Whether a floating point array holds no infinite or NaN value (the per-tick
+    health check), without the temporary boolean array of ``np.isfinite``.
 lif_step
     One noise-free LIF step (leak, input, refractory clock, threshold, reset)
     in one pass over the neurons.
@@ -277,6 +283,29 @@ def _fold_trace(trace, eligibility, decay):
         value += flat_e[x]
         flat_t[x] = value
         flat_e[x] = 0
+
+
+def _regular_steps(phase, probability, out, one):
+    # out[b, t, i] = spike of step t; the same operations per step as RateInput.step
+    B, T, n = out.shape
+    for b in range(B):
+        for i in range(n):
+            value = phase[b, i]
+            p = probability[b, i]
+            for t in range(T):
+                value = value + p
+                spike = value >= one
+                if spike:
+                    value = value - one
+                out[b, t, i] = spike
+            phase[b, i] = value
+
+
+def _all_finite(flat):
+    for x in range(flat.size):
+        if not np.isfinite(flat[x]):
+            return False
+    return True
 
 
 def _lif_step(v, synaptic_input, decay, threshold, reset, left, is_open, is_closed, steps,
@@ -705,6 +734,8 @@ update_traces = _jit(_update_traces)
 add_zeta = _jit(_add_zeta)
 apply_eligibility = _jit(_apply_eligibility)
 fold_trace = _jit(_fold_trace)
+regular_steps = _jit(_regular_steps)
+all_finite = _jit(_all_finite)
 step_reward = _jit(_step_reward)
 run_tick = _jit(_run_tick)  # calls the compiled kernels above (module globals at compile time)
 row_pairs = _jit(_row_pairs)

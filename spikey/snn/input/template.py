@@ -14,6 +14,7 @@ import numpy as np
 
 from spikey.core.params import ConfigError, Key
 from spikey.core.part import Part, RandomBlocks, spread_mask
+from spikey.snn import kernels
 
 
 class Input(Part):
@@ -166,7 +167,12 @@ class _RateCoded:
 
     def steps(self, count, out):
         if self.spike_model != "poisson":
-            return super().steps(count, out)
+            if not self.context.kernels:
+                return super().steps(count, out)
+            kernels.regular_steps(self.phase, self.probability, out,
+                                  self.phase.dtype.type(1.0))
+            self.spikes[...] = out[:, -1]
+            return out
         buffer = getattr(self, "_uniforms", None)
         if buffer is None or buffer.shape[1] != count:
             buffer = self._uniforms = np.empty((out.shape[0], count, self.n_inputs),
