@@ -49,14 +49,21 @@ def test_actor_critic_evaluates_far_above_random_on_fresh_seeds():
     assert (per_member > 92).sum() >= 3, per_member
 
 
+#: the settings the td-stdp config was measured with (the defaults before presynaptic actor
+#: eligibility and gamma 0.98)
+HEBBIAN_095 = {"actor_eligibility": "hebbian", "gamma": 0.95, "reward_scale": 1.0,
+               "trace_decay": 0.81}
+
+
 @pytest.mark.parametrize("name, route, env_id, options", [
     ("cartpole", "td-ltp", "CartPole-v1", BOUNDS),
-    ("cartpole_td_stdp", "td-stdp", "CartPole-v1", BOUNDS),
+    ("cartpole_td_stdp", "td-stdp", "CartPole-v1", {**BOUNDS, **HEBBIAN_095}),
     ("acrobot", "td-ltp", "Acrobot-v1", {"gamma": 0.99, "reward_scale": 0.2,
                                          "value_offset": -30.0, "processing_steps": 20,
                                          "learning_rate": 0.000675,
                                          "learning_rate_end": 0.000045,
-                                         "actor_rate_factor": 4.0}),
+                                         "actor_rate_factor": 4.0,
+                                         "actor_eligibility": "hebbian", "trace_decay": 0.81}),
 ])
 def test_shipped_configs_are_the_agent_builder_s(name, route, env_id, options):
     """The example configs spell out actor_critic_config's defaults (kept in step)."""
