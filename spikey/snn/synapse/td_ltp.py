@@ -146,10 +146,9 @@ class TDLTP(MSTDP):
         counts = self._inputs.probability * self.context.dtype.type(steps)
         if not self.context.activity.all:  # a paused member earns no eligibility
             counts = counts * self.context.activity.mask[:, None]
-        block = self.eligibility[:, :, self._outputs]
+        block = self.eligibility[:, :, self._outputs]  # a view: written in place
         block[:, n_in:] = 0.0
         np.multiply(counts[:, :, None], self._gate[:, None, :], out=block[:, :n_in])
-        self.eligibility[:, :, self._outputs] = block
 
     def reward_signals(self, signals, weights):
         r"""A tick's learning signals, ``(K, B)``: the first, :math:`\delta_{t-1}`, credits the
