@@ -13,7 +13,13 @@ presynaptic neuron fires and its target fires within 20 ms after, a reward
 Run ``python examples/izhikevich_2007.py --seconds 3600`` (one simulated hour;
 ``--seconds 60`` for a quick look). Every ``--report`` seconds it prints the
 chosen weight, the mean of the other excitatory weights, the share of them at
-the maximum, firing rates and rewards so far.
+the maximum, firing rates and rewards so far. At the end it prints the
+chosen synapse's outcome: when it first reached the maximum, its mean over
+the last ``--late-window`` simulated seconds (default 600; sampled every
+simulated second, because after reaching the maximum the weight dips and one
+end-of-run value is noisy), and its rank among all excitatory synapses by
+that late-window mean. ``--seeds 0 1 2 3 4`` runs several seeds one after
+another and ends with a table of them.
 """
 
 from __future__ import annotations
@@ -53,7 +59,51 @@ def config(seed: int = 0) -> dict:
     }
 
 
-def run(seconds: float, seed: int = 0, report: float = 300.0, verbose: bool = True) -> dict:
+def run(seconds: float, seed: int = 0, report: float = 300.0, verbose: bool = True,
+        late_window: float | None = None) -> dict:
+    """Run the distal-reward experiment and return its history and the chosen synapse's outcome.
+
+    Parameters
+    ----------
+    seconds : float
+        Simulated time in seconds.
+    seed : int
+        Seed of the network (connectivity, thalamic noise) and, plus one, of
+        the experiment's own draws (the chosen synapse, reward delays).
+    report : float
+        Simulated seconds between history rows (and printed lines).
+    verbose : bool
+        Print a line per history row and the outcome at the end.
+    late_window : float, optional
+        Length in simulated seconds of the final window over which the
+        weights are averaged (sampled every simulated second); must be > 0
+        and at most ``seconds``. Default: 600 s, or the whole run if shorter.
+
+    Returns
+    -------
+    dict
+        ``history`` (list of rows), ``pre`` and ``post`` (the chosen
+        synapse's neurons) and ``outcome``: ``time_to_max_s`` (first
+        simulated second at which the chosen weight reached the maximum 4,
+        ``None`` if never), ``final`` (its last weight), ``late_mean``,
+        ``late_min``, ``late_max`` (over the late window), ``rank`` (1 + the
+        number of other excitatory synapses whose late-window mean is
+        higher), ``n_synapses`` (excitatory synapses ranked, the chosen one
+        included), ``others_late_mean`` and ``others_late_at_max`` (other
+        synapses whose late-window mean is >= 3.99).
+
+    Raises
+    ------
+    ValueError
+        If ``seconds`` or ``late_window`` is not positive, or the window is
+        longer than the run.
+    """
+    if not seconds > 0:
+        raise ValueError(f"seconds must be > 0, got {seconds!r}")
+    if late_window is None:
+        late_window = min(600.0, seconds)
+    if not 0 < late_window <= seconds:
+        raise ValueError(f"late_window must be in (0, seconds={seconds}], got {late_window!r}")
     network = spikey.Network.from_config(config(seed))
     rng = np.random.default_rng(seed + 1)  # the experiment's own draws: chosen synapse, delays
     n_in = network.n_inputs
@@ -74,6 +124,11 @@ def run(seconds: float, seed: int = 0, report: float = 300.0, verbose: bool = Tr
     ticks = int(seconds * 1000 // TICK)
     start = time.perf_counter()
     spikes_e = spikes_i = 0
+    sample_every = 1000 // TICK  # one weight sample a simulated second
+    late_start = ticks - int(late_window * 1000 // TICK)  # first tick of the late window
+    late_sum = np.zeros(int(others.sum()))
+    chosen_samples = []
+    time_to_max = None
     for tick in range(ticks):
         network.tick(state)
         spikes = network.tick_spikes[0]
@@ -93,6 +148,12 @@ def run(seconds: float, seed: int = 0, report: float = 300.0, verbose: bool = Tr
         pending = [p for p in pending if p > t]
         network.reward(game_reward=np.array([0.5 * len(due)]))
         rewards += len(due)
+        chosen_now = float(weights[n_in + pre, post])
+        if time_to_max is None and chosen_now >= 4.0 - 1e-6:
+            time_to_max = t / 1000
+        if tick >= late_start and (ticks - 1 - tick) % sample_every == 0:
+            chosen_samples.append(chosen_now)
+            late_sum += weights[others]
         if (tick + 1) % int(report * 1000 // TICK) == 0 or tick == ticks - 1:
             other = weights[others]
             row = {"second": t / 1000, "chosen": float(weights[n_in + pre, post]),
@@ -107,16 +168,64 @@ def run(seconds: float, seed: int = 0, report: float = 300.0, verbose: bool = Tr
                       f"{row['others_mean']:.3f} ({100 * row['others_at_max']:.1f}% at max)  "
                       f"rates E {row['exc_rate_hz']:.2f} Hz, I {row['inh_rate_hz']:.2f} Hz  "
                       f"rewards {rewards}  wall {row['wall_s']:.0f} s", flush=True)
-    return {"history": history, "pre": pre, "post": post}
+    late = np.array(chosen_samples)
+    others_late = late_sum / len(chosen_samples)
+    outcome = {"seed": seed, "time_to_max_s": time_to_max, "final": float(weights[n_in + pre, post]),
+               "late_window_s": late_window, "late_mean": float(late.mean()),
+               "late_min": float(late.min()), "late_max": float(late.max()),
+               "rank": 1 + int((others_late > late.mean()).sum()),
+               "n_synapses": int(others_late.size) + 1,
+               "others_late_mean": float(others_late.mean()),
+               "others_late_at_max": int((others_late >= 3.99).sum())}
+    if verbose:
+        print(format_outcome(outcome), flush=True)
+    return {"history": history, "pre": pre, "post": post, "outcome": outcome}
+
+
+def format_outcome(outcome: dict) -> str:
+    """One line describing a run's chosen-synapse outcome (see :func:`run`).
+
+    Parameters
+    ----------
+    outcome : dict
+        The ``outcome`` entry of :func:`run`'s result.
+
+    Returns
+    -------
+    str
+        Seed, time to the maximum, the late-window mean (min-max), the end
+        value and the rank by late-window mean.
+    """
+    reached = ("never" if outcome["time_to_max_s"] is None
+               else f"{outcome['time_to_max_s']:.0f} s")
+    return (f"seed {outcome['seed']}: maximum reached at {reached}; last "
+            f"{outcome['late_window_s']:.0f} s mean {outcome['late_mean']:.3f} "
+            f"(min {outcome['late_min']:.3f}, max {outcome['late_max']:.3f}), end "
+            f"{outcome['final']:.3f}; rank {outcome['rank']} of {outcome['n_synapses']} "
+            f"excitatory synapses by late mean (others {outcome['others_late_mean']:.3f}, "
+            f"{outcome['others_late_at_max']} at >= 3.99)")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=3600.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, nargs="+", default=None,
+                        help="run these seeds one after another (overrides --seed)")
     parser.add_argument("--report", type=float, default=300.0)
+    parser.add_argument("--late-window", type=float, default=None,
+                        help="simulated seconds at the end over which the weights are averaged "
+                             "(default 600, or all of a shorter run)")
     args = parser.parse_args(argv)
-    return run(args.seconds, args.seed, args.report)
+    if args.late_window is not None and not 0 < args.late_window <= args.seconds:
+        parser.error(f"--late-window must be in (0, --seconds={args.seconds}], "
+                     f"got {args.late_window}")
+    seeds = args.seeds if args.seeds is not None else [args.seed]
+    results = [run(args.seconds, seed, args.report, late_window=args.late_window)
+               for seed in seeds]
+    if len(results) > 1:
+        print("\n".join(format_outcome(r["outcome"]) for r in results))
+    return results if args.seeds is not None else results[0]
 
 
 if __name__ == "__main__":

@@ -22,3 +22,25 @@ def test_chosen_synapse_is_singled_out_within_half_an_hour():
     assert last["rewards"] > 20
     assert last["chosen"] > 2.0 and last["chosen"] > 3 * last["others_mean"], last
     assert last["others_at_max"] < 0.02
+
+
+def test_outcome_reports_the_late_window_mean_and_rank():
+    outcome = izhikevich_2007.run(seconds=3, report=3, late_window=2, verbose=False)["outcome"]
+    # the chosen synapse starts at 0 and cannot reach the maximum 4 in 3 s
+    assert outcome["time_to_max_s"] is None and outcome["seed"] == 0
+    assert outcome["late_min"] <= outcome["late_mean"] <= outcome["late_max"] < 0.1
+    # every other excitatory synapse starts at 1 and is still near it: the chosen one is last
+    assert 0.9 < outcome["others_late_mean"] < 1.1
+    assert outcome["rank"] == outcome["n_synapses"] > 70_000
+    assert outcome["others_late_at_max"] == 0
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"seconds": 2, "late_window": 3}, "late_window must be in (0, seconds=2]"),
+    ({"seconds": 2, "late_window": 0}, "late_window must be in"),
+    ({"seconds": 0}, "seconds must be > 0"),
+])
+def test_bad_windows_are_refused(kwargs, message):
+    with pytest.raises(ValueError) as error:
+        izhikevich_2007.run(verbose=False, **kwargs)
+    assert message in str(error.value)
