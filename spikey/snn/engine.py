@@ -218,7 +218,8 @@ class Engine:
                                      np.zeros(1, np.float64), np.zeros(1, np.float64), 1.0,
                                      np.zeros((1, 1, 1), dtype=dtype), np.zeros(0, np.int64),
                                      np.zeros(2, np.int64), False, zero, zero)
-        self._members = np.zeros(B, dtype=np.int64)
+        self._members = np.zeros(B, dtype=np.int64)  # scratch of run_tick_izhikevich
+        self._member_ids = np.arange(B, dtype=np.int64)  # read only, by run_tick(_members)
         self._step_cast = np.zeros(B, dtype=dtype)
         self._no_dopamine = Dopamine(0, np.zeros(1, np.float64), 1.0, np.zeros(1, np.int64), 1,
                                      0.0, np.zeros(1, np.float64),
@@ -232,7 +233,6 @@ class Engine:
             self._member_pre = (np.zeros((B, P), np.int64), np.zeros((B, P), np.int64))
             self._member_post = (np.zeros((B, n), np.int64), np.zeros((B, n), np.int64))
             self._member_cast = np.zeros(B, dtype=dtype)
-            self._member_ids = np.arange(B, dtype=np.int64)
 
     # ------------------------------------------------------------ one step
     def propagate(self, network, pre: np.ndarray, efficacy) -> tuple:
@@ -282,7 +282,10 @@ class Engine:
         eligibility is cleared with them. ``expected`` (reward mode 'step':
         the rewarder's ``step_targets`` of this tick) asks for per-step
         rewards inside the tick; only the rewarders and rules that
-        :func:`step_reward_of` knows fuse then.
+        :func:`step_reward_of` knows fuse then, and only with finite reward
+        multipliers, plastic switches and learning rates (the kernels reward only
+        the members whose outputs fired; the step-by-step path gives the others
+        ``0 * inf = nan``).
         """
         parts = network.parts
         if parts["stp"] is not None:
@@ -314,7 +317,7 @@ class Engine:
                 return None
             reward = step_reward_of(parts["rewarder"], synapses, parts["weights"],
                                     parts["readout"], expected, network)
-            if reward is None:
+            if reward is None or not self._finite(reward):
                 return None
         low, high = parts["weights"].clip_bounds if learning.clip else (0.0, 0.0)
         decay = eligibility_decay_of(synapses) if learning.kind == 3 else self._no_decay
@@ -332,12 +335,13 @@ class Engine:
         if isinstance(n, IzhikevichArrays):
             self._run_izhikevich(network, plan, inputs, w)
             return
-        if self.threads > 1 and network.batch_size > 1 and self._finite(r):
-            kernel, members, cast = kernels.run_tick_members, self._member_ids, self._member_cast
+        members = self._member_ids
+        if self.threads > 1 and network.batch_size > 1:
+            kernel, cast = kernels.run_tick_members, self._member_cast
             (bb, jj), (pb, pk) = self._member_pre, self._member_post
             kernels.numba.set_num_threads(min(self.threads, network.batch_size))
         else:
-            kernel, members, cast = kernels.run_tick, self._members, self._cast
+            kernel, cast = kernels.run_tick, self._cast
             bb, jj, pb, pk = (self.spike_index.bb, self.spike_index.jj, self.post_index.bb,
                               self.post_index.jj)
         kernel(
@@ -412,9 +416,10 @@ class Engine:
 
     @staticmethod
     def _finite(reward: StepReward) -> bool:
-        # run_tick rewards every member once any output fired, members without output spikes
-        # with 0 * multiplier * plastic: 0 unless a factor is infinite (nan then);
-        # run_tick_members rewards only members that fired, so it needs finite factors.
+        # The per-step path rewards every member once any member's output fired, members
+        # without output spikes with 0 * multiplier * plastic: 0 unless a factor is infinite
+        # (nan then). The fused ticks reward only members that fired, so they need finite
+        # factors; with others the tick runs step by step.
         if reward.kind == 0:
             return True
         return bool(np.isfinite(reward.reward_mult) and np.isfinite(reward.punish_mult)

@@ -29,22 +29,21 @@ spike_pairs
 apply_eligibility
     ``w = clip(w + step_b * e)`` over a list of existing synapses per member
     (a reward or dopamine update), instead of a pass over the whole matrix.
+tick_member
+    A whole tick of one member of a plain LIF network: input spikes given for
+    every step, then per step the same operations as above in the same order
+    (propagation, LIF, traces, STDP term, and in reward mode 'step' the step's
+    per-output-spike reward, ``Rewarder.step_reward`` through ``MSTDPET.reward``),
+    so it equals the per-step path bit for bit while paying Python's overhead
+    once per tick, not once per step. Members never read each other's state.
 run_tick
-    A whole tick of a plain LIF network in one call: input spikes given for
-    every step, then per step the same kernels as above in the same order
-    (propagation, LIF, traces, STDP term), so it equals the per-step path bit
-    for bit while paying Python's overhead once per tick, not once per step.
-run_tick_izhikevich
-    :func:`run_tick` for Izhikevich neurons, with DA-STDP's dopamine and periodic
-    weight update.
-step_reward
-    One step's per-output-spike reward (``Rewarder.step_reward``) applied through an
-    MSTDPET eligibility to the weights (``MSTDPET.reward``), for :func:`run_tick`.
+    :func:`tick_member` for each member, one after another (one call per tick).
 run_tick_members
-    :func:`run_tick` with the batch members in parallel threads (numba
-    ``prange``; the network key ``threads``): each member does the same
-    operations in the same order as in :func:`run_tick`, so results are
-    identical whatever the number of threads.
+    :func:`tick_member` for the members in parallel threads (numba ``prange``;
+    the network key ``threads``): results identical whatever the number of threads.
+run_tick_izhikevich
+    A whole tick for Izhikevich neurons, with DA-STDP's dopamine and periodic
+    weight update.
 izhikevich_step
     One Izhikevich step (thalamic noise, Euler sub-steps of v, u, reset).
 regular_steps
@@ -55,7 +54,7 @@ all_finite
     health check), without the temporary boolean array of ``np.isfinite``.
 lif_step
     One noise-free LIF step (leak, input, refractory clock, threshold, reset)
-    in one pass over the neurons.
+    in one pass over the neurons (:func:`lif_member` for each member).
 """
 
 from __future__ import annotations
@@ -206,22 +205,9 @@ def _add_zeta_sparse(target, mask, pre_index, out_start, out_synapse, out_post, 
 
 
 def _update_traces(pre, post, pre_trace, post_trace, decay_plus, decay_minus, amp_pre, amp_minus):
-    B, P = pre_trace.shape
-    N = post_trace.shape[1]
-    for b in range(B):
-        d = decay_plus[b]
-        for j in range(P):
-            value = pre_trace[b, j] * d
-            if pre[b, j]:
-                value += amp_pre[b, j]
-            pre_trace[b, j] = value
-        d = decay_minus[b]
-        a = amp_minus[b]
-        for k in range(N):
-            value = post_trace[b, k] * d
-            if post[b, k]:
-                value += a
-            post_trace[b, k] = value
+    for b in range(pre_trace.shape[0]):
+        traces_member(b, pre, post, pre_trace, post_trace, decay_plus, decay_minus, amp_pre,
+                      amp_minus)
 
 
 def _add_zeta(target, mask, pre_trace, post_trace, pre_sign, post_b, post_k, pre_b, pre_j,
@@ -310,32 +296,9 @@ def _all_finite(flat):
 
 def _lif_step(v, synaptic_input, decay, threshold, reset, left, is_open, is_closed, steps,
               spikes):
-    B, N = v.shape
-    wide = threshold.shape[1] > 1
-    for b in range(B):
-        d = decay[b]
-        for k in range(N):
-            value = v[b, k] * d
-            open_now = True
-            if steps > 0:
-                open_now = left[b, k] <= 0
-                is_open[b, k] = open_now
-                is_closed[b, k] = not open_now
-                if open_now:
-                    value += synaptic_input[b, k]
-                else:
-                    left[b, k] -= 1
-            else:
-                value += synaptic_input[b, k]
-            fire = open_now and value >= threshold[b, k if wide else 0]
-            if fire:
-                value = reset
-                if steps > 0:
-                    left[b, k] = steps
-            elif not open_now:
-                value = reset
-            v[b, k] = value
-            spikes[b, k] = fire
+    for b in range(v.shape[0]):
+        lif_member(b, v, synaptic_input, decay, threshold, reset, left, is_open, is_closed, steps,
+                   spikes)
 
 
 def _izhikevich_step(v, u, synaptic_input, uniforms, thalamic, current, constants, substeps,
@@ -372,38 +335,91 @@ def _izhikevich_step(v, u, synaptic_input, uniforms, thalamic, current, constant
             v[b, k], u[b, k], spikes[b, k] = vk, uk, fire
 
 
-def _step_reward(spikes, first_output, agree, reward_mult, punish_mult, plastic, rate, f,
-                 weights, eligibility, index, starts, dense, low, high, members, step_cast):
-    # Rewarder.step_reward, Network.tick's ``r * plastic`` and MSTDPET.reward (_apply) of one
-    # step, same operations in the same order; nothing happens unless some output fired.
-    B, N = spikes.shape
-    fired = False
-    for b in range(B):
-        for k in range(first_output, N):
-            if spikes[b, k]:
-                fired = True
-    if not fired:
-        return
-    count = 0
-    for b in range(B):
-        n_agree = 0
-        n_total = 0
-        for k in range(first_output, N):
-            if spikes[b, k]:
-                n_total += 1
-                if agree[b, k - first_output]:
-                    n_agree += 1
-        r = np.float64(n_agree) * reward_mult
-        r += np.float64(n_total - n_agree) * punish_mult
-        value = r * plastic[b]
-        value = value * (rate[b] * f)
-        step_cast[b] = value
-        if value != 0:
-            members[count] = b
-            count += 1
-    if count:
-        apply_eligibility(weights, eligibility, index, starts, members[:count], step_cast, low,
-                          high, dense)
+def _tick_member(b, mb, mj, qb, qk, slot, inputs, tick_spikes, pre,
+                 sparse, flat, values, out_start, out_synapse, out_post, polarity, no_efficacy,
+                 current,
+                 v, decay, threshold, reset, left, is_open, is_closed, steps, spikes,
+                 kind, pre_trace, post_trace, decay_plus, decay_minus, amp_pre, amp_minus,
+                 target, mask, pre_index, pre_sign, rows, scale, member_scale, use_member,
+                 clip, low, high, start_scale, decay_z, tau_z, cast,
+                 reward_kind, first_output, agree, reward_mult, punish_mult, plastic, rate, dt,
+                 w_matrix, w_index, w_starts, w_dense, w_low, w_high, members, step_cast):
+    # The T steps of a tick for member b alone: per step its input and body spikes into
+    # pre[b], propagation, LIF, its spikes into tick_spikes[b], then (kind > 0) traces, the
+    # eligibility's lazy scale (kind 3), the STDP term and (reward_kind 1) the step's
+    # per-output-spike reward. Members never read each other's state, so running them one
+    # after another (run_tick) or in parallel threads (run_tick_members) performs each
+    # member's floating point operations in the order of the per-step path. mb, mj (P,) and
+    # qb, qk (N,) are this member's index buffers, cast[slot] its scratch cell, members the
+    # ids 0..B-1. The eligibility's lazy scale is the same sequence for every member; each
+    # follows its own copy from start_scale, and the last value is returned.
+    T, n_in = inputs.shape[1], inputs.shape[2]
+    P = pre.shape[1]
+    N = spikes.shape[1]
+    none = mb[:0]
+    s = start_scale
+    for t in range(T):
+        for j in range(n_in):
+            pre[b, j] = inputs[b, t, j]
+        for k in range(N):
+            pre[b, n_in + k] = spikes[b, k]
+        count = row_pairs(pre[b], b, mb, mj)
+        for k in range(N):
+            current[b, k] = 0.0
+        if sparse:
+            propagate_sparse(values, out_start, out_synapse, out_post, mb[:count], mj[:count],
+                             polarity, no_efficacy, False, current)
+        else:
+            propagate(flat, P, mb[:count], mj[:count], polarity, current)
+        lif_member(b, v, current, decay, threshold, reset, left, is_open, is_closed, steps,
+                   spikes)
+        for k in range(N):
+            tick_spikes[b, t, k] = spikes[b, k]
+        if kind == 0:
+            continue
+        traces_member(b, pre, spikes, pre_trace, post_trace, decay_plus, decay_minus, amp_pre,
+                      amp_minus)
+        zeta_scale = scale
+        if kind == 3:  # eligibility with a lazily applied decay (MSTDPET)
+            s = s * decay_z
+            if s < 1e-12:
+                cast[slot] = s
+                factor = cast[slot]
+                flat_target = target[b].reshape(-1)
+                for x in range(flat_target.size):
+                    flat_target[x] *= factor
+                s = 1.0
+            cast[slot] = 1.0 / (tau_z * s)
+            zeta_scale = cast[slot]
+        post_count = row_pairs(spikes[b], b, qb, qk)
+        pre_b = mb[:count] if rows else none
+        pre_j = mj[:count] if rows else none
+        if sparse:
+            add_zeta_sparse(target, mask, pre_index, out_start, out_synapse, out_post,
+                            pre_trace, post_trace, pre_sign, qb[:post_count], qk[:post_count],
+                            pre_b, pre_j, zeta_scale, member_scale, use_member, clip, low, high)
+        else:
+            add_zeta(target, mask, pre_trace, post_trace, pre_sign, qb[:post_count],
+                     qk[:post_count], pre_b, pre_j, zeta_scale, member_scale, use_member, clip,
+                     low, high)
+        if reward_kind == 1:  # per-spike reward into the weights (reward_mode 'step', MSTDPET)
+            n_agree = 0
+            n_total = 0
+            for k in range(first_output, N):
+                if spikes[b, k]:
+                    n_total += 1
+                    if agree[b, k - first_output]:
+                        n_agree += 1
+            if n_total > 0:  # a member without output spikes gets 0 (finite factors only)
+                r = np.float64(n_agree) * reward_mult
+                r += np.float64(n_total - n_agree) * punish_mult
+                value = r * plastic[b]
+                value = value * (rate[b] * (dt * s))
+                step_cast[b] = value
+                if value != 0:
+                    apply_eligibility(w_matrix, target, w_index, w_starts, members[b:b + 1],
+                                      step_cast, w_low, w_high, w_dense)
+    return s
 
 
 def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
@@ -415,59 +431,26 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
               clip, low, high, scale_state, decay_z, tau_z, cast,
               reward_kind, first_output, agree, reward_mult, punish_mult, plastic, rate, dt,
               w_matrix, w_index, w_starts, w_dense, w_low, w_high, members, step_cast):
-    B, T, n_in = inputs.shape
-    P = pre.shape[1]
-    N = spikes.shape[1]
-    none = bb[:0]
-    for t in range(T):
-        for b in range(B):
-            for j in range(n_in):
-                pre[b, j] = inputs[b, t, j]
-            for k in range(N):
-                pre[b, n_in + k] = spikes[b, k]
-        count = spike_pairs(pre, bb, jj)
-        current[:] = 0.0
-        if sparse:
-            propagate_sparse(values, out_start, out_synapse, out_post, bb[:count], jj[:count],
-                             polarity, no_efficacy, False, current)
-        else:
-            propagate(flat, P, bb[:count], jj[:count], polarity, current)
-        lif_step(v, current, decay, threshold, reset, left, is_open, is_closed, steps, spikes)
-        for b in range(B):
-            for k in range(N):
-                tick_spikes[b, t, k] = spikes[b, k]
-        if kind == 0:
-            continue
-        update_traces(pre, spikes, pre_trace, post_trace, decay_plus, decay_minus, amp_pre,
-                       amp_minus)
-        zeta_scale = scale
-        if kind == 3:  # eligibility with a lazily applied decay (MSTDPET)
-            s = scale_state[0] * decay_z
-            if s < 1e-12:
-                cast[0] = s
-                factor = cast[0]
-                flat_target = target.reshape(-1)
-                for x in range(flat_target.size):
-                    flat_target[x] *= factor
-                s = 1.0
-            scale_state[0] = s
-            cast[0] = 1.0 / (tau_z * s)
-            zeta_scale = cast[0]
-        post_count = spike_pairs(spikes, pb, pk)
-        pre_b = bb[:count] if rows else none
-        pre_j = jj[:count] if rows else none
-        if sparse:
-            add_zeta_sparse(target, mask, pre_index, out_start, out_synapse, out_post,
-                            pre_trace, post_trace, pre_sign, pb[:post_count], pk[:post_count],
-                            pre_b, pre_j, zeta_scale, member_scale, use_member, clip, low, high)
-        else:
-            add_zeta(target, mask, pre_trace, post_trace, pre_sign, pb[:post_count],
-                      pk[:post_count], pre_b, pre_j, zeta_scale, member_scale, use_member, clip,
-                      low, high)
-        if reward_kind == 1:  # per-spike reward into the weights (reward_mode 'step', MSTDPET)
-            step_reward(spikes, first_output, agree, reward_mult, punish_mult, plastic, rate,
-                        dt * scale_state[0], w_matrix, target, w_index, w_starts, w_dense,
-                        w_low, w_high, members, step_cast)
+    # A whole tick, member after member (tick_member): bb, jj (>= P,) and pb, pk (>= N,)
+    # index buffers shared by the members, cast (>= 1,), members = arange(B). Only for finite
+    # reward multipliers, plastic switches and rates with reward_kind 1 (the per-step path
+    # rewards every member once any member's output fired, and 0 * inf is nan there).
+    B = inputs.shape[0]
+    start_scale = scale_state[0]
+    s = start_scale
+    for b in range(B):
+        s = tick_member(b, bb, jj, pb, pk, 0, inputs, tick_spikes, pre,
+                        sparse, flat, values, out_start, out_synapse, out_post, polarity,
+                        no_efficacy, current,
+                        v, decay, threshold, reset, left, is_open, is_closed, steps, spikes,
+                        kind, pre_trace, post_trace, decay_plus, decay_minus, amp_pre,
+                        amp_minus, target, mask, pre_index, pre_sign, rows, scale, member_scale,
+                        use_member, clip, low, high, start_scale, decay_z, tau_z, cast,
+                        reward_kind, first_output, agree, reward_mult, punish_mult, plastic,
+                        rate, dt, w_matrix, w_index, w_starts, w_dense, w_low, w_high, members,
+                        step_cast)
+    if kind == 3 and B > 0:
+        scale_state[0] = s
 
 
 def _run_tick_izhikevich(inputs, tick_spikes, pre, bb, jj, pb, pk,
@@ -639,91 +622,32 @@ def _run_tick_members(inputs, tick_spikes, pre, bb, jj, pb, pk,
                       reward_kind, first_output, agree, reward_mult, punish_mult, plastic, rate,
                       dt, w_matrix, w_index, w_starts, w_dense, w_low, w_high, members,
                       step_cast):
-    # run_tick with the members in parallel (numba prange): member b runs its T steps alone,
-    # doing the floating point operations run_tick does for it, in the same order (members
-    # never read each other's state). Index buffers are per member: bb, jj (B, P), pb, pk
-    # (B, N), cast (B,), members (B,) = arange(B). The eligibility's lazy scale is the same
-    # sequence for every member; each member follows its own copy and the shared state is
-    # written once at the end. Only for finite reward multipliers and plastic switches
-    # (run_tick also rewards members without output spikes then, adding 0 * inf = nan).
-    B, T, n_in = inputs.shape
-    P = pre.shape[1]
-    N = spikes.shape[1]
+    # run_tick with the members in parallel (numba prange): the same tick_member per member,
+    # so the results are identical whatever the number of threads. Index buffers are per
+    # member: bb, jj (B, P), pb, pk (B, N), cast (B,), members (B,) = arange(B).
+    B = inputs.shape[0]
     start_scale = scale_state[0]
     final_scale = np.empty(B, dtype=np.float64)
     for b in numba.prange(B):
-        mb, mj, qb, qk = bb[b], jj[b], pb[b], pk[b]
-        none = mb[:0]
-        s = start_scale
-        for t in range(T):
-            for j in range(n_in):
-                pre[b, j] = inputs[b, t, j]
-            for k in range(N):
-                pre[b, n_in + k] = spikes[b, k]
-            count = row_pairs(pre[b], b, mb, mj)
-            for k in range(N):
-                current[b, k] = 0.0
-            if sparse:
-                propagate_sparse(values, out_start, out_synapse, out_post, mb[:count],
-                                 mj[:count], polarity, no_efficacy, False, current)
-            else:
-                propagate(flat, P, mb[:count], mj[:count], polarity, current)
-            lif_member(b, v, current, decay, threshold, reset, left, is_open, is_closed, steps,
-                       spikes)
-            for k in range(N):
-                tick_spikes[b, t, k] = spikes[b, k]
-            if kind == 0:
-                continue
-            traces_member(b, pre, spikes, pre_trace, post_trace, decay_plus, decay_minus,
-                          amp_pre, amp_minus)
-            zeta_scale = scale
-            if kind == 3:
-                s = s * decay_z
-                if s < 1e-12:
-                    cast[b] = s
-                    factor = cast[b]
-                    flat_target = target[b].reshape(-1)
-                    for x in range(flat_target.size):
-                        flat_target[x] *= factor
-                    s = 1.0
-                cast[b] = 1.0 / (tau_z * s)
-                zeta_scale = cast[b]
-            post_count = row_pairs(spikes[b], b, qb, qk)
-            pre_b = mb[:count] if rows else none
-            pre_j = mj[:count] if rows else none
-            if sparse:
-                add_zeta_sparse(target, mask, pre_index, out_start, out_synapse, out_post,
-                                pre_trace, post_trace, pre_sign, qb[:post_count],
-                                qk[:post_count], pre_b, pre_j, zeta_scale, member_scale,
-                                use_member, clip, low, high)
-            else:
-                add_zeta(target, mask, pre_trace, post_trace, pre_sign, qb[:post_count],
-                         qk[:post_count], pre_b, pre_j, zeta_scale, member_scale, use_member,
-                         clip, low, high)
-            if reward_kind == 1:
-                n_agree = 0
-                n_total = 0
-                for k in range(first_output, N):
-                    if spikes[b, k]:
-                        n_total += 1
-                        if agree[b, k - first_output]:
-                            n_agree += 1
-                if n_total > 0:
-                    r = np.float64(n_agree) * reward_mult
-                    r += np.float64(n_total - n_agree) * punish_mult
-                    value = r * plastic[b]
-                    value = value * (rate[b] * (dt * s))
-                    step_cast[b] = value
-                    if value != 0:
-                        apply_eligibility(w_matrix, target, w_index, w_starts,
-                                          members[b:b + 1], step_cast, w_low, w_high, w_dense)
-        final_scale[b] = s
+        final_scale[b] = tick_member(
+            b, bb[b], jj[b], pb[b], pk[b], b, inputs, tick_spikes, pre,
+            sparse, flat, values, out_start, out_synapse, out_post, polarity, no_efficacy,
+            current,
+            v, decay, threshold, reset, left, is_open, is_closed, steps, spikes,
+            kind, pre_trace, post_trace, decay_plus, decay_minus, amp_pre, amp_minus,
+            target, mask, pre_index, pre_sign, rows, scale, member_scale, use_member,
+            clip, low, high, start_scale, decay_z, tau_z, cast,
+            reward_kind, first_output, agree, reward_mult, punish_mult, plastic, rate, dt,
+            w_matrix, w_index, w_starts, w_dense, w_low, w_high, members, step_cast)
     if kind == 3 and B > 0:
         scale_state[0] = final_scale[0]
 
 
+# callees first: a kernel calls the compiled kernels above it (module globals at compile time)
 spike_pairs = _jit(_spike_pairs)
 propagate = _jit(_propagate)
+lif_member = _jit(_lif_member)
+traces_member = _jit(_traces_member)
 lif_step = _jit(_lif_step)
 izhikevich_step = _jit(_izhikevich_step)
 
@@ -736,12 +660,10 @@ apply_eligibility = _jit(_apply_eligibility)
 fold_trace = _jit(_fold_trace)
 regular_steps = _jit(_regular_steps)
 all_finite = _jit(_all_finite)
-step_reward = _jit(_step_reward)
-run_tick = _jit(_run_tick)  # calls the compiled kernels above (module globals at compile time)
 row_pairs = _jit(_row_pairs)
+tick_member = _jit(_tick_member)
+run_tick = _jit(_run_tick)  # calls the compiled kernels above (module globals at compile time)
 run_tick_izhikevich = _jit(_run_tick_izhikevich)
-lif_member = _jit(_lif_member)
-traces_member = _jit(_traces_member)
 # run_tick over the members in parallel threads (compiled on first use)
 run_tick_members = (None if numba is None else
                     numba.njit(cache=True, nogil=True, error_model="numpy",
