@@ -31,6 +31,16 @@ Routes (``route``):
     The same with an STDP window (:math:`A_- =` ``stdp_depression``, -0.5 by
     default): reward-modulated STDP whose modulator is the critic's TD error
     instead of the raw reward.
+``'eprop'``
+    Reward-based e-prop (Bellec et al. 2020, Nat Commun 11:3625;
+    :class:`~spikey.gradients.plasticity.TDEProp`): every synapse's eligibility is
+    the postsynaptic surrogate derivative times the presynaptic trace, scaled per
+    neuron by its learning signal (critic: 1; actor: ``actor_rate_factor`` times
+    :math:`1[g = a] - \pi(g)`; an optional recurrent hidden layer of ``n_hidden``
+    LIF neurons, body ``[hidden | critic | actor]``: the signals fed back through
+    its weights onto critic and actor), in a TD(λ) trace gated by the same TD
+    error. Options of :data:`EPROP_DEFAULTS` apply to this route only; those of
+    :data:`TD_ONLY` to the two others only.
 """
 
 from __future__ import annotations
@@ -40,7 +50,7 @@ import copy
 from spikey.core.params import ConfigError
 from spikey.games.adapters import EnvAdapter
 
-ROUTES = ("td-ltp", "td-stdp")
+ROUTES = ("td-ltp", "td-stdp", "eprop")
 
 #: Defaults measured on CartPole-v1 (see spikey/agents/README.md).
 DEFAULTS = {
@@ -67,6 +77,23 @@ DEFAULTS = {
     "beta_end": 0.15,
     "schedule_ticks": 150_000,
 }
+
+#: Options of the TD-LTP / TD-STDP eligibility, refused with ``route='eprop'``.
+TD_ONLY = ("actor_eligibility", "stdp_depression")
+
+#: Options of ``route='eprop'`` only (refused with the other routes), and its defaults.
+EPROP_DEFAULTS = {
+    "n_hidden": 0,
+    "hidden_weight_high": 0.1,
+    "recurrent_weight_high": 0.1,
+    "surrogate": "fast_sigmoid",
+    "surrogate_scale": 4.0,
+    "feedback": "symmetric",
+    "hidden_rate_factor": 1.0,
+}
+
+#: Values of :data:`DEFAULTS` that ``route='eprop'`` replaces.
+EPROP_OVERRIDES = {}
 
 
 def actor_critic_config(env=None, *, observation_space=None, action_space=None,
@@ -109,11 +136,18 @@ def actor_critic_config(env=None, *, observation_space=None, action_space=None,
     """
     if route not in ROUTES:
         raise ConfigError(f"actor_critic_config: route = {route!r}; expected one of {list(ROUTES)}")
-    unknown = sorted(set(options) - set(DEFAULTS))
+    unknown = sorted(set(options) - set(DEFAULTS) - set(EPROP_DEFAULTS))
     if unknown:
         raise ConfigError(f"actor_critic_config: unknown options {unknown}; expected some of "
-                          f"{sorted(DEFAULTS)}")
-    o = {**DEFAULTS, **options}
+                          f"{sorted(set(DEFAULTS) | set(EPROP_DEFAULTS))}")
+    eprop = route == "eprop"
+    foreign = sorted(set(options) & (set(TD_ONLY) if eprop else set(EPROP_DEFAULTS)))
+    if foreign:
+        raise ConfigError(f"actor_critic_config: options {foreign} do not apply to route "
+                          f"{route!r}; they are for route "
+                          f"{['td-ltp', 'td-stdp'] if eprop else 'eprop'}")
+    o = {**DEFAULTS, **(EPROP_DEFAULTS if eprop else {}), **(EPROP_OVERRIDES if eprop else {}),
+         **options}
     adapter = EnvAdapter(env, observation_space=observation_space, action_space=action_space,
                          n_per_dim=o["n_per_dim"], n_per_action=o["n_per_action"],
                          max_rate=o["max_rate"])
@@ -153,6 +187,8 @@ def actor_critic_config(env=None, *, observation_space=None, action_space=None,
         "modifiers": [{"part": "NormalizeWeights", "target": o["actor_weight_sum"],
                        "neurons": [n_critic, n_critic + n_actor]}],
     }
+    if eprop:
+        _eprop_sections(config, o, adapter.inputs["config"]["n_dims"] * o["n_per_dim"])
     if seed is not None:
         config["network"]["seed"] = seed
     # schedules: learning rate down and exploration down (beta up) over schedule_ticks ticks
@@ -169,3 +205,40 @@ def actor_critic_config(env=None, *, observation_space=None, action_space=None,
         else:
             config[section] = copy.deepcopy(value)
     return config
+
+
+def _eprop_sections(config: dict, o: dict, n_in: int) -> None:
+    """Turn the TD-LTP config into the e-prop route's (in place): the TDEProp rule, and the
+    hidden layer's neurons, weights and normalisation when ``n_hidden`` > 0."""
+    H = o["n_hidden"]
+    if not isinstance(H, int) or isinstance(H, bool) or H < 0:
+        raise ConfigError(f"actor_critic_config: n_hidden = {H!r}; expected an int >= 0")
+    for name in ("hidden_weight_high", "recurrent_weight_high"):
+        value = o[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+            raise ConfigError(f"actor_critic_config: {name} = {value!r}; expected a number >= 0")
+    n_readout = config["neurons"]["n_neurons"]  # critic + actor
+    n = H + n_readout
+    config["parts"]["synapses"] = "TDEProp"
+    config["synapses"] = {"learning_rate": o["learning_rate"], "trace_decay": o["trace_decay"],
+                          "output_rate_factor": o["actor_rate_factor"],
+                          "surrogate": o["surrogate"], "surrogate_scale": o["surrogate_scale"],
+                          "n_hidden": H, "feedback": o["feedback"],
+                          "hidden_rate_factor": o["hidden_rate_factor"]}
+    if not H:
+        return
+    config["neurons"]["n_neurons"] = n
+    high = o["weight_high"]
+    config["parts"]["weights"] = "Manual"
+    blocks = [{"pre": [0, n_in], "post": [0, n], "weight": {"uniform": [0.0, high]}},
+              {"pre": [n_in, n_in + H], "post": [H, n],
+               "weight": {"uniform": [0.0, o["hidden_weight_high"]]}}]
+    if o["recurrent_weight_high"] > 0:
+        blocks.insert(1, {"pre": [n_in, n_in + H], "post": [0, H],
+                          "weight": {"uniform": [0.0, o["recurrent_weight_high"]]}})
+    config["weights"] = {"max_weight": o["max_weight"], "matrix": blocks}
+    n_actor = config["readout"]["n_outputs"]
+    for modifier in config["modifiers"]:
+        if modifier["part"] == "NormalizeWeights":  # the actor's input rows, as without hidden
+            modifier["neurons"] = [n - n_actor, n]
+            modifier["rows"] = [0, n_in]

@@ -133,3 +133,197 @@ class EProp(MSTDP):
         else:
             signal = r
         self._apply(signal, weights, self.rate)
+
+
+class TDEProp(EProp):
+    r"""Reward-based e-prop for a spiking actor–critic (Bellec et al. 2020, in tick form).
+
+    The body is ``[hidden (n_hidden) | critic | actor groups]``; the actor groups are the
+    outputs of a :class:`~spikey.snn.readout.SoftmaxAction` readout. Every step forms the
+    e-prop eligibility of each synapse (EProp's :math:`\psi(h_k)\,\bar p_j`, without the
+    :math:`\kappa` filter: the tick sums it). After the tick each postsynaptic neuron's
+    column is scaled by its learning signal :math:`\ell_k`,
+
+    .. math::
+
+        \ell_k = \begin{cases}
+            f\,(1[g_k = a] - \pi(g_k)) & k \text{ an actor neuron of group } g_k \\
+            1 & k \text{ a critic neuron} \\
+            \frac{h}{K} \sum_{m} B_{km}\,\ell_m & k \text{ a hidden neuron}
+        \end{cases}
+
+    (:math:`a` the action taken, :math:`\pi` the softmax policy, :math:`f` =
+    ``output_rate_factor``, :math:`h` = ``hidden_rate_factor``; :math:`m` runs over the
+    :math:`K` critic and actor neurons; the feedback :math:`B_{km}` is the signed weight
+    :math:`k \to m` (``feedback: symmetric``) or a fixed random matrix of the same shape
+    (``random``, Bellec's random e-prop), and 0 where no synapse :math:`k \to m` exists).
+    The scaled eligibility enters a TD(:math:`\lambda`) trace, and the TD error
+    :math:`\delta` (the rewarder's learning signals, e.g.
+    :class:`~spikey.snn.reward.TDError`) changes the weights, in TDLTP's order:
+
+    .. math::
+
+        e_{jk,t} = \ell_{k,t} \sum_{\text{steps of } t} \psi(h_k)\,\bar p_j, \qquad
+        w \leftarrow \mathrm{clip}(w + \eta\,\delta_{t-1}\, z), \qquad
+        z \leftarrow \lambda z + e_t
+
+    (a terminal :math:`\delta_t` then credits :math:`z` including tick :math:`t`;
+    ``trace_decay`` :math:`= \lambda`). This is Bellec et al.'s reward-based e-prop
+    :math:`\Delta W_{ji} = -\eta \sum_t \delta_t\, \mathcal F_\gamma(L_j^t \bar e_{ji}^t)`
+    with the actor's log-policy gradient and the critic's value gradient as the learning
+    signals. Steps of a tick that no reward follows are dropped at the next tick's
+    64th step; ``begin_episode`` clears every trace.
+
+    Examples
+    --------
+    >>> TDEProp(n_hidden=50, feedback="random").config["trace_decay"]
+    0.83
+    """
+
+    KEYS = EProp.KEYS[:3] + (
+        Key("trace_decay", "float", "lambda: decay of the eligibility trace per tick.", 0.83,
+            range=(0, 1)),
+        Key("output_rate_factor", "float", "f: the actor's learning signal is f * (1[g = a] - "
+            "pi(g)); the critic's is 1.", 1.0, range=(0, None)),
+        Key("n_hidden", "int", "The first n_hidden body neurons are a hidden layer whose "
+            "learning signal is fed back from the critic and actor neurons.", 0,
+            range=(0, None)),
+        Key("feedback", "str", "Feedback weights of the hidden layer's learning signal: "
+            "'symmetric' (the current weights hidden -> critic/actor) or 'random' (fixed, "
+            "drawn once per member).", "symmetric", choices=("symmetric", "random")),
+        Key("hidden_rate_factor", "float", "h: scale of the hidden layer's learning signal.",
+            1.0, range=(0, None)),
+    )
+    STATE = EProp.STATE + ("trace",)
+    _STEPS = 64  # steps buffered before one matrix product folds them in
+    _BLAS_CHUNK = 200_000  # rows x steps x columns of one product (OpenBLAS threads above ~262k)
+
+    def bind_parts(self, parts):
+        """Check the readout and layer sizes; allocate the trace, the step buffers and the
+        random feedback."""
+        super().bind_parts(parts)
+        from spikey.snn.readout.readouts import SoftmaxAction
+
+        readout = parts["readout"]
+        if not isinstance(readout, SoftmaxAction):
+            raise ConfigError(f"synapses (TDEProp) needs a SoftmaxAction readout (its policy "
+                              f"gives the actor's learning signal); got readout "
+                              f"({type(readout).__name__})")
+        ctx = self.context
+        n, out = ctx.n_neurons, readout.n_outputs
+        if self.n_hidden + out >= n:
+            raise ConfigError(f"synapses (TDEProp).n_hidden = {self.n_hidden}: with {out} "
+                              f"outputs it leaves no critic neurons among the {n} body neurons; "
+                              f"expected n_hidden < {n - out}")
+        self._readout = readout
+        self._outputs = slice(n - out, n)
+        B = ctx.batch_size
+        self.trace = np.zeros_like(self.eligibility)
+        # only the rows up to the last presynaptic neuron with a synapse take part
+        mask = np.asarray(parts["weights"].mask)
+        used = np.flatnonzero(mask.reshape(-1, *mask.shape[-2:]).any(axis=(0, 2)))
+        self._rows = slice(0, int(used[-1]) + 1 if used.size else 0)
+        self._mask = mask[..., self._rows, :]
+        self._buf_pre = np.zeros((B, self._rows.stop, self._STEPS), dtype=ctx.dtype)
+        self._buf_psi = np.zeros((B, self._STEPS, n), dtype=ctx.dtype)
+        self._filled = 0
+        self._signal = np.ones((B, n), dtype=np.float64)
+        self._feedback = None
+        if self.n_hidden and self.feedback == "random":
+            rows = slice(ctx.n_inputs, ctx.n_inputs + self.n_hidden)
+            mask = parts["weights"].mask[..., rows, self.n_hidden:]
+            draws = [g.standard_normal((self.n_hidden, n - self.n_hidden))
+                     for g in ctx.generators("synapses.feedback")]
+            self._feedback = np.stack(draws) * np.broadcast_to(mask, (B,) + mask.shape[-2:])
+
+    def derive(self):
+        """Per-member learning rate and the surrogate."""
+        self.rate = self.member_vector(self.learning_rate)
+        self._uniform_rate = bool(np.all(self.rate == self.rate[0]))
+        self.psi = Surrogate(self.surrogate, self.surrogate_scale)
+
+    def reset(self):
+        """Clear traces and buffers (the network's reset)."""
+        super().reset()
+        self.trace[...] = 0.0
+        self._filled = 0
+
+    def begin_episode(self):
+        """No eligibility carries over from one episode to the next."""
+        self.eligibility[...] = 0.0
+        self.trace[...] = 0.0
+        self._filled = 0
+
+    def step(self, pre, post, weights, pre_index=None):
+        """Update the presynaptic trace and buffer it with this step's surrogate derivative."""
+        trace = self.pre_trace
+        trace *= self._neurons.decay
+        trace += pre * self.pre_sign
+        if self._filled == self._STEPS:
+            self._flush(weights)
+        t = self._filled
+        self._buf_pre[:, :, t] = trace[:, self._rows]
+        self._buf_psi[:, t] = self.surrogate_derivative(post)
+        if not self.context.activity.all:  # a paused member earns no eligibility
+            self._buf_psi[~self.context.activity.mask, t] = 0.0
+        self._filled = t + 1
+
+    def _flush(self, weights):
+        """Add the buffered steps' sum of pre-trace x psi to the tick's eligibility (the mask
+        is applied once per tick, in :meth:`reward_signals`)."""
+        t, rows = self._filled, self._rows
+        if t and rows.stop:
+            pre, n = self._buf_pre[:, :, :t], self._buf_psi.shape[2]
+            # column chunks small enough that BLAS runs them single-threaded: on a loaded
+            # machine its threads cost far more than they save at these sizes
+            width = max(1, self._BLAS_CHUNK // (rows.stop * t))
+            for start in range(0, n, width):
+                cols = slice(start, start + width)
+                self.eligibility[:, rows, cols] += np.matmul(pre, self._buf_psi[:, :t, cols])
+        self._filled = 0
+
+    def learning_signals(self, weights) -> np.ndarray:
+        r"""Each body neuron's learning signal :math:`\ell` of the last tick, ``(B, n_neurons)``
+        (see the class docstring)."""
+        signal = self._signal
+        signal[...] = 1.0
+        readout = self._readout
+        action = getattr(readout, "last_action", None)
+        if action is not None:
+            groups = readout.groups
+            chosen = groups[None, :] == np.asarray(action).reshape(-1, 1)
+            signal[:, self._outputs] = self.output_rate_factor * (
+                chosen - readout.probabilities[:, groups])
+        H = self.n_hidden
+        if H:
+            if self._feedback is None:
+                n_in = self.context.n_inputs
+                feedback = weights.matrix[:, n_in:n_in + H, H:] * \
+                    self.pre_sign[n_in:n_in + H, None]
+            else:
+                feedback = self._feedback
+            signal[:, :H] = np.einsum("bkm,bm->bk", feedback, signal[:, H:]) * (
+                self.hidden_rate_factor / (signal.shape[1] - H))
+        return signal
+
+    def reward_signals(self, signals, weights):
+        r"""A tick's learning signals ``(K, B)``: the first, :math:`\delta_{t-1}`, credits the
+        trace of the ticks before this one; then this tick's eligibility, scaled by each
+        neuron's :math:`\ell`, is folded in, and any later signal (the terminal
+        :math:`\delta_t`) credits the trace including it."""
+        self._flush(weights)
+        rows = self._rows
+        tick = self.eligibility[:, rows]
+        tick *= self._mask
+        tick *= self.learning_signals(weights)[:, None, :].astype(tick.dtype)
+        self._apply(signals[0], weights, self.rate, source=self.trace)
+        trace = self.trace[:, rows]
+        trace *= self.context.dtype.type(self.trace_decay)
+        trace += tick
+        tick[...] = 0.0
+        for signal in signals[1:]:
+            self._apply(signal, weights, self.rate, source=self.trace)
+
+    def reward(self, reward, weights):
+        r"""One learning signal for the tick (:meth:`reward_signals` with ``K = 1``)."""
+        self.reward_signals(np.asarray(reward, dtype=np.float64).reshape(1, -1), weights)
