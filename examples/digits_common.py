@@ -135,8 +135,48 @@ def save_figures(folder, stem: str, title: str, weights, labels, answers, data,
     return paths
 
 
+def load_data(name: str = "digits", folder=None):
+    """The dataset a route runs on: sklearn's digits, or MNIST / Fashion-MNIST from their
+    IDX files in ``folder`` (checked against the published SHA-256 sums).
+
+    Parameters
+    ----------
+    name : {'digits', 'mnist', 'fashion_mnist'}
+        The dataset.
+    folder : str or os.PathLike, optional
+        Folder of the four gzipped IDX files (default ``$SPIKEY_DATA/<name>``); only for
+        MNIST and Fashion-MNIST.
+
+    Returns
+    -------
+    spikey.datasets.Dataset
+        The dataset's fixed train / validation / test splits.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, or a folder given with ``'digits'`` (they ship with scikit-learn).
+    spikey.datasets.DatasetFileError
+        When the folder or a file is missing, or a file is not the published one.
+    """
+    from spikey.datasets import load_idx_dataset
+
+    if name == "digits":
+        if folder is not None:
+            raise ValueError(f"data folder {str(folder)!r} given for the digits, which ship with "
+                             "scikit-learn; drop it or choose --dataset mnist / fashion_mnist")
+        return load_digits()
+    if name not in DATASETS:
+        raise ValueError(f"dataset = {name!r}; expected one of {list(DATASETS)}")
+    return load_idx_dataset(name, folder)
+
+
+#: The datasets ``--dataset`` can name.
+DATASETS = ("digits", "mnist", "fashion_mnist")
+
+
 def main(doc: str, config_path, quick_config, run, title: str, figures=None, argv=None,
-         batched: bool = True):
+         batched: bool = True, adapt=None):
     """The command line every route shares: parse, run, report, draw.
 
     Parameters
@@ -151,7 +191,7 @@ def main(doc: str, config_path, quick_config, run, title: str, figures=None, arg
         ``run(config, seed, data) -> dict``: ``seeds``/``validation``/``test`` arrays when
         ``batched`` (one member per seed), else ``seed`` and scalar accuracies.
     title : str
-        Printed with the summary.
+        Printed with the summary; ``{dataset}`` in it becomes the dataset's name.
     figures : callable, optional
         ``figures(results, data, folder) -> list of paths`` for ``--figures``.
     argv : list of str, optional
@@ -159,6 +199,11 @@ def main(doc: str, config_path, quick_config, run, title: str, figures=None, arg
     batched : bool
         True: one run trains every seed as a batch member (``--seed`` is member 0's).
         False: one run per seed (``--seeds`` lists them).
+    adapt : callable, optional
+        ``adapt(config, data, neurons) -> config``: fits the config to the dataset's image
+        size and to ``--neurons`` (``None``: as configured). With it the command line takes
+        ``--dataset``, ``--data-folder`` and ``--neurons``; without it the route runs on
+        the digits only.
 
     Returns
     -------
@@ -175,11 +220,23 @@ def main(doc: str, config_path, quick_config, run, title: str, figures=None, arg
     parser.add_argument("--quick", action="store_true", help="a small run for a smoke test")
     if figures is not None:
         parser.add_argument("--figures", default=None, help="folder for the PNG figures")
+    if adapt is not None:
+        parser.add_argument("--dataset", default="digits", choices=DATASETS)
+        parser.add_argument("--data-folder", default=None,
+                            help="folder of the four gzipped IDX files (MNIST, Fashion-MNIST; "
+                                 "default $SPIKEY_DATA/<dataset>)")
+        parser.add_argument("--neurons", type=int, default=None,
+                            help="excitatory neurons (default: as configured)")
     args = parser.parse_args(argv)
     config = load_config(args.config)
     if args.quick:
         config = quick_config(config)
-    data = load_digits()
+    if adapt is None:
+        data = load_digits()
+    else:
+        data = load_data(args.dataset, args.data_folder)
+        config = adapt(config, data, args.neurons)
+    title = title.format(dataset=data.name)
     if not batched:
         results = []
         for seed in args.seeds:

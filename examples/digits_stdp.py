@@ -14,6 +14,7 @@ digit's answer is the class whose neurons fire most on average.
     python examples/digits_stdp.py --seed 100       # seeds 100-104
     python examples/digits_stdp.py --quick          # a small run (seconds)
     python examples/digits_stdp.py --figures out/   # receptive fields, confusion matrix
+    python examples/digits_stdp.py --dataset mnist --data-folder ~/data/mnist --neurons 100
 
 The settings (examples/configs/digits_stdp.yaml) were chosen on the validation split; the
 test split is only read for the final report.
@@ -31,6 +32,8 @@ import spikey
 from spikey.datasets import accuracy, assign_labels, load_digits, present, vote
 
 CONFIG = digits_common.CONFIGS / "digits_stdp.yaml"
+#: Training images of sklearn's digits (the learning-rate decay spans epochs x these).
+DIGITS_TRAIN = 1078
 
 
 def load_config(path=CONFIG) -> dict:
@@ -38,26 +41,106 @@ def load_config(path=CONFIG) -> dict:
     return digits_common.load_config(path)
 
 
-def quick_config(config: dict) -> dict:
-    """A small version for tests and --quick: 50 neurons, 2 epochs of 300 images of 100 ms,
-    2 seeds."""
+def resize(config: dict, n_pixels: int | None = None, excitatory: int | None = None,
+           train_samples: int | None = None) -> dict:
+    """The route's config for other images or another number of excitatory neurons.
+
+    Every key that depends on the sizes moves with them: the input count, the neuron count
+    (one interneuron stays, the last neuron), the ranges of the normalisation and frozen
+    blocks, the normalised weight total (in proportion to the pixels: the same mean weight
+    per pixel, so an untrained neuron gets the same drive), the readout, the adaptive-threshold target (the same total of spikes per sample
+    spread over the neurons) and the learning-rate decay (over ``epochs`` passes of
+    ``train_samples`` images).
+
+    Parameters
+    ----------
+    config : dict
+        The route's config (``network`` and ``route`` sections); not changed.
+    n_pixels : int, optional
+        Pixels per image (784 for MNIST; default: as configured).
+    excitatory : int, optional
+        Excitatory (learning, labelled) neurons (default: as configured).
+    train_samples : int, optional
+        Training images per epoch, for the learning-rate decay (default: the configured
+        ``route.train_samples``, else digits' 1,078).
+
+    Returns
+    -------
+    dict
+        A new config.
+
+    Raises
+    ------
+    ValueError
+        When ``n_pixels``, ``excitatory`` or ``train_samples`` is below 1.
+    """
     config = copy.deepcopy(config)
-    net = config["network"]
-    n = 51
-    net["network"].update(batch_size=2, processing_steps=100)
+    net, route = config["network"], config["route"]
+    for name, value in (("n_pixels", n_pixels), ("excitatory", excitatory),
+                        ("train_samples", train_samples)):
+        if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
+            raise ValueError(f"digits_stdp.resize: {name} = {value!r}; expected an integer >= 1")
+    old = route["excitatory"]
+    pixels = net["inputs"]["n_pixels"] if n_pixels is None else int(n_pixels)
+    k = old if excitatory is None else int(excitatory)
+    n = k + 1
+    samples = train_samples or route.get("train_samples") or DIGITS_TRAIN
+    net_pixels = net["inputs"]["n_pixels"]
+    net["inputs"]["n_pixels"] = pixels
     net["neurons"].update(n_neurons=n, inhibitory_fraction=1 / n)
     net["weights"].update(layers=[n], inhibitory_fraction=1 / n)
     net["readout"]["n_outputs"] = n
     for modifier in net["modifiers"]:
         if modifier["part"] == "NormalizeWeights":
-            modifier["neurons"] = [0, n]
+            # the same mean weight per pixel: an untrained neuron gets the same drive from
+            # an image of the same summed intensity (total_intensity) on any pixel count
+            modifier["target"] = modifier["target"] * pixels / net_pixels
+            modifier.update(rows=[0, pixels], neurons=[0, n])
         elif modifier["part"] == "HomeostaticThreshold":
-            modifier.update(neurons=[0, n - 1], target_rate=1000.0 * 10 / 100 / (n - 1))
+            modifier["target_rate"] = modifier["target_rate"] * old / k
+            if modifier.get("neurons") is not None:
+                modifier["neurons"] = [0, k]
         elif modifier["part"] == "FreezeWeights":
-            modifier.update(rows=[64, 64 + n], neurons=[0, n])
+            modifier.update(rows=[pixels, pixels + n], neurons=[0, n])
         elif modifier["part"] == "LinearDecay":
-            modifier["ticks"] = 600
-    config["route"].update(epochs=2, eval_repeats=3, excitatory=n - 1, train_samples=300)
+            modifier["ticks"] = route["epochs"] * samples
+    route["excitatory"] = k
+    return config
+
+
+def adapt(config: dict, data, neurons: int | None = None) -> dict:
+    """The config fitted to a dataset (its pixel count and training-split size) and to
+    ``neurons`` excitatory neurons: :func:`resize` (MNIST: 784 inputs).
+
+    Parameters
+    ----------
+    config : dict
+        The route's config.
+    data : spikey.datasets.Dataset
+        The dataset the route will run on.
+    neurons : int, optional
+        Excitatory neurons (default: as configured; Diehl & Cook's table has 100 and 400).
+
+    Returns
+    -------
+    dict
+        A new config.
+    """
+    samples = config["route"].get("train_samples") or len(data.train)
+    return resize(config, n_pixels=data.n_features, excitatory=neurons,
+                  train_samples=min(samples, len(data.train)))
+
+
+def quick_config(config: dict) -> dict:
+    """A small version for tests and --quick: 50 neurons, 2 epochs of 300 images of 100 ms,
+    2 seeds."""
+    config = copy.deepcopy(config)
+    config["network"]["network"].update(batch_size=2, processing_steps=100)
+    config["route"].update(epochs=2, eval_repeats=3, train_samples=300)
+    config = resize(config, excitatory=50)
+    for modifier in config["network"]["modifiers"]:
+        if modifier["part"] == "HomeostaticThreshold":  # 10 spikes per 100 ms sample
+            modifier.update(neurons=[0, 50], target_rate=1000.0 * 10 / 100 / 50)
     return config
 
 
@@ -146,9 +229,11 @@ def figures(results: dict, data, folder) -> list:
 
 
 def main(argv=None):
-    """``python examples/digits_stdp.py [--seed S] [--quick] [--figures DIR]``."""
-    return digits_common.main(__doc__, CONFIG, quick_config, run, "unsupervised STDP on digits",
-                              figures, argv)
+    """``python examples/digits_stdp.py [--seed S] [--quick] [--figures DIR] [--dataset mnist
+    --data-folder DIR] [--neurons N]``."""
+    return digits_common.main(__doc__, CONFIG, quick_config, run,
+                              "unsupervised STDP on {dataset}",
+                              figures, argv, adapt=adapt)
 
 
 if __name__ == "__main__":

@@ -175,3 +175,56 @@ def test_load_mnist_without_folder_says_how_to_give_one(monkeypatch):
         load_mnist()
     with pytest.raises(ValueError, match="dataset must be one of"):
         spikey.datasets.load_idx_dataset("cifar", "x")
+
+
+def test_idx_reader_names_a_gz_file_that_is_not_gzip(tmp_path):
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(b"<html>not found</html>")
+    with pytest.raises(DatasetFileError, match=r"train-images-idx3-ubyte.gz: cannot be read as "
+                                               r"gzip"):
+        read_idx(tmp_path / "train-images-idx3-ubyte.gz")
+
+
+def test_load_mnist_refuses_images_and_labels_that_do_not_match(tmp_path):
+    arrays, _ = _write_fake_mnist(tmp_path)
+    write_idx(tmp_path / FILES["test_labels"], arrays["test_labels"][:-1])  # one label short
+    sums = {file: sha256(tmp_path / file) for file in FILES.values()}
+    with pytest.raises(DatasetFileError, match=r"test images \(20, 4, 3\) and labels \(19,\) do "
+                                               r"not match"):
+        load_mnist(tmp_path, checksums=sums)
+    _write_fake_mnist(tmp_path)
+    write_idx(tmp_path / FILES["test_images"], np.zeros((20, 5, 3), dtype=np.uint8))
+    sums = {file: sha256(tmp_path / file) for file in FILES.values()}
+    with pytest.raises(DatasetFileError, match=r"train images are \(4, 3\) but test images "
+                                               r"\(5, 3\)"):
+        load_mnist(tmp_path, checksums=sums)
+
+
+def test_fashion_mnist_reads_the_same_layout_with_its_class_names(tmp_path):
+    from spikey.datasets import load_fashion_mnist
+    _, sums = _write_fake_mnist(tmp_path)
+    ds = load_fashion_mnist(tmp_path, checksums=sums)
+    assert ds.name == "fashion_mnist" and ds.class_names[0] == "T-shirt/top"
+    assert ds.class_names[9] == "Ankle boot" and len(ds.test) == 20
+    # the published Fashion-MNIST sums reject these files, naming the dataset
+    with pytest.raises(DatasetFileError, match="load_fashion_mnist: .* is corrupt"):
+        load_fashion_mnist(tmp_path)
+
+
+def test_download_failure_names_the_address_and_folder(tmp_path, monkeypatch):
+    import urllib.request
+
+    def offline(url, filename):
+        raise OSError("network is unreachable")
+    monkeypatch.setattr(urllib.request, "urlretrieve", offline)
+    with pytest.raises(DatasetFileError, match=r"load_mnist\(download=True\): fetching https://"
+                                               r".*train-images-idx3-ubyte.gz into .* failed "
+                                               r"\(network is unreachable\)"):
+        load_mnist(tmp_path / "new", download=True)
+    # files already there are not fetched again: only the missing one is asked for
+    _, sums = _write_fake_mnist(tmp_path)
+    (tmp_path / FILES["train_labels"]).unlink()
+    asked = []
+    monkeypatch.setattr(urllib.request, "urlretrieve", lambda url, filename: asked.append(url))
+    with pytest.raises(DatasetFileError, match="lacks train-labels-idx1-ubyte.gz"):
+        load_mnist(tmp_path, download=True, checksums=sums)
+    assert [url.rsplit("/", 1)[1] for url in asked] == ["train-labels-idx1-ubyte.gz"]
