@@ -33,7 +33,6 @@ import copy
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
@@ -52,13 +51,11 @@ ROUTES = ("stdp", "rstdp", "ga", "bptt")
 
 
 def _median(fn, repeats: int) -> float:
-    fn()  # warm up (numba compiles the kernels on first use)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    """bench_gradients' timer: one warm-up run (numba compiles there), then the median of
+    ``repeats`` runs. Imported here, not at the top, so the MNIST memory child (which imports
+    this module) does not load the gradient package."""
+    from bench_gradients import _median_time
+    return _median_time(fn, repeats)
 
 
 def _row(route, B, samples, train_s, infer_s, **extra) -> dict:
@@ -142,12 +139,9 @@ def bench_bptt(B: int, repeats: int) -> dict:
     """bench_gradients' BPTT step and forward pass at B (one BLAS thread)."""
     from bench_gradients import measure
     m = measure(B, repeats)
-    return {"route": "bptt", "batch_size": B, "samples": 1,
-            "train_samples_per_s": m["bptt_samples_per_s"],
-            "infer_samples_per_s": m["forward_samples_per_s"],
-            "train_per_member": m["bptt_samples_per_s"] / B,
-            "infer_per_member": m["forward_samples_per_s"] / B, "ms_per_sample": m["steps"],
-            "note": "B = minibatch size; one BPTT step / forward pass of B samples"}
+    # one "sample" per member: a minibatch of B in one BPTT step / forward pass
+    return _row("bptt", B, 1, m["bptt_step_s"], m["forward_s"], ms_per_sample=m["steps"],
+                note="B = minibatch size; one BPTT step / forward pass of B samples")
 
 
 def route_time(data) -> list:
@@ -212,15 +206,7 @@ print(json.dumps(out))
 def mnist_config() -> dict:
     """The unsupervised route's config scaled to MNIST: 784 pixels, 400 + 1 neurons."""
     import digits_stdp
-    config = digits_stdp.load_config()
-    net = config["network"]
-    net["inputs"]["n_pixels"] = 784
-    for modifier in net["modifiers"]:
-        if modifier["part"] == "NormalizeWeights":
-            modifier["rows"] = [0, 784]
-        elif modifier["part"] == "FreezeWeights":
-            modifier["rows"] = [784, 784 + 401]
-    return config
+    return digits_stdp.resize(digits_stdp.load_config(), n_pixels=784)
 
 
 def mnist_memory(train_samples: int = 200, label_samples: int = 200) -> dict:

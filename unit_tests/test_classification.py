@@ -142,21 +142,27 @@ def test_confusion_matrix_and_per_class_table():
     np.testing.assert_array_equal(table["no_answer"], [0, 1, 0])
 
 
-def test_present_counts_each_sample_s_spikes_and_checks_shapes():
+def _two_pixel_network():
+    """Two members of 2 pixels -> 2 LIF neurons, neuron k listening to pixel k only; a lit
+    pixel's 500 Hz regular train makes its neuron fire at every input spike (10 a 20 ms
+    tick), in evaluation mode."""
     import spikey
-    net = spikey.Network.from_config({
+    return spikey.Network.from_config({
         "parts": {"inputs": "PixelRate", "neurons": "LIF", "weights": "Random",
                   "readout": "NeuronRates"},
         "network": {"processing_steps": 20, "batch_size": 2, "reward_mode": "none"},
         "inputs": {"n_pixels": 2, "max_rate": 500.0, "spike_model": "regular"},
         "neurons": {"n_neurons": 2, "threshold": 0.5, "tau": 1.0},
-        # neuron 0 listens to pixel 0 only, neuron 1 to pixel 1 only
         "weights": {"mask": [[True, False], [False, True], [False, False], [False, False]],
                     "low": 1.0, "high": 1.0},
         "readout": {"n_outputs": 2},
-    })
+    }).eval()
+
+
+def test_present_counts_each_sample_s_spikes_and_checks_shapes():
+    net = _two_pixel_network()
     x = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
-    counts = present(net.eval(), x, repeats=2)
+    counts = present(net, x, repeats=2)
     assert counts.shape == (2, 3, 2)
     # 500 Hz regular trains for 2 x 20 ms: 20 input spikes, each makes its neuron fire once
     np.testing.assert_array_equal(counts[0], [[20, 0], [0, 20], [0, 0]])
@@ -168,17 +174,7 @@ def test_present_counts_each_sample_s_spikes_and_checks_shapes():
 
 
 def test_present_order_picks_rows_per_member_without_copying():
-    import spikey
-    net = spikey.Network.from_config({
-        "parts": {"inputs": "PixelRate", "neurons": "LIF", "weights": "Random",
-                  "readout": "NeuronRates"},
-        "network": {"processing_steps": 20, "batch_size": 2, "reward_mode": "none"},
-        "inputs": {"n_pixels": 2, "max_rate": 500.0, "spike_model": "regular"},
-        "neurons": {"n_neurons": 2, "threshold": 0.5, "tau": 1.0},
-        "weights": {"mask": [[True, False], [False, True], [False, False], [False, False]],
-                    "low": 1.0, "high": 1.0},
-        "readout": {"n_outputs": 2},
-    }).eval()
+    net = _two_pixel_network()
     # float32 rows, read one at a time: pixel 0 on, pixel 1 on, both off
     x = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]], dtype=np.float32)
     counts = present(net, x, order=[2, 0, 0, 1])  # 10 spikes per lit pixel and sample
