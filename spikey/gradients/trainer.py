@@ -331,7 +331,8 @@ class GradientTrainer:
         ``slots`` (optional, ``B`` integers) are the samples' places in the whole minibatch,
         which pick their dropout and noise generators (default ``0 .. B-1``): a data-parallel
         worker holding places 1, 3, 5 of a minibatch draws what one process would draw there.
-        The tape's arrays are reused by the next call (copy what must outlive it).
+        The tape's arrays, and BPTT's gradient array, are reused by the next call (copy what
+        must outlive it).
         """
         model, loss_fn = self.model, self.loss_fn
         input_mask = hidden_mask = noise = None
@@ -374,10 +375,8 @@ class GradientTrainer:
 
     def _update(self, grad: np.ndarray) -> None:
         """One optimizer step on the trainable entries only (their flat indices)."""
-        flat = self.model.weights.reshape(-1)
-        params = flat[self._trainable_index]
-        self.optimizer.step(params, grad.reshape(-1)[self._trainable_index])
-        flat[self._trainable_index] = params
+        self.optimizer.step_at(self.model.weights.reshape(-1), grad.reshape(-1),
+                               self._trainable_index)
         self._project()
 
     # ------------------------------------------------------------ evaluation
