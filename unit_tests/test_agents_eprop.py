@@ -194,3 +194,22 @@ def test_shipped_config_is_the_builder_s():
     assert shipped["network"] == built
     assert shipped["game"]["id"] == "CartPole-v1" and shipped["training"]["eval_episodes"] == 100
     assert shipped["training"]["episodes"] == 1000
+
+
+def test_eprop_beats_the_same_network_frozen():
+    from spikey.training import train
+
+    def run(options):
+        network = actor_critic_config(CARTPOLE, route="eprop", batch_size=3, **BOUNDS, **options)
+        result = train({"network": network, "game": {"id": "CartPole-v1"},
+                        "training": {"episodes": 20, "eval_episodes": 0, "max_ticks": 500,
+                                     "seed": 7, "record_ticks": False}}, progress=False)
+        rows = result.episodes[(result.episodes["phase"] == "train")
+                               & (result.episodes["episode"] >= 15)]
+        return rows.groupby("member")["return"].mean()
+
+    learned = run({})
+    frozen = run({"learning_rate": 0.0, "learning_rate_end": 0.0})
+    # a random policy (and the untrained network's near-even softmax) averages ~22 steps
+    assert frozen.mean() < 35, frozen
+    assert learned.mean() > 3 * frozen.mean(), (learned, frozen)

@@ -92,9 +92,6 @@ EPROP_DEFAULTS = {
     "hidden_rate_factor": 1.0,
 }
 
-#: Values of :data:`DEFAULTS` that ``route='eprop'`` replaces.
-EPROP_OVERRIDES = {}
-
 
 def actor_critic_config(env=None, *, observation_space=None, action_space=None,
                         route: str = "td-ltp", batch_size: int = 1, seed: int | None = None, low=None,
@@ -106,8 +103,8 @@ def actor_critic_config(env=None, *, observation_space=None, action_space=None,
     env : gymnasium.Env or VectorEnv, optional
         Its observation space (a ``Box``) and action space (``Discrete``); or give
         ``observation_space`` and ``action_space``.
-    route : {'td-ltp', 'td-stdp'}
-        The eligibility (see the module docstring).
+    route : {'td-ltp', 'td-stdp', 'eprop'}
+        The learning rule (see the module docstring).
     batch_size : int
         Members ``B``.
     seed : int, optional
@@ -120,7 +117,8 @@ def actor_critic_config(env=None, *, observation_space=None, action_space=None,
     sections : dict, optional
         Section updates applied last, key by key (``{"neurons": {"tau": 10.0}}``).
     **options
-        Any of :data:`DEFAULTS`.
+        Any of :data:`DEFAULTS` (except :data:`TD_ONLY` with ``route='eprop'``), and of
+        :data:`EPROP_DEFAULTS` with ``route='eprop'``.
 
     Returns
     -------
@@ -146,8 +144,7 @@ def actor_critic_config(env=None, *, observation_space=None, action_space=None,
         raise ConfigError(f"actor_critic_config: options {foreign} do not apply to route "
                           f"{route!r}; they are for route "
                           f"{['td-ltp', 'td-stdp'] if eprop else 'eprop'}")
-    o = {**DEFAULTS, **(EPROP_DEFAULTS if eprop else {}), **(EPROP_OVERRIDES if eprop else {}),
-         **options}
+    o = {**DEFAULTS, **(EPROP_DEFAULTS if eprop else {}), **options}
     adapter = EnvAdapter(env, observation_space=observation_space, action_space=action_space,
                          n_per_dim=o["n_per_dim"], n_per_action=o["n_per_action"],
                          max_rate=o["max_rate"])
