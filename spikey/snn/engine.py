@@ -361,6 +361,52 @@ class Engine:
         network.step_count += T
 
 
+    # ------------------------------------------------------------ tick rewards
+    def reward(self, network, signals) -> bool:
+        """Apply a tick's learning signals ``(K, B)`` (reward mode 'tick') in one call of
+        :func:`spikey.snn.kernels.tick_rewards`; False, doing nothing, when the rule is not
+        exactly MSTDP's or MSTDPET's reward (the network then calls the rule's
+        ``reward_signals``). Same operations in the same order as ``signals * plastic``
+        then ``MSTDP.reward`` / ``MSTDPET.reward`` per signal."""
+        synapses = network.parts["synapses"]
+        scaled = self._reward_rule(synapses)
+        source = getattr(synapses, "eligibility", None)
+        rate = getattr(synapses, "rate", None)
+        B = network.batch_size
+        if (scaled is None or not isinstance(signals, np.ndarray) or signals.ndim != 2
+                or signals.dtype != np.float64 or signals.shape[1] != B
+                or not isinstance(rate, np.ndarray) or rate.dtype != np.float64
+                or rate.shape != (B,) or not source.flags.c_contiguous):
+            return False
+        weights = network.parts["weights"]
+        index, starts = synapses._synapse_index(synapses.learning_mask(weights))
+        low, high = weights.clip_bounds
+        dtype = network.context.dtype.type
+        mult = network.context.dt * float(synapses.scale) if scaled else 1.0
+        kernels.tick_rewards(signals, network.plastic, rate, scaled, mult, weights.matrix,
+                             source, index, starts, self._step_cast, self._members, dtype(low),
+                             dtype(high), bool(index.size > 0.25 * source.size), not scaled)
+        return True
+
+    def _reward_rule(self, synapses) -> bool | None:
+        """True for MSTDPET's tick reward, False for MSTDP's, None for any other rule."""
+        kind = type(synapses)
+        cached = getattr(self, "_reward_kind", None)
+        if cached is not None and cached[0] is kind:
+            return cached[1] if getattr(synapses, "reward_mode", "tick") == "tick" else None
+        from spikey.snn.synapse.mstdp import MSTDP, MSTDPET
+        from spikey.snn.synapse.template import Synapse
+
+        scaled = None
+        if (isinstance(synapses, MSTDP) and kind.reward_signals is Synapse.reward_signals
+                and kind._apply is MSTDP._apply):
+            if kind.reward is MSTDPET.reward:
+                scaled = True
+            elif kind.reward is MSTDP.reward:
+                scaled = False
+        self._reward_kind = (kind, scaled)
+        return self._reward_rule(synapses)
+
     def _izhikevich_arrays(self, neurons) -> IzhikevichArrays | None:
         """The Izhikevich part's arrays, or None when it is not the plain Izhikevich step."""
         from spikey.snn.neuron.izhikevich import Izhikevich

@@ -29,6 +29,9 @@ spike_pairs
 apply_eligibility
     ``w = clip(w + step_b * e)`` over a list of existing synapses per member
     (a reward or dopamine update), instead of a pass over the whole matrix.
+tick_rewards
+    A tick's learning signals ``(K, B)`` applied in order through MSTDP's or
+    MSTDPET's eligibility (``Network.reward`` in reward mode 'tick'), one call.
 tick_member
     A whole tick of one member of a plain LIF network: input spikes given for
     every step, then per step the same operations as above in the same order
@@ -258,6 +261,35 @@ def _apply_eligibility(weights, eligibility, index, starts, members, step, low, 
             value = e[x] * s
             value += w[x]
             w[x] = min(max(value, low), high)
+
+
+def _tick_rewards(signals, plastic, rate, scaled, mult, weights, eligibility, index, starts,
+                  step_cast, members, low, high, dense, clear):
+    # Network.reward's ``signals * plastic`` and MSTDP.reward / MSTDPET.reward (_apply) of
+    # each signal in order, same operations: r = signal * plastic, r * rate (MSTDP) or
+    # r * (rate * mult) (MSTDPET, mult = dt * scale), the members whose float64 value is not
+    # zero get w = clip(w + e * value); with clear (MSTDP) the eligibility is zeroed after
+    # each signal
+    K, B = signals.shape
+    for k in range(K):
+        count = 0
+        for b in range(B):
+            value = signals[k, b] * plastic[b]
+            if scaled:
+                value = value * (rate[b] * mult)
+            else:
+                value = value * rate[b]
+            step_cast[b] = value
+            if value != 0:
+                members[count] = b
+                count += 1
+        if count:
+            apply_eligibility(weights, eligibility, index, starts, members[:count], step_cast,
+                              low, high, dense)
+        if clear:
+            flat = eligibility.reshape(-1)
+            for x in range(flat.size):
+                flat[x] = 0.0
 
 
 def _fold_trace(trace, eligibility, decay):
@@ -658,6 +690,7 @@ update_traces = _jit(_update_traces)
 add_zeta = _jit(_add_zeta)
 apply_eligibility = _jit(_apply_eligibility)
 fold_trace = _jit(_fold_trace)
+tick_rewards = _jit(_tick_rewards)
 regular_steps = _jit(_regular_steps)
 all_finite = _jit(_all_finite)
 row_pairs = _jit(_row_pairs)

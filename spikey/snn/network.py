@@ -540,7 +540,8 @@ class Network:
             action = self.last_action
         signals = self.parts["rewarder"].learning_signals(action, game_reward, info,
                                                           terminated, truncated)
-        if self.training and self.parts["synapses"] is not None:
+        if self.training and self.parts["synapses"] is not None and (
+                self._engine is None or not self._engine.reward(self, signals)):
             self.parts["synapses"].reward_signals(signals * self.plastic, self.parts["weights"])
         return signals[0] if len(signals) == 1 else signals.sum(axis=0)
 
