@@ -63,7 +63,7 @@ HEBBIAN_095 = {"actor_eligibility": "hebbian", "gamma": 0.95, "reward_scale": 1.
                                          "learning_rate": 0.000675,
                                          "learning_rate_end": 0.000045,
                                          "actor_rate_factor": 4.0,
-                                         "actor_eligibility": "hebbian", "trace_decay": 0.81}),
+                                         "trace_decay": 0.81}),
 ])
 def test_shipped_configs_are_the_agent_builder_s(name, route, env_id, options):
     """The example configs spell out actor_critic_config's defaults (kept in step)."""
