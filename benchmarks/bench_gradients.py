@@ -9,6 +9,13 @@ BLAS thread (the trainer's default ``blas_threads: 1``); the ratio
 BPTT step / forward; training samples/s. Then the tape's bytes for T = 20, 40, 80, 160
 (memory grows linearly with T).
 
+Every time is taken on two clocks: wall time (``*_s``) and the CPU time of this thread
+(``*_cpu_s``, ``time.thread_time``). On a shared machine other jobs stretch wall times by
+preempting the run (on the 2-core development machine at load average 8-9, a B = 32 step's
+wall-time median varied 2x between runs); CPU time counts only the run's own work, so the
+CPU-time ratios are the ones to compare between runs (the run is single-threaded: one BLAS
+thread, no parallel kernels).
+
 Run ``python benchmarks/bench_gradients.py [--batch 1 32 128] [--json out.json]``.
 """
 
@@ -33,18 +40,22 @@ from spikey.training.config import load_config  # noqa: E402
 CONFIG = os.path.join(os.path.dirname(__file__), "..", "examples", "configs", "digits_bptt.yaml")
 
 
-def _median_time(fn, repeats: int) -> float:
+def _median_time(fn, repeats: int) -> tuple:
+    """``(wall, cpu)``: median seconds of ``fn()`` on the wall clock and on this thread's CPU
+    clock, after one warm-up call."""
     fn()  # warm up
-    samples = []
+    wall, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.thread_time()
         fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+        cpu.append(time.thread_time() - start_cpu)
+        wall.append(time.perf_counter() - start)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def measure(batch_size: int, repeats: int, steps: int = 20) -> dict:
-    """Median seconds of a forward pass, a BPTT step and an e-prop step at ``batch_size``."""
+    """Median seconds (wall, ``*_s``; CPU, ``*_cpu_s``) of a forward pass, a BPTT step and an
+    e-prop step at ``batch_size``, and a pass over new minibatches (:func:`epoch_pass`)."""
     config = load_config(CONFIG)
     config["network"]["network"]["processing_steps"] = steps
     x = load_digits().train.x[:batch_size]
@@ -58,37 +69,40 @@ def measure(batch_size: int, repeats: int, steps: int = 20) -> dict:
                 # the forward pass of a training step: same dropout masks
                 masks = trainer.dropout_masks(batch_size)
                 workspace = {}
-                out["forward_s"] = _median_time(
+                out["forward_s"], out["forward_cpu_s"] = _median_time(
                     lambda: trainer.model.forward(trains, input_mask=masks[0],
                                                   hidden_mask=masks[1], workspace=workspace),
                     repeats)
-            out[f"{method}_step_s"] = _median_time(lambda: trainer.train_step(trains, y),
-                                                   repeats)
+            out[f"{method}_step_s"], out[f"{method}_step_cpu_s"] = _median_time(
+                lambda: trainer.train_step(trains, y), repeats)
     out.update(epoch_pass(config, batch_size))
-    out["bptt_over_forward"] = out["bptt_step_s"] / out["forward_s"]
-    out["eprop_over_forward"] = out["eprop_step_s"] / out["forward_s"]
-    out["bptt_samples_per_s"] = batch_size / out["bptt_step_s"]
-    out["eprop_samples_per_s"] = batch_size / out["eprop_step_s"]
-    out["forward_samples_per_s"] = batch_size / out["forward_s"]
+    for clock in ("", "_cpu"):
+        forward = out[f"forward{clock}_s"]
+        for method in ("bptt", "eprop"):
+            step = out[f"{method}_step{clock}_s"]
+            out[f"{method}_over_forward{clock}"] = step / forward
+            out[f"{method}_samples_per_s{clock}"] = batch_size / step
+        out[f"forward_samples_per_s{clock}"] = batch_size / forward
     return out
 
 
 def epoch_pass(config: dict, batch_size: int, images: int = 512) -> dict:
     """Seconds per sample of a pass over ``images`` training images in minibatches:
-    forward only (the tape's arrays reused) against BPTT training steps. Unlike the
-    repeated single batch above, every minibatch is new data, as in training."""
+    forward only (the tape's arrays reused) against BPTT training steps, best of 3 passes on
+    each clock. Unlike the repeated single batch above, every minibatch is new data, as in
+    training."""
     trainer = GradientTrainer(config["network"], config["gradient"])
     ds = load_digits()
     trains = trainer.encode(ds.train.x[:images])
     labels = ds.train.y[:images]
     starts = range(0, images - batch_size + 1, batch_size)
     workspace = {}
+    out = {}
     with threadpool_limits(limits=1, user_api="blas"):
-        passes = {}
         for name in ("forward", "bptt"):
-            best = None
+            best = best_cpu = None
             for _ in range(3):
-                begin = time.perf_counter()
+                begin, begin_cpu = time.perf_counter(), time.thread_time()
                 for s in starts:
                     x = trains[s:s + batch_size]
                     if name == "forward":
@@ -97,12 +111,18 @@ def epoch_pass(config: dict, batch_size: int, images: int = 512) -> dict:
                                               workspace=workspace)
                     else:
                         trainer.train_step(x, labels[s:s + batch_size])
-                took = (time.perf_counter() - begin) / (len(starts) * batch_size)
+                count = len(starts) * batch_size
+                took_cpu = (time.thread_time() - begin_cpu) / count
+                took = (time.perf_counter() - begin) / count
                 best = took if best is None else min(best, took)
-            passes[name] = best
-    return {"pass_forward_s_per_sample": passes["forward"],
-            "pass_bptt_s_per_sample": passes["bptt"],
-            "pass_bptt_over_forward": passes["bptt"] / passes["forward"]}
+                best_cpu = took_cpu if best_cpu is None else min(best_cpu, took_cpu)
+            out[f"pass_{name}_s_per_sample"] = best
+            out[f"pass_{name}_cpu_s_per_sample"] = best_cpu
+    out["pass_bptt_over_forward"] = out["pass_bptt_s_per_sample"] / \
+        out["pass_forward_s_per_sample"]
+    out["pass_bptt_over_forward_cpu"] = out["pass_bptt_cpu_s_per_sample"] / \
+        out["pass_forward_cpu_s_per_sample"]
+    return out
 
 
 def tape_bytes(steps: int, batch_size: int = 32) -> int:
@@ -126,13 +146,14 @@ def main(argv=None):
     for B in args.batch:
         row = measure(B, args.repeats)
         rows.append(row)
-        print(f"B={B:4d}  forward {row['forward_s'] * 1e3:8.2f} ms  BPTT step "
-              f"{row['bptt_step_s'] * 1e3:8.2f} ms ({row['bptt_over_forward']:.2f}x forward, "
-              f"{row['bptt_samples_per_s']:8.0f} samples/s)  e-prop step "
-              f"{row['eprop_step_s'] * 1e3:8.2f} ms ({row['eprop_over_forward']:.2f}x, "
-              f"{row['eprop_samples_per_s']:7.0f} samples/s); pass over new minibatches: "
-              f"BPTT / forward {row['pass_bptt_over_forward']:.2f}, "
-              f"{1 / row['pass_bptt_s_per_sample']:.0f} samples/s", flush=True)
+        print(f"B={B:4d}  CPU time: forward {row['forward_cpu_s'] * 1e3:7.2f} ms, BPTT step "
+              f"{row['bptt_step_cpu_s'] * 1e3:7.2f} ms ({row['bptt_over_forward_cpu']:.2f}x "
+              f"forward, {row['bptt_samples_per_s_cpu']:6.0f} samples/s), e-prop step "
+              f"{row['eprop_step_cpu_s'] * 1e3:8.2f} ms ({row['eprop_over_forward_cpu']:.2f}x); "
+              f"pass over new minibatches: BPTT / forward {row['pass_bptt_over_forward_cpu']:.2f}"
+              f", {1 / row['pass_bptt_cpu_s_per_sample']:.0f} samples/s | wall time: ratios "
+              f"{row['bptt_over_forward']:.2f} (repeated), {row['pass_bptt_over_forward']:.2f} "
+              f"(pass)", flush=True)
     memory = [{"steps": T, "tape_bytes": tape_bytes(T)} for T in (20, 40, 80, 160)]
     for m in memory:
         print(f"T={m['steps']:4d}  tape {m['tape_bytes'] / 1e6:7.2f} MB (B = 32)")

@@ -181,3 +181,47 @@ def test_layout_follows_a_new_mask():
     mask[model.n_inputs:] = False
     model.mask = mask
     assert not model.has_recurrence and model._input_columns() == slice(0, 7)
+
+
+@pytest.mark.parametrize("readout", ["rate", "membrane"])
+def test_reused_direct_gradients_equal_fresh_ones(readout):
+    """The loss's direct terms are zeroed once per workspace: later calls overwrite the
+    output columns only, and equal a fresh array."""
+    model, rng = _layered(seed=8)
+    workspace = {}
+    fn = Loss(readout, "cross_entropy", model.n_outputs, logit_scale=2.0, readout_window=5)
+    for B in (3, 3, 2):
+        x = (rng.random((B, 12, model.n_inputs)) < 0.5).astype(float)
+        tape = model.forward(x)
+        _, grad_q = fn.value_and_grad(tape, rng.integers(0, model.n_outputs, B))
+        reused = fn.direct_gradients(tape, grad_q, workspace=workspace)
+        fresh = fn.direct_gradients(tape, grad_q)
+        k = 0 if readout == "rate" else 1
+        assert reused[1 - k] is None and fresh[1 - k] is None
+        np.testing.assert_array_equal(reused[k], fresh[k])
+        assert np.abs(fresh[k][-5:, :, -model.n_outputs:]).max() > 0
+        assert not fresh[k][:-5].any() and not fresh[k][:, :, :-model.n_outputs].any()
+
+
+def test_dropout_masks_are_each_slots_own_draws():
+    """Slot b's masks are the first draws of its own generator (seed, b), written into one
+    array: the same as drawing them one slot at a time."""
+    from spikey.gradients import GradientTrainer
+
+    config = {"parts": {"inputs": "RateMap", "neurons": "LIF", "weights": "Layered",
+                        "readout": "Softmax"},
+              "network": {"processing_steps": 5, "reward_mode": "none"},
+              "inputs": {"n_inputs": 4, "n_dims": 4},
+              "neurons": {"n_neurons": 9},
+              "weights": {"layers": [6, 3], "max_weight": 50.0},
+              "readout": {"n_outputs": 3}}
+    gradient = {"input_dropout": 0.3, "hidden_dropout": 0.5, "seed": 4}
+    inputs, hidden = GradientTrainer(config, gradient).dropout_masks(4)
+    fresh = GradientTrainer(config, gradient)
+    for b, g in enumerate(fresh._generators(fresh._dropout_rngs, "dropout", range(4))):
+        draws = g.random(4 + 9)
+        np.testing.assert_array_equal(inputs[b], (draws[:4] >= 0.3) / 0.7)
+        expected = (draws[4:] >= 0.5) / 0.5
+        expected[-3:] = 1.0  # output neurons are never dropped
+        np.testing.assert_array_equal(hidden[b], expected)
+    assert 0 < (inputs == 0).sum() < inputs.size and 0 < (hidden == 0).sum()

@@ -143,14 +143,29 @@ class Loss:
 
     def direct_gradients(self, tape, grad_q, workspace=None) -> tuple:
         """Spread ``dL/dq`` over time: ``(dL/dz, dL/du)``, each ``(T, B, N)`` or None
-        (in an array reused from ``workspace``, a dict, when given)."""
+        (in an array reused from ``workspace``, a dict, when given: valid until the next
+        call, and only its output columns may be written to).
+
+        Parameters
+        ----------
+        tape : Tape
+            From the forward pass.
+        grad_q : numpy.ndarray
+            ``dL/dq``, ``(B, n_outputs)``, from :meth:`value_and_grad`.
+        workspace : dict, optional
+            Keeps the ``(T, B, N)`` array between calls.
+
+        Returns
+        -------
+        tuple
+            ``(dL/dz, None)`` for a ``rate`` readout, ``(None, dL/du)`` for ``membrane``.
+        """
         T, B, N = tape.spikes.shape
         if workspace is None:
             full = np.zeros((T, B, N))
-        else:
+        else:  # zero once: every call overwrites the output columns, the rest stays 0
             full = workspace.get("direct")
             if full is None or full.shape != (T, B, N):
-                full = workspace["direct"] = np.empty((T, B, N))
-            full.fill(0.0)
+                full = workspace["direct"] = np.zeros((T, B, N))
         full[:, :, N - self.n_outputs:] = self.time_weights(T)[:, None, None] * grad_q[None]
         return (full, None) if self.readout == "rate" else (None, full)

@@ -294,7 +294,9 @@ class GradientTrainer:
         input_mask = hidden_mask = None
         if self.input_dropout or self.hidden_dropout:
             gens = self._generators(self._dropout_rngs, "dropout", slots)
-            draws = np.stack([g.random(n_in + N) for g in gens])
+            draws = np.empty((len(gens), n_in + N))
+            for row, g in zip(draws, gens):  # the same draws as g.random(n_in + N)
+                g.random(out=row)
             if self.input_dropout:
                 input_mask = (draws[:, :n_in] >= self.input_dropout) / (1.0 - self.input_dropout)
             if self.hidden_dropout:
