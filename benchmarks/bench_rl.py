@@ -3,10 +3,12 @@
 Methods, each trained on the same tasks for the same number of training
 episodes per seed, then evaluated frozen:
 
-``td-ltp``, ``td-stdp``
-    The spiking actor-critic (``spikey.agents.actor_critic_config``) trained by
-    ``spikey.training.train``; the seeds are the members of one batch
-    (member b has seed ``seed + b``, training.seed is the run seed).
+``td-ltp``, ``td-stdp``, ``eprop``
+    The spiking actor-critic's routes (``spikey.agents``) trained by
+    ``spikey.training.train``: the task's shipped config in ``examples/configs``
+    where there is one (:data:`SHIPPED`), else ``actor_critic_config``'s
+    defaults; the seeds are the members of one batch (member b has seed
+    ``seed + b``, training.seed is the run seed).
 ``ga``
     The genetic algorithm as ``meta/cartpole.py`` runs it: static input -> output
     weights of a small spiking controller (``meta/cartpole_evolve.yaml``; for
@@ -24,7 +26,7 @@ episodes per seed, then evaluated frozen:
 
 Per method, task and seed: episodes to threshold (the first training episode
 at which the trailing ``--window``-episode mean return reaches 195 on
-CartPole-v1, -200 on Acrobot-v1; None if never), the final evaluation mean over
+CartPole-v1, -200 on Acrobot-v1, -110 on MountainCar-v0; None if never), the final evaluation mean over
 ``--eval-episodes`` games, and wall time. All methods are evaluated on the same
 games: seed s plays ``episode_seed(s, e, EVAL_STREAM)``, the evaluation
 stream of ``spikey.training``, never used in training (the GA's fitness games
@@ -35,7 +37,10 @@ once cost <= 4x the wall time of one": ``--batch-episodes`` training episodes
 of the td-ltp agent on ``spikey/CartPole-v0`` (natively batched) at B = 1 and
 B = 16, median of ``--repeats``.
 
-Run ``python benchmarks/bench_rl.py [--quick] [--episodes 1000] [--seeds 5]``
+Each task trains for its shipped config's budget (:data:`TASKS`: 1,000 episodes on
+CartPole-v1, 500 on Acrobot-v1 and MountainCar-v0) unless ``--episodes`` is given.
+
+Run ``python benchmarks/bench_rl.py [--quick] [--tasks ...] [--methods ...] [--seeds 5]``
 or ``python benchmarks/bench_rl.py --batch-cost``.
 """
 
@@ -61,16 +66,28 @@ from spikey.agents import actor_critic_config  # noqa: E402
 from spikey.training import load_config, train  # noqa: E402
 from spikey.training.loop import EVAL_STREAM, episode_seed, make_games, play_episode  # noqa: E402
 
-METHODS = ("td-ltp", "td-stdp", "ga", "numpy-ac", "random")
+METHODS = ("td-ltp", "td-stdp", "eprop", "ga", "numpy-ac", "random")
+SPIKING = ("td-ltp", "td-stdp", "eprop")
 CARTPOLE_LOW = [-2.4, -3.0, -0.21, -3.5]
 #: threshold of the trailing mean return; receptive-field bounds (None: the space's); the
 #: numpy baseline's discount (0.95 never reaches the goal on Acrobot-v1 in 1,000 episodes,
 #: 0.99 does: trailing mean -200 after ~600 episodes on seed 0; see README)
+#: training episodes per seed (the shipped config's budget; --episodes overrides it for all)
 TASKS = {
     "CartPole-v1": {"threshold": 195.0, "low": CARTPOLE_LOW, "high": [-v for v in CARTPOLE_LOW],
-                    "numpy_gamma": 0.95},
-    "Acrobot-v1": {"threshold": -200.0, "low": None, "high": None, "numpy_gamma": 0.99},
+                    "numpy_gamma": 0.95, "episodes": 1000},
+    "Acrobot-v1": {"threshold": -200.0, "low": None, "high": None, "numpy_gamma": 0.99,
+                   "episodes": 500},
+    "MountainCar-v0": {"threshold": -110.0, "low": None, "high": None, "numpy_gamma": 0.99,
+                       "episodes": 500},
 }
+#: the shipped config of a spiking route on a task (examples/configs/); a pair without one
+#: runs ``actor_critic_config``'s defaults for that route
+CONFIGS = os.path.join(HERE, "..", "examples", "configs")
+SHIPPED = {("td-ltp", "CartPole-v1"): "cartpole.yaml",
+           ("td-stdp", "CartPole-v1"): "cartpole_td_stdp.yaml",
+           ("eprop", "CartPole-v1"): "cartpole_eprop.yaml",
+           ("td-ltp", "Acrobot-v1"): "acrobot.yaml"}
 GA_SEED_OFFSET = 500_000  # the GA's fitness games: seeds apart from every evaluation seed
 GA_YAML = os.path.join(HERE, "..", "meta", "cartpole_evolve.yaml")
 BATCH_GAME = "spikey/CartPole-v0"
@@ -121,15 +138,34 @@ def _row(method, task, seed, train_returns, eval_returns, wall_s, together, args
 # ----------------------------------------------------------------------------- methods
 
 
+def spiking_config(route: str, task: str, args) -> dict:
+    """The experiment config of a spiking route on a task: its shipped config if there is one
+    (:data:`SHIPPED`), else ``actor_critic_config(route=...)``; ``args.seeds`` members from
+    ``args.seed``, the benchmark's episodes, evaluation games and tick cap."""
+    name = SHIPPED.get((route, task))
+    if name is not None:
+        config = load_config(os.path.join(CONFIGS, name))
+        network = config["network"]
+        game = config["game"]
+        if game["id"] != task:
+            raise ValueError(f"{name}: game id {game['id']!r}; expected {task!r}")
+    else:
+        low, high = bounds(task)
+        network = actor_critic_config(gym.make(task), route=route, batch_size=args.seeds,
+                                      low=low, high=high)
+        game = {"id": task, "kwargs": {}}
+    network = copy.deepcopy(network)
+    network["network"]["batch_size"] = args.seeds
+    network["network"].pop("seed", None)
+    return {"network": network, "game": game,
+            "training": {"episodes": args.episodes, "max_ticks": args.max_ticks,
+                         "eval_episodes": args.eval_episodes, "seed": args.seed,
+                         "record_ticks": False}}
+
+
 def run_spiking(route: str, task: str, args) -> list:
     """Train ``args.seeds`` members of the spiking actor-critic at once; one row per seed."""
-    low, high = bounds(task)
-    network = actor_critic_config(gym.make(task), route=route, batch_size=args.seeds,
-                                  seed=args.seed, low=low, high=high)
-    config = {"network": network, "game": {"id": task, "kwargs": {}},
-              "training": {"episodes": args.episodes, "max_ticks": args.max_ticks,
-                           "eval_episodes": args.eval_episodes, "seed": args.seed,
-                           "record_ticks": False}}
+    config = spiking_config(route, task, args)
     start = time.perf_counter()
     result = train(config, progress=False)
     wall = time.perf_counter() - start
@@ -375,7 +411,7 @@ def main(argv=None):
                         help="smoke run: 2 seeds, 6 episodes, 4 evaluation games")
     parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
     parser.add_argument("--tasks", nargs="+", choices=list(TASKS), default=list(TASKS))
-    parser.add_argument("--episodes", type=int, default=None, help="training episodes (1000)")
+    parser.add_argument("--episodes", type=int, default=None, help="training episodes for every task (default: each task's budget in TASKS)")
     parser.add_argument("--eval-episodes", type=int, default=None, help="evaluation games (100)")
     parser.add_argument("--seeds", type=int, default=None, help="seeds per method and task (5)")
     parser.add_argument("--seed", type=int, default=0, help="first seed")
@@ -397,24 +433,29 @@ def main(argv=None):
     args = parser.parse_args(argv)
     quick = {"episodes": 6, "eval_episodes": 4, "seeds": 2, "max_ticks": 500, "ga_population": 3,
              "ga_fitness_episodes": 2, "batch_episodes": 3, "repeats": 1}
-    full = {"episodes": 1000, "eval_episodes": 100, "seeds": 5, "max_ticks": 500,
+    full = {"episodes": None, "eval_episodes": 100, "seeds": 5, "max_ticks": 500,
             "ga_population": 20, "ga_fitness_episodes": 5, "batch_episodes": 20, "repeats": 3}
     for key, value in (quick if args.quick else full).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
-    for key in ("episodes", "eval_episodes", "seeds", "max_ticks", "ga_population",
+    for key in ("eval_episodes", "seeds", "max_ticks", "ga_population",
                 "ga_fitness_episodes", "batch_episodes", "repeats", "window"):
-        low = 0 if key == "episodes" else 1
-        if getattr(args, key) < low:
-            parser.error(f"--{key.replace('_', '-')} = {getattr(args, key)}; expected >= {low}")
+        if getattr(args, key) < 1:
+            parser.error(f"--{key.replace('_', '-')} = {getattr(args, key)}; expected >= 1")
+    if args.episodes is not None and args.episodes < 0:
+        parser.error(f"--episodes = {args.episodes}; expected >= 0")
+    budgets = {task: args.episodes if args.episodes is not None else TASKS[task]["episodes"]
+               for task in args.tasks}
     if args.numpy_gamma is not None and not 0.0 < args.numpy_gamma <= 1.0:
         parser.error(f"--numpy-gamma = {args.numpy_gamma}; expected 0 < gamma <= 1")
     if not args.batch_cost and "ga" in args.methods:
         if args.ga_population < 3:
             parser.error(f"--ga-population = {args.ga_population}; expected >= 3 (the GA's "
                          "tournaments draw 3)")
-        if args.ga_population * args.ga_fitness_episodes > args.episodes:
-            parser.error(f"--episodes = {args.episodes} does not cover one GA generation of "
+        task = min(budgets, key=budgets.get)
+        if args.ga_population * args.ga_fitness_episodes > budgets[task]:
+            parser.error(f"--episodes = {budgets[task]} ({task}) does not cover one GA "
+                         "generation of "
                          f"--ga-population {args.ga_population} x --ga-fitness-episodes "
                          f"{args.ga_fitness_episodes} games")
     if args.json == "auto":
@@ -431,13 +472,15 @@ def main(argv=None):
         rows = batch_cost(args)
     else:
         for task in args.tasks:
+            task_args = copy.copy(args)
+            task_args.episodes = budgets[task]
             for method in args.methods:
                 t0 = time.perf_counter()
-                if method in ("td-ltp", "td-stdp"):
-                    rows += run_spiking(method, task, args)
+                if method in SPIKING:
+                    rows += run_spiking(method, task, task_args)
                 else:
                     run = {"ga": run_ga, "numpy-ac": run_numpy, "random": run_random}[method]
-                    rows += [run(task, args.seed + s, args) for s in range(args.seeds)]
+                    rows += [run(task, args.seed + s, task_args) for s in range(args.seeds)]
                 print(f"{method} on {task}: {time.perf_counter() - t0:.1f} s", flush=True)
     print_table(rows)
     print(f"total {time.perf_counter() - start:.1f} s")

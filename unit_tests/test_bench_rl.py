@@ -98,3 +98,35 @@ def test_bad_arguments_are_refused(capsys):
         with pytest.raises(SystemExit):
             bench_rl.main(argv)
         assert message in capsys.readouterr().err
+
+
+def test_spiking_routes_run_the_shipped_configs():
+    """Each spiking route trains its task's shipped config (its settings, not the builder's
+    CartPole defaults) with the benchmark's members, episodes and evaluation games."""
+    import argparse
+    import copy
+
+    from spikey.training import load_config
+
+    args = argparse.Namespace(seeds=3, seed=7, episodes=4, eval_episodes=2, max_ticks=500)
+    config = bench_rl.spiking_config("td-ltp", "Acrobot-v1", args)
+    shipped = load_config(os.path.join(HERE, "..", "examples", "configs", "acrobot.yaml"))
+    expected = copy.deepcopy(shipped["network"])
+    expected["network"]["batch_size"] = 3
+    assert config["network"] == expected
+    assert config["network"]["rewarder"]["gamma"] == 0.99  # the builder's default is 0.98
+    assert config["training"] == {"episodes": 4, "max_ticks": 500, "eval_episodes": 2,
+                                  "seed": 7, "record_ticks": False}
+    # a pair without a shipped config runs the builder's defaults for that route
+    built = bench_rl.spiking_config("td-stdp", "Acrobot-v1", args)["network"]
+    assert built["synapses"]["A_minus"] < 0 and built["rewarder"]["gamma"] == 0.98
+    assert built["network"]["batch_size"] == 3
+
+
+def test_each_task_trains_for_its_own_budget(capsys):
+    # Acrobot-v1's budget is 500 episodes (CartPole-v1's 1,000): 30 x 20 games do not fit
+    with pytest.raises(SystemExit):
+        bench_rl.main(["--tasks", "Acrobot-v1", "CartPole-v1", "--methods", "ga",
+                       "--ga-population", "30", "--ga-fitness-episodes", "20"])
+    assert "--episodes = 500 (Acrobot-v1) does not cover one GA generation" in \
+        capsys.readouterr().err
