@@ -10,24 +10,17 @@ from spikey.gradients.eprop import eprop_gradient
 from spikey.gradients.regularizers import rate_penalty
 from spikey.snn import Monitor, Network
 
+from gradient_configs import body_network
+
 NEURONS = [("LIF", {}), ("AdaptiveLIF", {"adaptation": "threshold"}),
            ("AdaptiveLIF", {"adaptation": "current"})]
 
 
 def _network(neuron, extra, batch=3, kernels="numpy", T=40, seed=3):
-    config = {
-        "parts": {"inputs": "RateMap", "neurons": neuron, "weights": "Random",
-                  "readout": "NeuronRates"},
-        "network": {"processing_steps": 1, "batch_size": batch, "dtype": "float64",
-                    "reward_mode": "none", "kernels": kernels, "seed": seed},
-        "inputs": {"n_inputs": 6, "n_dims": 6, "max_rate": 400.0, "inhibitory_fraction": 0.3},
-        "neurons": {"n_neurons": 9, "tau": 10.0, "threshold": 5.0, "inhibitory_fraction": 0.3,
-                    **extra},
-        "weights": {"distribution": "uniform", "low": 0.0, "high": 6.0, "density": 0.7,
-                    "max_weight": 6.0},
-        "readout": {"n_outputs": 3},
-    }
-    return Network.from_config(config)
+    weights = {"distribution": "uniform", "low": 0.0, "high": 6.0, "density": 0.7,
+               "max_weight": 6.0}
+    return Network.from_config(body_network("Random", weights, neuron=neuron, neurons=extra,
+                                            batch=batch, kernels=kernels, seed=seed))
 
 
 @pytest.mark.parametrize("neuron,extra", NEURONS)

@@ -6,19 +6,9 @@ import yaml
 
 from spikey.cli import main
 
-CONFIG = {
-    "network": {
-        "parts": {"inputs": "RateMap", "neurons": "LIF", "weights": "Layered",
-                  "readout": "Softmax"},
-        "network": {"processing_steps": 6, "reward_mode": "none"},
-        "inputs": {"n_inputs": 64, "n_dims": 64, "max_rate": 1000.0, "spike_model": "regular"},
-        "neurons": {"n_neurons": 30, "tau": 20.0, "threshold": 8.0},
-        "weights": {"layers": [20, 10], "max_weight": 100.0},
-        "readout": {"n_outputs": 10},
-    },
-    "gradient": {"epochs": 4, "batch_size": 32, "learning_rate": 0.05},
-    "dataset": {"name": "digits"},
-}
+from gradient_configs import tiny_digits
+
+CONFIG = tiny_digits(gradient={"epochs": 4, "batch_size": 32})
 
 
 def test_spikey_train_runs_a_gradient_config(tmp_path, capsys):

@@ -16,20 +16,9 @@ from spikey.gradients.run import prepare_data  # noqa: E402
 from spikey.gradients.trainer import GradientTrainer  # noqa: E402
 from spikey.training.distributed import init_ray  # noqa: E402
 
-CONFIG = {
-    "network": {
-        "parts": {"inputs": "RateMap", "neurons": "LIF", "weights": "Layered",
-                  "readout": "Softmax"},
-        "network": {"processing_steps": 6, "reward_mode": "none"},
-        "inputs": {"n_inputs": 64, "n_dims": 64, "max_rate": 1000.0, "spike_model": "regular"},
-        "neurons": {"n_neurons": 30, "tau": 20.0, "threshold": 8.0},
-        "weights": {"layers": [20, 10], "max_weight": 100.0},
-        "readout": {"n_outputs": 10},
-    },
-    "gradient": {"epochs": 1, "batch_size": 64, "learning_rate": 0.05, "hidden_dropout": 0.2,
-                 "input_noise": 0.1},
-    "dataset": {"name": "digits"},
-}
+from gradient_configs import tiny_digits  # noqa: E402
+
+CONFIG = tiny_digits(gradient={"hidden_dropout": 0.2, "input_noise": 0.1})
 
 
 @pytest.fixture(scope="module")

@@ -8,19 +8,9 @@ import pytest
 from spikey.core.params import ConfigError
 from spikey.gradients.run import run_config
 
-CONFIG = {
-    "network": {
-        "parts": {"inputs": "RateMap", "neurons": "LIF", "weights": "Layered",
-                  "readout": "Softmax"},
-        "network": {"processing_steps": 6, "reward_mode": "none"},
-        "inputs": {"n_inputs": 64, "n_dims": 64, "max_rate": 1000.0, "spike_model": "regular"},
-        "neurons": {"n_neurons": 30, "tau": 20.0, "threshold": 8.0},
-        "weights": {"layers": [20, 10], "max_weight": 100.0},
-        "readout": {"n_outputs": 10},
-    },
-    "gradient": {"epochs": 2, "batch_size": 64, "learning_rate": 0.05},
-    "dataset": {"name": "digits", "refit": True},
-}
+from gradient_configs import tiny_digits
+
+CONFIG = tiny_digits(gradient={"epochs": 2}, dataset={"refit": True})
 
 
 def test_refit_trains_on_train_and_validation_after_a_last_epoch_validation_run():
@@ -45,3 +35,18 @@ def test_refit_is_refused_for_data_parallel_workers(tmp_path):
     bad["dataset"]["refit"] = "yes"
     with pytest.raises(ConfigError, match="dataset.refit"):
         run_config(bad)
+
+
+@pytest.mark.parametrize("config, message", [
+    (["network"], r"gradient config = \['network'\]; expected a mapping with the sections"),
+    ({"gradient": {}}, "gradient config: missing section 'network'"),
+    ({**CONFIG, "data": {}}, r"gradient config: unknown section\(s\) \['data'\]"),
+])
+def test_a_config_that_is_not_a_gradient_config_is_named(config, message):
+    """run_config and the data-parallel trainer share one section check."""
+    from spikey.gradients.distributed import train_gradient_distributed
+
+    with pytest.raises(ConfigError, match=message):
+        run_config(config)
+    with pytest.raises(ConfigError, match=message):
+        train_gradient_distributed(config, num_workers=1, storage_path="unused")

@@ -8,18 +8,12 @@ from spikey.core.params import ConfigError
 from spikey.gradients import GradientTrainer, SpikingModel
 from spikey.snn import Monitor, Network
 
+from gradient_configs import body_network
+
 
 def _config(batch=2, kernels="numpy", seed=1):
-    return {
-        "parts": {"inputs": "RateMap", "neurons": "LIF", "weights": "SparseFanIn",
-                  "readout": "Softmax"},
-        "network": {"processing_steps": 1, "batch_size": batch, "dtype": "float64",
-                    "reward_mode": "none", "kernels": kernels, "seed": seed},
-        "inputs": {"n_inputs": 6, "n_dims": 6, "max_rate": 400.0, "inhibitory_fraction": 0.3},
-        "neurons": {"n_neurons": 9, "tau": 10.0, "threshold": 5.0, "inhibitory_fraction": 0.3},
-        "weights": {"fan_in": 5, "low": 1.0, "high": 6.0, "max_weight": 8.0},
-        "readout": {"n_outputs": 3},
-    }
+    return body_network("SparseFanIn", {"fan_in": 5, "low": 1.0, "high": 6.0, "max_weight": 8.0},
+                        batch=batch, kernels=kernels, seed=seed, readout="Softmax")
 
 
 @pytest.mark.parametrize("kernels", ["numpy", "auto"])

@@ -29,6 +29,7 @@ import tempfile
 import numpy as np
 
 from spikey.core.params import ConfigError
+from spikey.gradients.run import check_sections
 
 #: What a sweep may optimise: reported after every epoch.
 TUNE_METRICS = ("validation_accuracy", "loss", "train_accuracy")
@@ -62,15 +63,6 @@ class _GradientSum:
         if entry["taken"] == self.world_size:
             del self.rounds[step]
         return result
-
-
-def _check_sections(config: dict) -> None:
-    unknown = set(config) - {"network", "gradient", "dataset"}
-    if unknown:
-        raise ConfigError(f"gradient config: unknown section(s) {sorted(unknown)}; expected "
-                          "'network', 'gradient', 'dataset'")
-    if "network" not in config:
-        raise ConfigError("gradient config: missing section 'network'")
 
 
 def gradient_worker_loop(loop_config: dict) -> None:
@@ -154,7 +146,7 @@ def train_gradient_distributed(config: dict, num_workers: int = 2,
     from spikey.gradients.trainer import GradientTrainer
     from spikey.core.params import validate
 
-    _check_sections(config)
+    check_sections(config)
     if not isinstance(num_workers, int) or isinstance(num_workers, bool) or num_workers < 1:
         raise ConfigError(f"num_workers = {num_workers!r}; expected an integer >= 1")
     config = copy.deepcopy(config)
@@ -310,7 +302,7 @@ def tune_gradient(config: dict, space: dict, num_samples: int = 1,
     from spikey.core.params import validate
     from spikey.training.tune import _fixed_points, to_tune_space
 
-    _check_sections(config)
+    check_sections(config)
     if metric not in TUNE_METRICS:
         raise ConfigError(f"metric = {metric!r}; expected one of "
                           f"{list(TUNE_METRICS)} (the test split is never a sweep metric)")

@@ -130,6 +130,26 @@ def prepare_data(trainer, dataset: dict | None, test: bool = True,
             (prep(ds.test.x), ds.test.y) if test else None)
 
 
+def check_sections(config: dict) -> None:
+    """Raise ConfigError unless a gradient config has a ``network`` section and no sections
+    but ``network``, ``gradient`` and ``dataset``.
+
+    Parameters
+    ----------
+    config : dict
+        A gradient config.
+    """
+    if not isinstance(config, dict):
+        raise ConfigError(f"gradient config = {config!r}; expected a mapping with the sections "
+                          "'network', 'gradient', 'dataset'")
+    unknown = set(config) - {"network", "gradient", "dataset"}
+    if unknown:
+        raise ConfigError(f"gradient config: unknown section(s) {sorted(unknown)}; expected "
+                          "'network', 'gradient', 'dataset'")
+    if "network" not in config:
+        raise ConfigError("gradient config: missing section 'network'")
+
+
 def run_config(config: dict, seed: int | None = None, verbose: bool = False) -> dict:
     """Train a gradient config once; return accuracies, history and wall time.
 
@@ -149,12 +169,7 @@ def run_config(config: dict, seed: int | None = None, verbose: bool = False) -> 
         (with ``dataset.refit``: ``history`` of the training-split run, whose last epoch
         gives ``validation_accuracy``, and ``refit_history`` of the model scored on test).
     """
-    unknown = set(config) - {"network", "gradient", "dataset"}
-    if unknown:
-        raise ConfigError(f"gradient config: unknown section(s) {sorted(unknown)}; expected "
-                          "'network', 'gradient', 'dataset'")
-    if "network" not in config:
-        raise ConfigError("gradient config: missing section 'network'")
+    check_sections(config)
     gradient = copy.deepcopy(config.get("gradient") or {})
     if seed is not None:
         gradient["seed"] = int(seed)
