@@ -219,7 +219,7 @@ class Engine:
                                      np.zeros((1, 1, 1), dtype=dtype), np.zeros(0, np.int64),
                                      np.zeros(2, np.int64), False, zero, zero)
         self._members = np.zeros(B, dtype=np.int64)  # scratch of run_tick_izhikevich
-        self._member_ids = np.arange(B, dtype=np.int64)  # read only, by run_tick(_members)
+        self._member_ids = np.arange(B, dtype=np.int64)  # read only, by run_tick
         self._step_cast = np.zeros(B, dtype=dtype)
         self._no_dopamine = Dopamine(0, np.zeros(1, np.float64), 1.0, np.zeros(1, np.int64), 1,
                                      0.0, np.zeros(1, np.float64),
@@ -228,11 +228,11 @@ class Engine:
         self._izhikevich = None  # (source array, parameters) of the Izhikevich part
         self._uniforms = None  # (B, T, N) thalamic uniforms of the tick ahead
         self.threads = int(getattr(network, "threads", 1))
-        if self.threads > 1 and B > 1:  # per-member buffers of run_tick_members
-            P = network._pre.shape[1]
-            self._member_pre = (np.zeros((B, P), np.int64), np.zeros((B, P), np.int64))
-            self._member_post = (np.zeros((B, n), np.int64), np.zeros((B, n), np.int64))
-            self._member_cast = np.zeros(B, dtype=dtype)
+        # run_tick's per-member index buffers: row views of the spike index buffers
+        P = network._pre.shape[1]
+        self._tick_index = (self.spike_index.bb.reshape(B, P), self.spike_index.jj.reshape(B, P),
+                            self.post_index.bb.reshape(B, n), self.post_index.jj.reshape(B, n))
+        self._member_cast = np.zeros(B, dtype=dtype)
 
     # ------------------------------------------------------------ one step
     def propagate(self, network, pre: np.ndarray, efficacy) -> tuple:
@@ -335,15 +335,11 @@ class Engine:
         if isinstance(n, IzhikevichArrays):
             self._run_izhikevich(network, plan, inputs, w)
             return
-        members = self._member_ids
+        kernel = kernels.run_tick
         if self.threads > 1 and network.batch_size > 1:
-            kernel, cast = kernels.run_tick_members, self._member_cast
-            (bb, jj), (pb, pk) = self._member_pre, self._member_post
+            kernel = kernels.run_tick_members
             kernels.numba.set_num_threads(min(self.threads, network.batch_size))
-        else:
-            kernel, cast = kernels.run_tick, self._cast
-            bb, jj, pb, pk = (self.spike_index.bb, self.spike_index.jj, self.post_index.bb,
-                              self.post_index.jj)
+        bb, jj, pb, pk = self._tick_index
         kernel(
             inputs, network.tick_spikes, network._pre, bb, jj, pb, pk,
             w.sparse, w.flat, w.values, w.out_start, w.out_synapse, w.out_post,
@@ -354,9 +350,9 @@ class Engine:
             tr.amp_minus,
             le.target, le.mask, w.pre_index, plan.pre_sign, le.rows, le.scale, le.member_scale,
             le.use_member, le.clip, plan.low, plan.high,
-            dec.scale_state, dec.decay, dec.tau, cast,
+            dec.scale_state, dec.decay, dec.tau, self._member_cast,
             r.kind, r.first_output, r.agree, r.reward_mult, r.punish_mult, r.plastic, r.rate,
-            r.dt, r.weights, r.index, r.starts, r.dense, r.low, r.high, members,
+            r.dt, r.weights, r.index, r.starts, r.dense, r.low, r.high, self._member_ids,
             self._step_cast)
         network.step_count += T
 

@@ -32,18 +32,17 @@ apply_eligibility
 tick_rewards
     A tick's learning signals ``(K, B)`` applied in order through MSTDP's or
     MSTDPET's eligibility (``Network.reward`` in reward mode 'tick'), one call.
-tick_member
-    A whole tick of one member of a plain LIF network: input spikes given for
-    every step, then per step the same operations as above in the same order
-    (propagation, LIF, traces, STDP term, and in reward mode 'step' the step's
-    per-output-spike reward, ``Rewarder.step_reward`` through ``MSTDPET.reward``),
-    so it equals the per-step path bit for bit while paying Python's overhead
-    once per tick, not once per step. Members never read each other's state.
 run_tick
-    :func:`tick_member` for each member, one after another (one call per tick).
+    A whole tick of a plain LIF network in one call, member by member: input
+    spikes given for every step, then per step the same operations as above in
+    the same order (propagation, LIF, traces, STDP term, and in reward mode
+    'step' the step's per-output-spike reward, ``Rewarder.step_reward`` through
+    ``MSTDPET.reward``), so it equals the per-step path bit for bit while paying
+    Python's overhead once per tick, not once per step.
 run_tick_members
-    :func:`tick_member` for the members in parallel threads (numba ``prange``;
-    the network key ``threads``): results identical whatever the number of threads.
+    The same function compiled with ``parallel=True``: the members in parallel
+    threads (numba ``prange``; the network key ``threads``), results identical
+    whatever the number of threads.
 run_tick_izhikevich
     A whole tick for Izhikevich neurons, with DA-STDP's dopamine and periodic
     weight update.
@@ -367,93 +366,6 @@ def _izhikevich_step(v, u, synaptic_input, uniforms, thalamic, current, constant
             v[b, k], u[b, k], spikes[b, k] = vk, uk, fire
 
 
-def _tick_member(b, mb, mj, qb, qk, slot, inputs, tick_spikes, pre,
-                 sparse, flat, values, out_start, out_synapse, out_post, polarity, no_efficacy,
-                 current,
-                 v, decay, threshold, reset, left, is_open, is_closed, steps, spikes,
-                 kind, pre_trace, post_trace, decay_plus, decay_minus, amp_pre, amp_minus,
-                 target, mask, pre_index, pre_sign, rows, scale, member_scale, use_member,
-                 clip, low, high, start_scale, decay_z, tau_z, cast,
-                 reward_kind, first_output, agree, reward_mult, punish_mult, plastic, rate, dt,
-                 w_matrix, w_index, w_starts, w_dense, w_low, w_high, members, step_cast):
-    # The T steps of a tick for member b alone: per step its input and body spikes into
-    # pre[b], propagation, LIF, its spikes into tick_spikes[b], then (kind > 0) traces, the
-    # eligibility's lazy scale (kind 3), the STDP term and (reward_kind 1) the step's
-    # per-output-spike reward. Members never read each other's state, so running them one
-    # after another (run_tick) or in parallel threads (run_tick_members) performs each
-    # member's floating point operations in the order of the per-step path. mb, mj (P,) and
-    # qb, qk (N,) are this member's index buffers, cast[slot] its scratch cell, members the
-    # ids 0..B-1. The eligibility's lazy scale is the same sequence for every member; each
-    # follows its own copy from start_scale, and the last value is returned.
-    T, n_in = inputs.shape[1], inputs.shape[2]
-    P = pre.shape[1]
-    N = spikes.shape[1]
-    none = mb[:0]
-    s = start_scale
-    for t in range(T):
-        for j in range(n_in):
-            pre[b, j] = inputs[b, t, j]
-        for k in range(N):
-            pre[b, n_in + k] = spikes[b, k]
-        count = row_pairs(pre[b], b, mb, mj)
-        for k in range(N):
-            current[b, k] = 0.0
-        if sparse:
-            propagate_sparse(values, out_start, out_synapse, out_post, mb[:count], mj[:count],
-                             polarity, no_efficacy, False, current)
-        else:
-            propagate(flat, P, mb[:count], mj[:count], polarity, current)
-        lif_member(b, v, current, decay, threshold, reset, left, is_open, is_closed, steps,
-                   spikes)
-        for k in range(N):
-            tick_spikes[b, t, k] = spikes[b, k]
-        if kind == 0:
-            continue
-        traces_member(b, pre, spikes, pre_trace, post_trace, decay_plus, decay_minus, amp_pre,
-                      amp_minus)
-        zeta_scale = scale
-        if kind == 3:  # eligibility with a lazily applied decay (MSTDPET)
-            s = s * decay_z
-            if s < 1e-12:
-                cast[slot] = s
-                factor = cast[slot]
-                flat_target = target[b].reshape(-1)
-                for x in range(flat_target.size):
-                    flat_target[x] *= factor
-                s = 1.0
-            cast[slot] = 1.0 / (tau_z * s)
-            zeta_scale = cast[slot]
-        post_count = row_pairs(spikes[b], b, qb, qk)
-        pre_b = mb[:count] if rows else none
-        pre_j = mj[:count] if rows else none
-        if sparse:
-            add_zeta_sparse(target, mask, pre_index, out_start, out_synapse, out_post,
-                            pre_trace, post_trace, pre_sign, qb[:post_count], qk[:post_count],
-                            pre_b, pre_j, zeta_scale, member_scale, use_member, clip, low, high)
-        else:
-            add_zeta(target, mask, pre_trace, post_trace, pre_sign, qb[:post_count],
-                     qk[:post_count], pre_b, pre_j, zeta_scale, member_scale, use_member, clip,
-                     low, high)
-        if reward_kind == 1:  # per-spike reward into the weights (reward_mode 'step', MSTDPET)
-            n_agree = 0
-            n_total = 0
-            for k in range(first_output, N):
-                if spikes[b, k]:
-                    n_total += 1
-                    if agree[b, k - first_output]:
-                        n_agree += 1
-            if n_total > 0:  # a member without output spikes gets 0 (finite factors only)
-                r = np.float64(n_agree) * reward_mult
-                r += np.float64(n_total - n_agree) * punish_mult
-                value = r * plastic[b]
-                value = value * (rate[b] * (dt * s))
-                step_cast[b] = value
-                if value != 0:
-                    apply_eligibility(w_matrix, target, w_index, w_starts, members[b:b + 1],
-                                      step_cast, w_low, w_high, w_dense)
-    return s
-
-
 def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
               sparse, flat, values, out_start, out_synapse, out_post, polarity, no_efficacy,
               current,
@@ -463,26 +375,92 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
               clip, low, high, scale_state, decay_z, tau_z, cast,
               reward_kind, first_output, agree, reward_mult, punish_mult, plastic, rate, dt,
               w_matrix, w_index, w_starts, w_dense, w_low, w_high, members, step_cast):
-    # A whole tick, member after member (tick_member): bb, jj (>= P,) and pb, pk (>= N,)
-    # index buffers shared by the members, cast (>= 1,), members = arange(B). Only for finite
-    # reward multipliers, plastic switches and rates with reward_kind 1 (the per-step path
-    # rewards every member once any member's output fired, and 0 * inf is nan there).
-    B = inputs.shape[0]
+    # A whole tick, member by member: member b runs its T steps alone (per step its input
+    # and body spikes into pre[b], propagation, LIF, its spikes into tick_spikes[b], then
+    # with kind > 0 traces, the eligibility's lazy scale (kind 3), the STDP term and with
+    # reward_kind 1 the step's per-output-spike reward). Members never read each other's
+    # state, so each member's floating point operations come in the order of the per-step
+    # path whether the members run one after another (run_tick: prange is range) or in
+    # parallel threads (run_tick_members, compiled with parallel=True). Buffers per member:
+    # bb, jj (B, P), pb, pk (B, N), cast (B,); members = arange(B). The eligibility's lazy
+    # scale is the same sequence for every member; each follows its own copy and the shared
+    # state is written once at the end. Only for finite reward multipliers, plastic switches
+    # and rates with reward_kind 1: the per-step path rewards every member once any member's
+    # output fired (0 * inf = nan), this kernel only the members whose outputs fired.
+    B, T, n_in = inputs.shape
+    P = pre.shape[1]
+    N = spikes.shape[1]
     start_scale = scale_state[0]
-    s = start_scale
-    for b in range(B):
-        s = tick_member(b, bb, jj, pb, pk, 0, inputs, tick_spikes, pre,
-                        sparse, flat, values, out_start, out_synapse, out_post, polarity,
-                        no_efficacy, current,
-                        v, decay, threshold, reset, left, is_open, is_closed, steps, spikes,
-                        kind, pre_trace, post_trace, decay_plus, decay_minus, amp_pre,
-                        amp_minus, target, mask, pre_index, pre_sign, rows, scale, member_scale,
-                        use_member, clip, low, high, start_scale, decay_z, tau_z, cast,
-                        reward_kind, first_output, agree, reward_mult, punish_mult, plastic,
-                        rate, dt, w_matrix, w_index, w_starts, w_dense, w_low, w_high, members,
-                        step_cast)
+    final_scale = np.empty(B, dtype=np.float64)
+    for b in numba.prange(B):
+        mb, mj, qb, qk = bb[b], jj[b], pb[b], pk[b]
+        none = mb[:0]
+        s = start_scale
+        for t in range(T):
+            for j in range(n_in):
+                pre[b, j] = inputs[b, t, j]
+            for k in range(N):
+                pre[b, n_in + k] = spikes[b, k]
+            count = row_pairs(pre[b], b, mb, mj)
+            for k in range(N):
+                current[b, k] = 0.0
+            if sparse:
+                propagate_sparse(values, out_start, out_synapse, out_post, mb[:count],
+                                 mj[:count], polarity, no_efficacy, False, current)
+            else:
+                propagate(flat, P, mb[:count], mj[:count], polarity, current)
+            lif_member(b, v, current, decay, threshold, reset, left, is_open, is_closed,
+                       steps, spikes)
+            for k in range(N):
+                tick_spikes[b, t, k] = spikes[b, k]
+            if kind == 0:
+                continue
+            traces_member(b, pre, spikes, pre_trace, post_trace, decay_plus, decay_minus,
+                          amp_pre, amp_minus)
+            zeta_scale = scale
+            if kind == 3:  # eligibility with a lazily applied decay (MSTDPET)
+                s = s * decay_z
+                if s < 1e-12:
+                    cast[b] = s
+                    factor = cast[b]
+                    flat_target = target[b].reshape(-1)
+                    for x in range(flat_target.size):
+                        flat_target[x] *= factor
+                    s = 1.0
+                cast[b] = 1.0 / (tau_z * s)
+                zeta_scale = cast[b]
+            post_count = row_pairs(spikes[b], b, qb, qk)
+            pre_b = mb[:count] if rows else none
+            pre_j = mj[:count] if rows else none
+            if sparse:
+                add_zeta_sparse(target, mask, pre_index, out_start, out_synapse, out_post,
+                                pre_trace, post_trace, pre_sign, qb[:post_count],
+                                qk[:post_count], pre_b, pre_j, zeta_scale, member_scale,
+                                use_member, clip, low, high)
+            else:
+                add_zeta(target, mask, pre_trace, post_trace, pre_sign, qb[:post_count],
+                         qk[:post_count], pre_b, pre_j, zeta_scale, member_scale, use_member,
+                         clip, low, high)
+            if reward_kind == 1:  # per-spike reward into the weights (reward_mode 'step')
+                n_agree = 0
+                n_total = 0
+                for k in range(first_output, N):
+                    if spikes[b, k]:
+                        n_total += 1
+                        if agree[b, k - first_output]:
+                            n_agree += 1
+                if n_total > 0:  # without output spikes a member gets 0 (finite factors)
+                    r = np.float64(n_agree) * reward_mult
+                    r += np.float64(n_total - n_agree) * punish_mult
+                    value = r * plastic[b]
+                    value = value * (rate[b] * (dt * s))
+                    step_cast[b] = value
+                    if value != 0:
+                        apply_eligibility(w_matrix, target, w_index, w_starts,
+                                          members[b:b + 1], step_cast, w_low, w_high, w_dense)
+        final_scale[b] = s
     if kind == 3 and B > 0:
-        scale_state[0] = s
+        scale_state[0] = final_scale[0]
 
 
 def _run_tick_izhikevich(inputs, tick_spikes, pre, bb, jj, pb, pk,
@@ -644,37 +622,6 @@ def _traces_member(b, pre, post, pre_trace, post_trace, decay_plus, decay_minus,
         post_trace[b, k] = value
 
 
-def _run_tick_members(inputs, tick_spikes, pre, bb, jj, pb, pk,
-                      sparse, flat, values, out_start, out_synapse, out_post, polarity,
-                      no_efficacy, current,
-                      v, decay, threshold, reset, left, is_open, is_closed, steps, spikes,
-                      kind, pre_trace, post_trace, decay_plus, decay_minus, amp_pre, amp_minus,
-                      target, mask, pre_index, pre_sign, rows, scale, member_scale, use_member,
-                      clip, low, high, scale_state, decay_z, tau_z, cast,
-                      reward_kind, first_output, agree, reward_mult, punish_mult, plastic, rate,
-                      dt, w_matrix, w_index, w_starts, w_dense, w_low, w_high, members,
-                      step_cast):
-    # run_tick with the members in parallel (numba prange): the same tick_member per member,
-    # so the results are identical whatever the number of threads. Index buffers are per
-    # member: bb, jj (B, P), pb, pk (B, N), cast (B,), members (B,) = arange(B).
-    B = inputs.shape[0]
-    start_scale = scale_state[0]
-    final_scale = np.empty(B, dtype=np.float64)
-    for b in numba.prange(B):
-        final_scale[b] = tick_member(
-            b, bb[b], jj[b], pb[b], pk[b], b, inputs, tick_spikes, pre,
-            sparse, flat, values, out_start, out_synapse, out_post, polarity, no_efficacy,
-            current,
-            v, decay, threshold, reset, left, is_open, is_closed, steps, spikes,
-            kind, pre_trace, post_trace, decay_plus, decay_minus, amp_pre, amp_minus,
-            target, mask, pre_index, pre_sign, rows, scale, member_scale, use_member,
-            clip, low, high, start_scale, decay_z, tau_z, cast,
-            reward_kind, first_output, agree, reward_mult, punish_mult, plastic, rate, dt,
-            w_matrix, w_index, w_starts, w_dense, w_low, w_high, members, step_cast)
-    if kind == 3 and B > 0:
-        scale_state[0] = final_scale[0]
-
-
 # callees first: a kernel calls the compiled kernels above it (module globals at compile time)
 spike_pairs = _jit(_spike_pairs)
 propagate = _jit(_propagate)
@@ -694,13 +641,12 @@ tick_rewards = _jit(_tick_rewards)
 regular_steps = _jit(_regular_steps)
 all_finite = _jit(_all_finite)
 row_pairs = _jit(_row_pairs)
-tick_member = _jit(_tick_member)
 run_tick = _jit(_run_tick)  # calls the compiled kernels above (module globals at compile time)
 run_tick_izhikevich = _jit(_run_tick_izhikevich)
-# run_tick over the members in parallel threads (compiled on first use)
+# the same tick with the members in parallel threads (compiled on first use)
 run_tick_members = (None if numba is None else
                     numba.njit(cache=True, nogil=True, error_model="numpy",
-                               parallel=True)(_run_tick_members))
+                               parallel=True)(_run_tick))
 
 
 class SpikeIndex:
