@@ -10,8 +10,8 @@ network (``Network.tick``), the part of that spent in the compiled tick itself
 (``kernels.run_tick``, timed around the call), the parts in the game (the adapter's
 conversions and the vector env's step) and in ``Network.reward``, the fixed overhead (everything
 but ``Network.tick``: the adapter, the game step, ``Network.reward``) as a share of the
-network time (issue 19's target: <= 25 % at 1 ms, <= 5 % at 20 ms), and the time
-per simulated millisecond.
+network time (issue 19's target: <= 25 % at 1 ms, <= 5 % at 20 ms) and in µs per call, the time
+per simulated millisecond, and the 1-minute load average when the tick length's run began.
 
 Run ``python benchmarks/bench_closed_loop.py [--ticks-ms 1 2 5 10 20] [--json out.json]``.
 """
@@ -37,6 +37,7 @@ from _common import write_json  # noqa: E402
 
 
 def measure(tick_ms: int, calls: int, repeats: int, batch: int) -> dict:
+    load = os.getloadavg()[0]  # the machine is shared: the 1-minute load at the start
     games = gym.make_vec("spikey/CartPole-v0", num_envs=batch)
     adapter = EnvAdapter(games)
     network = spikey.Network.from_config(
@@ -82,8 +83,8 @@ def measure(tick_ms: int, calls: int, repeats: int, batch: int) -> dict:
             "us_in_network": net * 1e6, "us_in_kernel": statistics.median(kernel_times) * 1e6,
             "us_in_game": statistics.median(games_times) * 1e6,
             "us_in_reward": statistics.median(reward_times) * 1e6,
-            "overhead_share": (total - net) / net,
-            "us_per_simulated_ms": total * 1e6 / tick_ms}
+            "us_overhead": (total - net) * 1e6, "overhead_share": (total - net) / net,
+            "us_per_simulated_ms": total * 1e6 / tick_ms, "load_1min": load}
 
 
 def main(argv=None):

@@ -103,11 +103,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     rows = []
     for B in args.batch:
+        load = os.getloadavg()[0]  # the machine is shared: the 1-minute load at the start
         samples, loop, rate, loop_rate = time_per_step(
             B, max(1, args.ticks // max(1, B // 16)), args.repeats,
             baseline=B == 1 and not args.no_baseline)
         row = {"batch_size": B, "median_us_per_step": statistics.median(samples) * 1e6,
-               "min_us_per_step": min(samples) * 1e6, "output_rate_hz": rate}
+               "min_us_per_step": min(samples) * 1e6, "output_rate_hz": rate, "load_1min": load}
         if loop:
             row["numpy_loop_us_per_step"] = statistics.median(loop) * 1e6
             row["numpy_loop_output_rate_hz"] = loop_rate
