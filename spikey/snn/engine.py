@@ -7,9 +7,12 @@ to an :class:`Engine`:
 - :meth:`Engine.propagate`: one step's synaptic input through the compiled
   propagation kernels (plain, scaled by short-term plasticity, or sparse);
 - :meth:`Engine.plan` / :meth:`Engine.run_tick`: a whole tick in one call of
-  :func:`spikey.snn.kernels.run_tick` (LIF; :func:`~spikey.snn.kernels.run_tick_members`
-  with ``network.threads > 1``) or :func:`~spikey.snn.kernels.run_tick_izhikevich`
-  (Izhikevich) when every part can take part.
+  :func:`spikey.snn.kernels.run_tick` (LIF, member by member;
+  :func:`~spikey.snn.kernels.run_tick_members`, the same function compiled for
+  threads, with ``network.threads > 1``) or :func:`~spikey.snn.kernels.run_tick_izhikevich`
+  (Izhikevich) when every part can take part;
+- :meth:`Engine.reward`: a tick's learning signals (reward mode 'tick') through
+  MSTDP's or MSTDPET's eligibility in one call of :func:`spikey.snn.kernels.tick_rewards`.
 
 Each part says what the fused tick needs through a small typed record
 defined here (:class:`LIFArrays` or :class:`IzhikevichArrays`, :class:`Learning`,
@@ -26,7 +29,8 @@ know (a subclass with its own step), which then runs step by step.
 
 The engine performs exactly the floating point operations of the numpy
 reference, in the same order: both paths agree bit for bit
-(``unit_tests/test_kernels.py``, ``test_sparse.py``, ``test_engine.py``).
+(``unit_tests/test_kernels.py``, ``test_sparse.py``, ``test_engine.py``,
+``test_engine_members.py``, ``test_engine_rewards.py``).
 """
 
 from __future__ import annotations
