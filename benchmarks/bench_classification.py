@@ -2,7 +2,7 @@
 
 Routes (the networks of ``examples/configs/digits_*.yaml``, on sklearn's 8x8 digits):
 
-* ``stdp``: unsupervised STDP (Diehl & Cook 2015's scheme), 400 + 1 LIF neurons, 100 ms
+* ``stdp``: unsupervised STDP (Diehl & Cook 2015's scheme), 400 excitatory LIF neurons each with its own interneuron, 200 ms
   a sample. Training: ``present`` in training mode (LTP, normalisation, adaptive thresholds,
   frozen inhibition); inference: one 100 ms tick a sample with learning off.
 * ``rstdp``: reward-modulated STDP, 30 outputs, 50 ms a sample, trained through
@@ -33,6 +33,7 @@ import copy
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -51,11 +52,15 @@ ROUTES = ("stdp", "rstdp", "ga", "bptt")
 
 
 def _median(fn, repeats: int) -> float:
-    """bench_gradients' timer: one warm-up run (numba compiles there), then the median of
-    ``repeats`` runs. Imported here, not at the top, so the MNIST memory child (which imports
-    this module) does not load the gradient package."""
-    from bench_gradients import _median_time
-    return _median_time(fn, repeats)
+    """Median wall seconds of ``repeats`` calls of ``fn()`` after one warm-up call (numba
+    compiles there)."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def _row(route, B, samples, train_s, infer_s, **extra) -> dict:
@@ -72,9 +77,8 @@ def stdp_network(B: int, seed: int = 0, config=None):
     """The unsupervised route's network (examples/configs/digits_stdp.yaml) with B members."""
     import digits_stdp
     config = copy.deepcopy(config or digits_stdp.load_config())
-    net = config["network"]
-    net["network"].update(batch_size=B, seed=seed)
-    return spikey.Network.from_config(net), config
+    config["network"]["network"]["batch_size"] = B
+    return digits_stdp.build_network(config, seed), config
 
 
 def bench_stdp(B: int, samples: int, repeats: int, data) -> dict:
@@ -86,7 +90,8 @@ def bench_stdp(B: int, samples: int, repeats: int, data) -> dict:
     network.train()
     train_s = _median(lambda: present(network, x, order=order), repeats)
     network.eval()
-    excitatory = slice(0, config["route"]["excitatory"])
+    import digits_stdp
+    excitatory = digits_stdp.excitatory_neurons(config)
     infer_s = _median(lambda: present(network, x[:samples], neurons=excitatory), repeats)
     return _row("stdp", B, samples, train_s, infer_s,
                 ms_per_sample=config["network"]["network"]["processing_steps"])
@@ -166,6 +171,7 @@ import json, os, resource, sys, time
 import numpy as np
 sys.path.insert(0, sys.argv[1])
 from bench_classification import stdp_network, mnist_config
+import digits_stdp
 from spikey.datasets import assign_labels, load_mnist, present, vote
 
 def rss():
@@ -195,16 +201,17 @@ present(network, data.train.x, order=rng.permutation(len(data.train.x))[:train_s
 out["train_seconds"] = time.perf_counter() - start
 out["train_samples"] = train_samples
 network.eval()
-counts = present(network, data.train.x[:label_samples], neurons=slice(0, 400))
+excitatory = digits_stdp.excitatory_neurons(config)
+counts = present(network, data.train.x[:label_samples], neurons=excitatory)
 assignments = assign_labels(counts, data.train.y[:label_samples], 10)
-vote(present(network, data.test.x[:label_samples], neurons=slice(0, 400)), assignments, 10)
+vote(present(network, data.test.x[:label_samples], neurons=excitatory), assignments, 10)
 out["peak_rss_mib"] = rss()
 print(json.dumps(out))
 """
 
 
 def mnist_config() -> dict:
-    """The unsupervised route's config scaled to MNIST: 784 pixels, 400 + 1 neurons."""
+    """The unsupervised route's config scaled to MNIST: 784 pixels, 400 excitatory neurons (and their interneurons)."""
     import digits_stdp
     return digits_stdp.resize(digits_stdp.load_config(), n_pixels=784)
 
@@ -216,7 +223,7 @@ def mnist_memory(train_samples: int = 200, label_samples: int = 200) -> dict:
     (60,000 + 10,000 random 28 x 28 byte images, labels 0-9) into a temporary folder; a
     fresh Python process then loads them through ``load_mnist`` (SHA-256 check, split,
     float32 scaling: the path real files take), builds the route's network with 784 inputs
-    and 400 + 1 neurons at B = 1, trains it on ``train_samples`` images, labels the neurons
+    and 400 excitatory neurons (each with its interneuron) at B = 1, trains it on ``train_samples`` images, labels the neurons
     on ``label_samples`` and votes on as many test images, and reports its peak resident
     memory (``VmHWM``: its own high-water mark) at each stage.
     """

@@ -1,11 +1,13 @@
 """Unsupervised STDP on 8x8 digits (Diehl & Cook 2015's scheme), five seeds in one batch.
 
-A layer of 400 LIF neurons sees each digit as Poisson spike trains (``PixelRate``) for
-200 ms, from rest (``present`` resets the state before each digit: the rest between samples
-of Diehl & Cook). Its pixel synapses learn by STDP potentiation with each neuron's total
-weight held fixed (``NormalizeWeights``); one interneuron turns every spike of a neuron into
-30 mV of inhibition of all of them (``LateralInhibition``, held fixed by ``FreezeWeights``); and
-thresholds rise for neurons that fire too often (``HomeostaticThreshold``), so every neuron
+A layer of 400 excitatory LIF neurons sees each digit as Poisson spike trains
+(``PixelRate``) for 200 ms, from rest (``present`` resets the state before each digit: the rest
+between samples of Diehl & Cook). Its pixel synapses learn by STDP potentiation with each
+neuron's total weight held fixed (``NormalizeWeights``); each excitatory neuron has its own
+interneuron, which turns every spike of it into 30 mV of inhibition of all the other
+excitatory neurons (Diehl & Cook's wiring: ``LateralInhibition`` rewired by
+`pair_interneurons`, held fixed by ``FreezeWeights``), so the neuron that fires first keeps the
+digit; and thresholds rise for neurons that fire too often (``HomeostaticThreshold``), so every neuron
 wins its share of the digits. No label is used while learning. Afterwards, with learning off,
 each neuron is labelled with the class it fired most for on the training split, and a
 digit's answer is the class whose neurons fire most on average.
@@ -46,7 +48,7 @@ def resize(config: dict, n_pixels: int | None = None, excitatory: int | None = N
     """The route's config for other images or another number of excitatory neurons.
 
     Every key that depends on the sizes moves with them: the input count, the neuron count
-    (one interneuron stays, the last neuron), the ranges of the normalisation and frozen
+    (one interneuron per excitatory neuron when `paired`, else one for all, the last neuron), the ranges of the normalisation and frozen
     blocks, the normalised weight total (in proportion to the pixels: the same mean weight
     per pixel, so an untrained neuron gets the same drive), the readout, the adaptive-threshold target (the same total of spikes per sample
     spread over the neurons) and the learning-rate decay (over ``epochs`` passes of
@@ -83,12 +85,13 @@ def resize(config: dict, n_pixels: int | None = None, excitatory: int | None = N
     old = route["excitatory"]
     pixels = net["inputs"]["n_pixels"] if n_pixels is None else int(n_pixels)
     k = old if excitatory is None else int(excitatory)
-    n = k + 1
+    n = 2 * k if paired(config) else k + 1  # paired: one interneuron each; else one for all
+    inhibitory = 0.5 if paired(config) else 1 / n
     samples = train_samples or route.get("train_samples") or DIGITS_TRAIN
     net_pixels = net["inputs"]["n_pixels"]
     net["inputs"]["n_pixels"] = pixels
-    net["neurons"].update(n_neurons=n, inhibitory_fraction=1 / n)
-    net["weights"].update(layers=[n], inhibitory_fraction=1 / n)
+    net["neurons"].update(n_neurons=n, inhibitory_fraction=inhibitory)
+    net["weights"].update(layers=[n], inhibitory_fraction=inhibitory)
     net["readout"]["n_outputs"] = n
     for modifier in net["modifiers"]:
         if modifier["part"] == "NormalizeWeights":
@@ -99,7 +102,7 @@ def resize(config: dict, n_pixels: int | None = None, excitatory: int | None = N
         elif modifier["part"] == "HomeostaticThreshold":
             modifier["target_rate"] = modifier["target_rate"] * old / k
             if modifier.get("neurons") is not None:
-                modifier["neurons"] = [0, k]
+                modifier["neurons"] = [0, n if paired(config) else k]
         elif modifier["part"] == "FreezeWeights":
             modifier.update(rows=[pixels, pixels + n], neurons=[0, n])
         elif modifier["part"] == "LinearDecay":
@@ -131,6 +134,104 @@ def adapt(config: dict, data, neurons: int | None = None) -> dict:
                   train_samples=min(samples, len(data.train)))
 
 
+def paired(config: dict) -> bool:
+    """Whether every excitatory neuron has its own interneuron.
+
+    Parameters
+    ----------
+    config : dict
+        The route's config; ``route.interneurons`` is ``'paired'`` (Diehl & Cook's wiring)
+        or ``'shared'`` (one interneuron for all; the default).
+
+    Returns
+    -------
+    bool
+        True for ``'paired'``.
+
+    Raises
+    ------
+    ValueError
+        For another ``route.interneurons`` value.
+    """
+    kind = config["route"].get("interneurons", "shared")
+    if kind not in ("paired", "shared"):
+        raise ValueError(f"digits_stdp: route.interneurons = {kind!r}; expected 'paired' (one "
+                         "interneuron per excitatory neuron) or 'shared' (one for all)")
+    return kind == "paired"
+
+
+def excitatory_neurons(config: dict) -> np.ndarray:
+    """Body indices of the excitatory (learning, labelled) neurons.
+
+    Parameters
+    ----------
+    config : dict
+        The route's config.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``0, 2, 4, ...`` when paired (``inhibitory_fraction`` 0.5 makes every second neuron
+        an interneuron), else the first ``route.excitatory``.
+    """
+    k = config["route"]["excitatory"]
+    return np.arange(0, 2 * k, 2) if paired(config) else np.arange(k)
+
+
+def pair_interneurons(network, n_inputs: int) -> None:
+    """Rewire alternating E / I neurons into Diehl & Cook's lateral inhibition.
+
+    Excitatory neuron ``2k`` excites only interneuron ``2k + 1``, which inhibits every
+    excitatory neuron but ``2k``; interneurons get no pixel synapses. A neuron that fires
+    thus silences its rivals, not itself, and keeps the sample (a hard winner-take-all).
+    The removed synapses leave the mask (learning never regrows them) and the network's
+    ``FreezeWeights`` blocks take the new values (``refreeze``).
+
+    Parameters
+    ----------
+    network : spikey.Network
+        Built from the route's config with ``route.interneurons: paired``.
+    n_inputs : int
+        Input (pixel) rows before the neurons' rows.
+    """
+    n = network.n_neurons
+    E, I = np.arange(0, n, 2), np.arange(1, n, 2)
+    W, M = network.weights.matrix, network.weights.mask
+    W[:, :n_inputs, I] = 0.0
+    M[:, :n_inputs, I] = False
+    own = np.eye(len(E), dtype=bool)
+    for rows, cols, keep in ((n_inputs + E, I, own), (n_inputs + I, E, ~own)):
+        block = np.ix_(np.arange(W.shape[0]), rows, cols)
+        W[block] *= keep
+        M[block] &= keep
+    for modifier in network.modifiers:
+        if hasattr(modifier, "refreeze"):
+            modifier.refreeze()
+
+
+def build_network(config: dict, seed: int):
+    """The route's untrained network, member ``b`` seeded ``seed + b``.
+
+    Parameters
+    ----------
+    config : dict
+        The route's config (paired interneurons are wired by `pair_interneurons`).
+    seed : int
+        Seed of member 0.
+
+    Returns
+    -------
+    spikey.Network
+        The network.
+    """
+    net_config = copy.deepcopy(config["network"])
+    net_config["network"]["seed"] = seed
+    network = spikey.Network.from_config(net_config)
+    if paired(config):
+        pair_interneurons(network, net_config["inputs"]["n_pixels"])
+    return network
+
+
 def quick_config(config: dict) -> dict:
     """A small version for tests and --quick: 50 neurons, 2 epochs of 300 images of 100 ms,
     2 seeds."""
@@ -140,7 +241,9 @@ def quick_config(config: dict) -> dict:
     config = resize(config, excitatory=50)
     for modifier in config["network"]["modifiers"]:
         if modifier["part"] == "HomeostaticThreshold":  # 10 spikes per 100 ms sample
-            modifier.update(neurons=[0, 50], target_rate=1000.0 * 10 / 100 / 50)
+            modifier["target_rate"] = 1000.0 * 10 / 100 / 50
+            if not paired(config):
+                modifier["neurons"] = [0, 50]
     return config
 
 
@@ -160,9 +263,7 @@ def train_network(config: dict, seed: int | None = None, data=None, verbose: boo
     data = load_digits() if data is None else data
     route = config["route"]
     seed = route["seed"] if seed is None else seed
-    net_config = copy.deepcopy(config["network"])
-    net_config["network"]["seed"] = seed
-    network = spikey.Network.from_config(net_config)
+    network = build_network(config, seed)
     seeds = [seed + b for b in range(network.batch_size)]
     x_train, y_train = data.train.x, data.train.y
     if route.get("train_samples"):
@@ -190,8 +291,8 @@ def run(config: dict, seed: int | None = None, data=None, verbose: bool = True,
     dict
         ``seeds``, an accuracy ``(B,)`` and answers ``(B, n)`` per split in ``splits``
         (``validation``, ``validation_answers``, ``test``, ``test_answers``),
-        ``train_seconds``, ``total_seconds``, ``assignments`` ``(B, K)`` and the
-        ``network``.
+        ``train_seconds``, ``total_seconds``, ``assignments`` ``(B, K)``, the ``network``
+        and the ``config``.
     """
     start = time.perf_counter()
     data = load_digits() if data is None else data
@@ -199,12 +300,12 @@ def run(config: dict, seed: int | None = None, data=None, verbose: bool = True,
     network, seeds, x_train, y_train = train_network(config, seed, data, verbose)
     train_seconds = time.perf_counter() - start
     network.eval()
-    excitatory = slice(0, route["excitatory"])
+    excitatory = excitatory_neurons(config)
     repeats = route["eval_repeats"]
     counts = present(network, x_train, repeats, neurons=excitatory)
     assignments = assign_labels(counts, y_train, data.n_classes)
     results = {"seeds": seeds, "assignments": assignments, "network": network,
-               "train_seconds": train_seconds}
+               "train_seconds": train_seconds, "config": config}
     for split in splits:
         part = data.split(split)
         answers = vote(present(network, part.x, repeats, neurons=excitatory), assignments,
@@ -218,7 +319,7 @@ def run(config: dict, seed: int | None = None, data=None, verbose: bool = True,
 def figures(results: dict, data, folder) -> list:
     """Receptive fields and the test confusion matrix of the first member, as PNG files."""
     network, assignments = results["network"], results["assignments"]
-    weights = network.weights.matrix[0, :network.n_inputs, :assignments.shape[1]]
+    weights = network.weights.matrix[0, :network.n_inputs, excitatory_neurons(results["config"])]
     # up to ten neurons of each class, one row per class
     order = np.concatenate([np.flatnonzero(assignments[0] == c)[:10] for c in range(data.n_classes)])
     title = f"Unsupervised STDP, seed {results['seeds'][0]}"

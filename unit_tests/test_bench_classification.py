@@ -51,6 +51,7 @@ def test_mnist_config_is_the_route_resized_to_784_pixels():
     import bench_classification
     config = bench_classification.mnist_config()
     net = config["network"]
-    assert net["inputs"]["n_pixels"] == 784 and net["neurons"]["n_neurons"] == 401
+    assert net["inputs"]["n_pixels"] == 784 and net["neurons"]["n_neurons"] == 800
+    assert config["route"]["excitatory"] == 400 and config["route"]["interneurons"] == "paired"
     rows = {m["part"]: m.get("rows") for m in net["modifiers"]}
-    assert rows["NormalizeWeights"] == [0, 784] and rows["FreezeWeights"] == [784, 1185]
+    assert rows["NormalizeWeights"] == [0, 784] and rows["FreezeWeights"] == [784, 1584]

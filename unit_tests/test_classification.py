@@ -286,3 +286,42 @@ def test_ga_route_reaches_75_percent_on_fresh_seeds():
     config = digits_ga.load_config()
     tests = [digits_ga.run(config, seed)["test"] for seed in (1000, 1001, 1002)]
     assert min(tests) >= 0.75, tests
+
+
+def _paired_config(excitatory=6):
+    import digits_stdp
+    config = digits_stdp.load_config()
+    config["route"]["interneurons"] = "paired"
+    config["network"]["network"]["batch_size"] = 1
+    return digits_stdp.resize(config, excitatory=excitatory)
+
+
+def test_paired_interneurons_are_diehl_and_cook_s_wiring():
+    import digits_stdp
+    config = _paired_config()
+    assert config["network"]["neurons"]["n_neurons"] == 12
+    np.testing.assert_array_equal(digits_stdp.excitatory_neurons(config), [0, 2, 4, 6, 8, 10])
+    network = digits_stdp.build_network(config, seed=0)
+    W, M = network.weights.matrix[0], network.weights.mask[0]
+    E, I = np.arange(0, 12, 2), np.arange(1, 12, 2)
+    # excitatory neuron 2k excites its own interneuron 2k + 1 and no other
+    np.testing.assert_array_equal(W[64 + E][:, I] > 0, np.eye(6, dtype=bool))
+    # interneuron 2k + 1 inhibits every excitatory neuron but 2k
+    np.testing.assert_array_equal(W[64 + I][:, E] > 0, ~np.eye(6, dtype=bool))
+    # interneurons see no pixel, and learning may not grow such synapses
+    assert not W[:64, I].any() and not M[:64, I].any() and M[:64, E].all()
+    network.train()
+    present(network, load_digits().train.x[:20])
+    W = network.weights.matrix[0]
+    assert not W[:64, I].any()
+    # FreezeWeights restores the lateral block at each tick's start: the rewiring holds
+    np.testing.assert_array_equal(W[64 + E][:, I] > 0, np.eye(6, dtype=bool))
+    np.testing.assert_array_equal(W[64 + I][:, E] > 0, ~np.eye(6, dtype=bool))
+
+
+def test_unknown_interneuron_layout_is_named():
+    import digits_stdp
+    config = digits_stdp.load_config()
+    config["route"]["interneurons"] = "each"
+    with pytest.raises(ValueError, match="route.interneurons = 'each'; expected 'paired'"):
+        digits_stdp.build_network(config, seed=0)

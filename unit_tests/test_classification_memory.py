@@ -3,7 +3,7 @@
 MNIST is not downloaded in tests: benchmarks/bench_classification.py writes synthetic IDX files
 of MNIST's shapes (60,000 + 10,000 images of 28 x 28 bytes) and a fresh process loads them
 through ``load_mnist`` (checksums, split, float32 scaling), builds the route's network with
-784 inputs and 400 + 1 neurons, trains and labels on a few hundred images, and reports its
+784 inputs and 400 excitatory neurons (each with its own interneuron), trains and labels on a few hundred images, and reports its
 own peak resident memory.
 """
 

@@ -49,7 +49,7 @@ def test_unsupervised_route_runs_on_mnist_files_and_beats_chance(mnist_folder):
     config = digits_stdp.adapt(digits_stdp.quick_config(digits_stdp.load_config()), data,
                                neurons=20)
     net = config["network"]
-    assert net["inputs"]["n_pixels"] == 784 and net["neurons"]["n_neurons"] == 21
+    assert net["inputs"]["n_pixels"] == 784 and net["neurons"]["n_neurons"] == 40
     decay = next(m for m in net["modifiers"] if m["part"] == "LinearDecay")
     assert decay["ticks"] == 2 * 100  # 2 quick epochs of the 100 training images
     results = digits_stdp.run(config, seed=3, data=data, verbose=False)
@@ -89,17 +89,26 @@ def test_resize_moves_every_size_dependent_key_and_refuses_bad_sizes():
     config = digits_stdp.load_config()
     big = digits_stdp.resize(config, n_pixels=784, excitatory=100, train_samples=50000)
     net = big["network"]
-    assert net["neurons"]["n_neurons"] == net["readout"]["n_outputs"] == 101
-    assert round(101 * net["neurons"]["inhibitory_fraction"]) == 1  # one interneuron stays
+    # one interneuron per excitatory neuron (the odd ones)
+    assert net["neurons"]["n_neurons"] == net["readout"]["n_outputs"] == 200
+    assert net["neurons"]["inhibitory_fraction"] == net["weights"]["inhibitory_fraction"] == 0.5
     parts = {m["part"]: m for m in net["modifiers"]}
     assert parts["NormalizeWeights"]["rows"] == [0, 784]
     assert parts["NormalizeWeights"]["target"] == pytest.approx(20.0 * 784 / 64)
-    assert parts["FreezeWeights"]["rows"] == [784, 885]
+    assert parts["FreezeWeights"]["rows"] == [784, 984]
     # the same spikes per sample over 100 neurons as over 400: four times the rate each
     assert parts["HomeostaticThreshold"]["target_rate"] == pytest.approx(1.0)
     assert parts["LinearDecay"]["ticks"] == config["route"]["epochs"] * 50000
     assert big["route"]["excitatory"] == 100
     assert config["network"]["inputs"]["n_pixels"] == 64  # the given config is untouched
+    # the shipped config is consistent: resizing it to its own sizes changes nothing
+    assert digits_stdp.resize(config) == config
+    # one interneuron for all: the last neuron
+    config["route"]["interneurons"] = "shared"
+    shared = digits_stdp.resize(config, excitatory=100)["network"]
+    assert shared["neurons"]["n_neurons"] == 101
+    assert round(101 * shared["neurons"]["inhibitory_fraction"]) == 1
+    assert {m["part"]: m for m in shared["modifiers"]}["FreezeWeights"]["rows"] == [64, 165]
     for bad in (0, -3, 2.5):
         with pytest.raises(ValueError, match=rf"resize: excitatory = {bad!r}; expected an "
                                              "integer >= 1"):
