@@ -1,4 +1,5 @@
-"""Reward-based e-prop for the actor-critic (synapses: TDEProp, actor_critic_config route 'eprop')."""
+"""Reward-based e-prop for the actor-critic (synapses: TDEProp; actor_critic_config, route
+'eprop')."""
 
 import copy
 from pathlib import Path
@@ -27,7 +28,8 @@ TINY = {"parts": {"inputs": "RateMap", "neurons": "LIF", "weights": "Manual",
                      "n_hidden": 1, "hidden_rate_factor": 3.0},
         "readout": {"n_outputs": 2, "n_actions": 2, "beta": 0.05},
         "rewarder": {"n_critic": 1}}
-STATES = (np.array([[1.0, 0.5, 0.2], [0.3, 1.0, 0.8]]), np.array([[0.2, 0.9, 0.6], [1.0, 0.1, 0.4]]))
+STATES = (np.array([[1.0, 0.5, 0.2], [0.3, 1.0, 0.8]]),
+          np.array([[0.2, 0.9, 0.6], [1.0, 0.1, 0.4]]))
 
 
 def _tick(net, state):

@@ -171,8 +171,11 @@ class TDEProp(EProp):
     ``trace_decay`` :math:`= \lambda`). This is Bellec et al.'s reward-based e-prop
     :math:`\Delta W_{ji} = -\eta \sum_t \delta_t\, \mathcal F_\gamma(L_j^t \bar e_{ji}^t)`
     with the actor's log-policy gradient and the critic's value gradient as the learning
-    signals. Steps of a tick that no reward follows are dropped at the next tick's
-    64th step; ``begin_episode`` clears every trace.
+    signals. The steps are buffered and summed by one matrix product per tick (64 steps at
+    a time); a tick that no learning signal follows carries its eligibility into the next
+    tick's. ``begin_episode`` clears every trace. Only the rows up to the last presynaptic
+    neuron with a synapse are stored in the step buffers (the inputs alone for an agent
+    without a hidden layer).
 
     Examples
     --------
