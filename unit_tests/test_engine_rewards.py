@@ -89,3 +89,29 @@ def test_several_signals_a_tick_are_applied_in_order(rule):
 @needs_numba
 def test_a_rule_with_its_own_reward_runs_it():
     assert _train(_tick_config(_mstdp_subclass())) == []
+
+
+@needs_numba
+def test_a_plastic_switch_of_another_type_runs_the_rules_own_reward():
+    # network.plastic replaced by an int array: the engine leaves the rewards to the rule
+    cfg = _tick_config("MSTDPET")
+    calls = []
+    tick_rewards = kernels.tick_rewards
+    nets = [Network.from_config(cfg),
+            Network.from_config({**cfg, "network": {**cfg["network"], "kernels": "numpy"}})]
+    rng = np.random.default_rng(9)
+    original = kernels.tick_rewards
+    kernels.tick_rewards = lambda *a: (calls.append(1), tick_rewards(*a))
+    try:
+        for tick in range(6):
+            if tick == 3:
+                for net in nets:
+                    net.plastic = np.array([1, 0, 1])
+            obs = rng.integers(0, 2, size=(3, 2))
+            info = {"expected": obs[:, 0] ^ obs[:, 1]}
+            for net in nets:
+                net.reward(action=net.tick(obs, info), info=info)
+    finally:
+        kernels.tick_rewards = original
+    assert len(calls) == 3
+    _assert_same_state(*nets)

@@ -371,19 +371,21 @@ class Engine:
         synapses = network.parts["synapses"]
         scaled = self._reward_rule(synapses)
         source = getattr(synapses, "eligibility", None)
-        rate = getattr(synapses, "rate", None)
+        rate, plastic = getattr(synapses, "rate", None), network.plastic
         B = network.batch_size
         if (scaled is None or not isinstance(signals, np.ndarray) or signals.ndim != 2
                 or signals.dtype != np.float64 or signals.shape[1] != B
                 or not isinstance(rate, np.ndarray) or rate.dtype != np.float64
-                or rate.shape != (B,) or not source.flags.c_contiguous):
+                or rate.shape != (B,) or not isinstance(plastic, np.ndarray)
+                or plastic.dtype != np.float64 or plastic.shape != (B,)
+                or not source.flags.c_contiguous):
             return False
         weights = network.parts["weights"]
         index, starts = synapses._synapse_index(synapses.learning_mask(weights))
         low, high = weights.clip_bounds
         dtype = network.context.dtype.type
         mult = network.context.dt * float(synapses.scale) if scaled else 1.0
-        kernels.tick_rewards(signals, network.plastic, rate, scaled, mult, weights.matrix,
+        kernels.tick_rewards(signals, plastic, rate, scaled, mult, weights.matrix,
                              source, index, starts, self._step_cast, self._members, dtype(low),
                              dtype(high), bool(index.size > 0.25 * source.size), not scaled)
         return True
