@@ -12,7 +12,7 @@ wins its share of the digits. No label is used while learning. Afterwards, with 
 each neuron is labelled with the class it fired most for on the training split, and a
 digit's answer is the class whose neurons fire most on average.
 
-    python examples/digits_stdp.py                  # 5 seeds (0-4), ~2 minutes on 2 cores
+    python examples/digits_stdp.py                  # 5 seeds (0-4); 8 min on 2 busy cores
     python examples/digits_stdp.py --seed 100       # seeds 100-104
     python examples/digits_stdp.py --quick          # a small run (seconds)
     python examples/digits_stdp.py --figures out/   # receptive fields, confusion matrix
