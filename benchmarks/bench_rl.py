@@ -87,7 +87,8 @@ CONFIGS = os.path.join(HERE, "..", "examples", "configs")
 SHIPPED = {("td-ltp", "CartPole-v1"): "cartpole.yaml",
            ("td-stdp", "CartPole-v1"): "cartpole_td_stdp.yaml",
            ("eprop", "CartPole-v1"): "cartpole_eprop.yaml",
-           ("td-ltp", "Acrobot-v1"): "acrobot.yaml"}
+           ("td-ltp", "Acrobot-v1"): "acrobot.yaml",
+           ("td-ltp", "MountainCar-v0"): "mountaincar.yaml"}
 GA_SEED_OFFSET = 500_000  # the GA's fitness games: seeds apart from every evaluation seed
 GA_YAML = os.path.join(HERE, "..", "meta", "cartpole_evolve.yaml")
 BATCH_GAME = "spikey/CartPole-v0"

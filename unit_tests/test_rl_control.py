@@ -64,6 +64,10 @@ HEBBIAN_095 = {"actor_eligibility": "hebbian", "gamma": 0.95, "reward_scale": 1.
                                          "learning_rate_end": 0.000045,
                                          "actor_rate_factor": 4.0,
                                          "trace_decay": 0.81}),
+    ("mountaincar", "td-ltp", "MountainCar-v0", {"gamma": 0.99, "reward_scale": 0.1,
+                                                 "value_offset": -10.0, "processing_steps": 20,
+                                                 "n_per_dim": 20, "actor_rate_factor": 4.0,
+                                                 "low": [-1.2, -0.07], "high": [0.6, 0.07]}),
 ])
 def test_shipped_configs_are_the_agent_builder_s(name, route, env_id, options):
     """The example configs spell out actor_critic_config's defaults (kept in step)."""
