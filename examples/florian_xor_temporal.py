@@ -1,7 +1,7 @@
 """Florian (2007) temporally coded XOR: per-pattern output rates over training.
 
 The network is ``florian_xor``'s (2 x 30 inputs, half of each group
-inhibitory, 60 hidden + 1 output LIF, MSTDPET, reward +/-1 at each output
+inhibitory, 60 hidden + 1 output LIF, MSTDPET, a reward at each output
 spike), but the input is a temporal code: each bit value is a fixed 500 ms
 train per input neuron, drawn once per network, and a neuron's train for a 1
 is its train for a 0 with the same number of spikes at new random times
@@ -9,7 +9,12 @@ is its train for a 0 with the same number of spikes at new random times
 for the second, so only spike timing tells the patterns apart. Each member
 of the batch draws its own trains (seed + b). A ``HomeostaticThreshold`` on
 the output neuron pulls its rate towards 40 Hz (``--target-rate``, 0 turns it
-off), so one fixed 40 Hz threshold can be used for every network.
+off), so one fixed 40 Hz threshold, set before training, can judge every
+network. Three settings make that threshold hold (the causes below):
+offsets in [-100, 200] mV, the reward graded by the spike count
+(:class:`GradedMatchExpected`; ``--reward flat`` is the paper's +-1 per
+spike), and the last sixth of the presentations with the learning rate at 0
+(``--calibrate``), in which the homeostasis alone settles the threshold.
 
 Run ``python examples/florian_xor_temporal.py --presentations 3000 --seeds 8``;
 every ``--every`` presentations it prints, with plasticity frozen, each
@@ -24,10 +29,59 @@ pattern's output rate (mean over networks) and three accuracies:
   separates the classes); it needs no threshold;
 
 and ``true - false``, the mean XOR-true rate minus the mean XOR-false rate.
+With four patterns, ``acc@40 >= 0.9`` means all four on the right side.
 
-What we measured (3 x 8 networks, seeds 0-7, 8-15, 16-23, 3,000 presentations
-in the fixed cycle 00, 01, 10, 11, gamma 0.25, ~50 s per 8 networks on 2 cores;
-measuring runs on a copy, so the numbers do not depend on ``--every``):
+What we measured (3,000 presentations in the fixed cycle 00, 01, 10, 11,
+gamma 0.25; measuring runs on a copy, so the numbers do not depend on
+``--every``; ~1 min of CPU per 8 networks with the graded reward, whose
+Python step loop is not compiled, ~20 s with the flat one):
+
+* Defaults: acc@40 = 1.0 in 14 of 16 fresh seeds (7000-7007: 6 of 8, 7000
+  with 10 at 38 Hz and 7001 with 10 at 40 Hz; 7100-7107: 8 of 8), all 16
+  perfectly ordered, XOR-true 38-76 Hz, XOR-false 12-38 Hz. Development
+  seeds 0-23 and 100-115: 39 of 40 (15: 00 at 44 Hz).
+* The earlier setup (flat reward, offsets in [-15, 30] mV, no calibration:
+  ``--reward flat --min-offset -15 --max-offset 30 --calibrate 0``): 23 of
+  the 24 dev networks 0-23 perfectly ordered but only 14 at acc@40 = 1.0;
+  fresh 7000-7007 / 7100-7107: 2 and 5 of 8. Three causes, each measured:
+
+  1. The clip: 4 of 24 (13, 17, 18, 20) ended at the +30 mV limit still
+     firing 48-72 Hz on average; the output is driven hard enough that it
+     needed up to +84 mV (seed 17). Wider offsets alone: 13 of 24 (the
+     other two causes remain).
+  2. The homeostasis holds the *training* rate at 40 Hz (39-42 Hz over the
+     last 400 presentations, seeds 0-15 but the clipped 13), but while learning, each pattern's
+     rate carries the weight swing of the one before it (a rewarded 01
+     raises 10, a punished 11 lowers 00), and the judged network is frozen:
+     its mean was 31.5-42.5 Hz (seed 11: 41 Hz training, 31.5 Hz frozen).
+     Wider offsets + calibration: 16 of 24.
+  3. The flat reward pays (XOR-true spikes) - (XOR-false spikes), linear in
+     the four rates: with the mean held at 40 Hz it is the same however a
+     class's spikes split between its two patterns. Writing the rates as
+     c - m1 - m2 - x, c - m1 + m2 + x, c + m1 - m2 + x, c + m1 + m2 - x (00,
+     01, 10, 11; m1, m2 the bits' own effects, x the XOR interaction), 40 Hz
+     separates the classes only if |m1| + |m2| < x, and nothing in the flat
+     reward shrinks m1 or m2 or grows x beyond what separates the *order*:
+     x was 3.5-15 Hz (median 7.5), |m1| + |m2| median 4; in each of the 8
+     misses left after 1 and 2, one class is split by 8-26 Hz and its weaker
+     XOR-true (or stronger XOR-false) pattern sits at or across 40 Hz (seed
+     22: 01 at 38, 10 at 64 Hz).
+     The graded reward is concave in an XOR-true pattern's count and convex
+     in an XOR-false one's, so it pays most for the weaker XOR-true pattern
+     and punishes the stronger XOR-false one most: x 10.5-22 Hz (median 16)
+     on dev seeds 0-23, and 23 of 24 at acc@40 = 1.0.
+
+  Tried on dev seeds and dropped: random order with calibration (8 of 24);
+  gamma 0.125 over 5,000 presentations with calibration (16 of 24); only
+  capping the XOR-true reward at 56 Hz (6 of 8, seeds 16-23), or with the
+  XOR-false punishment doubled above 24 Hz (5 of 8); no punishment for the
+  first 20 Hz of XOR-false spikes, XOR-true capped at 60 Hz (the threshold
+  runs away to +200 mV: 0 of 8); the graded
+  reward with the punishment growing without bound (7 of 8: seed 19, which
+  starts at 124 Hz, is punished up to 4x per spike and falls silent).
+
+Earlier measurements with the flat reward and offsets in [-15, 30] mV (3 x 8
+networks, seeds 0-7, 8-15, 16-23; ~50 s per 8 networks on 2 cores):
 
 * Untrained: 74-85 Hz for every pattern, order 0.38-0.55, acc@40 0.5.
 * MSTDPET: order 1.00 / 0.97 / 1.00; 23 of 24 networks rank both XOR-true
@@ -67,6 +121,8 @@ import numpy as np
 
 import spikey
 from florian_xor import make_games, xor_config
+from spikey.core.params import ConfigError, Key
+from spikey.snn.reward import MatchExpected
 
 PATTERNS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
 XOR_TRUE = (PATTERNS[:, 0] ^ PATTERNS[:, 1]).astype(bool)
@@ -75,6 +131,76 @@ GROUP = 30
 TARGET_RATE = 40.0
 #: How a bit's 1 trains relate to its 0 trains (see :func:`temporal_trains`).
 CODES = ("shuffled", "independent")
+#: Reward shapes: ``graded`` (:class:`GradedMatchExpected`) or ``flat`` (the paper's +-1 per spike).
+REWARDS = ("graded", "flat")
+
+
+class GradedMatchExpected(MatchExpected):
+    r"""Florian's per-spike XOR reward, graded by the output's spike count so far in the tick.
+
+    The :math:`k`-th spike of an output neuron in a tick (:math:`k = 0, 1, \ldots`)
+    earns, when the action it votes for is the expected one,
+    :math:`\rho_+ \max(0, 1 - k / K_+)`, and otherwise
+    :math:`\rho_- (1 + \min(k, K_-) / K_-)`, with :math:`K_\pm` the counts that
+    ``reward_zero_at`` and ``punish_double_at`` (Hz) give over the tick. The paper's
+    reward is the limit :math:`K_\pm \to \infty` (:math:`\rho_\pm` per spike).
+
+    With the flat reward a network earns (true spikes) - (false spikes): the
+    total is linear in the four pattern rates, so it does not care how the
+    XOR-true spikes split between 01 and 10 (or the XOR-false ones between 00
+    and 11). The graded reward is concave in a true pattern's count and convex
+    in a false one's, so a spike is worth most to the true pattern that fires
+    least and costs most in the false pattern that fires most: it pulls each
+    class's two patterns together, away from a threshold between the classes.
+    Rewards are per step (``network.reward_mode: step``); the reward is not
+    fused into the compiled tick, so a tick runs the Python step loop.
+    """
+
+    KEYS = MatchExpected.KEYS + (
+        Key("reward_zero_at", "float",
+            "Rate (Hz) over the tick at which an agreeing spike's reward has fallen linearly "
+            "from reward_mult to 0 (it stays 0 beyond).", 80.0, range=(0, None)),
+        Key("punish_double_at", "float",
+            "Rate (Hz) over the tick at which a disagreeing spike's punishment has grown "
+            "linearly from punish_mult to twice punish_mult (it stays there beyond).", 40.0,
+            range=(0, None)),
+    )
+
+    def build(self, context):
+        """Check the rates; allocate the per-member, per-output spike count of the tick."""
+        super().build(context)
+        for name in ("reward_zero_at", "punish_double_at"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"{self.owner}.{name} = {getattr(self, name)!r}; expected a "
+                                  "rate above 0 Hz")
+        self._count = None
+        self._duration = None
+
+    def bind_spikes(self, tick_spikes, duration_ms) -> None:
+        """Keep the tick's length (ms), which turns the rates into spike counts."""
+        self._duration = float(duration_ms)
+
+    def step_targets(self, info, batch_size: int):
+        """Start the tick's spike count at 0; the expected actions as in ``MatchExpected``."""
+        if self._count is not None:
+            self._count[...] = 0.0
+        return super().step_targets(info, batch_size)
+
+    def step_reward(self, output_spikes, groups, expected, step: int = 0) -> np.ndarray:
+        """Reward of this step's output spikes ``(B, n_outputs)``, each graded by its count."""
+        spikes = np.asarray(output_spikes, dtype=bool)
+        if self._count is None or self._count.shape != spikes.shape:
+            self._count = np.zeros(spikes.shape, dtype=np.float64)
+        k_plus = self.reward_zero_at * self._duration / 1000.0
+        k_minus = self.punish_double_at * self._duration / 1000.0
+        count = self._count
+        agree = groups[None, :] == np.asarray(expected).reshape(-1)[:, None]
+        reward = np.where(agree, self.reward_mult * np.maximum(0.0, 1.0 - count / k_plus),
+                          self.punish_mult * (1.0 + np.minimum(count, k_minus) / k_minus))
+        count += spikes
+        out = self._reward
+        out[...] = (reward * spikes).sum(axis=1)
+        return out
 
 
 def temporal_trains(seed: int, rate: float = 40.0, steps: int = 500, group: int = GROUP,
@@ -114,15 +240,36 @@ def temporal_config(batch_size: int = 1, seed: int = 0, rule: str = "MSTDPET",
                     initial_weight: float = 5.0, rate: float = 40.0,
                     hidden_inhibitory: float = 0.0, potential_noise: float = 0.0,
                     punish: float = -1.0, reward: float = 1.0,
-                    target_rate: float = TARGET_RATE, homeostasis_rate: float = 0.01) -> dict:
+                    target_rate: float = TARGET_RATE, homeostasis_rate: float = 0.01,
+                    reward_shape: str = "graded", reward_zero_at: float = 80.0,
+                    punish_double_at: float = 40.0, min_offset: float = -100.0,
+                    max_offset: float = 200.0, freeze_at: int | None = None) -> dict:
     """``florian_xor.xor_config`` with a ``StaticMap`` input and the given rule settings.
 
     With ``target_rate > 0`` a ``HomeostaticThreshold`` modifier pulls the output
     neuron's rate towards ``target_rate`` Hz (``homeostasis_rate`` mV per Hz of
-    error per presentation); ``target_rate=0`` leaves it out. Without ``trains``
-    the ``StaticMap`` would draw its own; :func:`make_network` puts each member's
-    temporal code into the config.
+    error per presentation, offsets clipped to ``[min_offset, max_offset]`` mV);
+    ``target_rate=0`` leaves it out. ``reward_shape='graded'`` rewards with
+    :class:`GradedMatchExpected` (``reward_zero_at``, ``punish_double_at``),
+    ``'flat'`` with the paper's ``MatchExpected``. ``freeze_at`` (a tick count)
+    adds a ``DropOff`` that sets the learning rate to 0 from that presentation on,
+    so the homeostasis alone calibrates the threshold to the frozen network's
+    rates. Without ``trains`` the ``StaticMap`` would draw its own;
+    :func:`make_network` puts each member's temporal code into the config.
+
+    Raises
+    ------
+    ValueError
+        When ``reward_shape`` is not one of :data:`REWARDS`, or ``freeze_at`` is
+        not a whole number of presentations >= 0.
     """
+    if reward_shape not in REWARDS:
+        raise ValueError(f"temporal_config: reward_shape must be one of {REWARDS}; "
+                         f"got {reward_shape!r}")
+    if freeze_at is not None and (isinstance(freeze_at, bool) or not isinstance(
+            freeze_at, (int, np.integer)) or freeze_at < 0):
+        raise ValueError(f"temporal_config: freeze_at must be a whole number of presentations "
+                         f">= 0 or None; got {freeze_at!r}")
     config = xor_config(batch_size, seed, initial_weight)
     config["parts"]["inputs"] = "StaticMap"
     config["parts"]["synapses"] = rule
@@ -139,11 +286,21 @@ def temporal_config(batch_size: int = 1, seed: int = 0, rule: str = "MSTDPET",
         # spread over all 61 neurons; the output's own sign is moot (no outgoing synapses)
         neurons["inhibitory_fraction"] = hidden_inhibitory
     config["rewarder"] = {"reward_mult": reward, "punish_mult": punish}
+    if reward_shape == "graded":
+        config["parts"]["rewarder"] = "GradedMatchExpected"
+        config["rewarder"].update(reward_zero_at=reward_zero_at,
+                                  punish_double_at=punish_double_at)
+    modifiers = []
     if target_rate > 0:
         output = neurons["n_neurons"] - 1
-        config["modifiers"] = [{"part": "HomeostaticThreshold", "target_rate": target_rate,
-                                "rate": homeostasis_rate, "neurons": [output, output + 1],
-                                "min_offset": -15.0, "max_offset": 30.0}]
+        modifiers.append({"part": "HomeostaticThreshold", "target_rate": target_rate,
+                          "rate": homeostasis_rate, "neurons": [output, output + 1],
+                          "min_offset": min_offset, "max_offset": max_offset})
+    if freeze_at is not None:
+        modifiers.append({"part": "DropOff", "path": "synapses.learning_rate",
+                          "start": learning_rate, "end": 0.0, "at": int(freeze_at)})
+    if modifiers:
+        config["modifiers"] = modifiers
     return config
 
 
@@ -195,16 +352,33 @@ def scores(rates: np.ndarray, threshold: float = TARGET_RATE) -> dict:
 
 def learn(presentations: int, seeds: int = 4, seed: int = 0, every: int = 100,
           threshold: float | None = None, order: str = "cycle", verbose: bool = True,
-          **settings) -> dict:
+          calibrate: int | None = None, **settings) -> dict:
     """Train ``seeds`` networks on the patterns in ``order``; evaluate every ``every`` presentations.
 
     ``threshold`` (Hz) is ``acc@fixed``'s; by default the homeostatic target rate
     (``settings['target_rate']``, default :data:`TARGET_RATE`), or 100 Hz (the
-    rate code's) when homeostasis is off. Returns ``counts`` (presentations at each evaluation), ``rates``
-    ``(evaluations, B, 4)`` and each score ``(evaluations, B)``.
+    rate code's) when homeostasis is off. The last ``calibrate`` presentations
+    (default ``presentations // 6``; 0: none) run with the learning rate at 0, so
+    that the homeostatic threshold settles on the rates of the network as it
+    will be judged (``freeze_at`` of :func:`temporal_config`). Returns ``counts``
+    (presentations at each evaluation), ``rates`` ``(evaluations, B, 4)`` and each
+    score ``(evaluations, B)``.
+
+    Raises
+    ------
+    ValueError
+        When ``calibrate`` is not a whole number from 0 to ``presentations``.
     """
     if threshold is None:
         threshold = settings.get("target_rate", TARGET_RATE) or 100.0
+    if calibrate is None:
+        calibrate = presentations // 6
+    if (isinstance(calibrate, bool) or not isinstance(calibrate, (int, np.integer))
+            or not 0 <= calibrate <= presentations):
+        raise ValueError(f"learn: calibrate must be a whole number of presentations from 0 to "
+                         f"presentations = {presentations}; got {calibrate!r}")
+    if calibrate:
+        settings["freeze_at"] = presentations - calibrate
     network = make_network(seeds, seed, **settings)
     games, obs, info = make_games(seeds, seed, order)
     counts, curve = [0], [pattern_rates(network)]
@@ -264,16 +438,33 @@ def main(argv=None):
                         help="threshold change per Hz of rate error per presentation (mV/Hz)")
     parser.add_argument("--threshold", type=float, default=None,
                         help="acc@fixed's threshold (Hz); default: the target rate (100 if off)")
+    parser.add_argument("--reward", choices=REWARDS, default="graded",
+                        help="graded: GradedMatchExpected (default); "
+                             "flat: the paper's +-1 per spike")
+    parser.add_argument("--reward-zero-at", type=float, default=80.0,
+                        help="graded: rate (Hz) at which a true spike's reward has fallen to 0")
+    parser.add_argument("--punish-double-at", type=float, default=40.0,
+                        help="graded: rate (Hz) at which a false spike's punishment has doubled")
+    parser.add_argument("--max-offset", type=float, default=200.0,
+                        help="highest homeostatic threshold offset (mV); the old 30 clipped")
+    parser.add_argument("--min-offset", type=float, default=-100.0,
+                        help="lowest homeostatic threshold offset (mV)")
+    parser.add_argument("--calibrate", type=int, default=None,
+                        help="last presentations with learning rate 0, homeostasis only "
+                             "(default: presentations // 6; 0: none)")
     args = parser.parse_args(argv)
     settings = dict(rule=args.rule, learning_rate=args.learning_rate, tau_z=args.tau_z,
                     initial_weight=args.initial_weight, rate=args.rate,
                     hidden_inhibitory=args.hidden_inhibitory, potential_noise=args.noise,
                     punish=args.punish, code=args.code, target_rate=args.target_rate,
-                    homeostasis_rate=args.homeostasis_rate)
-    print(f"{args.seeds} networks, seeds {args.seed}..{args.seed + args.seeds - 1}: {settings}")
+                    homeostasis_rate=args.homeostasis_rate, reward_shape=args.reward,
+                    reward_zero_at=args.reward_zero_at, punish_double_at=args.punish_double_at,
+                    min_offset=args.min_offset, max_offset=args.max_offset)
+    print(f"{args.seeds} networks, seeds {args.seed}..{args.seed + args.seeds - 1}: {settings}, "
+          f"calibrate {args.calibrate}")
     start = time.perf_counter()
     result = learn(args.presentations, args.seeds, args.seed, args.every, args.threshold,
-                   args.order, **settings)
+                   args.order, calibrate=args.calibrate, **settings)
     print(f"{time.perf_counter() - start:.1f} s")
     for b in range(args.seeds):
         before, after = result["rates"][0, b], result["rates"][-1, b]
@@ -281,6 +472,9 @@ def main(argv=None):
               f"{np.round(after).astype(int).tolist()} Hz; acc@{result['threshold']:g} "
               f"{result['acc@fixed'][-1, b]:.2f}"
               f"  acc@mid {result['acc@mid'][-1, b]:.2f}  order {result['order'][-1, b]:.2f}")
+    fixed = result["acc@fixed"][-1]
+    print(f"acc@{result['threshold']:g} >= 0.9 in {int((fixed >= 0.9).sum())} of {args.seeds} "
+          f"networks (mean {fixed.mean():.3f})")
     return result
 
 

@@ -17,6 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
 
 from florian_xor_temporal import (  # noqa: E402
     TARGET_RATE, learn, make_network, temporal_config, temporal_trains)
+from spikey.core.params import ConfigError  # noqa: E402
 
 
 def test_temporal_code_is_timing_only():
@@ -49,7 +50,68 @@ def test_homeostasis_holds_only_the_output():
     assert modifier["part"] == "HomeostaticThreshold"
     assert modifier["neurons"] == [60, 61] and modifier["target_rate"] == 40.0
     assert modifier["rate"] == 0.02
+    # wide offsets: the old [-15, 30] mV clipped networks that still fired 60-70 Hz at +30 mV
+    assert modifier["min_offset"] == -100.0 and modifier["max_offset"] == 200.0
     assert "modifiers" not in temporal_config(target_rate=0.0)
+
+
+def test_calibration_freezes_learning_for_the_last_presentations():
+    config = temporal_config(learning_rate=0.25, freeze_at=2500)
+    drop = config["modifiers"][1]
+    assert drop == {"part": "DropOff", "path": "synapses.learning_rate", "start": 0.25,
+                    "end": 0.0, "at": 2500}
+    network = make_network(1, 0, freeze_at=3)
+    games_obs = np.array([[0, 1]])
+    network.train()
+    rates = []
+    for _ in range(5):
+        network.tick(games_obs, {"expected": np.array([1])})
+        rates.append(float(network.parts["synapses"].learning_rate))
+    assert rates == [0.25, 0.25, 0.25, 0.0, 0.0]
+    for bad in (-1, 2.5, True, "10"):
+        with pytest.raises(ValueError, match="freeze_at must be a whole number"):
+            temporal_config(freeze_at=bad)
+    for bad in (-1, 401, 1.5):
+        with pytest.raises(ValueError, match="calibrate must be a whole number"):
+            learn(presentations=400, seeds=1, calibrate=bad, verbose=False)
+
+
+def test_graded_reward_values():
+    """The k-th spike of a tick: agreeing rho+ (1 - k / K+), disagreeing
+    rho- (1 + min(k, K-) / K-)."""
+    network = make_network(2, 0)  # 500 ms ticks: K+ = 80 Hz x 0.5 s = 40, K- = 40 Hz x 0.5 s = 20
+    rewarder = network.parts["rewarder"]
+    assert type(rewarder).__name__ == "GradedMatchExpected"
+    groups = network.parts["readout"].groups  # the output votes for 1 (XOR-true)
+    expected = rewarder.step_targets({"expected": np.array([1, 0])}, 2)
+    spike, silent = np.array([[True], [True]]), np.array([[False], [False]])
+    got = [rewarder.step_reward(spike, groups, expected, t).copy() for t in range(45)]
+    got = np.array(got)
+    k = np.arange(45)
+    # true: 1, 0.975, ..., 0 from the 40th spike on
+    assert np.allclose(got[:, 0], np.maximum(0.0, 1.0 - k / 40.0))
+    assert np.allclose(got[:, 1], -(1.0 + np.minimum(k, 20) / 20.0))  # false: -1 ... -2 from 20 on
+    assert np.allclose(rewarder.step_reward(silent, groups, expected, 45), 0.0)
+    # a new tick starts its count again; only the spiking member's count moves
+    expected = rewarder.step_targets({"expected": np.array([1, 1])}, 2)
+    one = np.array([[True], [False]])
+    assert np.allclose(rewarder.step_reward(one, groups, expected, 0), [1, 0])
+    assert np.allclose(rewarder.step_reward(spike, groups, expected, 1), [0.975, 1.0])
+    # the flat reward is the paper's MatchExpected
+    flat = temporal_config(reward_shape="flat")
+    assert flat["parts"]["rewarder"] == "MatchExpected"
+    assert flat["rewarder"] == {"reward_mult": 1.0, "punish_mult": -1.0}
+    with pytest.raises(ValueError, match="reward_shape must be one of"):
+        temporal_config(reward_shape="hinge")
+    for key in ("reward_zero_at", "punish_double_at"):
+        with pytest.raises(ConfigError, match=f"{key} = 0.0; expected a rate above 0 Hz"):
+            make_network(1, 0, **{key: 0.0})
+        with pytest.raises(ConfigError, match=key):
+            make_network(1, 0, **{key: -5.0})
+
+
+#: The earlier setup: the paper's flat reward, offsets clipped to [-15, 30] mV, no calibration.
+EARLIER = dict(reward_shape="flat", calibrate=0, min_offset=-15.0, max_offset=30.0)
 
 
 def test_mstdpet_learns_xor_from_timing_in_a_short_run():
@@ -59,22 +121,43 @@ def test_mstdpet_learns_xor_from_timing_in_a_short_run():
     # untrained, the XOR-true patterns do not fire more than the XOR-false ones
     assert order[0].mean() <= 0.6 and result["contrast"][0].mean() < 5.0, order[0]
     assert order[-1].mean() >= 0.9, order[-1]
-    assert result["contrast"][-1].mean() > 5.0, result["contrast"][-1]
-    assert fixed[0].mean() <= 0.6 and fixed[-1].mean() >= 0.75, fixed
+    # graded reward: XOR-true ~18 Hz above XOR-false after 400 presentations (earlier setup: ~10)
+    assert result["contrast"][-1].mean() > 12.0, result["contrast"][-1]
+    # one fixed 40 Hz threshold: 0.94 (earlier setup: 0.81)
+    assert fixed[0].mean() <= 0.6 and fixed[-1].mean() >= 0.9, fixed
     # the homeostatic threshold keeps the output's mean rate near its 40 Hz target
-    assert 30.0 < result["rates"][-1].mean() < 50.0, result["rates"][-1]
+    assert 35.0 < result["rates"][-1].mean() < 45.0, result["rates"][-1]
 
 
 def test_mstdp_does_not_learn_the_temporal_code():
-    result = learn(presentations=400, seeds=4, every=400, verbose=False, rule="MSTDP")
+    result = learn(presentations=400, seeds=4, every=400, verbose=False, rule="MSTDP", **EARLIER)
     assert result["order"][-1].mean() <= 0.65, result["order"][-1]
     assert result["acc@fixed"][-1].mean() <= 0.6, result["acc@fixed"][-1]
 
 
+def _passing(result):
+    """Networks whose every pattern is on its side of the fixed threshold (acc@fixed >= 0.9)."""
+    return int((result["acc@fixed"][-1] >= 0.9).sum())
+
+
 @pytest.mark.slow
-def test_mstdpet_temporal_xor_over_eight_networks():
-    result = learn(presentations=3000, seeds=8, seed=8, every=1000, verbose=False)
-    order, fixed = result["order"][-1], result["acc@fixed"][-1]
-    assert order.mean() >= 0.9, order
-    assert np.sum(order == 1.0) >= 6, order  # a threshold separates the classes
-    assert fixed.mean() >= 0.75, fixed  # one threshold, 40 Hz, for every network
+def test_temporal_xor_fixed_threshold_development_seeds():
+    """Dev seeds 16-23: the earlier setup orders 8 of 8 networks but puts only 4 on the right
+    side of 40 Hz (17, 18, 20 clipped at +30 mV, 22 with 01 at 36 Hz); the defaults all 8."""
+    earlier = learn(presentations=3000, seeds=8, seed=16, every=3000, verbose=False, **EARLIER)
+    assert np.sum(earlier["order"][-1] == 1.0) == 8, earlier["order"][-1]
+    assert _passing(earlier) == 4, earlier["acc@fixed"][-1]
+    result = learn(presentations=3000, seeds=8, seed=16, every=3000, verbose=False)
+    assert _passing(result) == 8, result["acc@fixed"][-1]
+    assert np.all(result["order"][-1] == 1.0), result["order"][-1]
+
+
+@pytest.mark.slow
+def test_temporal_xor_fixed_threshold_fresh_seeds():
+    """Fresh seeds 7000-7007 and 7100-7107 (never used while developing): at 40 Hz, 6 of 8 and
+    8 of 8 (7000: 10 at 38 Hz, 7001: 10 at 40 Hz); the earlier setup: 2 and 5 of 8."""
+    first = learn(presentations=3000, seeds=8, seed=7000, every=3000, verbose=False)
+    second = learn(presentations=3000, seeds=8, seed=7100, every=3000, verbose=False)
+    assert _passing(first) >= 6 and _passing(second) >= 8, (first["acc@fixed"][-1],
+                                                          second["acc@fixed"][-1])
+    assert _passing(first) + _passing(second) >= 14
