@@ -42,3 +42,24 @@ def test_applied_at_the_start_of_every_nth_tick():
 def test_bad_rows():
     with pytest.raises(ConfigError, match="rows = \\[5, 2\\]"):
         _net({"target": 1.0, "rows": [5, 2]})
+
+
+@pytest.mark.parametrize("columns", [1, 3, 40])
+@pytest.mark.parametrize("members", [1, 5])
+def test_column_sums_add_the_rows_in_order(columns, members):
+    """The scale divides by the rows added strictly in order (((r0 + r1) + r2) + ...), the
+    same for every batch size, so a batch member equals its solo network bit for bit."""
+    from spikey.snn.modifier.normalize import NormalizeWeights
+
+    rng = np.random.default_rng(columns + members)
+    full = rng.random((members, 181, columns + 7)).astype(np.float32) * 3.0
+    block = full[:, :, 7:]  # a column slice of the matrix, as the modifier sees it
+    expected = block[:, :1].copy()
+    for row in range(1, block.shape[1]):
+        expected = expected + block[:, row:row + 1]
+    part = NormalizeWeights.__new__(NormalizeWeights)
+    part.target = 20.0
+    part.weights = type("W", (), {"clip": staticmethod(lambda b: None)})()
+    before = block.copy()
+    part._normalise(block)
+    assert np.array_equal(block, before * np.divide(20.0, expected))

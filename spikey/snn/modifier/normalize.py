@@ -70,9 +70,15 @@ class NormalizeWeights(Part):
         self._normalise(block)
 
     def _normalise(self, block):
-        # row after row (cumsum is sequential): the same sum whatever the batch size, so a
-        # batch member stays bit-equal to its solo network (sum() may reorder the additions)
-        total = np.cumsum(block, axis=1)[:, -1:]
+        # row after row: the same sum whatever the batch size, so a batch member stays
+        # bit-equal to its solo network. A reduction over the rows' axis of a block with
+        # several columns adds row after row (the columns are the inner, contiguous loop;
+        # spikey.snn.network.member_sums relies on the same); with one column numpy may sum
+        # pairwise, so that case takes the last row of the (sequential) cumsum
+        if block.shape[2] == 1:
+            total = np.cumsum(block, axis=1)[:, -1:]
+        else:
+            total = np.add.reduce(block, axis=1, keepdims=True)
         scale = np.divide(self.target, total, out=np.ones_like(total), where=total > 0)
         block *= scale
         self.weights.clip(block)
