@@ -57,3 +57,15 @@ def test_all_finite_finds_every_kind_of_non_finite_value():
     strided[3, 1] = np.nan
     assert not kernels.all_finite(np.ravel(strided))
     assert kernels.all_finite(np.ravel(np.zeros((4, 6))[:, ::2]))
+
+
+def test_finite_check_reads_computed_state_not_random_draws():
+    """The per-tick check reads every array the network computes and skips only the random
+    streams' blocks of uniform draws (a generator cannot produce a non-finite draw)."""
+    net = population("numba", "float32", "regular")
+    every = net.state_arrays()
+    computed = net.state_arrays(random=False)
+    skipped = sorted(set(every) - set(computed))
+    assert skipped and all(name.endswith((".buffer", ".position")) and ".random" in name
+                           for name in skipped), skipped
+    assert all(name in computed for name in every if ".random." not in name)

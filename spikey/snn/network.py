@@ -568,8 +568,15 @@ class Network:
                     out[f"{slot}.{name}"] = value
         return out
 
-    def state_arrays(self) -> dict:
-        """Every array that save/load carries, keyed ``'slot.attribute'``."""
+    def state_arrays(self, random: bool = True) -> dict:
+        """Every array that save/load carries, keyed ``'slot.attribute'``.
+
+        Parameters
+        ----------
+        random : bool
+            Include the random streams' blocks of draws and positions (``False``: only the
+            state the network computes, what the per-tick finite check reads).
+        """
         out = {}
         for slot, part in self.parts.items():
             if part is not None:
@@ -578,9 +585,10 @@ class Network:
         for modifier in self.modifiers:
             for name, array in modifier.state_arrays().items():
                 out[f"{modifier.slot}.{name}"] = array
-        for name, blocks in self.random_blocks().items():
-            out[f"{name}.buffer"] = blocks.buffer
-            out[f"{name}.position"] = blocks.position
+        if random:
+            for name, blocks in self.random_blocks().items():
+                out[f"{name}.buffer"] = blocks.buffer
+                out[f"{name}.position"] = blocks.position
         if self._pending is not None:
             out["network.pending"] = self._pending
             out["network.pending_inhibitory"] = self._pending_inhibitory
