@@ -50,9 +50,10 @@ Python step loop is not compiled, ~20 s with the flat one):
      needed up to +84 mV (seed 17). Wider offsets alone: 13 of 24 (the
      other two causes remain).
   2. The homeostasis holds the *training* rate at 40 Hz (39-42 Hz over the
-     last 400 presentations, seeds 0-15 but the clipped 13), but while learning, each pattern's
-     rate carries the weight swing of the one before it (a rewarded 01
-     raises 10, a punished 11 lowers 00), and the judged network is frozen:
+     last 400 presentations, seeds 0-15 but the clipped 13), but while
+     learning, each pattern's rate carries the weight swing of the one
+     before it (a rewarded 01 raises 10, a punished 11 lowers 00), and the
+     judged network is frozen:
      its mean was 31.5-42.5 Hz (seed 11: 41 Hz training, 31.5 Hz frozen).
      Wider offsets + calibration: 16 of 24.
   3. The flat reward pays (XOR-true spikes) - (XOR-false spikes), linear in
@@ -76,9 +77,9 @@ Python step loop is not compiled, ~20 s with the flat one):
   capping the XOR-true reward at 56 Hz (6 of 8, seeds 16-23), or with the
   XOR-false punishment doubled above 24 Hz (5 of 8); no punishment for the
   first 20 Hz of XOR-false spikes, XOR-true capped at 60 Hz (the threshold
-  runs away to +200 mV: 0 of 8); the graded
-  reward with the punishment growing without bound (7 of 8: seed 19, which
-  starts at 124 Hz, is punished up to 4x per spike and falls silent).
+  runs away to +200 mV: 0 of 8); the graded reward with the punishment
+  growing without bound (7 of 8: seed 19, which starts at 124 Hz, is
+  punished up to 4x per spike and falls silent).
 
 Earlier measurements with the flat reward and offsets in [-15, 30] mV (3 x 8
 networks, seeds 0-7, 8-15, 16-23; ~50 s per 8 networks on 2 cores):
@@ -89,7 +90,7 @@ networks, seeds 0-7, 8-15, 16-23; ~50 s per 8 networks on 2 cores):
   24), acc@mid 1.00 / 0.97 / 0.94. Mean rates 00/01/10/11 after training
   31/44/49/27 Hz (seeds 0-7): the classes end ~15 Hz apart around 40 Hz; the
   misses at 40 Hz come from networks whose mean rate the homeostasis has not
-  brought down to 40 Hz yet (up to 72 Hz). After 400 presentations (seeds
+  brought down to 40 Hz yet (up to 72 Hz: the clip, cause 1 above). After 400 presentations (seeds
   0-3): order 0.97, acc@40 0.81.
 * MSTDP (gamma 0.25, 2,000 presentations, seeds 0-7): the output falls
   towards silence for every pattern (5-7 Hz on average) despite the
