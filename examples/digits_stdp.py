@@ -319,7 +319,7 @@ def run(config: dict, seed: int | None = None, data=None, verbose: bool = True,
 def figures(results: dict, data, folder) -> list:
     """Receptive fields and the test confusion matrix of the first member, as PNG files."""
     network, assignments = results["network"], results["assignments"]
-    weights = network.weights.matrix[0, :network.n_inputs, excitatory_neurons(results["config"])]
+    weights = network.weights.matrix[0][:network.n_inputs, excitatory_neurons(results["config"])]
     # up to ten neurons of each class, one row per class
     order = np.concatenate([np.flatnonzero(assignments[0] == c)[:10] for c in range(data.n_classes)])
     title = f"Unsupervised STDP, seed {results['seeds'][0]}"

@@ -221,14 +221,18 @@ import sys  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
 
 
-def test_unsupervised_stdp_route_beats_chance_on_a_quick_run():
+def test_unsupervised_stdp_route_beats_chance_on_a_quick_run(tmp_path, digits):
     import digits_stdp
     config = digits_stdp.quick_config(digits_stdp.load_config())
-    results = digits_stdp.run(config, seed=7, verbose=False)
+    results = digits_stdp.run(config, seed=7, data=digits, verbose=False)
     # 50 neurons, 600 training presentations: every member far above chance (0.1)
     assert np.all(results["validation"] > 0.25), results["validation"]
     # labels come from the training split only; every class got some neurons
     assert results["assignments"].shape == (2, 50)
+    # the figures show the excitatory neurons' pixel weights (interneurons have none)
+    paths = digits_stdp.figures(results, digits, tmp_path)
+    assert [p.name for p in paths] == ["digits_stdp_fields.png", "digits_stdp_confusion.png"]
+    assert all(p.stat().st_size > 1000 for p in paths)
 
 
 @pytest.mark.slow
