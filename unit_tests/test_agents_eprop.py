@@ -131,6 +131,8 @@ def test_random_feedback_is_fixed_per_member_and_zero_where_no_synapse():
                                          r"allowed"),
     ({"synapses.trace_decay": 1.5}, r"synapses \(TDEProp\).trace_decay = 1.5 is out of range"),
     ({"synapses.tau_e": 25.0}, r"synapses \(TDEProp\).*tau_e"),
+    ({"parts.neurons": "Izhikevich"}, r"synapses \(TDEProp\) needs LIF neurons .* got neurons "
+                                      r"\(Izhikevich\)"),
 ])
 def test_bad_tdeprop_configs_are_refused(change, message):
     config = copy.deepcopy(TINY)
@@ -139,6 +141,8 @@ def test_bad_tdeprop_configs_are_refused(change, message):
         config[section][key] = value
     if config["parts"]["readout"] == "TopAction":
         config["readout"].pop("beta")
+    if config["parts"]["neurons"] == "Izhikevich":
+        config["neurons"] = {"n_neurons": 4}
     with pytest.raises(ConfigError, match=message):
         Network.from_config(config)
 
@@ -148,10 +152,10 @@ CARTPOLE = gymnasium.make("CartPole-v1")
 
 @pytest.mark.parametrize("route, options, message", [
     ("eprop", {"actor_eligibility": "hebbian"},
-     r"options \['actor_eligibility'\] do not apply to route 'eprop'; they are for route "
-     r"\['td-ltp', 'td-stdp'\]"),
+     r"options \['actor_eligibility'\] do not apply to route 'eprop'; they are for routes "
+     r"'td-ltp' and 'td-stdp'"),
     ("td-ltp", {"n_hidden": 10}, r"options \['n_hidden'\] do not apply to route 'td-ltp'; they "
-                                 r"are for route eprop"),
+                                 r"are for route 'eprop'"),
     ("eprop", {"n_hidden": -1}, r"n_hidden = -1; expected an int >= 0"),
     ("eprop", {"n_hidden": 2.5}, r"n_hidden = 2.5; expected an int >= 0"),
     ("eprop", {"hidden_weight_high": -0.1}, r"hidden_weight_high = -0.1; expected a number >= 0"),

@@ -141,9 +141,9 @@ def actor_critic_config(env=None, *, observation_space=None, action_space=None,
     eprop = route == "eprop"
     foreign = sorted(set(options) & (set(TD_ONLY) if eprop else set(EPROP_DEFAULTS)))
     if foreign:
+        owner = "routes 'td-ltp' and 'td-stdp'" if eprop else "route 'eprop'"
         raise ConfigError(f"actor_critic_config: options {foreign} do not apply to route "
-                          f"{route!r}; they are for route "
-                          f"{['td-ltp', 'td-stdp'] if eprop else 'eprop'}")
+                          f"{route!r}; they are for {owner}")
     o = {**DEFAULTS, **(EPROP_DEFAULTS if eprop else {}), **options}
     adapter = EnvAdapter(env, observation_space=observation_space, action_space=action_space,
                          n_per_dim=o["n_per_dim"], n_per_action=o["n_per_action"],

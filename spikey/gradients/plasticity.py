@@ -79,10 +79,10 @@ class EProp(MSTDP):
         neurons = parts["neurons"]
         name = type(neurons).__name__
         if name != "LIF":
-            raise ConfigError(f"synapses (EProp) needs LIF neurons (their potential and "
+            raise ConfigError(f"synapses ({type(self).__name__}) needs LIF neurons (their potential and "
                               f"threshold give the eligibility), got neurons ({name})")
         if self._sparse is not None:
-            raise ConfigError(f"synapses (EProp) keeps a dense eligibility per synapse; "
+            raise ConfigError(f"synapses ({type(self).__name__}) keeps a dense eligibility per synapse; "
                               f"weights ({type(parts['weights']).__name__}) stores them sparsely: "
                               "use a dense weight part")
         self._neurons = neurons
