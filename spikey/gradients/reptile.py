@@ -221,7 +221,7 @@ class Reptile:
 
 def task_sampler(x, y, classes, ways: int = 3, shots: int = 5, queries: int = 0):
     """A family of classification tasks from a labelled set: each task takes ``ways`` of
-    ``classes`` at random and maps them to outputs ``0 .. ways-1`` in random order (so no
+    ``classes`` at random and maps them to outputs ``0`` to ``ways - 1`` in random order (so no
     fixed class -> output map can be learned: only what helps learn any such map quickly).
 
     Parameters
