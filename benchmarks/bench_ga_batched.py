@@ -20,6 +20,7 @@ import time
 
 import numpy as np
 
+from spikey.core.seeds import seed_range
 from spikey.meta.batched import BatchedEvolveNetwork
 from spikey.meta.genotype import GeneSpace
 from spikey.meta.metagames import EvolveNetwork
@@ -29,35 +30,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import write_json  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def seed_range(text: str) -> list:
-    """Parse one ``--seeds`` item: an integer ``N`` or an inclusive range ``A-B``.
-
-    Parameters
-    ----------
-    text : str
-        ``"7"`` or ``"9000-9009"``.
-
-    Returns
-    -------
-    list of int
-        The seeds it names.
-
-    Raises
-    ------
-    argparse.ArgumentTypeError
-        If it is neither a non-negative integer nor a range ``A-B`` with ``A <= B``.
-    """
-    first, sep, last = text.partition("-")
-    try:
-        low, high = int(first), int(last if sep else first)
-    except ValueError:
-        low = high = None
-    if low is None or low < 0 or high < low:
-        raise argparse.ArgumentTypeError(
-            f"expected a seed (integer >= 0) or a range A-B with 0 <= A <= B, got {text!r}")
-    return list(range(low, high + 1))
 
 
 def measure(size: int, seed: int) -> dict:

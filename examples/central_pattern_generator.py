@@ -22,6 +22,7 @@ import argparse
 import numpy as np
 
 import spikey
+from spikey.core.seeds import seed_range
 
 N_TONIC = N_MODULATORY = 10
 
@@ -86,35 +87,6 @@ def frequencies(levels=(0.0, 0.25, 0.5, 0.75, 1.0), seconds: int = 2,
     for _ in range(seconds):  # the first second lets the modulation settle
         rates = network.tick(state)
     return rates[:, 0]
-
-
-def seed_range(text: str) -> list:
-    """Parse one ``--seeds`` item: an integer ``N`` or an inclusive range ``A-B``.
-
-    Parameters
-    ----------
-    text : str
-        ``"7"`` or ``"9000-9009"``.
-
-    Returns
-    -------
-    list of int
-        The seeds it names.
-
-    Raises
-    ------
-    argparse.ArgumentTypeError
-        If it is neither a non-negative integer nor a range ``A-B`` with ``A <= B``.
-    """
-    first, sep, last = text.partition("-")
-    try:
-        low, high = int(first), int(last if sep else first)
-    except ValueError:
-        low = high = None
-    if low is None or low < 0 or high < low:
-        raise argparse.ArgumentTypeError(
-            f"expected a seed (integer >= 0) or a range A-B with 0 <= A <= B, got {text!r}")
-    return list(range(low, high + 1))
 
 
 def main(argv=None):

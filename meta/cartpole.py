@@ -20,6 +20,7 @@ import time
 
 import numpy as np
 
+from spikey.core.seeds import seed_range
 from spikey.meta.batched import BatchedEvolveNetwork
 from spikey.meta.population import Population
 from spikey.snn.network import Network
@@ -43,35 +44,6 @@ def evaluate(network, episodes: int = 100, seed: int = 0) -> np.ndarray:
         returns.extend(r.tolist())
     games.close()
     return np.array(returns)
-
-
-def seed_range(text: str) -> list:
-    """Parse one ``--seeds`` item: an integer ``N`` or an inclusive range ``A-B``.
-
-    Parameters
-    ----------
-    text : str
-        ``"7"`` or ``"9000-9009"``.
-
-    Returns
-    -------
-    list of int
-        The seeds it names.
-
-    Raises
-    ------
-    argparse.ArgumentTypeError
-        If it is neither a non-negative integer nor a range ``A-B`` with ``A <= B``.
-    """
-    first, sep, last = text.partition("-")
-    try:
-        low, high = int(first), int(last if sep else first)
-    except ValueError:
-        low = high = None
-    if low is None or low < 0 or high < low:
-        raise argparse.ArgumentTypeError(
-            f"expected a seed (integer >= 0) or a range A-B with 0 <= A <= B, got {text!r}")
-    return list(range(low, high + 1))
 
 
 def evolve_and_check(seed: int, generations: int, out: str | None) -> np.ndarray:

@@ -11,39 +11,11 @@ import argparse
 
 import numpy as np
 
+from spikey.core.seeds import seed_range
 from spikey.meta import NQueens, Population
 
 SETTINGS = {"population_size": 100, "mutation_rate": 0.2, "mutation_scale": 0.5,
             "elite_fraction": 0.05, "immigrant_rate": 0.05, "max_age": 5}
-
-
-def seed_range(text: str) -> list:
-    """Parse one ``--seeds`` item: an integer ``N`` or an inclusive range ``A-B``.
-
-    Parameters
-    ----------
-    text : str
-        ``"7"`` or ``"9000-9019"``.
-
-    Returns
-    -------
-    list of int
-        The seeds it names.
-
-    Raises
-    ------
-    argparse.ArgumentTypeError
-        If it is neither a non-negative integer nor a range ``A-B`` with ``A <= B``.
-    """
-    first, sep, last = text.partition("-")
-    try:
-        low, high = int(first), int(last if sep else first)
-    except ValueError:
-        low = high = None
-    if low is None or low < 0 or high < low:
-        raise argparse.ArgumentTypeError(
-            f"expected a seed (integer >= 0) or a range A-B with 0 <= A <= B, got {text!r}")
-    return list(range(low, high + 1))
 
 
 def main(seeds=range(8), generations=300):
