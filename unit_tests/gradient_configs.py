@@ -6,6 +6,7 @@ epoch; the overrides update the ``gradient`` / ``dataset`` sections key by key.
 ``body_network(weights, ...)``: a ``Network.from_config`` config of 6 inputs and 9 LIF (or
 other) neurons, 3 of them outputs, with the weight part and keys given, for comparing the
 gradient engine's forward pass with a network's own stepping.
+``numeric_gradient(model, mask, loss)``: central finite differences for the gradient checks.
 """
 
 from __future__ import annotations
@@ -56,3 +57,20 @@ def body_network(weights_part: str, weights: dict, neuron: str = "LIF",
         "weights": dict(weights),
         "readout": {"n_outputs": 3},
     }
+
+
+def numeric_gradient(model, mask, loss, h: float = 1e-6):
+    """Central finite differences of ``loss()`` over the weights of ``model`` where ``mask``
+    is True (each weight nudged by ``+-h`` and restored); zeros elsewhere."""
+    import numpy as np
+
+    numeric = np.zeros_like(model.weights)
+    for idx in zip(*np.nonzero(mask)):
+        w0 = model.weights[idx]
+        model.weights[idx] = w0 + h
+        plus = loss()
+        model.weights[idx] = w0 - h
+        minus = loss()
+        model.weights[idx] = w0
+        numeric[idx] = (plus - minus) / (2 * h)
+    return numeric

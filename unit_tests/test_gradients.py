@@ -10,7 +10,7 @@ from spikey.gradients.eprop import eprop_gradient
 from spikey.gradients.regularizers import rate_penalty
 from spikey.snn import Monitor, Network
 
-from gradient_configs import body_network
+from gradient_configs import body_network, numeric_gradient
 
 NEURONS = [("LIF", {}), ("AdaptiveLIF", {"adaptation": "threshold"}),
            ("AdaptiveLIF", {"adaptation": "current"})]
@@ -83,16 +83,8 @@ def _grad_check(neuron, adaptation, surrogate, detach, readout, loss, recurrent=
         g_rate = rate_penalty(tape.spikes, 1.0, rate, 100.0)[1]
         grad_z = g_rate.copy() if grad_z is None else grad_z + g_rate
     hand = model.backward(tape, grad_z, grad_u)
-    numeric = np.zeros_like(W)
-    h = 1e-6
-    for idx in zip(*np.nonzero(mask)):
-        w0 = model.weights[idx]
-        model.weights[idx] = w0 + h
-        plus = total(model.forward(x, smooth=True, frozen_reset=frozen, **masks))
-        model.weights[idx] = w0 - h
-        minus = total(model.forward(x, smooth=True, frozen_reset=frozen, **masks))
-        model.weights[idx] = w0
-        numeric[idx] = (plus - minus) / (2 * h)
+    numeric = numeric_gradient(
+        model, mask, lambda: total(model.forward(x, smooth=True, frozen_reset=frozen, **masks)))
     assert np.abs(numeric).max() > 1e-3  # a gradient worth checking
     assert np.all(hand[~mask] == 0)
     return np.abs(hand - numeric).max() / np.abs(numeric).max()

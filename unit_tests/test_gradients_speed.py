@@ -9,6 +9,8 @@ from spikey.gradients import Loss, SpikingModel, Surrogate, engine, optimizers
 from spikey.gradients.optimizers import OPTIMIZERS, Optimizer
 from spikey.gradients.regularizers import rate_penalty
 
+from gradient_configs import numeric_gradient
+
 
 def _layered(surrogate="fast_sigmoid", seed=0, n_in=4, H=7, K=3, sparse=False):
     """inputs -> H hidden -> K outputs (the body is feed-forward: hidden send, outputs
@@ -94,16 +96,8 @@ def test_compiled_feedforward_backward_equals_finite_differences(surrogate, read
     g_rate = rate_penalty(tape.spikes, 1.0, 1e-3, 100.0)[1]
     grad_z = g_rate if grad_z is None else grad_z + g_rate
     hand = model.backward(tape, grad_z, grad_u)
-    numeric = np.zeros_like(hand)
-    h = 1e-6
-    for idx in zip(*np.nonzero(model.mask)):
-        w0 = model.weights[idx]
-        model.weights[idx] = w0 + h
-        plus = total(model.forward(x, smooth=True, frozen_reset=frozen, **masks))
-        model.weights[idx] = w0 - h
-        minus = total(model.forward(x, smooth=True, frozen_reset=frozen, **masks))
-        model.weights[idx] = w0
-        numeric[idx] = (plus - minus) / (2 * h)
+    numeric = numeric_gradient(
+        model, model.mask, lambda: total(model.forward(x, smooth=True, frozen_reset=frozen, **masks)))
     body = numeric[model.n_inputs:]
     assert np.abs(body).max() > 1e-3 and np.abs(numeric[:model.n_inputs]).max() > 1e-3
     assert np.all(hand[~model.mask] == 0)
