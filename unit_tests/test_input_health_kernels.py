@@ -5,7 +5,7 @@ import pytest
 
 from spikey import Network
 from spikey.snn import kernels
-from spikey.snn.health import first_non_finite
+from spikey.snn.health import _EXPONENT, first_non_finite
 
 pytestmark = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed")
 
@@ -53,10 +53,21 @@ def test_all_finite_finds_every_kind_of_non_finite_value():
         net.neurons.potential[1, 2] = bad
         assert first_non_finite(net) == ("neurons", "potential")
         net.neurons.potential[1, 2] = 0.0
-    strided = np.zeros((4, 6))[:, ::2]
-    strided[3, 1] = np.nan
-    assert not kernels.all_finite(np.ravel(strided))
-    assert kernels.all_finite(np.ravel(np.zeros((4, 6))[:, ::2]))
+    for dtype, (bits, exponent) in _EXPONENT.items():
+        info = np.finfo(dtype)
+        edge = np.array([info.max, -info.max, info.tiny, info.smallest_subnormal, -0.0, 0.0],
+                        dtype=dtype)  # finite values with the largest / smallest exponents
+        assert kernels.all_finite(edge.view(bits), exponent)
+        for bad in (np.nan, np.inf, -np.inf, -np.nan):
+            for position in (0, 7, 4099):  # first, inside the first vector, far in
+                values = np.zeros(5000, dtype=dtype)
+                values[position] = bad
+                assert not kernels.all_finite(values.view(bits), exponent), (dtype, bad)
+        strided = np.zeros((4, 6), dtype=dtype)[:, ::2]
+        strided[3, 1] = np.nan
+        assert not kernels.all_finite(np.ravel(strided).view(bits), exponent)
+        assert kernels.all_finite(np.ravel(np.zeros((4, 6), dtype=dtype)[:, ::2]).view(bits),
+                                  exponent)
 
 
 def test_finite_check_reads_computed_state_not_random_draws():

@@ -17,6 +17,11 @@ import numpy as np
 from spikey.snn import kernels
 
 
+# float dtype -> (the unsigned integer type of its bits, the mask of its exponent field)
+_EXPONENT = {np.dtype(np.float32): (np.uint32, np.uint32(0x7F800000)),
+             np.dtype(np.float64): (np.uint64, np.uint64(0x7FF0000000000000))}
+
+
 class NonFiniteError(ValueError):
     """An infinite or NaN value entered a network or appeared in its state."""
 
@@ -38,8 +43,9 @@ def first_non_finite(network):
     # the random streams' blocks hold the generators' uniform draws: never non-finite, and
     # finding them costs more than the rest of the check
     for name, array in network.state_arrays(random=False).items():
-        if array.dtype.kind == "f" and kernels.AVAILABLE:  # one pass, no temporary
-            finite = kernels.all_finite(np.ravel(array))
+        if array.dtype in _EXPONENT and kernels.AVAILABLE:  # one pass, no temporary
+            bits, exponent = _EXPONENT[array.dtype]
+            finite = kernels.all_finite(np.ravel(array).view(bits), exponent)
         else:
             finite = array.dtype.kind not in "fc" or np.isfinite(array).all()
         if not finite:
