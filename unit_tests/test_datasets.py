@@ -228,3 +228,33 @@ def test_download_failure_names_the_address_and_folder(tmp_path, monkeypatch):
     with pytest.raises(DatasetFileError, match="lacks train-labels-idx1-ubyte.gz"):
         load_mnist(tmp_path, download=True, checksums=sums)
     assert [url.rsplit("/", 1)[1] for url in asked] == ["train-labels-idx1-ubyte.gz"]
+
+
+def test_uncompressed_idx_files_are_read_and_checked_against_the_unzipped_sums(tmp_path):
+    from spikey.datasets import load_fashion_mnist
+    from spikey.datasets.idx import RAW_CHECKSUMS
+    gz, raw = tmp_path / "gz", tmp_path / "raw"
+    gz.mkdir()
+    raw.mkdir()
+    arrays, gz_sums = _write_fake_mnist(gz)
+    for role, file in FILES.items():                     # the same arrays, not gzipped
+        write_idx(raw / file[:-3], arrays[role])
+    raw_sums = {file[:-3]: sha256(raw / file[:-3]) for file in FILES.values()}
+    zipped, plain = load_mnist(gz, checksums=gz_sums), load_mnist(raw, checksums=raw_sums)
+    np.testing.assert_array_equal(plain.train.x, zipped.train.x)
+    np.testing.assert_array_equal(plain.test.y, zipped.test.y)
+    # by default an uncompressed file is checked against MNIST's published unzipped sum
+    assert RAW_CHECKSUMS["mnist"]["train-images-idx3-ubyte"].startswith("ba891046e650")
+    with pytest.raises(DatasetFileError, match=r"raw/train-images-idx3-ubyte is corrupt or not "
+                                               r"the published file: SHA-256 .*, expected "
+                                               r"ba891046e650"):
+        load_mnist(raw)
+    # no published unzipped sums for Fashion-MNIST: the file is named, with the way out
+    with pytest.raises(DatasetFileError, match=r"load_fashion_mnist: .*raw/train-images-idx3-ubyte"
+                                               r" has no known SHA-256 .* gzip it to "
+                                               r"train-images-idx3-ubyte.gz .* or pass checksums="):
+        load_fashion_mnist(raw)
+    # a gzipped file is preferred to its unzipped copy; neither form: named as missing
+    (raw / "t10k-labels-idx1-ubyte").rename(raw / "t10k-labels-idx1-ubyte.gz.bak")
+    with pytest.raises(DatasetFileError, match=r"lacks t10k-labels-idx1-ubyte.gz"):
+        load_mnist(raw, checksums=raw_sums)

@@ -4,7 +4,11 @@ The four gzipped IDX files of each dataset, as distributed
 (``train-images-idx3-ubyte.gz``, ``train-labels-idx1-ubyte.gz``,
 ``t10k-images-idx3-ubyte.gz``, ``t10k-labels-idx1-ubyte.gz``), are read from
 ``folder`` and checked against their published SHA-256 sums before anything is
-parsed. Nothing is downloaded unless ``download=True`` is passed (tests never do).
+parsed. MNIST's files may also lie uncompressed (``train-images-idx3-ubyte``, ...,
+as torchvision's ``raw`` folder and several packages hold them): a file without its
+``.gz`` is checked against the published SHA-256 of the uncompressed file
+(`RAW_CHECKSUMS`). Nothing is downloaded unless ``download=True`` is passed (tests
+never do).
 
 IDX layout (LeCun et al.): two zero bytes, a type byte (``0x08``: unsigned byte),
 the number of dimensions ``d``, then ``d`` big-endian uint32 sizes and the data in
@@ -12,7 +16,8 @@ row-major order.
 
 Splits: ``test`` is the official 10,000-image test set; the official 60,000
 training images are cut, stratified with the fixed `SPLIT_SEED`, into ``train``
-(50,000) and ``validation`` (10,000, one sixth of each class).
+(MNIST: 50,001; Fashion-MNIST: 50,000) and ``validation`` (9,999; 10,000: one sixth
+of each class, rounded per class).
 """
 
 from __future__ import annotations
@@ -50,6 +55,18 @@ CHECKSUMS = {
     },
 }
 
+#: Published SHA-256 sums of the uncompressed files (the same bytes as the gzipped files
+#: above, once unzipped), accepted when a folder holds a file without its ``.gz``.
+RAW_CHECKSUMS = {
+    "mnist": {
+        "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+        "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+        "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+        "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+    },
+    "fashion_mnist": {},
+}
+
 #: Where ``download=True`` fetches the files from.
 MIRRORS = {
     "mnist": "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -80,9 +97,22 @@ def _open(path):
 _LISTED = ", ".join(FILES.values())
 
 
+def _unzipped(file) -> str:
+    """A gzipped file's name without its ``.gz``."""
+    return file[:-len(".gz")]
+
+
+def _present(folder, file):
+    """The path of ``file`` in ``folder``, gzipped or else uncompressed; None when neither."""
+    for name in (file, _unzipped(file)):
+        if (pathlib.Path(folder) / name).is_file():
+            return pathlib.Path(folder) / name
+    return None
+
+
 def _missing(folder) -> list:
-    """The dataset files absent from ``folder``."""
-    return [f for f in FILES.values() if not (pathlib.Path(folder) / f).is_file()]
+    """The dataset files absent from ``folder`` (in neither form)."""
+    return [f for f in FILES.values() if _present(folder, f) is None]
 
 
 def _scaled(images, dtype) -> np.ndarray:
@@ -202,9 +232,10 @@ def verify_files(name, folder, checksums=None) -> dict:
     name : {'mnist', 'fashion_mnist'}
         The dataset.
     folder : str or os.PathLike
-        Folder holding the four gzipped IDX files.
+        Folder holding the four gzipped IDX files (MNIST's may be uncompressed).
     checksums : dict, optional
-        File name -> expected SHA-256 (default: the published sums in `CHECKSUMS`).
+        File name -> expected SHA-256 (default: the published sums in `CHECKSUMS` and,
+        for uncompressed files, `RAW_CHECKSUMS`).
 
     Returns
     -------
@@ -217,7 +248,7 @@ def verify_files(name, folder, checksums=None) -> dict:
         Naming the folder and every missing file, or the first file whose SHA-256 differs.
     """
     folder = pathlib.Path(folder)
-    checksums = CHECKSUMS[name] if checksums is None else checksums
+    checksums = {**CHECKSUMS[name], **RAW_CHECKSUMS[name]} if checksums is None else checksums
     missing = _missing(folder)
     if missing:
         raise DatasetFileError(
@@ -225,12 +256,19 @@ def verify_files(name, folder, checksums=None) -> dict:
             f"IDX files {_LISTED} (or pass download=True on a machine that is online)")
     paths = {}
     for role, file in FILES.items():
-        got = sha256(folder / file)
-        if got != checksums[file]:
+        path = _present(folder, file)
+        if path.name not in checksums:
+            known = sorted(checksums)
             raise DatasetFileError(
-                f"load_{name}: {folder / file} is corrupt or not the published file: SHA-256 "
-                f"{got}, expected {checksums[file]}; delete it and copy (or download) it again")
-        paths[role] = folder / file
+                f"load_{name}: {path} has no known SHA-256 (sums are known for {known}); "
+                f"gzip it to {file} (the published file) or pass checksums=")
+        got = sha256(path)
+        if got != checksums[path.name]:
+            raise DatasetFileError(
+                f"load_{name}: {path} is corrupt or not the published file: SHA-256 "
+                f"{got}, expected {checksums[path.name]}; delete it and copy (or download) it "
+                "again")
+        paths[role] = path
     return paths
 
 
@@ -243,7 +281,7 @@ def load_idx_dataset(name, folder=None, download=False, checksums=None,
     name : {'mnist', 'fashion_mnist'}
         The dataset.
     folder : str or os.PathLike, optional
-        Folder holding the four gzipped IDX files; default ``$SPIKEY_DATA/<name>``.
+        Folder holding the four gzipped IDX files (MNIST's may be uncompressed); default ``$SPIKEY_DATA/<name>``.
     download : bool
         Fetch missing files first (opt-in; needs a network connection).
     checksums : dict, optional
@@ -257,8 +295,9 @@ def load_idx_dataset(name, folder=None, download=False, checksums=None,
     -------
     Dataset
         ``x`` ``(n, 784)`` of ``dtype`` in ``[0, 1]`` (bytes / 255), ``y`` int64; train
-        50,000, validation 10,000 (stratified from the official training set with the
-        fixed split seed), test: the official test set.
+        50,001 (MNIST) or 50,000 (Fashion-MNIST), validation 9,999 or 10,000 (stratified
+        from the official training set with the fixed split seed), test: the official test
+        set.
 
     Raises
     ------
@@ -313,7 +352,7 @@ def load_mnist(folder=None, download=False, checksums=None, dtype=np.float32) ->
     Parameters
     ----------
     folder : str or os.PathLike, optional
-        Folder of the four gzipped IDX files (default ``$SPIKEY_DATA/mnist``).
+        Folder of the four gzipped (or uncompressed) IDX files (default ``$SPIKEY_DATA/mnist``).
     download : bool
         Fetch missing files first (opt-in).
     checksums : dict, optional
@@ -324,7 +363,7 @@ def load_mnist(folder=None, download=False, checksums=None, dtype=np.float32) ->
     Returns
     -------
     Dataset
-        28 x 28 digits: train 50,000, validation 10,000, test 10,000.
+        28 x 28 digits: train 50,001, validation 9,999, test 10,000.
     """
     return load_idx_dataset("mnist", folder, download, checksums, dtype)
 
