@@ -9,18 +9,35 @@ rewards delivered, so speed is never bought with a silent network.
 
 Run ``python benchmarks/bench_izhikevich.py [--seconds 60] [--kernels numba numpy]
 [--json out.json]``.
+
+``--brian2 PYTHON`` (the interpreter of Brian2's own environment, e.g.
+``/work/venv-brian2/bin/python``) times whole processes instead, interleaved
+``--repeats`` times: Spikey (``python examples/izhikevich_2007.py``'s ``run`` in
+a fresh interpreter: import, network build, numba compile or cache load, the
+simulation) once with an empty numba cache (``cold``: every kernel compiled) and
+once with the usual one (``warm``), then ``peers/brian2_izhikevich.py`` (C++
+standalone: import, code generation, ``make -j1``, the binary). Each row gives
+the wall time from process start to results (``process_s``) and its parts.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
+_START = time.perf_counter()
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
 
 import izhikevich_2007  # noqa: E402
+
+IMPORT_S = time.perf_counter() - _START  # spikey and the example
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import write_json  # noqa: E402
@@ -37,18 +54,99 @@ def measure(seconds: float, kernels: str) -> dict:
     izhikevich_2007.config = config
     try:
         izhikevich_2007.run(1.0, verbose=False)  # warm-up: kernels compiled or loaded
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = izhikevich_2007.run(seconds, verbose=False, report=seconds)
-        wall = time.perf_counter() - start
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     finally:
         izhikevich_2007.config = original
     last = result["history"][-1]
     per_second = wall / seconds
     return {"kernels": kernels, "simulated_s": seconds, "wall_s": wall,
-            "wall_per_simulated_s": per_second, "hour_wall_s": per_second * 3600.0,
+            "wall_per_simulated_s": per_second, "cpu_per_simulated_s": cpu / seconds,
+            "hour_wall_s": per_second * 3600.0,
             "hour_extrapolated": seconds < 3600.0, "exc_rate_hz": last["exc_rate_hz"],
             "inh_rate_hz": last["inh_rate_hz"], "rewards": last["rewards"],
             "chosen_weight": last["chosen"], "others_mean": last["others_mean"]}
+
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def process_row(seconds: float, seed: int) -> dict:
+    """Run inside a fresh interpreter (``--process``): the example's ``run`` from import on."""
+    start = time.perf_counter()
+    result = izhikevich_2007.run(seconds, seed=seed, verbose=False, report=seconds)
+    last = result["history"][-1]
+    return {"framework": "spikey", "seed": seed, "simulated_s": seconds,
+            "import_s": IMPORT_S, "run_s": time.perf_counter() - start,
+            "loop_s": last["wall_s"], "exc_rate_hz": last["exc_rate_hz"],
+            "inh_rate_hz": last["inh_rate_hz"], "rewards": last["rewards"],
+            "chosen_weight": last["chosen"], "others_mean": last["others_mean"],
+            "others_at_max": last["others_at_max"]}
+
+
+def child(command: list, env: dict | None = None, timeout: float = 7200.0) -> dict:
+    """Run ``command`` (which writes one JSON row to the path it is given last); time it."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+        out = handle.name
+    try:
+        start = time.perf_counter()
+        done = subprocess.run(command + [out], capture_output=True, text=True, env=env,
+                              timeout=timeout)
+        wall = time.perf_counter() - start
+        if done.returncode != 0:
+            tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+            return {"error": f"exit {done.returncode}: " + " | ".join(tail)}
+        with open(out, encoding="utf-8") as handle:
+            row = json.load(handle)
+    finally:
+        os.unlink(out)
+    row["process_s"] = wall  # the whole process, interpreter start-up included
+    return row
+
+
+def compare(seconds: float, seed: int, repeats: int, brian2: str, niceness: int) -> list:
+    """Spikey (cold and warm numba cache) and Brian2 C++ standalone, interleaved."""
+    nice = ["nice", "-n", str(niceness)] if niceness else []
+    spikey_cmd = nice + [sys.executable, os.path.abspath(__file__), "--seconds", str(seconds),
+                         "--seed", str(seed), "--process"]
+    brian2_cmd = nice + [brian2, os.path.join(HERE, "peers", "brian2_izhikevich.py"),
+                         "--seconds", str(seconds), "--seed", str(seed), "--json"]
+    rows = []
+    for repeat in range(repeats):
+        cache = tempfile.mkdtemp(prefix="spikey_numba_cold_")
+        try:
+            cold = child(spikey_cmd, env={**os.environ, "NUMBA_CACHE_DIR": cache})
+        finally:
+            shutil.rmtree(cache, ignore_errors=True)
+        warm = child(spikey_cmd)
+        peer = child(brian2_cmd)
+        for label, row in (("spikey cold", cold), ("spikey warm", warm), ("brian2", peer)):
+            row.update({"label": label, "repeat": repeat, "load_avg_1min": os.getloadavg()[0]})
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    return rows
+
+
+def summary(rows: list) -> dict:
+    """Medians per label and the same-repeat ratios of total time (Spikey / Brian2)."""
+    out = {}
+    for label in ("spikey cold", "spikey warm", "brian2"):
+        mine = [r for r in rows if r.get("label") == label and "error" not in r]
+        if mine:
+            out[label] = {key: statistics.median(r[key] for r in mine)
+                          for key in ("process_s", "exc_rate_hz", "inh_rate_hz", "others_mean")}
+    for label in ("spikey cold", "spikey warm"):
+        ratios = []
+        for repeat in {r["repeat"] for r in rows}:
+            pair = [r for r in rows if r.get("repeat") == repeat and "error" not in r
+                    and r["label"] in (label, "brian2")]
+            if len(pair) == 2:
+                a, b = sorted(pair, key=lambda r: r["label"] != label)
+                ratios.append(a["process_s"] / b["process_s"])
+        if ratios:
+            out[f"{label} / brian2 (process_s, same repeat)"] = ratios
+    return out
 
 
 def main(argv=None):
@@ -57,14 +155,36 @@ def main(argv=None):
     parser.add_argument("--kernels", nargs="+", default=["numba"],
                         choices=["auto", "numba", "numpy"])
     parser.add_argument("--json", default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--brian2", default=None, metavar="PYTHON",
+                        help="Brian2's interpreter: time whole processes against Brian2")
+    parser.add_argument("--repeats", type=int, default=1, help="interleaved rounds (--brian2)")
+    parser.add_argument("--nice", type=int, default=10, help="niceness of the children (--brian2)")
+    parser.add_argument("--process", nargs=1, metavar="OUT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if not args.seconds > 0:
+        parser.error(f"--seconds must be > 0, got {args.seconds}")
+    if args.process:
+        with open(args.process[0], "w", encoding="utf-8") as handle:
+            json.dump(process_row(args.seconds, args.seed), handle)
+        return []
+    if args.brian2:
+        if args.repeats < 1:
+            parser.error(f"--repeats must be >= 1, got {args.repeats}")
+        rows = compare(args.seconds, args.seed, args.repeats, args.brian2, args.nice)
+        result = summary(rows)
+        print(json.dumps(result, indent=1))
+        write_json(args.json, "izhikevich_2007_vs_brian2", rows, summary=result,
+                   simulated_s=args.seconds, cpus=os.cpu_count())
+        return rows
     rows = [measure(args.seconds, k) for k in args.kernels]
-    print(f"{'kernels':>8} {'simulated s':>11} {'wall s':>8} {'wall/sim s':>10} "
+    print(f"{'kernels':>8} {'simulated s':>11} {'wall s':>8} {'wall/sim s':>10} {'cpu/sim s':>9} "
           f"{'one hour (s)':>13} {'E Hz':>6} {'I Hz':>6} {'rewards':>7}")
     for row in rows:
         label = " (extrapolated)" if row["hour_extrapolated"] else ""
         print(f"{row['kernels']:>8} {row['simulated_s']:11.0f} {row['wall_s']:8.1f} "
-              f"{row['wall_per_simulated_s']:10.4f} {row['hour_wall_s']:13.0f} "
+              f"{row['wall_per_simulated_s']:10.4f} {row['cpu_per_simulated_s']:9.4f} "
+              f"{row['hour_wall_s']:13.0f} "
               f"{row['exc_rate_hz']:6.2f} {row['inh_rate_hz']:6.2f} {row['rewards']:7d}{label}")
     write_json(args.json, "izhikevich_2007", rows)
     return rows

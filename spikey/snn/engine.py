@@ -229,7 +229,9 @@ class Engine:
                                      0.0, np.zeros(1, np.float64),
                                      np.zeros((1, 1, 1), dtype=dtype), np.zeros(0, np.int64),
                                      np.zeros(2, np.int64), False, zero, zero)
-        self._izhikevich = None  # (source array, parameters) of the Izhikevich part
+        self._izhikevich = None  # (part, its _a_dt, IzhikevichArrays) of the Izhikevich part
+        self._lists = None  # (mask, kernels.synapse_lists(mask)) of the fused STDP term
+        self._no_lists = (np.zeros((1, 2), np.int64), np.zeros(0, np.int64)) * 2
         self._uniforms = None  # (B, T, N) thalamic uniforms of the tick ahead
         self.threads = int(getattr(network, "threads", 1))
         # run_tick's per-member index buffers: row views of the spike index buffers
@@ -410,29 +412,33 @@ class Engine:
         return self._reward_rule(synapses)
 
     def _izhikevich_arrays(self, neurons) -> IzhikevichArrays | None:
-        """The Izhikevich part's arrays, or None when it is not the plain Izhikevich step."""
-        from spikey.snn.neuron.izhikevich import Izhikevich
+        """The Izhikevich part's arrays, or None when it is not the plain Izhikevich step.
 
+        The record is kept while the part's derived ``_a_dt`` is the same object: every
+        ``derive()`` (a ``set`` of any key) makes a new one, and the state arrays the record
+        holds are written in place, never replaced.
+        """
+        cached = self._izhikevich
+        if cached is not None and cached[0] is neurons and cached[1] is neurons._a_dt:
+            return cached[2]
         kind = type(neurons)
-        if (not isinstance(neurons, Izhikevich) or kind.step is not Izhikevich.step
-                or kind._kernel_step is not Izhikevich._kernel_step):
+        if not _is_plain_izhikevich(kind):
             return None
-        if self._izhikevich is None or self._izhikevich[0] is not neurons._a_dt:
-            # what Izhikevich._kernel_step derives, recomputed when derive() ran
-            dtype, n = neurons.context.dtype, neurons.n_neurons
-            params = [np.ascontiguousarray(np.broadcast_to(x, (n,)), dtype=dtype)
-                      for x in (neurons._a_dt, neurons._b, neurons._c, neurons._d)]
-            from spikey.snn.neuron.izhikevich import PEAK
+        # what Izhikevich._kernel_step derives, recomputed when derive() ran
+        from spikey.snn.neuron.izhikevich import PEAK
 
-            constants = np.array([0.04, 5.0, 140.0, neurons.substep, PEAK, 0.5,
-                                  neurons._noise_scale], dtype=dtype)
-            self._izhikevich = (neurons._a_dt, params, constants)
-        _, params, constants = self._izhikevich
+        dtype, n = neurons.context.dtype, neurons.n_neurons
+        params = [np.ascontiguousarray(np.broadcast_to(x, (n,)), dtype=dtype)
+                  for x in (neurons._a_dt, neurons._b, neurons._c, neurons._d)]
+        constants = np.array([0.04, 5.0, 140.0, neurons.substep, PEAK, 0.5,
+                              neurons._noise_scale], dtype=dtype)
         thalamic = bool(neurons.thalamic_input > 0)
-        return IzhikevichArrays(neurons.potential, neurons.recovery, thalamic,
-                                neurons.input_current, constants, int(neurons.n_substeps),
-                                *params, neurons.spikes,
-                                neurons._thalamic if thalamic else None)
+        record = IzhikevichArrays(neurons.potential, neurons.recovery, thalamic,
+                                  neurons.input_current, constants, int(neurons.n_substeps),
+                                  *params, neurons.spikes,
+                                  neurons._thalamic if thalamic else None)
+        self._izhikevich = (neurons, neurons._a_dt, record)
+        return record
 
     def _run_izhikevich(self, network, plan: TickPlan, inputs, w: Propagation) -> None:
         """:meth:`run_tick` through :func:`spikey.snn.kernels.run_tick_izhikevich`."""
@@ -445,6 +451,8 @@ class Engine:
             uniforms = n.blocks.take(T, self._uniforms)
         else:
             uniforms = n.input_current.reshape(B, 1, N)
+        lists = le.kind != 0 and not w.sparse
+        synapse_lists = self.synapse_lists(le.mask) if lists else self._no_lists
         kernels.run_tick_izhikevich(
             inputs, network.tick_spikes, network._pre, self.spike_index.bb, self.spike_index.jj,
             self.post_index.bb, self.post_index.jj,
@@ -459,8 +467,15 @@ class Engine:
             dec.scale_state, dec.decay, dec.tau, self._cast,
             da.kind, da.dopamine, da.decay, da.since_update, da.update_every, da.baseline,
             da.rate, da.weights, da.index, da.starts, da.dense, da.low, da.high, self._members,
-            self._step_cast)
+            self._step_cast, lists, *synapse_lists)
         network.step_count += T
+
+    def synapse_lists(self, mask: np.ndarray) -> tuple:
+        """:func:`kernels.synapse_lists` of ``mask``, kept while the mask object is the same
+        (the convention of the rules' ``_synapse_index``: a mask changes by replacement)."""
+        if self._lists is None or self._lists[0] is not mask:
+            self._lists = (mask, kernels.synapse_lists(mask))
+        return self._lists[1]
 
     @staticmethod
     def _finite(reward: StepReward) -> bool:
@@ -475,6 +490,34 @@ class Engine:
 
 
 # ---------------------------------------------------------------- adapters: parts -> records
+_PLAIN = {}  # (check, class) -> bool: the class checks below, once per class
+
+
+def _is_plain_izhikevich(kind) -> bool:
+    """Whether the neuron class steps exactly as :class:`Izhikevich` (no own ``step``)."""
+    key = ("izhikevich", kind)
+    if key not in _PLAIN:
+        from spikey.snn.neuron.izhikevich import Izhikevich
+
+        _PLAIN[key] = bool(issubclass(kind, Izhikevich) and kind.step is Izhikevich.step
+                           and kind._kernel_step is Izhikevich._kernel_step)
+    return _PLAIN[key]
+
+
+def _is_plain_dastdp(rule) -> bool:
+    """Whether the rule class is exactly DA-STDP's step, eligibility and mask."""
+    key = ("dastdp", rule)
+    if key not in _PLAIN:
+        from spikey.snn.synapse.da_stdp import DASTDP
+        from spikey.snn.synapse.mstdp import MSTDP, MSTDPET
+
+        _PLAIN[key] = bool(issubclass(rule, DASTDP) and rule.step is DASTDP.step
+                           and rule._apply is MSTDP._apply
+                           and rule.learning_mask is DASTDP.learning_mask
+                           and rule.__mro__[1].step is MSTDPET.step)
+    return _PLAIN[key]
+
+
 def lif_arrays(neurons) -> LIFArrays | None:
     """The neuron part's :class:`LIFArrays`, or None when its step cannot be fused."""
     make = getattr(neurons, "fused_arguments", None)
@@ -532,13 +575,7 @@ def step_reward_of(rewarder, synapses, weights, readout, expected, network) -> S
 def dopamine_of(synapses, weights, network) -> tuple | None:
     """``(Learning, Dopamine)`` of DA-STDP (kind 3 eligibility plus the dopamine update), or
     None when the rule is not exactly :class:`~spikey.snn.synapse.da_stdp.DASTDP`'s step."""
-    from spikey.snn.synapse.da_stdp import DASTDP
-    from spikey.snn.synapse.mstdp import MSTDP, MSTDPET
-
-    rule = type(synapses)
-    if (not isinstance(synapses, DASTDP) or rule.step is not DASTDP.step
-            or rule._apply is not MSTDP._apply or rule.learning_mask is not DASTDP.learning_mask
-            or rule.__mro__[1].step is not MSTDPET.step):
+    if not _is_plain_dastdp(type(synapses)):
         return None
     dtype = network.context.dtype.type
     mask = synapses.learning_mask(weights)

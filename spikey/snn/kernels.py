@@ -242,6 +242,44 @@ def _add_zeta(target, mask, pre_trace, post_trace, pre_sign, post_b, post_k, pre
                 target[b, j, k] = value
 
 
+def _add_zeta_lists(target, col_start, col_rows, row_start, row_cols, pre_trace, post_trace,
+                    pre_sign, post_b, post_k, pre_b, pre_j, scale, member_scale, use_member, clip,
+                    low, high):
+    # add_zeta on a dense target through lists of its synapses (synapse_lists of the mask):
+    # a post spike walks the rows of its column's synapses, a pre spike the columns of its
+    # row's, in ascending order, so every entry gets the same operations in the same order
+    # as add_zeta gives it, without reading the mask's whole column (P entries a stride
+    # apart) or row
+    P = target.shape[1]
+    N = target.shape[2]
+    for i in range(post_b.size):  # potentiation: the synapses onto each neuron that fired
+        b, k = post_b[i], post_k[i]
+        m = member_scale[b]
+        t, trace = target[b], pre_trace[b]
+        for x in range(col_start[b, k], col_start[b, k + 1]):
+            j = col_rows[x]
+            value = trace[j] * scale
+            if use_member:
+                value *= m
+            value += t[j, k]
+            if clip:
+                value = min(max(value, low), high)
+            t[j, k] = value
+    for i in range(pre_b.size):  # depression: the synapses out of each neuron that fired
+        b, j = pre_b[i], pre_j[i]
+        factor = pre_sign[j] * scale
+        if use_member:
+            factor *= member_scale[b]
+        row, trace = target[b, j], post_trace[b]
+        for x in range(row_start[b, j], row_start[b, j + 1]):
+            k = row_cols[x]
+            value = trace[k] * factor
+            value += row[k]
+            if clip:
+                value = min(max(value, low), high)
+            row[k] = value
+
+
 def _apply_eligibility(weights, eligibility, index, starts, members, step, low, high, dense):
     flat_w = weights.reshape(weights.shape[0], -1)
     flat_e = eligibility.reshape(eligibility.shape[0], -1)
@@ -341,36 +379,45 @@ def _lif_step(v, synaptic_input, decay, threshold, reset, left, is_open, is_clos
 
 def _izhikevich_step(v, u, synaptic_input, uniforms, thalamic, current, constants, substeps,
                      a_dt, b_param, c_param, d_param, spikes):
+    # Izhikevich.step, neuron by neuron with the same operations in the same order, written
+    # as one pass per stage (drive, each v sub-step, u and the reset) so that each pass is a
+    # simple loop over the neurons that the compiler vectorizes; min(v, peak) is spelled
+    # ``peak if v > peak else v`` (nan stays nan, as np.minimum gives)
     B, N = v.shape
     c004, c5, c140, h, peak, half, noise = (constants[0], constants[1], constants[2],
                                             constants[3], constants[4], constants[5],
                                             constants[6])
     for b in range(B):
-        for k in range(N):
-            drive = synaptic_input[b, k]
-            if thalamic:
-                drive = (uniforms[b, k] - half) * noise + drive
-                current[b, k] = drive
-            vk, uk = v[b, k], u[b, k]
-            for _ in range(substeps):
+        vr, ur, sr = v[b], u[b], spikes[b]
+        drive = synaptic_input[b]
+        if thalamic:
+            out, draws = current[b], uniforms[b]
+            for k in range(N):
+                out[k] = (draws[k] - half) * noise + drive[k]
+            drive = out
+        for _ in range(substeps):
+            for k in range(N):
+                vk = vr[k]
                 f = vk * c004
                 f += c5
                 f *= vk
                 f += c140
-                f -= uk
-                f += drive
+                f -= ur[k]
+                f += drive[k]
                 f *= h
                 vk += f
-                vk = min(vk, peak)
+                vr[k] = peak if vk > peak else vk
+        for k in range(N):
+            vk = vr[k]
+            uk = ur[k]
             f = vk * b_param[k]
             f -= uk
             f *= a_dt[k]
             uk += f
             fire = vk >= peak
-            if fire:
-                vk = c_param[k]
-                uk += d_param[k]
-            v[b, k], u[b, k], spikes[b, k] = vk, uk, fire
+            vr[k] = c_param[k] if fire else vk
+            ur[k] = uk + d_param[k] if fire else uk
+            sr[k] = fire
 
 
 def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
@@ -480,11 +527,12 @@ def _run_tick_izhikevich(inputs, tick_spikes, pre, bb, jj, pb, pk,
                          use_member, clip, low, high, scale_state, decay_z, tau_z, cast,
                          dopamine_kind, dopamine, decay_dopamine, since_update, update_every,
                          baseline, rate, w_matrix, w_index, w_starts, w_dense, w_low, w_high,
-                         members, step_cast):
+                         members, step_cast, lists, col_start, col_rows, row_start, row_cols):
     # run_tick for Izhikevich neurons (izhikevich_step with this step's thalamic uniforms,
     # uniforms[:, t]) and, with dopamine_kind 1, DA-STDP's dopamine decay and periodic weight
     # update after the eligibility's (kind 3) STDP term: DASTDP.step, same operations in
-    # the same order
+    # the same order; with lists (a dense target) the STDP term walks synapse_lists of the
+    # mask instead of whole rows and columns
     B, T, n_in = inputs.shape
     P = pre.shape[1]
     N = spikes.shape[1]
@@ -532,6 +580,10 @@ def _run_tick_izhikevich(inputs, tick_spikes, pre, bb, jj, pb, pk,
             add_zeta_sparse(target, mask, pre_index, out_start, out_synapse, out_post,
                             pre_trace, post_trace, pre_sign, pb[:post_count], pk[:post_count],
                             pre_b, pre_j, zeta_scale, member_scale, use_member, clip, low, high)
+        elif lists:
+            add_zeta_lists(target, col_start, col_rows, row_start, row_cols, pre_trace,
+                           post_trace, pre_sign, pb[:post_count], pk[:post_count], pre_b, pre_j,
+                           zeta_scale, member_scale, use_member, clip, low, high)
         else:
             add_zeta(target, mask, pre_trace, post_trace, pre_sign, pb[:post_count],
                      pk[:post_count], pre_b, pre_j, zeta_scale, member_scale, use_member, clip,
@@ -642,6 +694,7 @@ propagate_sparse = _jit(_propagate_sparse)
 add_zeta_sparse = _jit(_add_zeta_sparse)
 update_traces = _jit(_update_traces)
 add_zeta = _jit(_add_zeta)
+add_zeta_lists = _jit(_add_zeta_lists)
 apply_eligibility = _jit(_apply_eligibility)
 fold_trace = _jit(_fold_trace)
 tick_rewards = _jit(_tick_rewards)
@@ -682,6 +735,35 @@ def synapse_index(mask: np.ndarray) -> tuple:
     np.cumsum([p.size for p in parts], out=starts[1:])
     index = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
     return index, starts
+
+
+def synapse_lists(mask: np.ndarray) -> tuple:
+    """The synapses of a dense ``(B, P, N)`` mask by column and by row, for :func:`add_zeta_lists`.
+
+    Returns ``(col_start, col_rows, row_start, row_cols)``: member ``b``'s synapses
+    onto neuron ``k`` come from the rows ``col_rows[col_start[b, k]:col_start[b, k + 1]]``
+    and those out of row ``j`` go to the columns
+    ``row_cols[row_start[b, j]:row_start[b, j + 1]]``, both ascending (offsets into the
+    whole list, members one after another).
+    """
+    B, P, N = mask.shape
+    col_start = np.zeros((B, N + 1), dtype=np.int64)
+    row_start = np.zeros((B, P + 1), dtype=np.int64)
+    cols, rows, offset = [], [], 0
+    for b in range(B):
+        jj, kk = np.nonzero(mask[b])  # row-major: by row, columns ascending
+        order = np.argsort(kk, kind="stable")  # by column, rows ascending
+        rows.append(jj[order])
+        cols.append(kk)
+        col_start[b, 1:] = np.cumsum(np.bincount(kk, minlength=N))
+        row_start[b, 1:] = np.cumsum(np.bincount(jj, minlength=P))
+        col_start[b] += offset
+        row_start[b] += offset
+        offset += jj.size
+    empty = np.zeros(0, dtype=np.int64)
+    col_rows = np.concatenate(rows).astype(np.int64) if rows else empty
+    row_cols = np.concatenate(cols).astype(np.int64) if cols else empty
+    return col_start, col_rows, row_start, row_cols
 
 
 def per_member(value, batch_size: int, dtype) -> np.ndarray:

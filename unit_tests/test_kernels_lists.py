@@ -1,0 +1,81 @@
+"""The STDP term through synapse lists (kernels.synapse_lists / add_zeta_lists) and the
+stage-by-stage Izhikevich kernel: bit for bit what the mask-walking and numpy versions give."""
+
+import numpy as np
+import pytest
+
+from conftest import build_small_config
+from spikey import Network
+from spikey.snn import kernels
+
+needs_numba = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed")
+
+
+def _mask(rng, B=2, P=13, N=11, density=0.3):
+    return rng.random((B, P, N)) < density
+
+
+def test_synapse_lists_give_each_columns_rows_and_each_rows_columns_ascending():
+    rng = np.random.default_rng(3)
+    mask = _mask(rng)
+    mask[1, :, 4] = False  # an empty column
+    mask[0, 7] = False  # an empty row
+    col_start, col_rows, row_start, row_cols = kernels.synapse_lists(mask)
+    B, P, N = mask.shape
+    assert col_start.shape == (B, N + 1) and row_start.shape == (B, P + 1)
+    assert col_start[-1, -1] == row_start[-1, -1] == mask.sum()
+    for b in range(B):
+        for k in range(N):
+            rows = col_rows[col_start[b, k]:col_start[b, k + 1]]
+            np.testing.assert_array_equal(rows, np.flatnonzero(mask[b, :, k]))
+        for j in range(P):
+            cols = row_cols[row_start[b, j]:row_start[b, j + 1]]
+            np.testing.assert_array_equal(cols, np.flatnonzero(mask[b, j]))
+    assert col_start[1, 4] == col_start[1, 5] and row_start[0, 7] == row_start[0, 8]
+
+
+@needs_numba
+@pytest.mark.parametrize("clip, use_member", [(False, False), (True, False), (True, True)])
+def test_add_zeta_lists_equals_add_zeta(clip, use_member):
+    rng = np.random.default_rng(4)
+    B, P, N = 2, 13, 11
+    mask = _mask(rng, B, P, N)
+    dtype = np.float32
+    start = (rng.random((B, P, N)) * 2.0 * mask).astype(dtype)
+    pre_trace = rng.normal(size=(B, P)).astype(dtype)
+    post_trace = -rng.random((B, N)).astype(dtype)
+    pre_sign = np.where(rng.random(P) < 0.3, -1.0, 1.0).astype(dtype)
+    pre = rng.random((B, P)) < 0.4
+    post = rng.random((B, N)) < 0.4
+    pre_b, pre_j = (x.astype(np.int64) for x in np.nonzero(pre))
+    post_b, post_k = (x.astype(np.int64) for x in np.nonzero(post))
+    member = np.array([0.5, 3.0], dtype=dtype)
+    scale, low, high = dtype(0.7), dtype(0.0), dtype(1.5)
+    expected, got = start.copy(), start.copy()
+    kernels.add_zeta(expected, mask, pre_trace, post_trace, pre_sign, post_b, post_k, pre_b,
+                     pre_j, scale, member, use_member, clip, low, high)
+    kernels.add_zeta_lists(got, *kernels.synapse_lists(mask), pre_trace, post_trace, pre_sign,
+                           post_b, post_k, pre_b, pre_j, scale, member, use_member, clip, low,
+                           high)
+    assert not np.array_equal(expected, start)  # something was added
+    np.testing.assert_array_equal(got, expected)
+    assert not got[~mask].any()  # absent synapses stay absent
+
+
+@needs_numba
+def test_izhikevich_kernel_keeps_nan_like_the_numpy_step():
+    # np.minimum(v, peak) keeps a nan potential nan; the kernel's select must too
+    cfg = build_small_config(parts={"neurons": "Izhikevich", "synapses": "STDP"},
+                             neurons={"n_neurons": 6, "thalamic_input": 6.5})
+    nets = [Network.from_config(cfg),
+            Network.from_config({**cfg, "network": {**cfg["network"], "kernels": "numpy"}})]
+    current = np.zeros((1, 6), dtype=np.float32)
+    current[0, 1] = 500.0  # fires
+    for net in nets:
+        net.neurons.potential[0, 3] = np.nan
+        net.neurons.step(current)
+    numba_step, numpy_step = (net.neurons for net in nets)
+    np.testing.assert_array_equal(numba_step.potential, numpy_step.potential)
+    np.testing.assert_array_equal(numba_step.recovery, numpy_step.recovery)
+    np.testing.assert_array_equal(numba_step.spikes, numpy_step.spikes)
+    assert np.isnan(numba_step.potential[0, 3]) and numba_step.spikes[0, 1]
