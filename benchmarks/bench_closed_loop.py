@@ -18,15 +18,25 @@ are timed in the same process, repeat by repeat in turn:
   inside the call into the network (encoding, input spikes, the tick's steps,
   readout), its steps alone (``kernels.run_tick``), the game and the reward; what
   is left of the wall time per call is Python (``ClosedLoop.step``'s checks and the
-  call itself).
+  call itself);
+- ``run``: ``ClosedLoop.run(--run-ticks)``, that many ticks per Python call (the
+  same compiled tick in a compiled loop), per tick: the sections' medians over the
+  ticks plus the median over the calls of the Python time per tick (a call's wall
+  time less its ticks' compiled sections); ``run_us_refill_inputs`` is the mean per
+  tick of the input uniforms taken in Python when a tick straddles a block of the
+  random stream (network time the medians leave out, as they leave out the rare
+  refilling calls of the other paths).
 
-Per path: the median wall time per call; the fixed overhead (everything but the
-network: game, reward, Python around them) in µs and as a share of the network
-time (issue 19's target: <= 25 % at 1 ms, <= 5 % at 20 ms); the share relative to
-the network's steps alone (``kernel``: encoding and readout counted as overhead
-too); the time per simulated millisecond; the 1-minute load average when the
-tick length's run began. Each row holds the fused path's numbers and the
-reference path's under ``reference_*``.
+Every call is timed on its own. Per path and piece: the median over the calls of a
+repeat (robust to the preemptions of other jobs on a shared machine, which land in
+whatever piece is running), then the median over the repeats; ``*_mean`` keys hold
+the mean per call instead (preemptions included). Reported: the time per call; the
+fixed overhead (everything but the network: game, reward, Python around them) in µs
+and as a share of the network time (issue 19's target: <= 25 % at 1 ms, <= 5 % at
+20 ms); the share relative to the network's steps alone (``kernel``: encoding and
+readout counted as overhead too); the time per simulated millisecond; the 1-minute
+load average when the tick length's run began. Each row holds the fused path's
+numbers and the reference path's under ``reference_*``.
 
 Run ``python benchmarks/bench_closed_loop.py [--ticks-ms 1 2 5 10 20] [--json out.json]``.
 """
@@ -65,75 +75,131 @@ def _setup(tick_ms: int, batch: int):
 
 
 class _Reference:
-    """The loop in Python, timed piece by piece."""
+    """The loop in Python, timed piece by piece, call by call."""
 
     def __init__(self, tick_ms, batch):
         self.games, self.adapter, self.network = _setup(tick_ms, batch)
         self.batch = batch
         self.obs, self.info = self.games.reset(seed=0)
-        self.in_kernel = [0.0]
 
     def run(self, calls: int) -> dict:
         games, adapter, network, batch = self.games, self.adapter, self.network, self.batch
         obs, info = self.obs, self.info
-        in_network = in_game = in_reward = 0.0
-        self.in_kernel[0] = 0.0
-        fused, in_kernel = kernels.run_tick, self.in_kernel
+        perf = time.perf_counter
+        fused, in_kernel = kernels.run_tick, [0.0]
 
         def timed_run_tick(*args):
-            t0 = time.perf_counter()
+            t0 = perf()
             fused(*args)
-            in_kernel[0] += time.perf_counter() - t0
+            in_kernel[0] += perf() - t0
 
+        records = []
         kernels.run_tick = timed_run_tick
         try:
-            start = time.perf_counter()
             for _ in range(calls):
-                t0 = time.perf_counter()
+                in_kernel[0] = 0.0
+                t0 = perf()
                 observation = adapter.observations(obs, batch)
-                t1 = time.perf_counter()
+                t1 = perf()
                 action = network.tick(observation, info)
-                t2 = time.perf_counter()
+                t2 = perf()
                 obs, reward, _, _, info = games.step(adapter.actions(action, batch))
-                t3 = time.perf_counter()
+                t3 = perf()
                 network.reward(action=action, game_reward=reward, info=info)
-                in_reward += time.perf_counter() - t3
-                in_network += t2 - t1
-                in_game += t3 - t2 + t1 - t0
-            total = time.perf_counter() - start
+                t4 = perf()
+                records.append((t4 - t0, t2 - t1, in_kernel[0], t3 - t2 + t1 - t0, t4 - t3))
         finally:
             kernels.run_tick = fused
         self.obs, self.info = obs, info
-        return {"total": total / calls, "network": in_network / calls,
-                "kernel": in_kernel[0] / calls, "game": in_game / calls,
-                "reward": in_reward / calls}
+        return _summary(records)
 
 
 class _Fused:
-    """ClosedLoop.step, timed from outside and by the time-stamp counter inside."""
+    """ClosedLoop.step, timed call by call from outside and by the time-stamp counter inside."""
 
     def __init__(self, tick_ms, batch, rate):
         games, adapter, network = _setup(tick_ms, batch)
         self.loop = ClosedLoop(network, games, adapter)
+        self.loop.set_timing(True)
         self.loop.reset(seed=0)
         self.loop.step()  # builds the plan
         if self.loop.why_not_fused is not None:
             raise RuntimeError(f"the closed loop does not fuse: {self.loop.why_not_fused}")
-        self.loop.set_timing(True)
         self.rate = rate
 
     def run(self, calls: int) -> dict:
-        step, stamps = self.loop.step, self.loop.stamps
+        step, stamps, perf = self.loop.step, self.loop.stamps, time.perf_counter
+        if calls > stamps.shape[0] - 1:
+            raise ValueError(f"--calls {calls}: at most {stamps.shape[0] - 1} per repeat")
         stamps[...] = 0
-        start = time.perf_counter()
-        for _ in range(calls):
+        loop = self.loop
+        walls = [0.0] * calls
+        fused = [False] * calls
+        for i in range(calls):
+            t0 = perf()
             step()
-        total = time.perf_counter() - start
-        seconds = stamps[:5] / self.rate / calls
-        inputs, ticks, readout, game, reward = (float(s) for s in seconds)
-        return {"total": total / calls, "network": inputs + ticks + readout, "kernel": ticks,
-                "game": game, "reward": reward, "python": total / calls - float(seconds.sum()),
-                "fused_calls": int(stamps[5])}
+            walls[i] = perf() - t0
+            fused[i] = loop.last_fused
+        # (a call that ran the Python loop, e.g. when the game's random block ran out, has
+        # no section timings: it is left out)
+        walls = [wall for wall, f in zip(walls, fused) if f]
+        sections = stamps[1:1 + len(walls), :5] / self.rate
+        records = [(wall, s[0] + s[1] + s[2], s[1], s[3], s[4], wall - sum(s))
+                   for wall, s in zip(walls, sections.tolist())]
+        fused = len(walls)
+        out = _summary(records)
+        out["fused_calls"] = fused
+        return out
+
+
+class _FusedRun(_Fused):
+    """ClosedLoop.run: ``ticks`` closed-loop steps per Python call."""
+
+    def __init__(self, tick_ms, batch, rate, ticks):
+        super().__init__(tick_ms, batch, rate)
+        self.ticks = ticks
+
+    def run(self, calls: int) -> dict:
+        run, stamps, perf, ticks = self.loop.run, self.loop.stamps, time.perf_counter, self.ticks
+        if calls > stamps.shape[0] - 1:
+            raise ValueError(f"--calls {calls}: at most {stamps.shape[0] - 1} per repeat")
+        stamps[...] = 0
+        python = []
+        for _ in range(max(calls // ticks, 1)):
+            first = int(stamps[0, 5])
+            t0 = perf()
+            run(ticks)
+            wall = perf() - t0
+            # Python: the call's wall time less its ticks' compiled sections (which hold
+            # whatever preempted them, and the input uniforms taken in Python)
+            inside = stamps[1 + first:1 + int(stamps[0, 5]), :5].sum() / self.rate
+            python.append((wall - inside) / ticks)
+        fused = int(stamps[0, 5])
+        sections = stamps[1:1 + fused, :5] / self.rate
+        # per tick: the sections' medians over the ticks, the median of the Python share
+        out = _summary([(s[0] + s[1] + s[2], s[1], s[3], s[4]) for s in sections.tolist()],
+                       keys=("network", "kernel", "game", "reward"))
+        out["python"] = statistics.median(python)
+        out["python_mean"] = statistics.fmean(python)
+        for suffix in ("", "_mean"):
+            out[f"total{suffix}"] = sum(out[f"{key}{suffix}"] for key in
+                                        ("network", "game", "reward", "python"))
+        out["refill"] = int(stamps[0, 6]) / self.rate / fused
+        out["fused_calls"] = fused
+        return out
+
+
+_KEYS = ("total", "network", "kernel", "game", "reward", "python")
+
+
+def _summary(records, keys=_KEYS) -> dict:
+    """Per-call medians (robust to the other jobs' preemptions) and means of each piece."""
+    columns = list(zip(*records))
+    out = {}
+    for key, values in zip(keys, columns):
+        out[key] = statistics.median(values)
+        out[f"{key}_mean"] = statistics.fmean(values)
+    return out
 
 
 def _row(prefix: str, values: dict, tick_ms: int) -> dict:
@@ -147,17 +213,24 @@ def _row(prefix: str, values: dict, tick_ms: int) -> dict:
            f"{prefix}us_per_simulated_ms": total * 1e6 / tick_ms}
     if "python" in values:
         row[f"{prefix}us_in_python"] = values["python"] * 1e6
+    if "refill" in values:  # mean per tick, left out of the medians above
+        row[f"{prefix}us_refill_inputs"] = values["refill"] * 1e6
+    mean_total, mean_net = values["total_mean"], values["network_mean"]
+    row[f"{prefix}us_per_call_mean"] = mean_total * 1e6
+    row[f"{prefix}overhead_share_mean"] = (mean_total - mean_net) / mean_net
     return row
 
 
 def measure(tick_ms: int, calls: int, repeats: int, batch: int, rate: float,
-            paths=("fused", "reference")) -> dict:
+            paths=("fused", "reference"), run_ticks: int = 100) -> dict:
     load = os.getloadavg()[0]  # the machine is shared: the 1-minute load at the start
     runners = {}
     if "reference" in paths:
         runners["reference"] = _Reference(tick_ms, batch)
     if "fused" in paths:
         runners["fused"] = _Fused(tick_ms, batch, rate)
+    if "run" in paths:
+        runners["run"] = _FusedRun(tick_ms, batch, rate, run_ticks)
     results = {name: [] for name in runners}
     for repeat in range(repeats + 1):  # the first repeat warms up
         for name, runner in runners.items():  # in turn, so both see the same load
@@ -167,12 +240,17 @@ def measure(tick_ms: int, calls: int, repeats: int, batch: int, rate: float,
     row = {"tick_ms": tick_ms, "batch_size": batch, "load_1min": load}
     for name, runs in results.items():
         median = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
-        row.update(_row("" if name == "fused" or len(results) == 1 else "reference_", median,
-                        tick_ms))
-        if name == "fused":
-            row["fused_calls"] = int(sum(run["fused_calls"] for run in runs))
+        if name in ("fused", "run"):
+            median.pop("fused_calls")
+        prefix = {"fused": "", "reference": "reference_", "run": "run_"}[name]
+        row.update(_row("" if len(results) == 1 else prefix, median, tick_ms))
+        if name in ("fused", "run"):
+            row[f"{'run_' if name == 'run' else ''}fused_calls"] = int(
+                sum(run["fused_calls"] for run in runs))
             row["calls"] = calls * repeats
-    row["path"] = "fused" if "fused" in results else "reference"
+    if "run" in results:
+        row["run_ticks"] = run_ticks
+    row["path"] = next(iter(results)) if len(results) == 1 else "fused"
     return row
 
 
@@ -182,20 +260,25 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--paths", nargs="+", choices=("fused", "reference"),
-                        default=["fused", "reference"])
+    parser.add_argument("--paths", nargs="+", choices=("fused", "run", "reference"),
+                        default=["fused", "run", "reference"],
+                        help="fused: ClosedLoop.step per tick; run: ClosedLoop.run of "
+                             "--run-ticks ticks per call; reference: the Python loop")
+    parser.add_argument("--run-ticks", type=int, default=100)
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
     paths = [p for p in args.paths if p != "fused" or ClosedLoop is not None]
-    rate = tsc_rate() if "fused" in paths else None
-    rows = [measure(t, args.calls, args.repeats, args.batch, rate, paths) for t in args.ticks_ms]
+    paths = [p for p in paths if p != "run" or ClosedLoop is not None]
+    rate = tsc_rate() if {"fused", "run"} & set(paths) else None
+    rows = [measure(t, args.calls, args.repeats, args.batch, rate, paths, args.run_ticks)
+            for t in args.ticks_ms]
     print(f"CartPole + network, B={args.batch}, medians of {args.repeats} x {args.calls} calls "
           "(µs per call)")
     print(f"{'tick (ms)':>9} {'path':>9} {'per call':>9} {'network':>8} {'kernel':>7} "
           f"{'game':>6} {'reward':>7} {'python':>7} {'overhead':>9} {'ovh/network':>12} "
           f"{'ovh/kernel':>11} {'load':>5}")
     for row in rows:
-        for prefix, name in (("", row["path"]), ("reference_", "reference")):
+        for prefix, name in (("", row["path"]), ("run_", "run"), ("reference_", "reference")):
             if f"{prefix}us_per_call" not in row or (prefix and row["path"] == "reference"):
                 continue
             python = row.get(f"{prefix}us_in_python")

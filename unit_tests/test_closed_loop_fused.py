@@ -37,7 +37,7 @@ def _pair(B=1, T=1, game=None, network=None, seed=0, max_episode_steps=500):
         net = spikey.Network.from_config(config)
         loop = ClosedLoop(net, env, adapter, fused=fused)
         loop.reset(seed=seed + 11)
-        loop.set_timing(True)  # stamps[5] counts the compiled calls
+        loop.set_timing(True)  # stamps[0, 5] counts the compiled calls
         out.append(loop)
     return out
 
@@ -91,7 +91,7 @@ def test_fused_loop_equals_the_python_loop(T, game, steps):
     fused, reference = _pair(T=T, game=game)
     _run(fused, reference, steps, every=25)
     assert fused.why_not_fused is None
-    assert fused.stamps[5] >= steps - 5  # (nearly) every call ran compiled
+    assert fused.stamps[0, 5] >= steps - 5  # (nearly) every call ran compiled
     assert reference.stamps is None and not reference.last_fused
     ends = int(fused.env.game.random.position[0])
     assert ends >= 10  # the loop went through many autoresets
@@ -102,8 +102,27 @@ def test_game_random_refill_and_truncation():
     # 256 starts runs out once (that call runs in Python, the rest compiled)
     fused, reference = _pair(max_episode_steps=1)
     _run(fused, reference, 600, every=50)
-    assert fused.stamps[5] == 599
+    assert fused.stamps[0, 5] == 599
     assert fused.env._truncated.dtype == bool
+
+
+@pytest.mark.parametrize("T,max_steps", [(7, 500), (1, 1)])
+def test_run_equals_steps(T, max_steps):
+    # ticks straddling input blocks (T = 7) and the game's block of starts running out
+    # (a reset every second tick) stop the compiled run for a tick in Python
+    fused, reference = _pair(T=T, max_episode_steps=max_steps)
+    rewards, terminated, truncated = fused.run(600)
+    assert rewards.shape == terminated.shape == truncated.shape == (600, 1)
+    for i in range(600):
+        _, reward, ended, cut, _ = reference.step()
+        assert (rewards[i].tobytes(), terminated[i].tolist(), truncated[i].tolist()) == (
+            reward.tobytes(), ended.tolist(), cut.tolist()), i
+    _assert_same(fused, reference)
+    assert fused.last_observation.tobytes() == reference.last_observation.tobytes()
+    assert fused.stamps[0, 5] >= 590
+    assert fused.run(0)[0].shape == (0, 1)
+    with pytest.raises(ValueError, match="ticks = -1; expected an integer >= 0"):
+        fused.run(-1)
 
 
 def test_plan_follows_set_and_pauses():
@@ -118,9 +137,9 @@ def test_plan_follows_set_and_pauses():
     assert fused._plan is not built and fused.last_fused
     for loop in (fused, reference):  # a paused member: the Python loop runs
         loop.network.active[0] = False
-    calls = int(fused.stamps[5])
+    calls = int(fused.stamps[0, 5])
     _run(fused, reference, 10, every=3)
-    assert int(fused.stamps[5]) == calls and not fused.last_fused
+    assert int(fused.stamps[0, 5]) == calls and not fused.last_fused
     for loop in (fused, reference):
         loop.network.active[0] = True
     _run(fused, reference, 30, every=10)
@@ -241,7 +260,7 @@ def test_fused_loop_other_plan_types(B, network):
             else:
                 reference = new
     _run(fused, reference, 300, every=30)
-    assert fused.why_not_fused is None and fused.stamps[5] >= 290
+    assert fused.why_not_fused is None and fused.stamps[0, 5] >= 290
 
 
 @pytest.mark.slow

@@ -394,15 +394,39 @@ def _loop_step(p, mode):
         kernels.tick_rewards(p.signals, p.plastic, p.rate, p.scaled, mult, p.weights,
                              p.eligibility, p.index, p.starts, p.step_cast, p.members,
                              p.w_low, p.w_high, p.dense, p.clear)
-    if timing:  # accumulate the sections' cycles and count the call
+    if timing:  # the sections' cycles: summed in row 0, call by call in the rows after it
         t5 = _cycles()
-        p.stamps[0] += t1 - t0
-        p.stamps[1] += t2 - t1
-        p.stamps[2] += t3 - t2
-        p.stamps[3] += t4 - t3
-        p.stamps[4] += t5 - t4
-        p.stamps[5] += 1
+        sums = p.stamps[0]
+        s0, s1, s2, s3, s4 = t1 - t0 + sums[7], t2 - t1, t3 - t2, t4 - t3, t5 - t4
+        records = p.stamps.shape[0] - 1
+        if records > 0:
+            row = p.stamps[1 + sums[5] % records]
+            row[0], row[1], row[2], row[3], row[4] = s0, s1, s2, s3, s4
+        sums[0] += s0  # (sums[7]: the input uniforms taken in Python for this call)
+        sums[1] += s1
+        sums[2] += s2
+        sums[3] += s3
+        sums[4] += s4
+        sums[5] += 1
+        sums[6] += sums[7]  # all input uniforms taken in Python while timing
+        sums[7] = 0
     return DONE
+
+
+def _loop_run(p, start, stop, rewards, terminated, truncated):
+    # _loop_step for ticks start, start + 1, ... until stop or a refusal; each tick's
+    # rewards and episode ends into row i of the (ticks, B) outputs. Returns (ticks done up
+    # to, status of the tick that stopped it).
+    B = rewards.shape[1]
+    for i in range(start, stop):
+        status = _loop_step(p, 0)
+        if status != DONE:
+            return i, status
+        for b in range(B):
+            rewards[i, b] = p.rewards[b]
+            terminated[i, b] = p.terminated[b]
+            truncated[i, b] = p.truncated[b]
+    return stop, DONE
 
 
 def _read_cycles():
@@ -415,10 +439,68 @@ if numba is not None:
     _state_reward = kernels._jit(_state_reward)
     _cartpole_member = kernels._jit(_cartpole_member)
     _loop_step = kernels._jit(_loop_step)
+    _loop_run = kernels._jit(_loop_run)
     _read_cycles = kernels._jit(_read_cycles)
     _EXP = numpy_loop(np.exp)
 else:  # pragma: no cover
     _EXP = None
+
+
+def tick_arguments(engine, network, plan) -> tuple | None:
+    """:func:`spikey.snn.kernels.run_tick`'s arguments for ``network``'s LIF tick, in order, as
+    :meth:`Engine.run_tick <spikey.snn.engine.Engine.run_tick>` passes them (the tick's input
+    spikes are ``network.tick_input_spikes``, filled before the call).
+
+    Uses the engine's ``tick_arguments`` when it has one; otherwise assembles them here,
+    by name from the kernel's signature.
+
+    Parameters
+    ----------
+    engine : spikey.snn.engine.Engine
+    network : spikey.Network
+    plan : spikey.snn.engine.TickPlan
+        A LIF plan from :meth:`Engine.plan <spikey.snn.engine.Engine.plan>`.
+
+    Returns
+    -------
+    tuple or None
+        None when the kernel takes an argument not known here.
+    """
+    own = getattr(engine, "tick_arguments", None)
+    if own is not None:
+        return tuple(own(network, plan))
+    import inspect
+
+    w = engine.propagation(network)
+    n, le, tr, dec, r = plan.neuron, plan.learning, plan.traces, plan.decay, plan.reward
+    bb, jj, pb, pk = engine._tick_index
+    values = dict(
+        inputs=network.tick_input_spikes, tick_spikes=network.tick_spikes, pre=network._pre,
+        bb=bb, jj=jj, pb=pb, pk=pk, sparse=w.sparse, flat=w.flat, values=w.values,
+        out_start=w.out_start, out_synapse=w.out_synapse, out_post=w.out_post,
+        polarity=network._polarity, no_efficacy=engine.no_efficacy, current=network._current,
+        v=n.potential, decay=n.decay, threshold=n.threshold, reset=n.reset, left=n.left,
+        is_open=n.is_open, is_closed=n.is_closed, steps=n.refractory_steps, spikes=n.spikes,
+        kind=le.kind, pre_trace=tr.pre_trace, post_trace=tr.post_trace,
+        decay_plus=tr.decay_plus, decay_minus=tr.decay_minus, amp_pre=tr.amp_pre,
+        amp_minus=tr.amp_minus, target=le.target, mask=le.mask, pre_index=w.pre_index,
+        pre_sign=plan.pre_sign, rows=le.rows, scale=le.scale, member_scale=le.member_scale,
+        use_member=le.use_member, clip=le.clip, low=plan.low, high=plan.high,
+        scale_state=dec.scale_state, decay_z=dec.decay, tau_z=dec.tau, cast=engine._member_cast,
+        reward_kind=r.kind, first_output=r.first_output, agree=r.agree,
+        reward_mult=r.reward_mult, punish_mult=r.punish_mult, plastic=r.plastic, rate=r.rate,
+        dt=r.dt, w_matrix=r.weights, w_index=r.index, w_starts=r.starts, w_dense=r.dense,
+        w_low=r.low, w_high=r.high, members=engine._member_ids, step_cast=engine._step_cast)
+    names = list(inspect.signature(kernels._run_tick).parameters)
+    if "lists" in names and hasattr(engine, "synapse_lists"):
+        # a dense target whose mask is sparse: the STDP term walks lists of its synapses
+        lists = bool(le.kind != 0 and not w.sparse and engine.sparse_mask(le.mask))
+        synapse_lists = engine.synapse_lists(le.mask) if lists else engine._no_lists
+        values.update(lists=lists, col_start=synapse_lists[0], col_rows=synapse_lists[1],
+                      row_start=synapse_lists[2], row_cols=synapse_lists[3])
+    if any(name not in values for name in names):
+        return None
+    return tuple(values[name] for name in names)
 
 
 def _cycles_now() -> int:
@@ -448,6 +530,9 @@ def tsc_rate(seconds: float = 0.1) -> float:
 
 # ---------------------------------------------------------------- the loop
 _REVISION = attrgetter("_revision")
+
+
+_RECORDS = 8192  # calls whose section timings the stamps keep one by one
 
 
 class _Revisionless:
@@ -561,6 +646,70 @@ class ClosedLoop:
             return self._fast_step()  # the plan's own step (see _make_fast_step)
         return self._reference_step()
 
+    def run(self, ticks: int) -> tuple:
+        """:meth:`step` ``ticks`` times, in one compiled call while the plan allows.
+
+        Parameters
+        ----------
+        ticks : int
+            Closed-loop steps (network ticks, game steps, rewards) to run.
+
+        Returns
+        -------
+        tuple
+            ``(rewards, terminated, truncated)``, each ``(ticks, B)``: what the games
+            returned at each step (float64, bool, bool). The last step's observations and
+            infos are those :meth:`step` would have returned (``last_observation``).
+
+        Raises
+        ------
+        ValueError
+            ``ticks`` is not an integer >= 0.
+        """
+        if isinstance(ticks, bool) or not isinstance(ticks, (int, np.integer)) or ticks < 0:
+            raise ValueError(f"ClosedLoop.run: ticks = {ticks!r}; expected an integer >= 0")
+        ticks, B = int(ticks), self.network.batch_size
+        rewards = np.zeros((ticks, B), dtype=np.float64)
+        terminated = np.zeros((ticks, B), dtype=bool)
+        truncated = np.zeros((ticks, B), dtype=bool)
+        done = 0
+        while done < ticks:
+            if self._plan is not None and self.step is self._fast_step:
+                # (the fast step's checks, then as many compiled ticks as go through)
+                network = self.network
+                if (network.training is self._training and not network._monitors
+                        and self._blocks._together and self.env._autoreset is self._autoreset
+                        and tuple(map(_REVISION, self._parts)) == self._revisions):
+                    start = done
+                    while done < ticks:
+                        done, status = self._run_many(self._plan, done, ticks, rewards,
+                                                      terminated, truncated)
+                        if status != INPUT_REFILL:
+                            break
+                        # the tick's input uniforms straddle a block: taken here, then the tick
+                        self._take_inputs()
+                        self._run(self._plan, 1)
+                        rewards[done], terminated[done], truncated[done] = self._out[1:]
+                        done += 1
+                    if done > start:
+                        count = done - start
+                        network.activity.all = True
+                        network.step_count += self._T * count
+                        network.tick_count += count
+                        network.last_action = self._readout.last_action = self._action
+                        self.last_fused = True
+                    if done == ticks:
+                        break
+            _, reward, ended, cut, _ = self.step()  # one tick in Python (or after a rebuild)
+            rewards[done], terminated[done], truncated[done] = reward, ended, cut
+            done += 1
+        return rewards, terminated, truncated
+
+    @property
+    def last_observation(self):
+        """The observations the next :meth:`step` acts on (as the last step returned them)."""
+        return self._obs_buffer if self.last_fused else self._obs
+
     @property
     def signal(self) -> np.ndarray | None:
         """The learning signal of the last step's tick, ``(B,)`` (what ``network.reward``
@@ -582,13 +731,20 @@ class ClosedLoop:
         self._timing = bool(on)
         if self._arrays is not None:
             self._arrays["timing"][0] = self._timing
+            if self._timing and self._arrays["stamps"].shape[0] == 1:
+                self._plan = None  # rebuild with room for the call-by-call records
+                self.__dict__.pop("step", None)
 
     @property
     def stamps(self) -> np.ndarray | None:
-        """Cycles of the time-stamp counter spent in the compiled calls since timing was
-        switched on, by section: encoding and input spikes, the network's steps, readout,
-        game, reward; then the number of timed calls (``(8,)`` int64, zero it to restart;
-        None before a plan is built). :func:`tsc_rate` converts cycles to seconds."""
+        """Time-stamp counter cycles of the compiled calls while timing is on, by section:
+        encoding and input spikes, the network's steps, readout, game, reward.
+
+        ``(1 + R, 8)`` int64: row 0 holds the sums over the timed calls in columns 0-4,
+        their number in column 5 and the cycles of the input uniforms taken in Python (a
+        tick straddling a block of the random stream; also in column 0) in column 6; row ``1 + i % R`` the sections of timed call ``i``
+        (``R = 8192`` once timing is on, before that 0). Zero it to restart; None before a
+        plan is built. :func:`tsc_rate` converts cycles to seconds."""
         return None if self._arrays is None else self._arrays["stamps"]
 
     # ------------------------------------------------------------ reference path
@@ -639,6 +795,16 @@ class ClosedLoop:
         self._fast_step = self.step = self._make_fast_step()
         return bool(self._blocks._together)
 
+    def _take_inputs(self):
+        """The coming tick's input uniforms into the plan's scratch (they straddle a block of
+        the input part's random stream, whose refill draws from numpy Generators)."""
+        if self._timing:  # drawing input spikes: counted as the network's time
+            start = _cycles_now()
+            self._blocks.take(self._T, self._in_scratch)
+            self._arrays["stamps"][0, 7] += _cycles_now() - start
+        else:
+            self._blocks.take(self._T, self._in_scratch)
+
     def _make_fast_step(self):
         """:meth:`step` for the current plan: a closure over the plan's objects, installed as
         the instance's ``step``, that checks what the plan depends on and runs the compiled
@@ -646,7 +812,7 @@ class ClosedLoop:
         network, env, plan, run = self.network, self.env, self._plan, self._run
         activity, blocks, readout, parts = network.activity, self._blocks, self._readout, self._parts
         training, revisions, autoreset = self._training, self._revisions, self._autoreset
-        T, scratch, action, out = self._T, self._in_scratch, self._action, self._out
+        T, action, out = self._T, self._action, self._out
         slow = ClosedLoop.step
         loop = self
         # Part.set() only ever increases a revision: their sum changes when any one does
@@ -660,12 +826,7 @@ class ClosedLoop:
                     + p4._revision + p5._revision == total):
                 status = run(plan, 0)
                 if status == INPUT_REFILL:  # the tick's uniforms straddle a block: take them
-                    if loop._timing:  # drawing input spikes: the network's time
-                        start = _cycles_now()
-                        blocks.take(T, scratch)
-                        loop._arrays["stamps"][0] += _cycles_now() - start
-                    else:
-                        blocks.take(T, scratch)
+                    loop._take_inputs()
                     status = run(plan, 1)
                 if status == DONE:
                     activity.all = True
@@ -754,23 +915,9 @@ class ClosedLoop:
             learn = (np.zeros(B), np.zeros((1, 1, 1), dtype), np.zeros(0, np.int64),
                      np.zeros(B + 1, np.int64), dtype.type(0), dtype.type(0), False, False,
                      np.ones(1))
-        # kernels.run_tick's arguments, as Engine.run_tick assembles them
-        w = engine.propagation(network)
-        n, le, tr, dec, r = plan.neuron, plan.learning, plan.traces, plan.decay, plan.reward
-        bb, jj, pb, pk = engine._tick_index
-        tick = (network.tick_input_spikes, network.tick_spikes, network._pre, bb, jj, pb, pk,
-                w.sparse, w.flat, w.values, w.out_start, w.out_synapse, w.out_post,
-                network._polarity, engine.no_efficacy, network._current,
-                n.potential, n.decay, n.threshold, n.reset, n.left, n.is_open, n.is_closed,
-                n.refractory_steps, n.spikes,
-                le.kind, tr.pre_trace, tr.post_trace, tr.decay_plus, tr.decay_minus, tr.amp_pre,
-                tr.amp_minus,
-                le.target, le.mask, w.pre_index, plan.pre_sign, le.rows, le.scale,
-                le.member_scale, le.use_member, le.clip, plan.low, plan.high,
-                dec.scale_state, dec.decay, dec.tau, engine._member_cast,
-                r.kind, r.first_output, r.agree, r.reward_mult, r.punish_mult, r.plastic, r.rate,
-                r.dt, r.weights, r.index, r.starts, r.dense, r.low, r.high, engine._member_ids,
-                engine._step_cast)
+        tick = tick_arguments(engine, network, plan)
+        if tick is None:
+            return self._refuse("kernels.run_tick takes arguments this module does not know")
         # env bookkeeping arrays the compiled call writes in place
         if env._autoreset.shape != (B,):
             return self._refuse("the env's autoreset flags")
@@ -786,7 +933,10 @@ class ClosedLoop:
                            game.x_bound, game.theta_bound], dtype=np.float64)
         signals = np.zeros((1, B), dtype=np.float64)
         timing = np.array([self._timing])
-        stamps = np.zeros(8, dtype=np.int64) if self._arrays is None else self._arrays["stamps"]
+        rows = 1 + (_RECORDS if self._timing else 0)
+        stamps = self._arrays["stamps"] if self._arrays is not None else None
+        if stamps is None or stamps.shape[0] != rows:
+            stamps = np.zeros((rows, 8), dtype=np.int64)
         in_scratch = np.empty((B, T, n_in), dtype=blocks.buffer.dtype)
         rate, eligibility, index, starts, w_low, w_high, dense, clear, scale_state = learn
         values = dict(
@@ -827,6 +977,11 @@ class ClosedLoop:
         _loop_step(proxy, -1)  # compile (or load from the cache) for this plan's types
         # the compiled entry point: skips the dispatcher's type resolution on every call
         self._run = _loop_step.overloads[(numba.typeof(proxy), numba.int64)].entry_point
+        _loop_run(proxy, 0, 0, np.zeros((0, B)), np.zeros((0, B), bool),
+                  np.zeros((0, B), bool))  # compile (or load)
+        many = (numba.typeof(proxy), numba.int64, numba.int64, numba.float64[:, ::1],
+                numba.boolean[:, ::1], numba.boolean[:, ::1])
+        self._run_many = _loop_run.overloads[many].entry_point
         self._arrays = dict(timing=timing, stamps=stamps)
         self._T, self._in_scratch, self._blocks = T, in_scratch, blocks
         self._action, self._obs_buffer, self._autoreset = action, obs, autoreset
