@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -74,11 +75,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def process_row(seconds: float, seed: int) -> dict:
     """Run inside a fresh interpreter (``--process``): the example's ``run`` from import on."""
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = izhikevich_2007.run(seconds, seed=seed, verbose=False, report=seconds)
     last = result["history"][-1]
     return {"framework": "spikey", "seed": seed, "simulated_s": seconds,
             "import_s": IMPORT_S, "run_s": time.perf_counter() - start,
+            "run_cpu_s": time.process_time() - cpu,
             "loop_s": last["wall_s"], "exc_rate_hz": last["exc_rate_hz"],
             "inh_rate_hz": last["inh_rate_hz"], "rewards": last["rewards"],
             "chosen_weight": last["chosen"], "others_mean": last["others_mean"],
@@ -90,10 +92,12 @@ def child(command: list, env: dict | None = None, timeout: float = 7200.0) -> di
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
         out = handle.name
     try:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         done = subprocess.run(command + [out], capture_output=True, text=True, env=env,
                               timeout=timeout)
         wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if done.returncode != 0:
             tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
             return {"error": f"exit {done.returncode}: " + " | ".join(tail)}
@@ -102,11 +106,15 @@ def child(command: list, env: dict | None = None, timeout: float = 7200.0) -> di
     finally:
         os.unlink(out)
     row["process_s"] = wall  # the whole process, interpreter start-up included
+    # CPU seconds of the process and everything it waited for (Brian2: make and g++)
+    row["process_cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return row
 
 
-def compare(seconds: float, seed: int, repeats: int, brian2: str, niceness: int) -> list:
-    """Spikey (cold and warm numba cache) and Brian2 C++ standalone, interleaved."""
+def compare(seconds: float, seed: int, repeats: int, brian2: str, niceness: int,
+            caches=("cold", "warm")) -> list:
+    """Spikey (``caches``: with an empty and/or the usual numba cache) and Brian2 C++
+    standalone, interleaved."""
     nice = ["nice", "-n", str(niceness)] if niceness else []
     spikey_cmd = nice + [sys.executable, os.path.abspath(__file__), "--seconds", str(seconds),
                          "--seed", str(seed), "--process"]
@@ -114,14 +122,18 @@ def compare(seconds: float, seed: int, repeats: int, brian2: str, niceness: int)
                          "--seconds", str(seconds), "--seed", str(seed), "--json"]
     rows = []
     for repeat in range(repeats):
-        cache = tempfile.mkdtemp(prefix="spikey_numba_cold_")
-        try:
-            cold = child(spikey_cmd, env={**os.environ, "NUMBA_CACHE_DIR": cache})
-        finally:
-            shutil.rmtree(cache, ignore_errors=True)
-        warm = child(spikey_cmd)
-        peer = child(brian2_cmd)
-        for label, row in (("spikey cold", cold), ("spikey warm", warm), ("brian2", peer)):
+        done = []
+        if "cold" in caches:
+            cache = tempfile.mkdtemp(prefix="spikey_numba_cold_")
+            try:
+                done.append(("spikey cold",
+                             child(spikey_cmd, env={**os.environ, "NUMBA_CACHE_DIR": cache})))
+            finally:
+                shutil.rmtree(cache, ignore_errors=True)
+        if "warm" in caches:
+            done.append(("spikey warm", child(spikey_cmd)))
+        done.append(("brian2", child(brian2_cmd)))
+        for label, row in done:
             row.update({"label": label, "repeat": repeat, "load_avg_1min": os.getloadavg()[0]})
             rows.append(row)
             print(json.dumps(row), flush=True)
@@ -135,17 +147,19 @@ def summary(rows: list) -> dict:
         mine = [r for r in rows if r.get("label") == label and "error" not in r]
         if mine:
             out[label] = {key: statistics.median(r[key] for r in mine)
-                          for key in ("process_s", "exc_rate_hz", "inh_rate_hz", "others_mean")}
+                          for key in ("process_s", "process_cpu_s", "exc_rate_hz",
+                                      "inh_rate_hz", "others_mean") if key in mine[0]}
     for label in ("spikey cold", "spikey warm"):
-        ratios = []
-        for repeat in {r["repeat"] for r in rows}:
-            pair = [r for r in rows if r.get("repeat") == repeat and "error" not in r
-                    and r["label"] in (label, "brian2")]
-            if len(pair) == 2:
-                a, b = sorted(pair, key=lambda r: r["label"] != label)
-                ratios.append(a["process_s"] / b["process_s"])
-        if ratios:
-            out[f"{label} / brian2 (process_s, same repeat)"] = ratios
+        for key in ("process_s", "process_cpu_s"):
+            ratios = []
+            for repeat in sorted({r["repeat"] for r in rows}):
+                pair = [r for r in rows if r.get("repeat") == repeat and "error" not in r
+                        and r["label"] in (label, "brian2") and key in r]
+                if len(pair) == 2:
+                    a, b = sorted(pair, key=lambda r: r["label"] != label)
+                    ratios.append(a[key] / b[key])
+            if ratios:
+                out[f"{label} / brian2 ({key}, same repeat)"] = ratios
     return out
 
 
@@ -160,6 +174,8 @@ def main(argv=None):
                         help="Brian2's interpreter: time whole processes against Brian2")
     parser.add_argument("--repeats", type=int, default=1, help="interleaved rounds (--brian2)")
     parser.add_argument("--nice", type=int, default=10, help="niceness of the children (--brian2)")
+    parser.add_argument("--caches", nargs="+", default=["cold", "warm"], choices=["cold", "warm"],
+                        help="Spikey runs per round (--brian2): empty and/or usual numba cache")
     parser.add_argument("--process", nargs=1, metavar="OUT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if not args.seconds > 0:
@@ -171,7 +187,8 @@ def main(argv=None):
     if args.brian2:
         if args.repeats < 1:
             parser.error(f"--repeats must be >= 1, got {args.repeats}")
-        rows = compare(args.seconds, args.seed, args.repeats, args.brian2, args.nice)
+        rows = compare(args.seconds, args.seed, args.repeats, args.brian2, args.nice,
+                       args.caches)
         result = summary(rows)
         print(json.dumps(result, indent=1))
         write_json(args.json, "izhikevich_2007_vs_brian2", rows, summary=result,

@@ -79,3 +79,34 @@ def test_izhikevich_kernel_keeps_nan_like_the_numpy_step():
     np.testing.assert_array_equal(numba_step.recovery, numpy_step.recovery)
     np.testing.assert_array_equal(numba_step.spikes, numpy_step.spikes)
     assert np.isnan(numba_step.potential[0, 3]) and numba_step.spikes[0, 1]
+
+
+@needs_numba
+@pytest.mark.parametrize("synapse, batch", [("STDP", 1), ("MSTDPET", 2)])
+def test_lif_ticks_on_a_sparse_mask_walk_lists_and_equal_numpy(monkeypatch, synapse, batch):
+    calls = []
+    run_tick = kernels.run_tick
+    monkeypatch.setattr(kernels, "run_tick", lambda *a: (calls.append(a), run_tick(*a)))
+    cfg = build_small_config(
+        parts={"synapses": synapse},
+        network={"batch_size": batch, "processing_steps": 30, "reward_mode": "tick"},
+        inputs={"n_inputs": 40, "rate_map": [50.0, 300.0]},
+        neurons={"n_neurons": 30},
+        weights={"low": 0.0, "high": 12.0, "max_weight": 12.0, "density": 0.2})
+    fused = Network.from_config(cfg)
+    reference = Network.from_config({**cfg, "network": {**cfg["network"], "kernels": "numpy"}})
+    rng = np.random.default_rng(2)
+    for _ in range(6):
+        obs = rng.integers(0, 2, size=(batch, 2))
+        info = {"expected": obs[:, 0] ^ obs[:, 1]}
+        for net in (fused, reference):
+            net.tick(obs, info)
+            net.reward(action=net.last_action, info=info)
+        np.testing.assert_array_equal(fused.tick_spikes, reference.tick_spikes)
+    lists = kernels._run_tick.__code__.co_varnames.index("lists")
+    assert calls and all(call[lists] for call in calls)  # the lists were walked
+    assert fused.tick_spikes.sum() > 20
+    np.testing.assert_array_equal(fused.weights.matrix, reference.weights.matrix)
+    for name in ("pre_trace", "post_trace") + (("eligibility",) if synapse == "MSTDPET" else ()):
+        np.testing.assert_array_equal(getattr(fused.synapses, name),
+                                      getattr(reference.synapses, name))

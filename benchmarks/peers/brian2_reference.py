@@ -17,13 +17,18 @@ The STDP variants use Spikey's pair-based trace rule with the amplitudes of
 ``bench_reference.py``: traces :math:`P^+_j, P^-_k` decay with 20 ms and jump
 by :math:`A_+ = 1` (pre) and :math:`A_- = -1.05` (post); a post spike adds
 :math:`\\eta P^+_j`, a pre spike :math:`\\eta P^-_k`, with :math:`\\eta = 0.01\\,w_{max}`
-and weights clipped to :math:`[0, w_{max}]`.
+and weights clipped to :math:`[0, w_{max}]`. Pairs are counted as in Spikey
+(``--pairs spikey``, the default): each post spike is processed in the step it fires
+and a pre spike arriving in that step adds :math:`A_+ + A_-`; ``--pairs brian2`` keeps
+Brian2's post pathway in the synapses slot, one step late under this schedule (the
+round-two measurements used it: its STDP variants potentiate more and fire faster).
 
 Each (mode, variant) runs in its own child process. A run simulates one
 warm-up second (which in the runtime targets also generates and compiles
 code), then times one simulated second per repeat. ``steps_per_s`` counts
 Brian2's own timing of the simulation loop only (``device._last_run_time``:
-no code generation, compilation or set-up); ``run_call_s`` is the wall time
+no code generation, compilation or set-up; in standalone the binary measures it with
+``std::clock``, i.e. CPU time, so compare it with Spikey's ``cpu_steps_per_s``); ``run_call_s`` is the wall time
 of the whole ``run()`` call, set-up included. ``compile_s`` is code generation
 plus compilation: for the runtime targets the warm-up call's wall time less a
 simulated second; for standalone the ``make`` time. The cython target caches
@@ -69,8 +74,19 @@ MODES = ("numpy", "cython", "cpp_standalone")
 A_PLUS, A_MINUS, TAU_TRACE_MS = 1.0, -1.05, 20.0
 
 
-def build_network(b2, density: float, stdp: bool, recurrent: bool = False):
-    """Create the groups and synapses in the current Brian2 scope; return (net, neurons)."""
+def build_network(b2, density: float, stdp: bool, recurrent: bool = False,
+                  pairs: str = "spikey"):
+    """Create the groups and synapses in the current Brian2 scope; return (net, neurons).
+
+    ``pairs`` (STDP variants): ``'spikey'`` counts spike pairs as Spikey does (each post
+    spike processed in the step it fires, after the thresholds; a pre spike arriving in that
+    step counts ``A_+ + A_-``); ``'brian2'`` keeps Brian2's own post pathway in the synapses
+    slot, which, with this schedule, processes a post spike one step late: a pre spike
+    arriving in the step after a post spike (Spikey: depression ``A_- e^{-1/20}``) and one
+    arriving in the same step (Spikey: ``A_+ + A_-``) both potentiate there.
+    """
+    if pairs not in ("spikey", "brian2"):
+        raise ValueError(f"pairs = {pairs!r}; expected 'spikey' or 'brian2'")
     ms, mV, Hz = b2.ms, b2.mV, b2.Hz
     w_max = 0.09 / density * mV
     inputs = b2.PoissonGroup(N_IN, RATE_HZ * Hz, name="inputs")
@@ -84,22 +100,29 @@ def build_network(b2, density: float, stdp: bool, recurrent: bool = False):
     arrive = "v_post += w * int(not_refractory_post)"
     groups = [inputs] + ([neurons] if recurrent else [])
     connections = []
+    same_step = pairs == "spikey"
     for source in groups:
         name = "synapses" if source is inputs else "recurrent"
         if stdp:
             synapses = b2.Synapses(
                 source, neurons,
                 """w : volt
+                   arrived : second
                    dpre_trace/dt = -pre_trace / tau_trace : 1 (event-driven)
                    dpost_trace/dt = -post_trace / tau_trace : 1 (event-driven)""",
                 on_pre=f"""{arrive}
                            pre_trace += A_plus
+                           arrived = t
                            w = clip(w + eta * post_trace, 0*mV, w_max)""",
                 on_post="""post_trace += A_minus
-                           w = clip(w + eta * pre_trace, 0*mV, w_max)""",
+                           same = int(abs(t - arrived) < 0.5*ms) * int(same_step)
+                           w = clip(w + eta * (pre_trace + A_minus * same), 0*mV, w_max)""",
                 namespace={"tau_trace": TAU_TRACE_MS * ms, "A_plus": A_PLUS, "A_minus": A_MINUS,
-                           "eta": 0.01 * w_max, "w_max": w_max},
+                           "eta": 0.01 * w_max, "w_max": w_max, "same_step": same_step},
                 name=name)
+            if same_step:  # post spikes in the step they fire, after the thresholds
+                synapses.post.when = "thresholds"
+                synapses.post.order = 1
         else:
             synapses = b2.Synapses(source, neurons, "w : volt", on_pre=arrive, name=name)
         condition = None if source is inputs else "i != j"
@@ -108,6 +131,8 @@ def build_network(b2, density: float, stdp: bool, recurrent: bool = False):
         else:
             synapses.connect(condition=condition, p=density)
         synapses.w = "rand() * w_max"
+        if stdp:
+            synapses.arrived = -1 * b2.second
         synapses.namespace["w_max"] = w_max
         connections.append(synapses)
     net = b2.Network(inputs, neurons, *connections)
@@ -126,7 +151,8 @@ def cython_cache_size(b2) -> int:
     return len(glob.glob(os.path.join(folder, "*.so")))
 
 
-def run_runtime(mode: str, variant: str, repeats: int, cython_cache=None) -> dict:
+def run_runtime(mode: str, variant: str, repeats: int, cython_cache=None,
+                pairs: str = "spikey") -> dict:
     import brian2 as b2
 
     b2.prefs.codegen.target = mode
@@ -134,7 +160,7 @@ def run_runtime(mode: str, variant: str, repeats: int, cython_cache=None) -> dic
         b2.prefs.codegen.runtime.cython.cache_dir = cython_cache
     b2.defaultclock.dt = 1 * b2.ms
     b2.seed(0)
-    net, neurons = build_network(b2, *ALL_VARIANTS[variant])
+    net, neurons = build_network(b2, *ALL_VARIANTS[variant], pairs=pairs)
     cached_before = cython_cache_size(b2) if mode == "cython" else 0
     start = time.perf_counter()
     net.run(SECONDS * b2.second)  # warm-up: code generation and compilation happen here
@@ -158,7 +184,7 @@ def run_runtime(mode: str, variant: str, repeats: int, cython_cache=None) -> dic
     return row
 
 
-def run_standalone(variant: str, repeats: int, threads: int) -> dict:
+def run_standalone(variant: str, repeats: int, threads: int, pairs: str = "spikey") -> dict:
     import brian2 as b2
 
     b2.set_device("cpp_standalone", build_on_run=False)
@@ -166,7 +192,7 @@ def run_standalone(variant: str, repeats: int, threads: int) -> dict:
         b2.prefs.devices.cpp_standalone.openmp_threads = threads
     b2.defaultclock.dt = 1 * b2.ms
     b2.seed(0)
-    net, neurons = build_network(b2, *ALL_VARIANTS[variant])
+    net, neurons = build_network(b2, *ALL_VARIANTS[variant], pairs=pairs)
     net.run(SECONDS * b2.second)  # warm-up second, as in the runtime targets
     neurons.n_spikes = 0
     net.run(SECONDS * b2.second)  # the binary reports the time of this last run only
@@ -191,22 +217,25 @@ def run_standalone(variant: str, repeats: int, threads: int) -> dict:
             "threads": threads}
 
 
-def worker(mode: str, variant: str, repeats: int, threads: int, fresh_cache: bool) -> dict:
+def worker(mode: str, variant: str, repeats: int, threads: int, fresh_cache: bool,
+           pairs: str = "spikey") -> dict:
     import brian2
     import numpy
 
+    brian2.prefs.devices.cpp_standalone.extra_make_args_unix = ["-j1"]  # one core for make
     if mode == "cpp_standalone":
-        row = run_standalone(variant, repeats, threads)
+        row = run_standalone(variant, repeats, threads, pairs)
     elif fresh_cache and mode == "cython":
         cache = tempfile.mkdtemp(prefix="brian2_cython_")
         try:
-            row = run_runtime(mode, variant, repeats, cache)
+            row = run_runtime(mode, variant, repeats, cache, pairs)
         finally:
             shutil.rmtree(cache, ignore_errors=True)
     else:
-        row = run_runtime(mode, variant, repeats)
+        row = run_runtime(mode, variant, repeats, pairs=pairs)
     return {"framework": "brian2", "mode": mode, "variant": variant, **row, "repeats": repeats,
-            "brian2": brian2.__version__, "numpy": numpy.__version__}
+            "pairs": pairs, "loop_clock": "cpu (std::clock)" if mode == "cpp_standalone"
+            else "wall", "brian2": brian2.__version__, "numpy": numpy.__version__}
 
 
 def run_child(mode: str, variant: str, args) -> dict:
@@ -214,7 +243,8 @@ def run_child(mode: str, variant: str, args) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
         out = handle.name
     command = [sys.executable, os.path.abspath(__file__), "--worker", mode, variant,
-               "--repeats", str(args.repeats), "--threads", str(args.threads), "--json", out]
+               "--repeats", str(args.repeats), "--threads", str(args.threads), "--json", out,
+               "--pairs", args.pairs]
     if args.fresh_cython_cache:
         command.append("--fresh-cython-cache")
     try:
@@ -245,12 +275,16 @@ def main(argv=None):
     parser.add_argument("--fresh-cython-cache", action="store_true",
                         help="compile cython code into an empty cache (honest compile_s)")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per (mode, variant)")
+    parser.add_argument("--pairs", default="spikey", choices=("spikey", "brian2"),
+                        help="STDP spike pairing: Spikey's (default) or Brian2's post pathway "
+                             "in the synapses slot (one step late here; see build_network)")
     parser.add_argument("--json", default=None, help="write rows here")
     parser.add_argument("--worker", nargs=2, metavar=("MODE", "VARIANT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker:
-        row = worker(*args.worker, args.repeats, args.threads, args.fresh_cython_cache)
+        row = worker(*args.worker, args.repeats, args.threads, args.fresh_cython_cache,
+                     args.pairs)
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump(row, handle)
         return [row]

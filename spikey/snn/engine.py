@@ -231,6 +231,7 @@ class Engine:
                                      np.zeros(2, np.int64), False, zero, zero)
         self._izhikevich = None  # (part, its _a_dt, IzhikevichArrays) of the Izhikevich part
         self._lists = None  # (mask, kernels.synapse_lists(mask)) of the fused STDP term
+        self._density = None  # (mask, whether it is sparse)
         self._no_lists = (np.zeros((1, 2), np.int64), np.zeros(0, np.int64)) * 2
         self._uniforms = None  # (B, T, N) thalamic uniforms of the tick ahead
         self.threads = int(getattr(network, "threads", 1))
@@ -341,6 +342,9 @@ class Engine:
         if isinstance(n, IzhikevichArrays):
             self._run_izhikevich(network, plan, inputs, w)
             return
+        # a dense target whose mask is sparse: the STDP term walks lists of its synapses
+        lists = le.kind != 0 and not w.sparse and self.sparse_mask(le.mask)
+        synapse_lists = self.synapse_lists(le.mask) if lists else self._no_lists
         kernel = kernels.run_tick
         if self.threads > 1 and network.batch_size > 1:
             kernel = kernels.run_tick_members
@@ -359,7 +363,7 @@ class Engine:
             dec.scale_state, dec.decay, dec.tau, self._member_cast,
             r.kind, r.first_output, r.agree, r.reward_mult, r.punish_mult, r.plastic, r.rate,
             r.dt, r.weights, r.index, r.starts, r.dense, r.low, r.high, self._member_ids,
-            self._step_cast)
+            self._step_cast, lists, *synapse_lists)
         network.step_count += T
 
 
@@ -476,6 +480,14 @@ class Engine:
         if self._lists is None or self._lists[0] is not mask:
             self._lists = (mask, kernels.synapse_lists(mask))
         return self._lists[1]
+
+    def sparse_mask(self, mask: np.ndarray) -> bool:
+        """Whether at most half of ``mask``'s entries are synapses (kept per mask object, like
+        :meth:`synapse_lists`): the LIF tick then walks synapse lists instead of the mask."""
+        cached = self._density
+        if cached is None or cached[0] is not mask:
+            cached = self._density = (mask, bool(np.count_nonzero(mask) <= 0.5 * mask.size))
+        return cached[1]
 
     @staticmethod
     def _finite(reward: StepReward) -> bool:

@@ -428,7 +428,8 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
               target, mask, pre_index, pre_sign, rows, scale, member_scale, use_member,
               clip, low, high, scale_state, decay_z, tau_z, cast,
               reward_kind, first_output, agree, reward_mult, punish_mult, plastic, rate, dt,
-              w_matrix, w_index, w_starts, w_dense, w_low, w_high, members, step_cast):
+              w_matrix, w_index, w_starts, w_dense, w_low, w_high, members, step_cast,
+              lists, col_start, col_rows, row_start, row_cols):
     # A whole tick, member by member: member b runs its T steps alone (per step its input
     # and body spikes into pre[b], propagation, LIF, its spikes into tick_spikes[b], then
     # with kind > 0 traces, the eligibility's lazy scale (kind 3), the STDP term and with
@@ -491,6 +492,10 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
                                 pre_trace, post_trace, pre_sign, qb[:post_count],
                                 qk[:post_count], pre_b, pre_j, zeta_scale, member_scale,
                                 use_member, clip, low, high)
+            elif lists:  # a dense target with a sparse mask: walk its synapse lists
+                add_zeta_lists(target, col_start, col_rows, row_start, row_cols, pre_trace,
+                               post_trace, pre_sign, qb[:post_count], qk[:post_count], pre_b,
+                               pre_j, zeta_scale, member_scale, use_member, clip, low, high)
             else:
                 add_zeta(target, mask, pre_trace, post_trace, pre_sign, qb[:post_count],
                          qk[:post_count], pre_b, pre_j, zeta_scale, member_scale, use_member,
