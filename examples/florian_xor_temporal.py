@@ -123,6 +123,7 @@ import numpy as np
 import spikey
 from florian_xor import make_games, xor_config
 from spikey.core.params import ConfigError, Key
+from spikey.snn.modifier.homeostasis import HomeostaticThreshold
 from spikey.snn.reward import MatchExpected
 
 PATTERNS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
@@ -130,6 +131,9 @@ XOR_TRUE = (PATTERNS[:, 0] ^ PATTERNS[:, 1]).astype(bool)
 GROUP = 30
 #: Output rate (Hz) the homeostatic threshold holds, and the fixed decision threshold.
 TARGET_RATE = 40.0
+#: Hz by which the calibration's margin rule wants each pattern on its side of the target rate
+#: (:class:`SettlingHomeostaticThreshold`).
+MARGIN = 10.0
 #: How a bit's 1 trains relate to its 0 trains (see :func:`temporal_trains`).
 CODES = ("shuffled", "independent")
 #: Reward shapes: ``graded`` (:class:`GradedMatchExpected`) or ``flat`` (the paper's +-1 per spike).
@@ -176,16 +180,19 @@ class GradedMatchExpected(MatchExpected):
                                   "rate above 0 Hz")
         self._count = None
         self._duration = None
+        self.expected = None
 
     def bind_spikes(self, tick_spikes, duration_ms) -> None:
         """Keep the tick's length (ms), which turns the rates into spike counts."""
         self._duration = float(duration_ms)
 
     def step_targets(self, info, batch_size: int):
-        """Start the tick's spike count at 0; the expected actions as in ``MatchExpected``."""
+        """Start the tick's spike count at 0; the expected actions as in ``MatchExpected``
+        (kept as ``expected`` for the margin rule of :class:`SettlingHomeostaticThreshold`)."""
         if self._count is not None:
             self._count[...] = 0.0
-        return super().step_targets(info, batch_size)
+        self.expected = super().step_targets(info, batch_size)
+        return self.expected
 
     def step_reward(self, output_spikes, groups, expected, step: int = 0) -> np.ndarray:
         """Reward of this step's output spikes ``(B, n_outputs)``, each graded by its count."""
@@ -202,6 +209,113 @@ class GradedMatchExpected(MatchExpected):
         out = self._reward
         out[...] = (reward * spikes).sum(axis=1)
         return out
+
+
+class SettlingHomeostaticThreshold(HomeostaticThreshold):
+    r"""A ``HomeostaticThreshold`` that can settle (its rate falling to 0) and aim at a margin.
+
+    Settling: from tick ``settle_at`` on, the offset moves by
+    :math:`\eta \max(0, 1 - (t - t_s) / T_s)\,e` (``settle_ticks`` :math:`= T_s`, :math:`e`
+    the rate error), so it comes to rest at the centre of its swing instead of
+    wherever the last tick left it. Why this matters here: the homeostasis moves
+    the output's threshold after every presentation, and the four patterns'
+    rates are the XOR answer itself (XOR-true above 40 Hz, XOR-false below), so
+    in the fixed cycle 00, 01, 10, 11 the offset swings by :math:`\eta` times the
+    class contrast within each cycle (0.3 mV on dev seed 508), and the network
+    was judged right after an 11, at the swing's low end. Near the end of
+    training the output's rate is steep in its threshold (dev seed 508 rests
+    15.7 mV below its 16 mV threshold, where 0.3 mV moves the mean rate from 32
+    to 58 Hz), so that phase decided the answer.
+
+    Margin: from tick ``margin_at`` on, the rate error is no longer
+    :math:`r - r^*` but, for an output whose vote is the tick's expected answer,
+    :math:`\min(0, r - (r^* + m))` (it fires too little to clear the target by
+    the margin :math:`m`), and otherwise :math:`\max(0, r - (r^* - m))`. The
+    plain target puts :math:`r^*` at the mean of the patterns' rates, which can
+    sit next to one pattern when a class's two patterns lie far apart; the
+    margin rule comes to rest where the weakest expected pattern and the
+    strongest unexpected one lie as far on either side of :math:`r^*` (when both
+    miss the margin): a perceptron's bias with a margin, learned from the
+    expected answers the rewarder reads (``rewarder.expected``).
+    ``settle_at=None`` and ``margin=None`` (the defaults) give the plain
+    ``HomeostaticThreshold``.
+    """
+
+    KEYS = HomeostaticThreshold.KEYS + (
+        Key("settle_at", "int", "Tick from which the rate falls linearly to 0 (None: never).",
+            None, nullable=True, range=(0, None)),
+        Key("settle_ticks", "int", "Ticks over which the rate falls from its value to 0.", 1,
+            range=(1, None)),
+        Key("margin", "float", "Hz by which an output's rate should clear target_rate on the "
+            "side of the expected answer (None: the plain rate target).", None, nullable=True,
+            range=(0, None)),
+        Key("margin_at", "int", "Tick from which the margin rule replaces the rate target.", 0,
+            range=(0, None)),
+    )
+
+    def build(self, context):
+        """As ``HomeostaticThreshold``; the tick count starts at 0."""
+        super().build(context)
+        self._tick = 0
+        self._first_output = context.n_neurons - context.n_outputs
+
+    def bind(self, parts: dict):
+        """As ``HomeostaticThreshold``; with a margin, also the rewarder (expected answers)
+        and the readout (each output's vote).
+
+        Raises
+        ------
+        ConfigError
+            With a margin, when the adapting neurons are not outputs or the rewarder
+            does not keep the tick's expected answers.
+        """
+        super().bind(parts)
+        if self.margin is None:
+            return
+        if self.span.start < self._first_output:
+            raise ConfigError(f"{self.owner}.neurons = {self.neurons!r}: the margin rule needs "
+                              f"output neurons (from {self._first_output} on)")
+        rewarder = parts["rewarder"]
+        if not hasattr(rewarder, "expected"):
+            raise ConfigError(f"{self.owner}.margin = {self.margin!r} needs a rewarder that keeps "
+                              f"the expected answers (GradedMatchExpected); got "
+                              f"{type(rewarder).__name__}")
+        self._rewarder = rewarder
+        groups = parts["readout"].groups
+        self._groups = np.asarray(groups)[self.span.start - self._first_output:
+                                          self.span.stop - self._first_output]
+
+    def apply(self, tick: int) -> None:
+        """Keep the network's tick count (for the schedules); put in the offsets."""
+        self._tick = int(tick)
+        super().apply(tick)
+
+    def settle_factor(self, tick: int) -> float:
+        """The factor on the rate at ``tick``: 1 before ``settle_at``, then linearly to 0."""
+        if self.settle_at is None or tick < self.settle_at:
+            return 1.0
+        return max(0.0, 1.0 - (tick - self.settle_at) / self.settle_ticks)
+
+    def observe(self, tick_spikes: np.ndarray, duration_ms: float) -> None:
+        """Move the offsets by this tick's rate error (target or margin rule), times
+        :meth:`settle_factor`."""
+        factor = self.settle_factor(self._tick)
+        if factor == 0.0:
+            return
+        rates = tick_spikes[:, :, self.span].sum(axis=1) * (1000.0 / duration_ms)
+        error = rates - self.target_rate
+        if self.margin is not None and self._tick >= self.margin_at:
+            expected = np.asarray(self._rewarder.expected).reshape(-1)
+            agree = self._groups[None, :] == expected[:, None]
+            error = np.where(agree, np.minimum(0.0, error - self.margin),
+                             np.maximum(0.0, error + self.margin))
+        block = self.offset[:, self.span]
+        change = (self.rate * factor * error).astype(block.dtype)
+        activity = self.context.activity
+        if activity is not None and not activity.all:  # paused members keep their offsets
+            change *= activity.mask[:, None]
+        block += change
+        np.clip(block, self.min_offset, self.max_offset, out=block)
 
 
 def temporal_trains(seed: int, rate: float = 40.0, steps: int = 500, group: int = GROUP,
@@ -244,7 +358,9 @@ def temporal_config(batch_size: int = 1, seed: int = 0, rule: str = "MSTDPET",
                     target_rate: float = TARGET_RATE, homeostasis_rate: float = 0.01,
                     reward_shape: str = "graded", reward_zero_at: float = 80.0,
                     punish_double_at: float = 40.0, min_offset: float = -100.0,
-                    max_offset: float = 200.0, freeze_at: int | None = None) -> dict:
+                    max_offset: float = 200.0, freeze_at: int | None = None,
+                    settle_at: int | None = None, settle_ticks: int = 1,
+                    margin: float | None = None, margin_at: int = 0) -> dict:
     """``florian_xor.xor_config`` with a ``StaticMap`` input and the given rule settings.
 
     With ``target_rate > 0`` a ``HomeostaticThreshold`` modifier pulls the output
@@ -255,14 +371,19 @@ def temporal_config(batch_size: int = 1, seed: int = 0, rule: str = "MSTDPET",
     ``'flat'`` with the paper's ``MatchExpected``. ``freeze_at`` (a tick count)
     adds a ``DropOff`` that sets the learning rate to 0 from that presentation on,
     so the homeostasis alone calibrates the threshold to the frozen network's
-    rates. Without ``trains`` the ``StaticMap`` would draw its own;
+    rates. ``settle_at`` (a tick count) makes the homeostasis a
+    :class:`SettlingHomeostaticThreshold` whose rate falls linearly to 0 over the
+    ``settle_ticks`` presentations from there, so the offset stops at the centre
+    of its swing; ``margin`` (Hz) switches it to the margin rule from tick
+    ``margin_at`` on (needs ``reward_shape='graded'``). Without ``trains`` the ``StaticMap`` would draw its own;
     :func:`make_network` puts each member's temporal code into the config.
 
     Raises
     ------
     ValueError
-        When ``reward_shape`` is not one of :data:`REWARDS`, or ``freeze_at`` is
-        not a whole number of presentations >= 0.
+        When ``reward_shape`` is not one of :data:`REWARDS`, or ``freeze_at`` or
+        ``settle_at`` is not a whole number of presentations >= 0, or
+        ``settle_ticks`` not one >= 1.
     """
     if reward_shape not in REWARDS:
         raise ValueError(f"temporal_config: reward_shape must be one of {REWARDS}; "
@@ -271,6 +392,13 @@ def temporal_config(batch_size: int = 1, seed: int = 0, rule: str = "MSTDPET",
             freeze_at, (int, np.integer)) or freeze_at < 0):
         raise ValueError(f"temporal_config: freeze_at must be a whole number of presentations "
                          f">= 0 or None; got {freeze_at!r}")
+    for name, value, low in (("settle_at", settle_at, 0), ("settle_ticks", settle_ticks, 1)):
+        if value is None and name == "settle_at":
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            none = " or None" if name == "settle_at" else ""
+            raise ValueError(f"temporal_config: {name} must be a whole number of presentations "
+                             f">= {low}{none}; got {value!r}")
     config = xor_config(batch_size, seed, initial_weight)
     config["parts"]["inputs"] = "StaticMap"
     config["parts"]["synapses"] = rule
@@ -294,9 +422,15 @@ def temporal_config(batch_size: int = 1, seed: int = 0, rule: str = "MSTDPET",
     modifiers = []
     if target_rate > 0:
         output = neurons["n_neurons"] - 1
-        modifiers.append({"part": "HomeostaticThreshold", "target_rate": target_rate,
-                          "rate": homeostasis_rate, "neurons": [output, output + 1],
-                          "min_offset": min_offset, "max_offset": max_offset})
+        homeostasis = {"part": "HomeostaticThreshold", "target_rate": target_rate,
+                       "rate": homeostasis_rate, "neurons": [output, output + 1],
+                       "min_offset": min_offset, "max_offset": max_offset}
+        if settle_at is not None or margin is not None:
+            homeostasis.update(part="SettlingHomeostaticThreshold",
+                               settle_at=None if settle_at is None else int(settle_at),
+                               settle_ticks=int(settle_ticks), margin=margin,
+                               margin_at=int(margin_at))
+        modifiers.append(homeostasis)
     if freeze_at is not None:
         modifiers.append({"part": "DropOff", "path": "synapses.learning_rate",
                           "start": learning_rate, "end": 0.0, "at": int(freeze_at)})
@@ -353,7 +487,8 @@ def scores(rates: np.ndarray, threshold: float = TARGET_RATE) -> dict:
 
 def learn(presentations: int, seeds: int = 4, seed: int = 0, every: int = 100,
           threshold: float | None = None, order: str = "cycle", verbose: bool = True,
-          calibrate: int | None = None, **settings) -> dict:
+          calibrate: int | None = None, settle: int | None = None,
+          margin: float | None = MARGIN, **settings) -> dict:
     """Train ``seeds`` networks on the patterns in ``order``; evaluate every ``every`` presentations.
 
     ``threshold`` (Hz) is ``acc@fixed``'s; by default the homeostatic target rate
@@ -361,14 +496,22 @@ def learn(presentations: int, seeds: int = 4, seed: int = 0, every: int = 100,
     rate code's) when homeostasis is off. The last ``calibrate`` presentations
     (default ``presentations // 6``; 0: none) run with the learning rate at 0, so
     that the homeostatic threshold settles on the rates of the network as it
-    will be judged (``freeze_at`` of :func:`temporal_config`). Returns ``counts``
+    will be judged (``freeze_at`` of :func:`temporal_config`). Over the last
+    ``settle`` presentations (default ``calibrate // 2``; 0: none) the homeostasis
+    rate falls linearly to 0 (:class:`SettlingHomeostaticThreshold`), so the
+    threshold rests at the centre of its swing, and during the calibration the
+    homeostasis follows the margin rule with ``margin`` Hz (default
+    :data:`MARGIN`; None: the plain rate target; needs the graded reward).
+    Returns ``counts``
     (presentations at each evaluation), ``rates`` ``(evaluations, B, 4)`` and each
     score ``(evaluations, B)``.
 
     Raises
     ------
     ValueError
-        When ``calibrate`` is not a whole number from 0 to ``presentations``.
+        When ``calibrate`` is not a whole number from 0 to ``presentations``, or
+        ``settle`` not one from 0 to ``presentations``, or a margin is asked
+        for with the flat reward.
     """
     if threshold is None:
         threshold = settings.get("target_rate", TARGET_RATE) or 100.0
@@ -380,6 +523,20 @@ def learn(presentations: int, seeds: int = 4, seed: int = 0, every: int = 100,
                          f"presentations = {presentations}; got {calibrate!r}")
     if calibrate:
         settings["freeze_at"] = presentations - calibrate
+    if settle is None:
+        settle = calibrate // 2
+    if (isinstance(settle, bool) or not isinstance(settle, (int, np.integer))
+            or not 0 <= settle <= presentations):
+        raise ValueError(f"learn: settle must be a whole number of presentations from 0 to "
+                         f"presentations = {presentations}; got {settle!r}")
+    if settle and settings.get("target_rate", TARGET_RATE) > 0:
+        settings.update(settle_at=presentations - settle, settle_ticks=settle)
+    if margin is not None and calibrate and settings.get("reward_shape", "graded") != "graded":
+        raise ValueError(f"learn: margin = {margin!r} needs reward_shape='graded' (the margin rule "
+                         f"reads the graded rewarder's expected answers); got reward_shape = "
+                         f"{settings['reward_shape']!r}. Pass margin=None (--margin none)")
+    if margin is not None and calibrate and settings.get("target_rate", TARGET_RATE) > 0:
+        settings.update(margin=margin, margin_at=presentations - calibrate)
     network = make_network(seeds, seed, **settings)
     games, obs, info = make_games(seeds, seed, order)
     counts, curve = [0], [pattern_rates(network)]
@@ -408,6 +565,16 @@ def _report(count, rates, threshold):
           f"  acc@{threshold:g} {s['acc@fixed'].mean():.2f}  acc@mid {s['acc@mid'].mean():.2f}"
           f"  order {s['order'].mean():.2f}  true - false {s['contrast'].mean():+.0f} Hz",
           flush=True)
+
+
+def _margin(text: str) -> float | None:
+    """``--margin``: a rate in Hz >= 0, or ``none``."""
+    if text.strip().lower() == "none":
+        return None
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a rate >= 0 Hz or 'none'; got {text!r}")
+    return value
 
 
 def main(argv=None):
@@ -453,6 +620,13 @@ def main(argv=None):
     parser.add_argument("--calibrate", type=int, default=None,
                         help="last presentations with learning rate 0, homeostasis only "
                              "(default: presentations // 6; 0: none)")
+    parser.add_argument("--margin", type=_margin, default=MARGIN,
+                        help="calibration: Hz by which each pattern should clear the target rate "
+                             "on its side (margin rule; 'none': the plain rate target)")
+    parser.add_argument("--settle", type=int, default=None,
+                        help="last presentations over which the homeostasis rate falls to 0 "
+                             "(default: calibrate // 2; 0: none, the threshold stays where the "
+                             "last presentation left it)")
     args = parser.parse_args(argv)
     settings = dict(rule=args.rule, learning_rate=args.learning_rate, tau_z=args.tau_z,
                     initial_weight=args.initial_weight, rate=args.rate,
@@ -462,10 +636,11 @@ def main(argv=None):
                     reward_zero_at=args.reward_zero_at, punish_double_at=args.punish_double_at,
                     min_offset=args.min_offset, max_offset=args.max_offset)
     print(f"{args.seeds} networks, seeds {args.seed}..{args.seed + args.seeds - 1}: {settings}, "
-          f"calibrate {args.calibrate}")
+          f"calibrate {args.calibrate}, settle {args.settle}, margin {args.margin}")
     start = time.perf_counter()
     result = learn(args.presentations, args.seeds, args.seed, args.every, args.threshold,
-                   args.order, calibrate=args.calibrate, **settings)
+                   args.order, calibrate=args.calibrate, settle=args.settle,
+                   margin=args.margin, **settings)
     print(f"{time.perf_counter() - start:.1f} s")
     for b in range(args.seeds):
         before, after = result["rates"][0, b], result["rates"][-1, b]

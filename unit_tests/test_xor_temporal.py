@@ -16,7 +16,8 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
 
 from florian_xor_temporal import (  # noqa: E402
-    TARGET_RATE, learn, make_network, temporal_config, temporal_trains)
+    TARGET_RATE, SettlingHomeostaticThreshold, learn, make_network, temporal_config,
+    temporal_trains)
 from spikey.core.params import ConfigError  # noqa: E402
 
 
@@ -74,6 +75,89 @@ def test_calibration_freezes_learning_for_the_last_presentations():
     for bad in (-1, 401, 1.5):
         with pytest.raises(ValueError, match="calibrate must be a whole number"):
             learn(presentations=400, seeds=1, calibrate=bad, verbose=False)
+
+
+def _output_spikes(counts):
+    """Tick spikes ``(B, 500, 61)`` in which the output (neuron 60) fires ``counts[b]`` times."""
+    spikes = np.zeros((len(counts), 500, 61), dtype=bool)
+    for b, n in enumerate(counts):
+        spikes[b, :n, 60] = True
+    return spikes
+
+
+def test_settling_homeostasis_rate_falls_to_zero():
+    """From settle_at the rate falls linearly to 0 over settle_ticks, so the offset stops
+    moving (the plain homeostasis kept swinging by eta x the class contrast each cycle)."""
+    config = temporal_config(settle_at=10, settle_ticks=4)
+    (modifier,) = config["modifiers"]
+    assert modifier["part"] == "SettlingHomeostaticThreshold"
+    assert modifier["settle_at"] == 10 and modifier["settle_ticks"] == 4
+    network = make_network(1, 0, settle_at=10, settle_ticks=4)
+    homeostasis = network.modifiers[0]
+    assert isinstance(homeostasis, SettlingHomeostaticThreshold)
+    factors = [homeostasis.settle_factor(t) for t in (0, 9, 10, 11, 12, 13, 14, 100)]
+    assert factors == [1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+    moves = []
+    for tick in (9, 11, 14):
+        homeostasis.apply(tick)
+        before = float(homeostasis.offset[0, -1])
+        homeostasis.observe(_output_spikes([30]), 500.0)  # 60 Hz: 20 Hz above the 40 Hz target
+        moves.append(float(homeostasis.offset[0, -1]) - before)
+    assert np.allclose(moves, [0.2, 0.15, 0.0], atol=1e-6)  # eta 0.01 mV/Hz x 20 Hz x factor
+    assert np.all(homeostasis.offset[0, :-1] == 0.0)  # hidden neurons keep their thresholds
+    # learn() settles over the second half of the calibration by default
+    result = learn(presentations=12, seeds=1, every=12, verbose=False, calibrate=6,
+                   margin=None)
+    modifier = result["network"].modifiers[0]
+    assert (modifier.settle_at, modifier.settle_ticks, modifier.margin) == (9, 3, None)
+    plain = learn(presentations=12, seeds=1, every=12, verbose=False, calibrate=6, settle=0,
+                  margin=None)
+    assert type(plain["network"].modifiers[0]).__name__ == "HomeostaticThreshold"
+
+
+def test_margin_rule_moves_only_for_patterns_inside_the_margin():
+    """With margin m the error is min(0, r - (40 + m)) when the output's vote (XOR-true) is
+    expected and max(0, r - (40 - m)) when it is not."""
+    network = make_network(4, 0, margin=10.0, margin_at=5)
+    homeostasis = network.modifiers[0]
+    rewarder = network.parts["rewarder"]
+    rewarder.step_targets({"expected": np.array([1, 1, 0, 0])}, 4)
+    spikes = _output_spikes([22, 27, 13, 19])  # 44, 54, 26, 38 Hz
+    homeostasis.apply(4)  # before margin_at: the plain target, r - 40
+    homeostasis.observe(spikes, 500.0)
+    assert np.allclose(homeostasis.offset[:, -1], [0.04, 0.14, -0.14, -0.02], atol=1e-6)
+    homeostasis.reset_offsets()
+    homeostasis.apply(5)
+    homeostasis.observe(spikes, 500.0)
+    # true at 44 Hz: 44 - 50 = -6; true at 54: 0; false at 26: 0; false at 38: 38 - 30 = +8
+    assert np.allclose(homeostasis.offset[:, -1], [-0.06, 0.0, 0.0, 0.08], atol=1e-6)
+    # learn() turns the margin rule on for the calibration presentations
+    result = learn(presentations=12, seeds=1, every=12, verbose=False, calibrate=6, margin=8.0)
+    modifier = result["network"].modifiers[0]
+    assert (modifier.margin, modifier.margin_at) == (8.0, 6)
+    with pytest.raises(ConfigError, match="needs a rewarder that keeps the expected answers"):
+        make_network(1, 0, margin=10.0, reward_shape="flat")
+    with pytest.raises(ValueError, match="margin = 10.0 needs reward_shape='graded'"):
+        learn(presentations=12, seeds=1, calibrate=6, reward_shape="flat", verbose=False)
+    flat = learn(presentations=12, seeds=1, every=12, calibrate=6, reward_shape="flat",
+                 margin=None, verbose=False)
+    assert flat["network"].modifiers[0].margin is None
+    with pytest.raises(ConfigError, match="margin"):
+        make_network(1, 0, margin=-1.0)
+
+
+def test_settle_bad_values():
+    for bad in (-1, 2.5, True, "10"):
+        with pytest.raises(ValueError, match="settle_at must be a whole number of presentations "
+                                             ">= 0 or None"):
+            temporal_config(settle_at=bad)
+    for bad in (0, 1.5, False):
+        with pytest.raises(ValueError, match="settle_ticks must be a whole number of "
+                                             "presentations >= 1"):
+            temporal_config(settle_at=3, settle_ticks=bad)
+    for bad in (-1, 401, 1.5, True):
+        with pytest.raises(ValueError, match="settle must be a whole number"):
+            learn(presentations=400, seeds=1, settle=bad, verbose=False)
 
 
 def test_graded_reward_values():
