@@ -22,10 +22,11 @@ are timed in the same process, repeat by repeat in turn:
 - ``run``: ``ClosedLoop.run(--run-ticks)``, that many ticks per Python call (the
   same compiled tick in a compiled loop), per tick: the sections' medians over the
   ticks plus the median over the calls of the Python time per tick (a call's wall
-  time less its ticks' compiled sections); ``run_us_refill_inputs`` is the mean per
-  tick of the input uniforms taken in Python when a tick straddles a block of the
-  random stream (network time the medians leave out, as they leave out the rare
-  refilling calls of the other paths).
+  time less its ticks' compiled sections).
+
+Per-call medians leave out the rare calls that refill a block of random numbers from
+the generators (the inputs' every 256 steps, the games' every 256 episodes), on every
+path alike; the means include them.
 
 Every call is timed on its own. Per path and piece: the median over the calls of a
 repeat (robust to the preemptions of other jobs on a shared machine, which land in
@@ -171,7 +172,7 @@ class _FusedRun(_Fused):
             run(ticks)
             wall = perf() - t0
             # Python: the call's wall time less its ticks' compiled sections (which hold
-            # whatever preempted them, and the input uniforms taken in Python)
+            # whatever preempted them)
             inside = stamps[1 + first:1 + int(stamps[0, 5]), :5].sum() / self.rate
             python.append((wall - inside) / ticks)
         fused = int(stamps[0, 5])
@@ -184,7 +185,6 @@ class _FusedRun(_Fused):
         for suffix in ("", "_mean"):
             out[f"total{suffix}"] = sum(out[f"{key}{suffix}"] for key in
                                         ("network", "game", "reward", "python"))
-        out["refill"] = int(stamps[0, 6]) / self.rate / fused
         out["fused_calls"] = fused
         return out
 
@@ -213,8 +213,6 @@ def _row(prefix: str, values: dict, tick_ms: int) -> dict:
            f"{prefix}us_per_simulated_ms": total * 1e6 / tick_ms}
     if "python" in values:
         row[f"{prefix}us_in_python"] = values["python"] * 1e6
-    if "refill" in values:  # mean per tick, left out of the medians above
-        row[f"{prefix}us_refill_inputs"] = values["refill"] * 1e6
     mean_total, mean_net = values["total_mean"], values["network_mean"]
     row[f"{prefix}us_per_call_mean"] = mean_total * 1e6
     row[f"{prefix}overhead_share_mean"] = (mean_total - mean_net) / mean_net

@@ -13,12 +13,13 @@ simulation itself. :class:`ClosedLoop` runs exactly these four lines, and when
 the network, the game and the adapter are parts it knows it runs all of them in
 ONE numba call per tick, from a plan of the parts' arrays built once and kept
 between calls (rebuilt when a part is ``set()``, the network switches between
-``train()`` and ``eval()``, or an array the plan holds is replaced):
+``train()`` and ``eval()``, or a seeded reset gives a game a new generator):
 
 - :class:`~spikey.snn.input.Population` encoding (Poisson spikes): the Gaussian
   tuning curves, their ``exp`` through numpy's own compiled ufunc loop (so the
   rounding is numpy's, not the C library's), the input spikes from the part's
-  random blocks;
+  random blocks (refilled from the members' numpy Generators inside the call: numba
+  draws from the same bit generators, the same numbers);
 - the network's fused tick, :func:`spikey.snn.kernels.run_tick`, with the
   arguments :class:`~spikey.snn.engine.Engine` gives it;
 - :class:`~spikey.snn.readout.TopAction` (group rates summed in numpy's
@@ -34,8 +35,9 @@ between calls (rebuilt when a part is ``set()``, the network switches between
 Every operation is the reference path's, in the same order, so both give the
 same bits (``unit_tests/test_closed_loop_fused.py`` runs them side by side);
 whatever the compiled call does not cover (another game, part or rule, paused
-members, monitors, modifiers, random blocks to refill from a generator) runs
-the four lines above in Python for that call.
+members, monitors, modifiers, a non-finite observation) runs the four lines above
+in Python for that call. :meth:`ClosedLoop.run` runs many ticks in one compiled
+call (the Python call's own cost then spreads over them).
 
 Examples
 --------
@@ -59,7 +61,7 @@ from spikey.snn import kernels
 numba = kernels.numba
 
 #: Status codes of the compiled step (0: done; otherwise nothing was changed).
-DONE, NOT_ALL_ACTIVE, NOT_FINITE, GAME_REFILL, INPUT_REFILL = 0, 1, 2, 3, 4
+DONE, NOT_ALL_ACTIVE, NOT_FINITE = 0, 1, 2
 _REWARD_TYPES = {"alive": 0, "failure": 1, "shaped": 2}
 _SLOTS = ("inputs", "neurons", "weights", "synapses", "readout", "rewarder")
 
@@ -150,13 +152,13 @@ if numba is not None:
         "active", "x", "low", "high", "centres", "sigma", "max_rate", "dt_s", "z", "probability",
         "exp_loop", "exp_context", "exp_aux", "exp_data", "exp_dims", "exp_strides",
         # the input spikes: random blocks, their position, a pre-drawn tick, the spike arrays
-        "in_buffer", "in_position", "in_block", "in_scratch", "in_spikes", "tick_inputs",
+        "in_buffer", "in_position", "in_block", "in_generators", "in_spikes", "tick_inputs",
         # readout (TopAction)
         "tick_spikes", "first_output", "counts", "rate_factor", "n_actions", "rates", "groups",
         "action",
         # the game (CartPole in a GameVectorEnv)
         "state", "normal_sign", "last_force", "params", "reward_type", "g_buffer", "g_position",
-        "g_block", "init_low", "init_span", "autoreset", "elapsed", "max_steps", "rewards",
+        "g_block", "g_generators", "init_low", "init_span", "autoreset", "elapsed", "max_steps", "rewards",
         "terminated", "truncated", "obs", "action_start",
         # the rewarder and the rule's tick reward (kernels.tick_rewards)
         "baseline", "baseline_rate", "signals", "apply", "plastic", "rate", "scaled", "dt",
@@ -256,11 +258,23 @@ def _cartpole_member(p, b, action):
     return _state_reward(p, b)
 
 
+def _refill(generator, buffer, b):
+    # RandomBlocks._refill / MemberRandom's refill of member b: generator.random(dtype,
+    # out=buffer[b]) (numba's Generator draws from the same bit generator, same numbers)
+    flat = buffer[b].reshape(-1)
+    if buffer.itemsize == 4:  # float32 (the only other dtype is float64)
+        fresh32 = generator.random(size=flat.size, dtype=np.float32)
+        for i in range(flat.size):
+            flat[i] = fresh32[i]
+    else:
+        fresh64 = generator.random(size=flat.size)
+        for i in range(flat.size):
+            flat[i] = fresh64[i]
+
+
 def _loop_step(p, mode):
-    # One closed-loop call (see the module docstring); mode 0 draws the tick's input uniforms
-    # from the input part's random blocks, mode 1 reads them from in_scratch (taken in Python
-    # because a block ran out), mode -1 returns at once (compiles). Refusals come before any
-    # change: NOT_ALL_ACTIVE, NOT_FINITE (the reference path raises), GAME_REFILL, INPUT_REFILL.
+    # One closed-loop call (see the module docstring); mode -1 returns at once (compiles).
+    # Refusals come before any change: NOT_ALL_ACTIVE, NOT_FINITE (the reference path raises).
     if mode < 0:
         return DONE
     timing = p.timing[0]
@@ -277,11 +291,6 @@ def _loop_step(p, mode):
             if not np.isfinite(value):
                 return NOT_FINITE
             p.x[b, d] = value
-    for b in range(B):
-        if p.autoreset[b] and p.g_position[b] >= p.g_block:
-            return GAME_REFILL
-    if mode == 0 and p.in_position[0] + T > p.in_block:
-        return INPUT_REFILL
     # ---- Population.encode: max_rate * exp(-0.5 * ((clip(x) - c) / sigma) ** 2) * dt
     K = p.centres.shape[1]
     z = p.z
@@ -312,20 +321,22 @@ def _loop_step(p, mode):
             value = value * p.dt_s
             probability[b, j] = value
             i += 1
-    # ---- the tick's Poisson input spikes (RandomBlocks.take, then np.less)
-    start = p.in_position[0]
-    for b in range(B):
-        for t in range(T):
+    # ---- the tick's Poisson input spikes: RandomBlocks.take with every member in step (each
+    # member's block refilled from its generator when it runs out), then np.less
+    position = p.in_position[0]
+    for t in range(T):
+        if position >= p.in_block:
+            for b in range(B):
+                _refill(p.in_generators[b], p.in_buffer, b)
+            position = 0
+        for b in range(B):
             for j in range(n_in):
-                if mode == 0:
-                    u = p.in_buffer[b, start + t, j]
-                else:
-                    u = p.in_scratch[b, t, j]
-                p.tick_inputs[b, t, j] = u < probability[b, j]
+                p.tick_inputs[b, t, j] = p.in_buffer[b, position, j] < probability[b, j]
+        position += 1
+    for b in range(B):
+        p.in_position[b] = position
         for j in range(n_in):
             p.in_spikes[b, j] = p.tick_inputs[b, T - 1, j]
-        if mode == 0:
-            p.in_position[b] += T
     if timing:
         t1 = _cycles()
     # ---- the network's steps
@@ -361,6 +372,9 @@ def _loop_step(p, mode):
         if resetting:  # the array path with the member inactive: state unchanged, reward * 0
             reward, terminated = _state_reward(p, b)
             position = p.g_position[b]
+            if position >= p.g_block:  # MemberRandom.uniform refills the member's block
+                _refill(p.g_generators[b], p.g_buffer, b)
+                position = 0
             for d in range(4):
                 p.state[b, d] = p.init_low[d] + p.g_buffer[b, position, d] * p.init_span[d]
             p.g_position[b] = position + 1
@@ -397,19 +411,17 @@ def _loop_step(p, mode):
     if timing:  # the sections' cycles: summed in row 0, call by call in the rows after it
         t5 = _cycles()
         sums = p.stamps[0]
-        s0, s1, s2, s3, s4 = t1 - t0 + sums[7], t2 - t1, t3 - t2, t4 - t3, t5 - t4
+        s0, s1, s2, s3, s4 = t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4
         records = p.stamps.shape[0] - 1
         if records > 0:
             row = p.stamps[1 + sums[5] % records]
             row[0], row[1], row[2], row[3], row[4] = s0, s1, s2, s3, s4
-        sums[0] += s0  # (sums[7]: the input uniforms taken in Python for this call)
+        sums[0] += s0
         sums[1] += s1
         sums[2] += s2
         sums[3] += s3
         sums[4] += s4
         sums[5] += 1
-        sums[6] += sums[7]  # all input uniforms taken in Python while timing
-        sums[7] = 0
     return DONE
 
 
@@ -438,6 +450,7 @@ if numba is not None:
     _theta_acc = kernels._jit(_theta_acc)
     _state_reward = kernels._jit(_state_reward)
     _cartpole_member = kernels._jit(_cartpole_member)
+    _refill = kernels._jit(_refill)
     _loop_step = kernels._jit(_loop_step)
     _loop_run = kernels._jit(_loop_run)
     _read_cycles = kernels._jit(_read_cycles)
@@ -623,6 +636,10 @@ class ClosedLoop:
         self.network.begin_episode()
         self._obs, self._info = self.env.reset(seed=seed, options=options)
         self._refused = None  # a refusal (e.g. games not reset yet) may not hold any more
+        if self._plan is not None and any(
+                g is not h for g, h in zip(self.env.game.random.generators, self._generators)):
+            self._plan = None  # a seed gave a member a new generator: the plan holds the old
+            self.__dict__.pop("step", None)
         return self._obs, self._info
 
     def step(self):
@@ -681,16 +698,8 @@ class ClosedLoop:
                         and self._blocks._together and self.env._autoreset is self._autoreset
                         and tuple(map(_REVISION, self._parts)) == self._revisions):
                     start = done
-                    while done < ticks:
-                        done, status = self._run_many(self._plan, done, ticks, rewards,
-                                                      terminated, truncated)
-                        if status != INPUT_REFILL:
-                            break
-                        # the tick's input uniforms straddle a block: taken here, then the tick
-                        self._take_inputs()
-                        self._run(self._plan, 1)
-                        rewards[done], terminated[done], truncated[done] = self._out[1:]
-                        done += 1
+                    done, _ = self._run_many(self._plan, done, ticks, rewards, terminated,
+                                             truncated)
                     if done > start:
                         count = done - start
                         network.activity.all = True
@@ -740,9 +749,8 @@ class ClosedLoop:
         """Time-stamp counter cycles of the compiled calls while timing is on, by section:
         encoding and input spikes, the network's steps, readout, game, reward.
 
-        ``(1 + R, 8)`` int64: row 0 holds the sums over the timed calls in columns 0-4,
-        their number in column 5 and the cycles of the input uniforms taken in Python (a
-        tick straddling a block of the random stream; also in column 0) in column 6; row ``1 + i % R`` the sections of timed call ``i``
+        ``(1 + R, 8)`` int64: row 0 holds the sums over the timed calls in columns 0-4 and
+        their number in column 5; row ``1 + i % R`` the sections of timed call ``i``
         (``R = 8192`` once timing is on, before that 0). Zero it to restart; None before a
         plan is built. :func:`tsc_rate` converts cycles to seconds."""
         return None if self._arrays is None else self._arrays["stamps"]
@@ -795,16 +803,6 @@ class ClosedLoop:
         self._fast_step = self.step = self._make_fast_step()
         return bool(self._blocks._together)
 
-    def _take_inputs(self):
-        """The coming tick's input uniforms into the plan's scratch (they straddle a block of
-        the input part's random stream, whose refill draws from numpy Generators)."""
-        if self._timing:  # drawing input spikes: counted as the network's time
-            start = _cycles_now()
-            self._blocks.take(self._T, self._in_scratch)
-            self._arrays["stamps"][0, 7] += _cycles_now() - start
-        else:
-            self._blocks.take(self._T, self._in_scratch)
-
     def _make_fast_step(self):
         """:meth:`step` for the current plan: a closure over the plan's objects, installed as
         the instance's ``step``, that checks what the plan depends on and runs the compiled
@@ -824,11 +822,7 @@ class ClosedLoop:
                     and env._autoreset is autoreset
                     and p0._revision + p1._revision + p2._revision + p3._revision
                     + p4._revision + p5._revision == total):
-                status = run(plan, 0)
-                if status == INPUT_REFILL:  # the tick's uniforms straddle a block: take them
-                    loop._take_inputs()
-                    status = run(plan, 1)
-                if status == DONE:
+                if run(plan, 0) == DONE:
                     activity.all = True
                     network.step_count += T
                     network.tick_count += 1
@@ -937,7 +931,10 @@ class ClosedLoop:
         stamps = self._arrays["stamps"] if self._arrays is not None else None
         if stamps is None or stamps.shape[0] != rows:
             stamps = np.zeros((rows, 8), dtype=np.int64)
-        in_scratch = np.empty((B, T, n_in), dtype=blocks.buffer.dtype)
+        if any(g is None for g in game.random.generators) or \
+                blocks.buffer.dtype not in (np.float32, np.float64) or \
+                game.random.buffer.dtype != np.float64:
+            return self._refuse("the games' or inputs' random streams")
         rate, eligibility, index, starts, w_low, w_high, dense, clear, scale_state = learn
         values = dict(
             tick=tick,
@@ -950,7 +947,8 @@ class ClosedLoop:
             exp_data=np.zeros(2, np.intp), exp_dims=np.zeros(1, np.intp),
             exp_strides=np.array([8, 8], np.intp),
             in_buffer=blocks.buffer, in_position=blocks.position, in_block=int(blocks.block),
-            in_scratch=in_scratch, in_spikes=inputs.spikes, tick_inputs=network.tick_input_spikes,
+            in_generators=tuple(blocks.generators), in_spikes=inputs.spikes,
+            tick_inputs=network.tick_input_spikes,
             tick_spikes=network.tick_spikes, first_output=int(first_output),
             counts=network._output_counts,
             rate_factor=float(1000.0 / (network.processing_steps * network.dt)),
@@ -959,7 +957,8 @@ class ClosedLoop:
             state=game.state, normal_sign=game.normal_sign, last_force=game.last_force,
             params=params, reward_type=_REWARD_TYPES[game.reward_type],
             g_buffer=game.random.buffer, g_position=game.random.position,
-            g_block=int(game.random.block), init_low=game._init_low, init_span=game._init_span,
+            g_block=int(game.random.block), g_generators=tuple(game.random.generators),
+            init_low=game._init_low, init_span=game._init_span,
             autoreset=autoreset, elapsed=env._elapsed,
             max_steps=int(env.max_episode_steps or 0), rewards=env._rewards,
             terminated=env._terminated, truncated=env._truncated, obs=obs,
@@ -983,7 +982,8 @@ class ClosedLoop:
                 numba.boolean[:, ::1], numba.boolean[:, ::1])
         self._run_many = _loop_run.overloads[many].entry_point
         self._arrays = dict(timing=timing, stamps=stamps)
-        self._T, self._in_scratch, self._blocks = T, in_scratch, blocks
+        self._T, self._blocks = T, blocks
+        self._generators = list(game.random.generators)
         self._action, self._obs_buffer, self._autoreset = action, obs, autoreset
         self._readout = readout
         self._out = (obs, env._rewards, env._terminated, env._truncated)
