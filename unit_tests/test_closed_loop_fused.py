@@ -150,6 +150,11 @@ def test_plan_follows_set_and_pauses():
     _run(fused, reference, 30, every=10)
     assert fused.last_fused
     assert fused.env._autoreset is fused._autoreset  # taken back after the Python steps
+    for loop in (fused, reference):  # a new episode with the network at rest: arrays kept
+        loop.network.reset()
+        loop.reset(seed=3)
+    _run(fused, reference, 30, every=10)
+    assert fused.last_fused
 
 
 def test_monitors_run_the_python_loop():
