@@ -164,6 +164,8 @@ if numba is not None:
         "baseline", "baseline_rate", "signals", "apply", "plastic", "rate", "scaled", "dt",
         "scale_state", "weights", "eligibility", "index", "starts", "step_cast", "members",
         "w_low", "w_high", "dense", "clear",
+        # run(): each tick's rewards and episode ends, _CHUNK ticks per call
+        "h_rewards", "h_terminated", "h_truncated",
         # section timings (benchmark)
         "timing", "stamps",
     )
@@ -272,11 +274,9 @@ def _refill(generator, buffer, b):
             flat[i] = fresh64[i]
 
 
-def _loop_step(p, mode):
-    # One closed-loop call (see the module docstring); mode -1 returns at once (compiles).
-    # Refusals come before any change: NOT_ALL_ACTIVE, NOT_FINITE (the reference path raises).
-    if mode < 0:
-        return DONE
+def _tick_once(p):
+    # One closed-loop tick (see the module docstring). Refusals come before any change:
+    # NOT_ALL_ACTIVE, NOT_FINITE (the reference path raises).
     timing = p.timing[0]
     if timing:
         t0 = _cycles()
@@ -425,20 +425,20 @@ def _loop_step(p, mode):
     return DONE
 
 
-def _loop_run(p, start, stop, rewards, terminated, truncated):
-    # _loop_step for ticks start, start + 1, ... until stop or a refusal; each tick's
-    # rewards and episode ends into row i of the (ticks, B) outputs. Returns (ticks done up
-    # to, status of the tick that stopped it).
-    B = rewards.shape[1]
-    for i in range(start, stop):
-        status = _loop_step(p, 0)
-        if status != DONE:
-            return i, status
-        for b in range(B):
-            rewards[i, b] = p.rewards[b]
-            terminated[i, b] = p.terminated[b]
-            truncated[i, b] = p.truncated[b]
-    return stop, DONE
+def _loop_step(p, ticks):
+    # Up to `ticks` closed-loop ticks in one call (0: nothing; compiles). Returns how many ran:
+    # fewer when a tick is refused (it changed nothing; the caller runs it in Python). With
+    # more than one tick, tick i's rewards and episode ends go to row i of the history.
+    B = p.rewards.shape[0]
+    for i in range(ticks):
+        if _tick_once(p) != DONE:
+            return i
+        if ticks > 1:
+            for b in range(B):
+                p.h_rewards[i, b] = p.rewards[b]
+                p.h_terminated[i, b] = p.terminated[b]
+                p.h_truncated[i, b] = p.truncated[b]
+    return ticks
 
 
 def _read_cycles():
@@ -451,8 +451,8 @@ if numba is not None:
     _state_reward = kernels._jit(_state_reward)
     _cartpole_member = kernels._jit(_cartpole_member)
     _refill = kernels._jit(_refill)
+    _tick_once = kernels._jit(_tick_once)
     _loop_step = kernels._jit(_loop_step)
-    _loop_run = kernels._jit(_loop_run)
     _read_cycles = kernels._jit(_read_cycles)
     _EXP = numpy_loop(np.exp)
 else:  # pragma: no cover
@@ -546,6 +546,7 @@ _REVISION = attrgetter("_revision")
 
 
 _RECORDS = 8192  # calls whose section timings the stamps keep one by one
+_CHUNK = 256  # ticks per compiled call of run()
 
 
 class _Revisionless:
@@ -698,8 +699,17 @@ class ClosedLoop:
                         and self._blocks._together and self.env._autoreset is self._autoreset
                         and tuple(map(_REVISION, self._parts)) == self._revisions):
                     start = done
-                    done, _ = self._run_many(self._plan, done, ticks, rewards, terminated,
-                                             truncated)
+                    while done < ticks:  # chunks of the plan's history rows
+                        n = min(ticks - done, _CHUNK)
+                        ran = self._run(self._plan, n) if n > 1 else 0
+                        if ran:
+                            rows = slice(done, done + ran)
+                            rewards[rows] = self._history[0][:ran]
+                            terminated[rows] = self._history[1][:ran]
+                            truncated[rows] = self._history[2][:ran]
+                            done += ran
+                        if ran < n or n == 1:
+                            break
                     if done > start:
                         count = done - start
                         network.activity.all = True
@@ -822,7 +832,7 @@ class ClosedLoop:
                     and env._autoreset is autoreset
                     and p0._revision + p1._revision + p2._revision + p3._revision
                     + p4._revision + p5._revision == total):
-                if run(plan, 0) == DONE:
+                if run(plan, 1):
                     activity.all = True
                     network.step_count += T
                     network.tick_count += 1
@@ -968,19 +978,17 @@ class ClosedLoop:
             scaled=bool(scaled), dt=float(network.context.dt), scale_state=scale_state,
             weights=weights.matrix, eligibility=eligibility, index=index, starts=starts,
             step_cast=engine._step_cast, members=engine._members, w_low=w_low, w_high=w_high,
-            dense=dense, clear=clear, timing=timing, stamps=stamps)
+            dense=dense, clear=clear, timing=timing, stamps=stamps,
+            h_rewards=np.zeros((_CHUNK, B)), h_terminated=np.zeros((_CHUNK, B), bool),
+            h_truncated=np.zeros((_CHUNK, B), bool))
         for name in ("low", "high", "params", "init_low", "init_span"):
             if values[name].dtype != np.float64:
                 return self._refuse(f"{name} is not float64")
         proxy = _Plan(*(values[name] for name in _FIELDS))
-        _loop_step(proxy, -1)  # compile (or load from the cache) for this plan's types
+        _loop_step(proxy, 0)  # compile (or load from the cache) for this plan's types
         # the compiled entry point: skips the dispatcher's type resolution on every call
         self._run = _loop_step.overloads[(numba.typeof(proxy), numba.int64)].entry_point
-        _loop_run(proxy, 0, 0, np.zeros((0, B)), np.zeros((0, B), bool),
-                  np.zeros((0, B), bool))  # compile (or load)
-        many = (numba.typeof(proxy), numba.int64, numba.int64, numba.float64[:, ::1],
-                numba.boolean[:, ::1], numba.boolean[:, ::1])
-        self._run_many = _loop_run.overloads[many].entry_point
+        self._history = (values["h_rewards"], values["h_terminated"], values["h_truncated"])
         self._arrays = dict(timing=timing, stamps=stamps)
         self._T, self._blocks = T, blocks
         self._generators = list(game.random.generators)
