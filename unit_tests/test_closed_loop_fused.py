@@ -106,6 +106,7 @@ def test_game_random_refill_and_truncation():
     # a seeded reset gives the members new generators: the plan is rebuilt around them
     for loop in (fused, reference):
         loop.reset(seed=[7])
+    assert fused.last_observation.tobytes() == reference.last_observation.tobytes()
     _run(fused, reference, 600, every=50)
     assert fused.stamps[0, 5] == 1200
     assert fused.env._truncated.dtype == bool

@@ -636,6 +636,9 @@ class ClosedLoop:
         """
         self.network.begin_episode()
         self._obs, self._info = self.env.reset(seed=seed, options=options)
+        if self.last_fused:  # the observations are the reset's now
+            self._signal = self._fused_signal.copy()
+            self.last_fused = False
         self._refused = None  # a refusal (e.g. games not reset yet) may not hold any more
         if self._plan is not None and any(
                 g is not h for g, h in zip(self.env.game.random.generators, self._generators)):
@@ -803,6 +806,10 @@ class ClosedLoop:
             return False  # paused members, blocks out of step, a refill: this call in Python
         if key == self._refused:
             return False
+        if self.last_fused:  # the old plan's buffers go: keep what they hold
+            self._obs, self._info = self._obs_buffer.copy(), {}
+            self._signal = self._fused_signal.copy()
+            self.last_fused = False
         self._plan = None
         plan = self._build()
         if plan is None:
@@ -824,20 +831,25 @@ class ClosedLoop:
         slow = ClosedLoop.step
         loop = self
         # Part.set() only ever increases a revision: their sum changes when any one does
-        p0, p1, p2, p3, p4, p5 = (parts + (_Revisionless,) * 6)[:6]
-        total = sum(revisions)
+        # (TopAction's keys are all fixed at build: its revision never moves)
+        settable = tuple(part for part in parts if part is not readout)
+        p0, p1, p2, p3, p4 = (settable + (_Revisionless,) * 5)[:5]
+        total = sum(part._revision for part in settable)
+        if len(settable) > 5:  # pragma: no cover - the slots are six parts, readout included
+            raise RuntimeError("ClosedLoop: more parts than the fast step checks")
 
         def step():
             if (network.training is training and not network._monitors and blocks._together
                     and env._autoreset is autoreset
                     and p0._revision + p1._revision + p2._revision + p3._revision
-                    + p4._revision + p5._revision == total):
+                    + p4._revision == total):
                 if run(plan, 1):
-                    activity.all = True
                     network.step_count += T
                     network.tick_count += 1
-                    network.last_action = readout.last_action = action
-                    loop.last_fused = True
+                    if not loop.last_fused:  # back from a step in Python: take these back
+                        activity.all = True
+                        network.last_action = readout.last_action = action
+                        loop.last_fused = True
                     return (*out, {})
             return slow(loop)
 
