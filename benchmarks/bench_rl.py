@@ -35,7 +35,8 @@ come from seed ``GA_SEED_OFFSET + s``).
 ``--batch-cost`` instead measures the issue-15 target "16 members learning at
 once cost <= 4x the wall time of one": ``--batch-episodes`` training episodes
 of the td-ltp agent on ``spikey/CartPole-v0`` (natively batched) at B = 1 and
-B = 16, median of ``--repeats``.
+B = 16, median of ``--repeats``; ``--threads 1 2`` also times B = 16 with its
+members in two threads (``network.threads``).
 
 Each task trains for its shipped config's budget (:data:`TASKS`: 1,000 episodes on
 CartPole-v1, 500 on Acrobot-v1 and MountainCar-v0) unless ``--episodes`` is given.
@@ -308,55 +309,61 @@ def batch_cost(args) -> list:
     waits, paused, until the batch's longest episode ends, so B = 16 plays more
     network ticks than B = 1) and ``all_active`` episodes cut at
     :data:`ALL_ACTIVE_TICKS` ticks, where every member is active every tick.
+    B = 16 runs once per entry of ``args.threads`` (``network.threads``: members
+    in parallel threads, identical results); B = 1 runs on one thread.
     Time is the sum of the episodes' own wall times (no network build).
     """
     probe = gym.make_vec(BATCH_GAME, num_envs=1)
     spaces = probe.single_observation_space, probe.single_action_space
     probe.close()
     low, high = TASKS["CartPole-v1"]["low"], TASKS["CartPole-v1"]["high"]
-    sizes = (1, 16)
+    runs_of = [(1, 1)] + [(16, t) for t in args.threads]  # (batch size, threads)
     regimes = {"full": args.max_ticks, "all_active": ALL_ACTIVE_TICKS}
 
-    def config(b, episodes, cap):
+    def config(b, threads, episodes, cap):
         network = actor_critic_config(observation_space=spaces[0], action_space=spaces[1],
                                       route="td-ltp", batch_size=b, seed=args.seed,
                                       low=low, high=high)
+        network["network"]["threads"] = threads
         return {"network": network, "game": {"id": BATCH_GAME, "kwargs": {}},
                 "training": {"episodes": episodes, "max_ticks": cap,
                              "eval_episodes": 0, "seed": args.seed, "record_ticks": False}}
 
-    for b in sizes:  # warm-up: compiled kernels, caches
-        train(config(b, 1, args.max_ticks), progress=False)
-    runs = {(regime, b): [] for regime in regimes for b in sizes}
+    for b, threads in runs_of:  # warm-up: compiled kernels, caches
+        train(config(b, threads, 1, args.max_ticks), progress=False)
+    runs = {(regime, run): [] for regime in regimes for run in runs_of}
     for _ in range(args.repeats):
         for regime, cap in regimes.items():
-            for b in sizes:  # interleaved, so both see about the same machine load
-                rows = train(config(b, args.batch_episodes, cap), progress=False).episodes
+            for run in runs_of:  # interleaved, so all see about the same machine load
+                rows = train(config(*run, args.batch_episodes, cap), progress=False).episodes
                 per_episode = rows.groupby("episode").agg(wall=("wall_time", "first"),
                                                           ticks=("length", "max"),
                                                           member_ticks=("length", "sum"))
-                runs[regime, b].append({"wall": float(per_episode["wall"].sum()),
-                                        "ticks": int(per_episode["ticks"].sum()),
-                                        "member_ticks": int(per_episode["member_ticks"].sum())})
+                runs[regime, run].append({"wall": float(per_episode["wall"].sum()),
+                                          "ticks": int(per_episode["ticks"].sum()),
+                                          "member_ticks": int(per_episode["member_ticks"].sum())})
     out = []
     for regime, cap in regimes.items():
-        picked = []
-        for b in sizes:
-            done = sorted(runs[regime, b], key=lambda r: r["wall"])
-            pick = done[len(done) // 2]  # the median run
-            picked.append(pick)
+        picked = {}
+        for run in runs_of:
+            done = sorted(runs[regime, run], key=lambda r: r["wall"])
+            pick = picked[run] = done[len(done) // 2]  # the median run
             out.append({"kind": "batch_cost", "regime": regime, "game": BATCH_GAME,
-                        "batch_size": b, "episodes": args.batch_episodes, "max_ticks": cap,
-                        "repeats": args.repeats, "wall_s": pick["wall"],
+                        "batch_size": run[0], "threads": run[1], "episodes": args.batch_episodes,
+                        "max_ticks": cap, "repeats": args.repeats, "wall_s": pick["wall"],
                         "network_ticks": pick["ticks"], "member_ticks": pick["member_ticks"],
                         "ms_per_network_tick": 1000.0 * pick["wall"] / max(pick["ticks"], 1),
                         "member_ticks_per_s": pick["member_ticks"] / pick["wall"]})
-        one, many = picked
-        per_tick = (many["wall"] / max(many["ticks"], 1)) / (one["wall"] / max(one["ticks"], 1))
-        out.append({"kind": "batch_cost_ratio", "regime": regime, "game": BATCH_GAME,
-                    "batch_size": sizes[-1], "episodes": args.batch_episodes, "max_ticks": cap,
-                    "repeats": args.repeats, "wall_ratio": many["wall"] / one["wall"],
-                    "per_tick_ratio": per_tick, "target": 4.0, "met": per_tick <= 4.0})
+        one = picked[runs_of[0]]
+        for run in runs_of[1:]:
+            many = picked[run]
+            per_tick = ((many["wall"] / max(many["ticks"], 1))
+                        / (one["wall"] / max(one["ticks"], 1)))
+            out.append({"kind": "batch_cost_ratio", "regime": regime, "game": BATCH_GAME,
+                        "batch_size": run[0], "threads": run[1],
+                        "episodes": args.batch_episodes, "max_ticks": cap,
+                        "repeats": args.repeats, "wall_ratio": many["wall"] / one["wall"],
+                        "per_tick_ratio": per_tick, "target": 4.0, "met": per_tick <= 4.0})
     return out
 
 
@@ -395,12 +402,14 @@ def print_table(rows: list) -> None:
                   f"{_fmt(median, 0):>14} {evals.mean():>9.1f} {evals.std():>7.1f}")
     for r in rows:
         if r.get("kind") == "batch_cost":
-            print(f"{r['regime']:<10} B = {r['batch_size']:>2}: {r['episodes']} episodes in "
+            print(f"{r['regime']:<10} B = {r['batch_size']:>2}, {r['threads']} thread(s): "
+                  f"{r['episodes']} episodes in "
                   f"{r['wall_s']:.2f} s, "
                   f"{r['network_ticks']} network ticks ({r['ms_per_network_tick']:.2f} ms each), "
                   f"{r['member_ticks_per_s']:.0f} member ticks/s")
         elif r.get("kind") == "batch_cost_ratio":
-            print(f"{r['regime']:<10} B = 16 vs B = 1: wall x{r['wall_ratio']:.2f}, "
+            print(f"{r['regime']:<10} B = 16 ({r['threads']} thread(s)) vs B = 1: "
+                  f"wall x{r['wall_ratio']:.2f}, "
                   f"per network tick "
                   f"x{r['per_tick_ratio']:.2f} (target <= {r['target']:.0f}x: "
                   f"{'met' if r['met'] else 'not met'})")
@@ -428,6 +437,9 @@ def main(argv=None):
                         help="measure B = 16 vs B = 1 training cost instead")
     parser.add_argument("--batch-episodes", type=int, default=None, help="(20)")
     parser.add_argument("--repeats", type=int, default=None, help="batch-cost repeats (3)")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1],
+                        help="batch cost: network.threads of the B = 16 runs (default 1; e.g. "
+                        "--threads 1 2)")
     parser.add_argument("--json", default="auto",
                         help="write results here (default: benchmarks/results/"
                         "rl[_batch][_quick].json)")
@@ -447,6 +459,8 @@ def main(argv=None):
         parser.error(f"--episodes = {args.episodes}; expected >= 0")
     budgets = {task: args.episodes if args.episodes is not None else TASKS[task]["episodes"]
                for task in args.tasks}
+    if any(t < 1 for t in args.threads):
+        parser.error(f"--threads = {args.threads}; expected counts >= 1")
     if args.numpy_gamma is not None and not 0.0 < args.numpy_gamma <= 1.0:
         parser.error(f"--numpy-gamma = {args.numpy_gamma}; expected 0 < gamma <= 1")
     if not args.batch_cost and "ga" in args.methods:

@@ -312,8 +312,9 @@ def test_normalize_weights_only_the_chosen_neurons():
         Network.from_config(config)
 
 
-@pytest.mark.parametrize("a_minus", [0.0, -0.5])
-def test_actor_critic_paths_agree_bit_for_bit(a_minus):
+@pytest.mark.parametrize("a_minus, actor", [(0.0, "hebbian"), (-0.5, "hebbian"),
+                                             (0.0, "presynaptic")])
+def test_actor_critic_paths_agree_bit_for_bit(a_minus, actor):
     """numpy path, compiled step-by-step path and the fused tick give the same network."""
     from spikey.snn import kernels
 
@@ -321,6 +322,9 @@ def test_actor_critic_paths_agree_bit_for_bit(a_minus):
         pytest.skip("numba is not installed")
     config = softmax_config()
     config["synapses"]["A_minus"] = a_minus
+    if actor == "presynaptic":  # the step loop leaves the actor's synapses out
+        config["synapses"].update(output_eligibility="presynaptic", output_gate="policy")
+        config["weights"]["inputs_only"] = True
     config["inputs"]["rate_map"] = [50.0, 400.0]
     config["modifiers"] = [{"part": "NormalizeWeights", "target": 3.0, "neurons": [4, 8]}]
     nets = []

@@ -90,11 +90,32 @@ def test_quick_run_rows_and_json(tmp_path):
     assert written["benchmark"] == "rl" and len(written["rows"]) == 6
 
 
+def test_batch_cost_rows_per_thread_count(tmp_path):
+    out = tmp_path / "batch.json"
+    rows = bench_rl.main(["--batch-cost", "--quick", "--batch-episodes", "1", "--max-ticks", "20",
+                          "--json", str(out)])
+    costs = [r for r in rows if r["kind"] == "batch_cost"]
+    ratios = [r for r in rows if r["kind"] == "batch_cost_ratio"]
+    assert sorted((r["regime"], r["batch_size"], r["threads"]) for r in costs) == [
+        ("all_active", 1, 1), ("all_active", 16, 1), ("full", 1, 1), ("full", 16, 1)]
+    for r in costs:
+        assert r["network_ticks"] <= r["max_ticks"] and r["ms_per_network_tick"] > 0
+        assert r["member_ticks"] <= r["batch_size"] * r["network_ticks"]
+    active = [r for r in costs if r["regime"] == "all_active"]
+    assert all(r["network_ticks"] == bench_rl.ALL_ACTIVE_TICKS for r in active)
+    assert all(r["member_ticks"] == r["batch_size"] * r["network_ticks"] for r in active)
+    assert {(r["regime"], r["threads"]) for r in ratios} == {("full", 1), ("all_active", 1)}
+    for r in ratios:
+        assert r["met"] == (r["per_tick_ratio"] <= r["target"] == 4.0)
+    assert len(json.loads(out.read_text())["rows"]) == 6
+
+
 def test_bad_arguments_are_refused(capsys):
     for argv, message in [(["--episodes", "-1"], "--episodes = -1; expected >= 0"),
                           (["--numpy-gamma", "0"], "--numpy-gamma = 0.0; expected 0 < gamma"),
                           (["--quick", "--ga-population", "2"], "--ga-population = 2"),
-                          (["--quick", "--ga-population", "5"], "does not cover one GA generation")]:
+                          (["--quick", "--ga-population", "5"], "does not cover one GA generation"),
+                          (["--batch-cost", "--threads", "0"], "--threads = [0]; expected")]:
         with pytest.raises(SystemExit):
             bench_rl.main(argv)
         assert message in capsys.readouterr().err

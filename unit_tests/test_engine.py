@@ -109,6 +109,45 @@ def test_florian_xor_trains_fused_and_identical_to_numpy(monkeypatch):
     _assert_same_state(*nets)
 
 
+@needs_numba
+@pytest.mark.parametrize("synapse", ["MSTDPET", "MSTDP", "TDLTP"])
+def test_rows_and_columns_without_synapses_are_skipped_with_identical_results(monkeypatch,
+                                                                               synapse):
+    """The fused tick propagates only spikes of rows that hold a synapse and walks the
+    learning mask's synapse lists: with the body rows empty
+    (inputs_only), a column and an input row emptied, and depression on (A_minus), every
+    state array still equals the numpy path's."""
+    calls = _count_fused(monkeypatch)
+    cfg = _step_config(batch_size=3, A_minus=-0.6)
+    cfg["network"]["reward_mode"] = "tick"
+    cfg["parts"]["synapses"] = synapse
+    cfg["weights"].update(inputs_only=True, low=2.0)
+    nets = [Network.from_config(cfg),
+            Network.from_config({**cfg, "network": {**cfg["network"], "kernels": "numpy"}})]
+    for net in nets:  # before the first tick: the engine reads the masks once
+        for array in (net.weights.mask, net.weights.matrix):
+            array[:, :, 2] = 0
+            array[:, 1, :] = 0
+    before = nets[0].weights.matrix.copy()
+    rng = np.random.default_rng(4)
+    body_spikes = 0
+    for _ in range(8):
+        obs = rng.integers(0, 2, size=(3, 2))
+        info = {"expected": obs[:, 0] ^ obs[:, 1]}
+        for net in nets:
+            net.tick(obs, info)
+            net.reward(action=net.last_action, info=info)
+        np.testing.assert_array_equal(nets[0].tick_spikes, nets[1].tick_spikes)
+        body_spikes += int(nets[0].tick_spikes.sum())
+    live, lists, col_start, col_rows, row_start, row_cols = calls[0][-6:]
+    assert lists and not live[:, nets[0].n_inputs:].any() and not live[:, 1].any()
+    assert (col_start[:, 3] == col_start[:, 2]).all()  # column 2: no synapse to visit
+    assert 1 not in col_rows and (col_rows < nets[0].n_inputs).all()
+    assert body_spikes > 100  # spikes of rows the kernel skipped in propagation
+    assert not np.array_equal(before, nets[0].weights.matrix)
+    _assert_same_state(*nets)
+
+
 def _rewarder_subclass():
     from spikey.snn.reward.rewarders import MatchExpected
 

@@ -240,6 +240,9 @@ class Engine:
         self._tick_index = (self.spike_index.bb.reshape(B, P), self.spike_index.jj.reshape(B, P),
                             self.post_index.bb.reshape(B, n), self.post_index.jj.reshape(B, n))
         self._member_cast = np.zeros(B, dtype=dtype)
+        # run_tick's rows with synapses (see _lists_of), cached per mask object
+        self._no_live = np.zeros((1, 1), bool)
+        self._live = (None, None)
 
     # ------------------------------------------------------------ one step
     def propagate(self, network, pre: np.ndarray, efficacy) -> tuple:
@@ -337,21 +340,26 @@ class Engine:
         with ``network.threads > 1``)."""
         T = network.processing_steps
         inputs = network.parts["inputs"].steps(T, network.tick_input_spikes)
-        w = self.propagation(network)
-        n, le, tr, dec, r = plan.neuron, plan.learning, plan.traces, plan.decay, plan.reward
-        if isinstance(n, IzhikevichArrays):
-            self._run_izhikevich(network, plan, inputs, w)
+        if isinstance(plan.neuron, IzhikevichArrays):
+            self._run_izhikevich(network, plan, inputs, self.propagation(network))
             return
-        # a dense target whose mask is sparse: the STDP term walks lists of its synapses
-        lists = le.kind != 0 and not w.sparse and self.sparse_mask(le.mask)
-        synapse_lists = self.synapse_lists(le.mask) if lists else self._no_lists
         kernel = kernels.run_tick
         if self.threads > 1 and network.batch_size > 1:
             kernel = kernels.run_tick_members
             kernels.numba.set_num_threads(min(self.threads, network.batch_size))
+        kernel(*self.tick_arguments(network, plan))
+        network.step_count += T
+
+    def tick_arguments(self, network, plan: TickPlan) -> tuple:
+        """:func:`spikey.snn.kernels.run_tick`'s arguments, in order, for a LIF ``plan``
+        whose input spikes are in ``network.tick_input_spikes`` (what the inputs' ``steps``
+        fills); also what a caller that runs the tick inside its own compiled call passes
+        (:mod:`spikey.snn.closed_loop`)."""
+        w = self.propagation(network)
+        n, le, tr, dec, r = plan.neuron, plan.learning, plan.traces, plan.decay, plan.reward
         bb, jj, pb, pk = self._tick_index
-        kernel(
-            inputs, network.tick_spikes, network._pre, bb, jj, pb, pk,
+        return (
+            network.tick_input_spikes, network.tick_spikes, network._pre, bb, jj, pb, pk,
             w.sparse, w.flat, w.values, w.out_start, w.out_synapse, w.out_post,
             network._polarity, self.no_efficacy, network._current,
             n.potential, n.decay, n.threshold, n.reset, n.left, n.is_open, n.is_closed,
@@ -363,9 +371,22 @@ class Engine:
             dec.scale_state, dec.decay, dec.tau, self._member_cast,
             r.kind, r.first_output, r.agree, r.reward_mult, r.punish_mult, r.plastic, r.rate,
             r.dt, r.weights, r.index, r.starts, r.dense, r.low, r.high, self._member_ids,
-            self._step_cast, lists, *synapse_lists)
-        network.step_count += T
+            self._step_cast, *self._lists_of(network.parts["weights"], le, w))
 
+    def _lists_of(self, weights, learning: Learning, w: Propagation) -> tuple:
+        """``(live, lists, col_start, col_rows, row_start, row_cols)`` for
+        :func:`~spikey.snn.kernels.run_tick`: for dense weights ``live`` ``(B, P)``, whether
+        each presynaptic row holds a synapse (only those rows' spikes are propagated), kept
+        while the mask object is the same; and, when the learning mask is sparse
+        (:meth:`sparse_mask`), its :meth:`synapse_lists` (the STDP term walks them)."""
+        if w.sparse:
+            return (self._no_live, False) + self._no_lists
+        mask = weights.mask
+        if self._live[0] is not mask:
+            self._live = (mask, np.ascontiguousarray(mask.any(axis=2)))
+        lists = bool(learning.kind != 0 and self.sparse_mask(learning.mask))
+        return (self._live[1], lists) + tuple(
+            self.synapse_lists(learning.mask) if lists else self._no_lists)
 
     # ------------------------------------------------------------ tick rewards
     def reward(self, network, signals) -> bool:

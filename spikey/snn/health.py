@@ -42,10 +42,11 @@ def first_non_finite(network):
     """
     # the random streams' blocks hold the generators' uniform draws: never non-finite, and
     # finding them costs more than the rest of the check
+    compiled = kernels.AVAILABLE
     for name, array in network.state_arrays(random=False).items():
-        if array.dtype in _EXPONENT and kernels.AVAILABLE:  # one pass, no temporary
-            bits, exponent = _EXPONENT[array.dtype]
-            finite = kernels.all_finite(np.ravel(array).view(bits), exponent)
+        spec = _EXPONENT.get(array.dtype)
+        if spec is not None and compiled:  # one pass, no temporary
+            finite = kernels.all_finite(array.reshape(-1).view(spec[0]), spec[1])
         else:
             finite = array.dtype.kind not in "fc" or np.isfinite(array).all()
         if not finite:

@@ -329,31 +329,39 @@ def _tick_rewards(signals, plastic, rate, scaled, mult, weights, eligibility, in
                 flat[x] = 0.0
 
 
-def _fold_trace(trace, eligibility, decay):
-    # trace <- trace * decay + eligibility, eligibility <- 0, in one pass (same rounding as numpy)
-    flat_t = trace.reshape(-1)
-    flat_e = eligibility.reshape(-1)
-    for x in range(flat_t.size):
-        value = flat_t[x] * decay
-        value += flat_e[x]
-        flat_t[x] = value
-        flat_e[x] = 0
+def _fold_trace(trace, eligibility, decay, stop):
+    # trace <- trace * decay + eligibility, eligibility <- 0, in one pass (same rounding as
+    # numpy), over the rows [0, stop) of each member's (P, N) block: the caller knows that
+    # the rows after stop hold zeros in both (0 * decay + 0 = 0 leaves them as they are)
+    B = trace.shape[0]
+    width = stop * trace.shape[2]
+    for b in range(B):
+        flat_t = trace[b].reshape(-1)
+        flat_e = eligibility[b].reshape(-1)
+        for x in range(width):
+            value = flat_t[x] * decay
+            value += flat_e[x]
+            flat_t[x] = value
+            flat_e[x] = 0
 
 
 def _regular_steps(phase, probability, out, one):
-    # out[b, t, i] = spike of step t; the same operations per step as RateInput.step
+    # out[b, t, i] = spike of step t; the same operations per step as RateInput.step. Step
+    # after step over all inputs of a member (the inputs are independent, so the inner loop
+    # vectorises; one input's steps form a dependent chain)
     B, T, n = out.shape
     for b in range(B):
-        for i in range(n):
-            value = phase[b, i]
-            p = probability[b, i]
-            for t in range(T):
-                value = value + p
-                spike = value >= one
+        value = phase[b]
+        p = probability[b]
+        for t in range(T):
+            spikes = out[b, t]
+            for i in range(n):
+                v = value[i] + p[i]
+                spike = v >= one
                 if spike:
-                    value = value - one
-                out[b, t, i] = spike
-            phase[b, i] = value
+                    v = v - one
+                value[i] = v
+                spikes[i] = spike
 
 
 def _all_finite(bits, exponent):
@@ -429,7 +437,7 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
               clip, low, high, scale_state, decay_z, tau_z, cast,
               reward_kind, first_output, agree, reward_mult, punish_mult, plastic, rate, dt,
               w_matrix, w_index, w_starts, w_dense, w_low, w_high, members, step_cast,
-              lists, col_start, col_rows, row_start, row_cols):
+              live, lists, col_start, col_rows, row_start, row_cols):
     # A whole tick, member by member: member b runs its T steps alone (per step its input
     # and body spikes into pre[b], propagation, LIF, its spikes into tick_spikes[b], then
     # with kind > 0 traces, the eligibility's lazy scale (kind 3), the STDP term and with
@@ -442,6 +450,10 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
     # state is written once at the end. Only for finite reward multipliers, plastic switches
     # and rates with reward_kind 1: the per-step path rewards every member once any member's
     # output fired (0 * inf = nan), this kernel only the members whose outputs fired.
+    # With dense weights, live[b, j] says whether row j of member b holds any synapse:
+    # spikes of the other rows are not propagated (their rows are zeros: adding them
+    # changes no value). With lists the STDP term walks the learning mask's synapse_lists
+    # (col_start, col_rows, row_start, row_cols) instead of the mask's columns and rows.
     B, T, n_in = inputs.shape
     P = pre.shape[1]
     N = spikes.shape[1]
@@ -457,6 +469,13 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
             for k in range(N):
                 pre[b, n_in + k] = spikes[b, k]
             count = row_pairs(pre[b], b, mb, mj)
+            if not sparse:  # keep the spikes of rows with synapses (order kept)
+                kept = 0
+                for i in range(count):
+                    if live[b, mj[i]]:
+                        mj[kept] = mj[i]
+                        kept += 1
+                count = kept
             for k in range(N):
                 current[b, k] = 0.0
             if sparse:

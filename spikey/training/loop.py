@@ -207,9 +207,8 @@ def _plain(value):
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def _mean_rate(network) -> np.ndarray:
-    first = network.n_neurons - network.n_outputs
-    counts = network.tick_spikes[:, :, first:].sum(axis=(1, 2))
+def _rate_hz(counts, network) -> np.ndarray:
+    """Output spike counts of ticks as the output neurons' mean rate (Hz)."""
     return counts * 1000.0 / (network.processing_steps * network.dt * network.n_outputs)
 
 
@@ -296,21 +295,47 @@ def play_episode(network, games, seeds, max_ticks, phase, episode, record_ticks,
     """
     from spikey.games.run import run_episode
 
-    members = np.arange(network.batch_size)
+    B = network.batch_size
+    first_output = network.n_neurons - network.n_outputs
+    pending = {"tick": [], "active": [], "action": [], "reward": [], "count": []}
+    rows = [0]  # tick rows waiting in ``pending``
 
-    def record(tick, active, action, reward):
+    def emit():
+        # the waiting ticks' rows in one add: tick after tick, active members in order
+        if not pending["tick"]:
+            return
+        active = np.stack(pending["active"])  # (ticks, B)
         columns = {
-            "phase": phase, "episode": episode, "tick": tick, "member": members[active],
-            "action": np.asarray(action).reshape(len(members), -1)[active, 0],
-            "reward": reward[active], "output_rate": _mean_rate(network)[active],
+            "phase": phase, "episode": episode,
+            "tick": np.repeat(np.asarray(pending["tick"]), active.sum(axis=1)),
+            "member": np.broadcast_to(np.arange(B), active.shape)[active],
+            "action": np.stack(pending["action"])[active],
+            "reward": np.stack(pending["reward"])[active],
+            "output_rate": _rate_hz(np.stack(pending["count"]), network)[active],
         }
+        for values in pending.values():
+            values.clear()
+        rows[0] = 0
         if isinstance(ticks, list):
             ticks.append(pd.DataFrame(columns))
         else:
             ticks.add(columns)
 
+    def record(tick, active, action, reward):
+        # per tick only copies of (B,) arrays; the rows are built by emit(), after the
+        # episode or once CHUNK_ROWS rows wait (so memory stays bounded)
+        pending["tick"].append(tick)
+        pending["active"].append(np.array(active, dtype=bool))
+        pending["action"].append(np.asarray(action).reshape(B, -1)[:, 0].copy())
+        pending["reward"].append(np.array(reward, dtype=np.float64))
+        pending["count"].append(network.tick_spikes[:, :, first_output:].sum(axis=(1, 2)))
+        rows[0] += int(pending["active"][-1].sum())
+        if rows[0] >= CHUNK_ROWS:
+            emit()
+
     result = run_episode(network, games, seeds=[int(s) for s in seeds], max_steps=max_ticks,
                          reset_network=False, on_tick=record if record_ticks else None)
+    emit()
     return result.returns, result.lengths
 
 

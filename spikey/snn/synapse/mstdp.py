@@ -62,17 +62,23 @@ class MSTDP(Synapse):
             self._this_step = (self._step_pre, self._step_post, pre_index)
         else:
             self.add_zeta(self.eligibility, pre, post, self.context.dtype.type(1.0),
-                          weights.mask, pre_index=pre_index)
+                          self.eligibility_mask(weights), pre_index=pre_index)
 
     def learning_mask(self, weights):
         """Synapses whose eligibility may grow (default: every existing synapse)."""
+        return weights.mask
+
+    def eligibility_mask(self, weights):
+        """Synapses whose eligibility the step loop builds (default: every existing synapse;
+        a rule that sets some synapses' eligibility per tick in another way leaves them out)."""
         return weights.mask
 
     def fused_plan(self, weights):
         if type(self).step is not MSTDP.step or getattr(self, "reward_mode", "tick") == "step":
             return None
         one = self.context.dtype.type(1.0)
-        return (2, self.eligibility, weights.mask, True, one, self._k_ones, False, False)
+        return (2, self.eligibility, self.eligibility_mask(weights), True, one, self._k_ones,
+                False, False)
 
     def _synapse_index(self, mask):
         """``kernels.synapse_index`` of ``mask``, kept while the mask object is the same."""

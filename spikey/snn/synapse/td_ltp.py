@@ -123,11 +123,25 @@ class TDLTP(MSTDP):
             return plan
         return plan[:3] + (False,) + plan[4:]
 
+    def eligibility_mask(self, weights):
+        """The synapses whose eligibility the step loop builds: all, except with a presynaptic
+        actor the synapses onto the outputs (:meth:`_gate_outputs` sets theirs once per tick,
+        so the Hebbian coincidences would be discarded). Kept while the mask object is the
+        same."""
+        if self._inputs is None:
+            return weights.mask
+        cached = getattr(self, "_eligibility_mask", None)
+        if cached is None or cached[0] is not weights.mask:
+            mask = weights.mask.copy()
+            mask[:, :, self._outputs] = False
+            cached = self._eligibility_mask = (weights.mask, mask)
+        return cached[1]
+
     def _gate_outputs(self):
         """Scale the output columns of this tick's eligibility by the action taken."""
         action = getattr(self._readout, "last_action", None)
-        if action is None:
-            return
+        if action is None:  # no action taken yet: no policy gradient (a presynaptic actor's
+            return  # eligibility stays zero, a Hebbian one's is kept)
         chosen = self._readout.groups[None, :] == np.asarray(action).reshape(-1, 1)
         f = self.output_rate_factor
         if self.output_gate == "policy":  # d log pi(action) / d rate of group g, up to beta
@@ -147,8 +161,23 @@ class TDLTP(MSTDP):
         if not self.context.activity.all:  # a paused member earns no eligibility
             counts = counts * self.context.activity.mask[:, None]
         block = self.eligibility[:, :, self._outputs]  # a view: written in place
-        block[:, n_in:] = 0.0
+        # (its rows after the inputs stay zero: bind_parts refused synapses there)
         np.multiply(counts[:, :, None], self._gate[:, None, :], out=block[:, :n_in])
+
+    def _fold_rows(self, weights) -> int:
+        """The number of leading presynaptic rows whose eligibility can be non-zero: rows
+        up to the last one with a synapse (the rule writes existing synapses only) and, with
+        a presynaptic actor, the input rows; the rows after it stay zero in the eligibility
+        and the trace. Kept while the mask object is the same."""
+        mask = weights.mask
+        cached = getattr(self, "_fold_cache", None)
+        if cached is None or cached[0] is not mask:
+            live = np.flatnonzero(mask.any(axis=(0, 2)))
+            stop = int(live[-1]) + 1 if live.size else 0
+            if self._inputs is not None:
+                stop = max(stop, self.context.n_inputs)
+            cached = self._fold_cache = (mask, stop)
+        return cached[1]
 
     def reward_signals(self, signals, weights):
         r"""A tick's learning signals, ``(K, B)``: the first, :math:`\delta_{t-1}`, credits the
@@ -158,8 +187,8 @@ class TDLTP(MSTDP):
             self._gate_outputs()
         self._apply(signals[0], weights, self.rate, source=self.trace)
         decay = self.context.dtype.type(self.trace_decay)
-        if self.context.kernels:  # one pass instead of three
-            kernels.fold_trace(self.trace, self.eligibility, decay)
+        if self.context.kernels:  # one pass instead of three, over the rows that can hold
+            kernels.fold_trace(self.trace, self.eligibility, decay, self._fold_rows(weights))
         else:
             self.trace *= decay
             self.trace += self.eligibility

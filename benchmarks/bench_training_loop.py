@@ -1,0 +1,185 @@
+"""Training-loop overhead: what ``spikey.training.train`` adds to the network's own time.
+
+Issue 19's target: the loop's overhead per episode (metrics, recording, checkpoints)
+<= 5 % of the network time for the XOR config. This script trains a config locally
+(no Ray, a temporary run folder, so checkpoints and metrics are written as in a real
+run), after one warm-up run, and times with ``time.perf_counter`` wrapped around:
+
+- ``network``: ``Network.tick`` + ``Network.reward`` (the network's time);
+- ``game``: the vector env's ``step`` (the game, not the loop);
+- ``health``: the per-tick finite check (``spikey.snn.health.check_network``);
+- ``record``: tick rows (``record_ticks``): the per-tick callback and the rows' table;
+- ``metrics``: episode rows and the CSV appends (``_episode_rows``, ``_Table.flush``);
+- ``checkpoint``: ``_checkpoint`` (tables synced, network saved, ``latest.json``);
+- ``setup``: building the network and the games (once per run);
+- ``other``: the rest (the episode driver's own Python, summary, folders).
+
+Overhead = everything but ``network``, ``game`` and ``setup``, as a share of ``network``.
+Median of ``--repeats`` runs. Run ``python benchmarks/bench_training_loop.py
+[CONFIG] [--episodes N] [--repeats 3] [--json PATH]`` (default: examples/configs/xor.yaml).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import time
+from collections import defaultdict
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+
+from spikey.snn.network import Network  # noqa: E402
+from spikey.training import load_config, train  # noqa: E402
+from spikey.training import loop  # noqa: E402
+
+import spikey.games.run as episode_driver  # noqa: E402
+
+PARTS = ("network", "game", "health", "record", "metrics", "checkpoint", "setup", "other")
+
+
+@contextlib.contextmanager
+def _timers(acc):
+    """Wrap the timed callables; restore them on exit."""
+    saved = []
+
+    inside = set()  # timed calls in progress: a call inside another is counted once
+
+    def wrap(owner, name, key):
+        original = getattr(owner, name)
+        # restore what the class itself holds (a classmethod stays a classmethod)
+        saved.append((owner, name, vars(owner).get(name, original)))
+
+        def timed(*args, **kwargs):
+            if inside:  # e.g. a table flush inside a checkpoint: the checkpoint's time
+                return original(*args, **kwargs)
+            inside.add(key)
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                acc[key] += time.perf_counter() - start
+                inside.discard(key)
+        setattr(owner, name, timed)
+
+    wrap(Network, "from_config", "setup")
+    wrap(Network, "tick", "network")
+    wrap(Network, "reward", "network")
+    wrap(episode_driver, "check_network", "health")
+    run_episode = episode_driver.run_episode
+
+    def timed_episode(*args, on_tick=None, **kwargs):  # the per-tick record callback
+        if on_tick is not None:
+            record = on_tick
+
+            def on_tick(**values):
+                start = time.perf_counter()
+                try:
+                    return record(**values)
+                finally:
+                    acc["record"] += time.perf_counter() - start
+        return run_episode(*args, on_tick=on_tick, **kwargs)
+    saved.append((episode_driver, "run_episode", run_episode))
+    episode_driver.run_episode = timed_episode
+    wrap(loop._Table, "add", "record")  # tick rows (episode rows are added once per episode)
+    wrap(loop, "_rate_hz", "record")
+    wrap(loop, "_episode_rows", "metrics")
+    wrap(loop._Table, "flush", "metrics")
+    wrap(loop, "_checkpoint", "checkpoint")
+    make_games = loop.make_games
+
+    def timed_games(*args, **kwargs):
+        start = time.perf_counter()
+        games = make_games(*args, **kwargs)
+        acc["setup"] += time.perf_counter() - start
+        step = games.step
+
+        def timed_step(*a, **k):
+            start = time.perf_counter()
+            try:
+                return step(*a, **k)
+            finally:
+                acc["game"] += time.perf_counter() - start
+        games.step = timed_step
+        return games
+    saved.append((loop, "make_games", make_games))
+    loop.make_games = timed_games
+    try:
+        yield
+    finally:
+        for owner, name, original in reversed(saved):
+            setattr(owner, name, original)
+
+
+def measure(config: dict, folder: str) -> dict:
+    """One timed local run of ``config`` in ``folder``: seconds per part."""
+    acc = defaultdict(float)
+    with _timers(acc):
+        start = time.perf_counter()
+        train(config, run_dir=folder, progress=False)
+        total = time.perf_counter() - start
+    out = {part: acc[part] for part in PARTS if part != "other"}
+    out["other"] = total - sum(out.values())
+    out["total"] = total
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("config", nargs="?",
+                        default=os.path.join(HERE, "..", "examples", "configs", "xor.yaml"))
+    parser.add_argument("--episodes", type=int, default=None,
+                        help="training episodes (default: the config's)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", default=os.path.join(HERE, "results", "training_loop.json"))
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error(f"--repeats = {args.repeats}; expected >= 1")
+    if args.episodes is not None and args.episodes < 1:
+        parser.error(f"--episodes = {args.episodes}; expected >= 1")
+    config = load_config(args.config)
+    if args.episodes is not None:
+        config["training"]["episodes"] = args.episodes
+    load = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    runs = []
+    with tempfile.TemporaryDirectory() as folder:
+        warm = dict(config, training={**config["training"], "episodes": 1, "eval_episodes": 0})
+        train(warm, run_dir=os.path.join(folder, "warm"), progress=False)
+        for repeat in range(args.repeats):
+            runs.append(measure(config, os.path.join(folder, f"run{repeat}")))
+    median = {key: float(np.median([r[key] for r in runs])) for key in runs[0]}
+    network = median["network"]
+    overhead = median["total"] - network - median["game"] - median["setup"]
+    result = {
+        "benchmark": "training_loop", "config": os.path.relpath(args.config, os.path.join(HERE, "..")),
+        "episodes": config["training"]["episodes"],
+        "eval_episodes": config["training"].get("eval_episodes", 0),
+        "checkpoint_every": config["training"].get("checkpoint_every"),
+        "record_ticks": config["training"].get("record_ticks"),
+        "repeats": args.repeats, "load_average": load, "median_s": median, "runs_s": runs,
+        "overhead_s": overhead, "overhead_share_of_network": overhead / network,
+        "target_share": 0.05, "met": overhead / network <= 0.05,
+    }
+    print(f"{result['config']}: {result['episodes']} episodes (+{result['eval_episodes']} "
+          f"evaluation), median of {args.repeats}")
+    for key in PARTS + ("total",):
+        print(f"  {key:<10} {median[key] * 1e3:9.1f} ms  {median[key] / network * 100:6.1f} % "
+              "of the network's time")
+    print(f"  overhead (all but network, game and setup): {overhead * 1e3:.1f} ms = "
+          f"{overhead / network * 100:.1f} % of the network's time (target <= 5 %: "
+          f"{'met' if result['met'] else 'not met'})")
+    if args.json:
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump(result, handle, indent=2)
+    return result
+
+
+if __name__ == "__main__":
+    main()
