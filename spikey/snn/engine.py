@@ -340,6 +340,8 @@ class Engine:
         with ``network.threads > 1``)."""
         T = network.processing_steps
         inputs = network.parts["inputs"].steps(T, network.tick_input_spikes)
+        if inputs is not network.tick_input_spikes:  # a part that returned its own array
+            network.tick_input_spikes[...] = inputs
         if isinstance(plan.neuron, IzhikevichArrays):
             self._run_izhikevich(network, plan, inputs, self.propagation(network))
             return
