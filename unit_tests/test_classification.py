@@ -329,3 +329,25 @@ def test_unknown_interneuron_layout_is_named():
     config["route"]["interneurons"] = "each"
     with pytest.raises(ValueError, match="route.interneurons = 'each'; expected 'paired'"):
         digits_stdp.build_network(config, seed=0)
+
+
+def test_shared_kernel_rstdp_config_keeps_its_kernels_shared_and_beats_chance():
+    # examples/configs/digits_rstdp_conv.yaml: 8 maps of 3 x 3 kernels shared by all 36
+    # windows (ReceptiveField shared: true + ShareWeights), MSTDP on kernels and outputs
+    import digits_rstdp
+    config = digits_rstdp.load_config(digits_rstdp.digits_common.CONFIGS / "digits_rstdp_conv.yaml")
+    assert config["network"]["weights"]["shared"] is True
+    from spikey.training.config import check_config
+    assert check_config(config)["game"]["id"] == "spikey/Digits-v0"   # a `spikey train` config
+    results = digits_rstdp.run(digits_rstdp.quick_config(config), seed=7, eval_repeats=4,
+                               splits=("validation",))
+    weights = results["network"].weights
+    # every window of a map carries its map's kernel (the scoring ticks start with a tie;
+    # cells differ between windows by rounding only), and the maps differ from each other
+    values, _ = weights._window_weights()                 # (B, maps, windows, cells)
+    assert values.shape == (2, 8, 36, 9)
+    np.testing.assert_allclose(values, np.broadcast_to(values[:, :, :1], values.shape), atol=1e-5)
+    kernels = weights.kernels()
+    assert kernels.shape == (2, 8, 3, 3) and np.ptp(kernels, axis=1).max() > 0.5
+    # 600 rewarded digits: both members above chance (0.1)
+    assert np.all(results["validation"] > 0.2), results["validation"]
