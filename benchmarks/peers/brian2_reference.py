@@ -78,9 +78,10 @@ def build_network(b2, density: float, stdp: bool, recurrent: bool = False,
                   pairs: str = "spikey"):
     """Create the groups and synapses in the current Brian2 scope; return (net, neurons).
 
-    ``pairs`` (STDP variants): ``'spikey'`` counts spike pairs as Spikey does (each post
-    spike processed in the step it fires, after the thresholds; a pre spike arriving in that
-    step counts ``A_+ + A_-``); ``'brian2'`` keeps Brian2's own post pathway in the synapses
+    ``pairs`` (STDP variants): ``'spikey'`` counts spike pairs as Spikey does (the STDP term
+    of a step's spikes after the thresholds, potentiation of the post spikes then depression
+    of the arriving pre spikes, each clipped, both traces holding the step's spikes, so a
+    same-step pair counts ``A_+ + A_-``); ``'brian2'`` keeps Brian2's own post pathway in the synapses
     slot, which, with this schedule, processes a post spike one step late: a pre spike
     arriving in the step after a post spike (Spikey: depression ``A_- e^{-1/20}``) and one
     arriving in the same step (Spikey: ``A_+ + A_-``) both potentiate there.
@@ -103,26 +104,45 @@ def build_network(b2, density: float, stdp: bool, recurrent: bool = False,
     same_step = pairs == "spikey"
     for source in groups:
         name = "synapses" if source is inputs else "recurrent"
-        if stdp:
+        if stdp and same_step:
+            # Spikey's order within a step: input added, thresholds, then the STDP term of the
+            # step's spikes with both traces already holding them: potentiation of every
+            # post spike (clipped), then depression of every arriving pre spike (clipped).
+            # Both run after the thresholds; 'arrived' marks a pre spike of this step.
             synapses = b2.Synapses(
                 source, neurons,
                 """w : volt
                    arrived : second
                    dpre_trace/dt = -pre_trace / tau_trace : 1 (event-driven)
                    dpost_trace/dt = -post_trace / tau_trace : 1 (event-driven)""",
+                on_pre={"pre": f"""{arrive}
+                                   arrived = t""",
+                        "depress": """pre_trace += A_plus
+                                      w = clip(w + eta * post_trace, 0*mV, w_max)"""},
+                on_post="""post_trace += A_minus
+                           same = int(abs(t - arrived) < 0.5*ms)
+                           w = clip(w + eta * (pre_trace + A_plus * same), 0*mV, w_max)""",
+                namespace={"tau_trace": TAU_TRACE_MS * ms, "A_plus": A_PLUS, "A_minus": A_MINUS,
+                           "eta": 0.01 * w_max, "w_max": w_max},
+                name=name)
+            synapses.post.when = "thresholds"
+            synapses.post.order = 1
+            synapses.depress.when = "thresholds"
+            synapses.depress.order = 2
+        elif stdp:
+            synapses = b2.Synapses(
+                source, neurons,
+                """w : volt
+                   dpre_trace/dt = -pre_trace / tau_trace : 1 (event-driven)
+                   dpost_trace/dt = -post_trace / tau_trace : 1 (event-driven)""",
                 on_pre=f"""{arrive}
                            pre_trace += A_plus
-                           arrived = t
                            w = clip(w + eta * post_trace, 0*mV, w_max)""",
                 on_post="""post_trace += A_minus
-                           same = int(abs(t - arrived) < 0.5*ms) * int(same_step)
-                           w = clip(w + eta * (pre_trace + A_minus * same), 0*mV, w_max)""",
+                           w = clip(w + eta * pre_trace, 0*mV, w_max)""",
                 namespace={"tau_trace": TAU_TRACE_MS * ms, "A_plus": A_PLUS, "A_minus": A_MINUS,
-                           "eta": 0.01 * w_max, "w_max": w_max, "same_step": same_step},
+                           "eta": 0.01 * w_max, "w_max": w_max},
                 name=name)
-            if same_step:  # post spikes in the step they fire, after the thresholds
-                synapses.post.when = "thresholds"
-                synapses.post.order = 1
         else:
             synapses = b2.Synapses(source, neurons, "w : volt", on_pre=arrive, name=name)
         condition = None if source is inputs else "i != j"
@@ -131,7 +151,7 @@ def build_network(b2, density: float, stdp: bool, recurrent: bool = False,
         else:
             synapses.connect(condition=condition, p=density)
         synapses.w = "rand() * w_max"
-        if stdp:
+        if stdp and same_step:
             synapses.arrived = -1 * b2.second
         synapses.namespace["w_max"] = w_max
         connections.append(synapses)
