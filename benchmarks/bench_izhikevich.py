@@ -187,6 +187,9 @@ def main(argv=None):
     if args.brian2:
         if args.repeats < 1:
             parser.error(f"--repeats must be >= 1, got {args.repeats}")
+        if not (os.path.isfile(args.brian2) and os.access(args.brian2, os.X_OK)):
+            parser.error(f"--brian2 {args.brian2!r} is not an executable file; expected the "
+                         "python of Brian2's environment (benchmarks/peers/setup_brian2.sh)")
         rows = compare(args.seconds, args.seed, args.repeats, args.brian2, args.nice,
                        args.caches)
         result = summary(rows)
