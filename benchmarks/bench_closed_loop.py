@@ -17,8 +17,9 @@ are timed in the same process, repeat by repeat in turn:
   compiled call per tick (bit-identical results), split by the time-stamp counter
   inside the call into the network (encoding, input spikes, the tick's steps,
   readout), its steps alone (``kernels.run_tick``), the game and the reward; what
-  is left of the wall time per call is Python (``ClosedLoop.step``'s checks and the
-  call itself);
+  is left of the wall time per call ("python") is ``ClosedLoop.step``'s checks and
+  bookkeeping, the call into the compiled entry and the loading of the kernel's
+  arguments from the plan (one reference count per array, once per call);
 - ``run``: ``ClosedLoop.run(--run-ticks)``, that many ticks per Python call (the
   same compiled tick in a compiled loop), per tick: the sections' medians over the
   ticks plus the median over the calls of the Python time per tick (a call's wall

@@ -60,8 +60,6 @@ from spikey.snn import kernels
 
 numba = kernels.numba
 
-#: Status codes of the compiled step (0: done; otherwise nothing was changed).
-DONE, NOT_ALL_ACTIVE, NOT_FINITE = 0, 1, 2
 _REWARD_TYPES = {"alive": 0, "failure": 1, "shaped": 2}
 _SLOTS = ("inputs", "neurons", "weights", "synapses", "readout", "rewarder")
 
@@ -274,170 +272,165 @@ def _refill(generator, buffer, b):
             flat[i] = fresh64[i]
 
 
-def _tick_once(p):
-    # One closed-loop tick (see the module docstring). Refusals come before any change:
-    # NOT_ALL_ACTIVE, NOT_FINITE (the reference path raises).
-    timing = p.timing[0]
-    if timing:
-        t0 = _cycles()
-    B, D = p.x.shape
-    T = p.tick_inputs.shape[1]
-    for b in range(B):
-        if not p.active[b]:
-            return NOT_ALL_ACTIVE
-    for b in range(B):  # adapter.observations(observe()) as Population._batched reads it
-        for d in range(D):
-            value = np.float64(np.float32(p.state[b, d]))
-            if not np.isfinite(value):
-                return NOT_FINITE
-            p.x[b, d] = value
-    # ---- Population.encode: max_rate * exp(-0.5 * ((clip(x) - c) / sigma) ** 2) * dt
-    K = p.centres.shape[1]
-    z = p.z
-    i = 0
-    for b in range(B):
-        for d in range(D):
-            c = p.x[b, d]
-            c = c if c >= p.low[d] else p.low[d]
-            c = c if c <= p.high[d] else p.high[d]
-            s = p.sigma[d, 0]
-            for k in range(K):
-                value = c - p.centres[d, k]
-                value = value / s
-                value = value * value
-                z[i] = value * -0.5
-                i += 1
-    p.exp_data[0] = z.ctypes.data
-    p.exp_data[1] = z.ctypes.data
-    p.exp_dims[0] = z.size
-    _call_loop(p.exp_loop, p.exp_context, p.exp_data.ctypes.data, p.exp_dims.ctypes.data,
-               p.exp_strides.ctypes.data, p.exp_aux)
-    probability = p.probability
-    n_in = probability.shape[1]
-    i = 0
-    for b in range(B):
-        for j in range(n_in):
-            value = z[i] * p.max_rate
-            value = value * p.dt_s
-            probability[b, j] = value
-            i += 1
-    # ---- the tick's Poisson input spikes: RandomBlocks.take with every member in step (each
-    # member's block refilled from its generator when it runs out), then np.less
-    position = p.in_position[0]
-    for t in range(T):
-        if position >= p.in_block:
-            for b in range(B):
-                _refill(p.in_generators[b], p.in_buffer, b)
-            position = 0
+def _loop_step(p, ticks):
+    # Up to `ticks` closed-loop ticks in one call (see the module docstring; 0: nothing, it
+    # compiles). Returns how many ran: fewer when a tick is refused (paused members, a
+    # non-finite observation), which changes nothing (the caller runs that tick in Python).
+    # With more than one tick, tick i's rewards and episode ends go to row i of the history.
+    # The tick's kernel arguments are loaded from the plan once per call (a tuple of arrays:
+    # each load increfs every array in it).
+    tick = p.tick
+    for n in range(ticks):
+        timing = p.timing[0]
+        if timing:
+            t0 = _cycles()
+        B, D = p.x.shape
+        T = p.tick_inputs.shape[1]
+        for b in range(B):
+            if not p.active[b]:
+                return n
+        for b in range(B):  # adapter.observations(observe()) as Population._batched reads it
+            for d in range(D):
+                value = np.float64(np.float32(p.state[b, d]))
+                if not np.isfinite(value):
+                    return n
+                p.x[b, d] = value
+        # ---- Population.encode: max_rate * exp(-0.5 * ((clip(x) - c) / sigma) ** 2) * dt
+        K = p.centres.shape[1]
+        z = p.z
+        i = 0
+        for b in range(B):
+            for d in range(D):
+                c = p.x[b, d]
+                c = c if c >= p.low[d] else p.low[d]
+                c = c if c <= p.high[d] else p.high[d]
+                s = p.sigma[d, 0]
+                for k in range(K):
+                    value = c - p.centres[d, k]
+                    value = value / s
+                    value = value * value
+                    z[i] = value * -0.5
+                    i += 1
+        p.exp_data[0] = z.ctypes.data
+        p.exp_data[1] = z.ctypes.data
+        p.exp_dims[0] = z.size
+        _call_loop(p.exp_loop, p.exp_context, p.exp_data.ctypes.data, p.exp_dims.ctypes.data,
+                   p.exp_strides.ctypes.data, p.exp_aux)
+        probability = p.probability
+        n_in = probability.shape[1]
+        i = 0
         for b in range(B):
             for j in range(n_in):
-                p.tick_inputs[b, t, j] = p.in_buffer[b, position, j] < probability[b, j]
-        position += 1
-    for b in range(B):
-        p.in_position[b] = position
-        for j in range(n_in):
-            p.in_spikes[b, j] = p.tick_inputs[b, T - 1, j]
-    if timing:
-        t1 = _cycles()
-    # ---- the network's steps
-    kernels.run_tick(*p.tick)
-    if timing:
-        t2 = _cycles()
-    # ---- readout: output counts, group rates (numpy's pairwise sums), the first largest group
-    n_out = p.counts.shape[1]
-    first = p.first_output
-    A = p.n_actions
-    per_group = n_out // A
-    for b in range(B):
-        for k in range(n_out):
-            count = 0
-            for t in range(T):
-                if p.tick_spikes[b, t, first + k]:
-                    count += 1
-            p.counts[b, k] = count
-            p.rates[k] = np.float64(count) * p.rate_factor
-        best = 0
-        for a in range(A):
-            value = 0.0 + _pairwise_sum(p.rates, a * per_group, per_group)
-            value = value / per_group
-            p.groups[a] = value
-            if value > p.groups[best]:
-                best = a
-        p.action[b] = best
-    if timing:
-        t3 = _cycles()
-    # ---- the game: GameVectorEnv.step with NEXT_STEP autoreset, CartPole per member
-    for b in range(B):
-        resetting = p.autoreset[b]
-        if resetting:  # the array path with the member inactive: state unchanged, reward * 0
-            reward, terminated = _state_reward(p, b)
-            position = p.g_position[b]
-            if position >= p.g_block:  # MemberRandom.uniform refills the member's block
-                _refill(p.g_generators[b], p.g_buffer, b)
+                value = z[i] * p.max_rate
+                value = value * p.dt_s
+                probability[b, j] = value
+                i += 1
+        # ---- the tick's Poisson input spikes: RandomBlocks.take with every member in step (each
+        # member's block refilled from its generator when it runs out), then np.less
+        position = p.in_position[0]
+        for t in range(T):
+            if position >= p.in_block:
+                for b in range(B):
+                    _refill(p.in_generators[b], p.in_buffer, b)
                 position = 0
-            for d in range(4):
-                p.state[b, d] = p.init_low[d] + p.g_buffer[b, position, d] * p.init_span[d]
-            p.g_position[b] = position + 1
-            p.normal_sign[b] = 1.0
-            p.last_force[b] = 0.0
-            p.elapsed[b] = 0
-            p.rewards[b] = reward * 0.0
-            p.terminated[b] = False
-            p.truncated[b] = False
-            p.autoreset[b] = False
-        else:
-            reward, terminated = _cartpole_member(p, b, p.action[b] + p.action_start)
-            elapsed = p.elapsed[b] + 1
-            p.elapsed[b] = elapsed
-            p.rewards[b] = reward * 1.0
-            cut = p.max_steps > 0 and elapsed >= p.max_steps
-            p.terminated[b] = terminated
-            p.truncated[b] = cut
-            p.autoreset[b] = terminated or cut
-        for d in range(D):
-            p.obs[b, d] = np.float32(p.state[b, d])
-    if timing:
-        t4 = _cycles()
-    # ---- RewardPredictionError (source 'game'), then the rule's tick reward
-    for b in range(B):
-        error = p.rewards[b] - p.baseline[b]
-        p.signals[0, b] = error
-        p.baseline[b] += p.baseline_rate * error
-    if p.apply:
-        mult = p.dt * p.scale_state[0] if p.scaled else 1.0
-        kernels.tick_rewards(p.signals, p.plastic, p.rate, p.scaled, mult, p.weights,
-                             p.eligibility, p.index, p.starts, p.step_cast, p.members,
-                             p.w_low, p.w_high, p.dense, p.clear)
-    if timing:  # the sections' cycles: summed in row 0, call by call in the rows after it
-        t5 = _cycles()
-        sums = p.stamps[0]
-        s0, s1, s2, s3, s4 = t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4
-        records = p.stamps.shape[0] - 1
-        if records > 0:
-            row = p.stamps[1 + sums[5] % records]
-            row[0], row[1], row[2], row[3], row[4] = s0, s1, s2, s3, s4
-        sums[0] += s0
-        sums[1] += s1
-        sums[2] += s2
-        sums[3] += s3
-        sums[4] += s4
-        sums[5] += 1
-    return DONE
-
-
-def _loop_step(p, ticks):
-    # Up to `ticks` closed-loop ticks in one call (0: nothing; compiles). Returns how many ran:
-    # fewer when a tick is refused (it changed nothing; the caller runs it in Python). With
-    # more than one tick, tick i's rewards and episode ends go to row i of the history.
-    B = p.rewards.shape[0]
-    for i in range(ticks):
-        if _tick_once(p) != DONE:
-            return i
+            for b in range(B):
+                for j in range(n_in):
+                    p.tick_inputs[b, t, j] = p.in_buffer[b, position, j] < probability[b, j]
+            position += 1
+        for b in range(B):
+            p.in_position[b] = position
+            for j in range(n_in):
+                p.in_spikes[b, j] = p.tick_inputs[b, T - 1, j]
+        if timing:
+            t1 = _cycles()
+        # ---- the network's steps
+        kernels.run_tick(*tick)
+        if timing:
+            t2 = _cycles()
+        # ---- readout: output counts, group rates (numpy's pairwise sums), the first largest group
+        n_out = p.counts.shape[1]
+        first = p.first_output
+        A = p.n_actions
+        per_group = n_out // A
+        for b in range(B):
+            for k in range(n_out):
+                count = 0
+                for t in range(T):
+                    if p.tick_spikes[b, t, first + k]:
+                        count += 1
+                p.counts[b, k] = count
+                p.rates[k] = np.float64(count) * p.rate_factor
+            best = 0
+            for a in range(A):
+                value = 0.0 + _pairwise_sum(p.rates, a * per_group, per_group)
+                value = value / per_group
+                p.groups[a] = value
+                if value > p.groups[best]:
+                    best = a
+            p.action[b] = best
+        if timing:
+            t3 = _cycles()
+        # ---- the game: GameVectorEnv.step with NEXT_STEP autoreset, CartPole per member
+        for b in range(B):
+            resetting = p.autoreset[b]
+            if resetting:  # the array path with the member inactive: state unchanged, reward * 0
+                reward, terminated = _state_reward(p, b)
+                position = p.g_position[b]
+                if position >= p.g_block:  # MemberRandom.uniform refills the member's block
+                    _refill(p.g_generators[b], p.g_buffer, b)
+                    position = 0
+                for d in range(4):
+                    p.state[b, d] = p.init_low[d] + p.g_buffer[b, position, d] * p.init_span[d]
+                p.g_position[b] = position + 1
+                p.normal_sign[b] = 1.0
+                p.last_force[b] = 0.0
+                p.elapsed[b] = 0
+                p.rewards[b] = reward * 0.0
+                p.terminated[b] = False
+                p.truncated[b] = False
+                p.autoreset[b] = False
+            else:
+                reward, terminated = _cartpole_member(p, b, p.action[b] + p.action_start)
+                elapsed = p.elapsed[b] + 1
+                p.elapsed[b] = elapsed
+                p.rewards[b] = reward * 1.0
+                cut = p.max_steps > 0 and elapsed >= p.max_steps
+                p.terminated[b] = terminated
+                p.truncated[b] = cut
+                p.autoreset[b] = terminated or cut
+            for d in range(D):
+                p.obs[b, d] = np.float32(p.state[b, d])
+        if timing:
+            t4 = _cycles()
+        # ---- RewardPredictionError (source 'game'), then the rule's tick reward
+        for b in range(B):
+            error = p.rewards[b] - p.baseline[b]
+            p.signals[0, b] = error
+            p.baseline[b] += p.baseline_rate * error
+        if p.apply:
+            mult = p.dt * p.scale_state[0] if p.scaled else 1.0
+            kernels.tick_rewards(p.signals, p.plastic, p.rate, p.scaled, mult, p.weights,
+                                 p.eligibility, p.index, p.starts, p.step_cast, p.members,
+                                 p.w_low, p.w_high, p.dense, p.clear)
+        if timing:  # the sections' cycles: summed in row 0, call by call in the rows after it
+            t5 = _cycles()
+            sums = p.stamps[0]
+            s0, s1, s2, s3, s4 = t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4
+            records = p.stamps.shape[0] - 1
+            if records > 0:
+                row = p.stamps[1 + sums[5] % records]
+                row[0], row[1], row[2], row[3], row[4] = s0, s1, s2, s3, s4
+            sums[0] += s0
+            sums[1] += s1
+            sums[2] += s2
+            sums[3] += s3
+            sums[4] += s4
+            sums[5] += 1
         if ticks > 1:
             for b in range(B):
-                p.h_rewards[i, b] = p.rewards[b]
-                p.h_terminated[i, b] = p.terminated[b]
-                p.h_truncated[i, b] = p.truncated[b]
+                p.h_rewards[n, b] = p.rewards[b]
+                p.h_terminated[n, b] = p.terminated[b]
+                p.h_truncated[n, b] = p.truncated[b]
     return ticks
 
 
@@ -451,7 +444,6 @@ if numba is not None:
     _state_reward = kernels._jit(_state_reward)
     _cartpole_member = kernels._jit(_cartpole_member)
     _refill = kernels._jit(_refill)
-    _tick_once = kernels._jit(_tick_once)
     _loop_step = kernels._jit(_loop_step)
     _read_cycles = kernels._jit(_read_cycles)
     _EXP = numpy_loop(np.exp)
