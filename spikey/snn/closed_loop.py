@@ -21,7 +21,8 @@ between calls (rebuilt when a part is ``set()``, the network switches between
   random blocks (refilled from the members' numpy Generators inside the call: numba
   draws from the same bit generators, the same numbers);
 - the network's fused tick, :func:`spikey.snn.kernels.run_tick`, with the
-  arguments :class:`~spikey.snn.engine.Engine` gives it;
+  arguments :meth:`Engine.tick_arguments <spikey.snn.engine.Engine.tick_arguments>`
+  gives;
 - :class:`~spikey.snn.readout.TopAction` (group rates summed in numpy's
   pairwise order, the first largest group);
 - :class:`~spikey.games.CartPole` (discrete actions) in a
@@ -453,11 +454,8 @@ else:  # pragma: no cover
 
 def tick_arguments(engine, network, plan) -> tuple | None:
     """:func:`spikey.snn.kernels.run_tick`'s arguments for ``network``'s LIF tick, in order, as
-    :meth:`Engine.run_tick <spikey.snn.engine.Engine.run_tick>` passes them (the tick's input
-    spikes are ``network.tick_input_spikes``, filled before the call).
-
-    Uses the engine's ``tick_arguments`` when it has one; otherwise assembles them here,
-    by name from the kernel's signature.
+    :meth:`Engine.tick_arguments <spikey.snn.engine.Engine.tick_arguments>` gives them (the
+    tick's input spikes are ``network.tick_input_spikes``, filled before the call).
 
     Parameters
     ----------
@@ -469,43 +467,10 @@ def tick_arguments(engine, network, plan) -> tuple | None:
     Returns
     -------
     tuple or None
-        None when the kernel takes an argument not known here.
+        None when the engine does not offer them.
     """
     own = getattr(engine, "tick_arguments", None)
-    if own is not None:
-        return tuple(own(network, plan))
-    import inspect
-
-    w = engine.propagation(network)
-    n, le, tr, dec, r = plan.neuron, plan.learning, plan.traces, plan.decay, plan.reward
-    bb, jj, pb, pk = engine._tick_index
-    values = dict(
-        inputs=network.tick_input_spikes, tick_spikes=network.tick_spikes, pre=network._pre,
-        bb=bb, jj=jj, pb=pb, pk=pk, sparse=w.sparse, flat=w.flat, values=w.values,
-        out_start=w.out_start, out_synapse=w.out_synapse, out_post=w.out_post,
-        polarity=network._polarity, no_efficacy=engine.no_efficacy, current=network._current,
-        v=n.potential, decay=n.decay, threshold=n.threshold, reset=n.reset, left=n.left,
-        is_open=n.is_open, is_closed=n.is_closed, steps=n.refractory_steps, spikes=n.spikes,
-        kind=le.kind, pre_trace=tr.pre_trace, post_trace=tr.post_trace,
-        decay_plus=tr.decay_plus, decay_minus=tr.decay_minus, amp_pre=tr.amp_pre,
-        amp_minus=tr.amp_minus, target=le.target, mask=le.mask, pre_index=w.pre_index,
-        pre_sign=plan.pre_sign, rows=le.rows, scale=le.scale, member_scale=le.member_scale,
-        use_member=le.use_member, clip=le.clip, low=plan.low, high=plan.high,
-        scale_state=dec.scale_state, decay_z=dec.decay, tau_z=dec.tau, cast=engine._member_cast,
-        reward_kind=r.kind, first_output=r.first_output, agree=r.agree,
-        reward_mult=r.reward_mult, punish_mult=r.punish_mult, plastic=r.plastic, rate=r.rate,
-        dt=r.dt, w_matrix=r.weights, w_index=r.index, w_starts=r.starts, w_dense=r.dense,
-        w_low=r.low, w_high=r.high, members=engine._member_ids, step_cast=engine._step_cast)
-    names = list(inspect.signature(kernels._run_tick).parameters)
-    if "lists" in names and hasattr(engine, "synapse_lists"):
-        # a dense target whose mask is sparse: the STDP term walks lists of its synapses
-        lists = bool(le.kind != 0 and not w.sparse and engine.sparse_mask(le.mask))
-        synapse_lists = engine.synapse_lists(le.mask) if lists else engine._no_lists
-        values.update(lists=lists, col_start=synapse_lists[0], col_rows=synapse_lists[1],
-                      row_start=synapse_lists[2], row_cols=synapse_lists[3])
-    if any(name not in values for name in names):
-        return None
-    return tuple(values[name] for name in names)
+    return None if own is None else tuple(own(network, plan))
 
 
 def _cycles_now() -> int:
@@ -925,7 +890,7 @@ class ClosedLoop:
                      np.ones(1))
         tick = tick_arguments(engine, network, plan)
         if tick is None:
-            return self._refuse("kernels.run_tick takes arguments this module does not know")
+            return self._refuse("the engine does not offer kernels.run_tick's arguments")
         # env bookkeeping arrays the compiled call writes in place
         if env._autoreset.shape != (B,):
             return self._refuse("the env's autoreset flags")
