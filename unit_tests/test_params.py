@@ -366,3 +366,31 @@ def test_error_messages_show_long_values_cut_short(small_config):
     message = _error(config)
     assert len(message) < 500
     assert "(list of 100000 items)" in message
+
+
+def test_per_member_set_checks_plain_floats_at_once_with_the_same_outcome(small_config):
+    """Part.set with per-member plain floats (a schedule's values every tick) checks them as
+    an array: the same stored values and overrides as the per-value checks, and a value the
+    key refuses still gets the per-value message naming it."""
+    cfg = small_config(network={"batch_size": 3})
+    fast, slow = Network.from_config(cfg), Network.from_config(cfg)
+    fast.synapses.set("learning_rate", {"per_member": [0.5, 0.25, 1.0]})
+    slow.synapses.set("learning_rate", {"per_member": [0.5, 0.25, 1]})  # an int: per value
+    for net in (fast, slow):
+        assert net.synapses.learning_rate.dtype == np.float64
+        np.testing.assert_array_equal(net.synapses.learning_rate, [0.5, 0.25, 1.0])
+    assert fast.synapses.overrides["learning_rate"] == {"per_member": [0.5, 0.25, 1.0]}
+    assert fast.synapses.overrides["learning_rate"] == slow.synapses.overrides["learning_rate"]
+    key = next(k for k in fast.synapses.KEYS if k.name == "learning_rate")
+    for bad, message in [(-0.5, "out of range"), (float("nan"), "nan is not a number"),
+                         (float("inf"), "not a finite number")]:
+        if key.range is None and message == "out of range":
+            continue
+        with pytest.raises(ConfigError, match=message):
+            fast.synapses.set("learning_rate", {"per_member": [0.5, bad, 1.0]})
+    with pytest.raises(ConfigError, match="one per member"):
+        fast.synapses.set("learning_rate", {"per_member": [0.5, 0.25]})
+    tau = next(k for k in fast.neurons.KEYS if k.name == "tau")
+    if tau.unit == "ms" and "tau" in fast.neurons.PER_MEMBER:
+        with pytest.raises(ConfigError, match="looks like seconds"):
+            fast.neurons.set("tau", {"per_member": [20.0, 0.02, 20.0]})

@@ -227,6 +227,26 @@ class Key:
                 )
         return value
 
+    def check_floats(self, values) -> np.ndarray | None:
+        """Plain float ``values`` (one per batch member) as a float64 array when every one
+        passes :meth:`check` unchanged, found with array operations; None when one is not a
+        plain float or might fail (the caller then runs :meth:`check` on each, which raises
+        the message naming the value)."""
+        if "float" not in self.types or self.choices is not None or not isinstance(
+                values, (list, tuple)) or not all(type(v) is float for v in values):
+            return None
+        array = np.asarray(values, dtype=np.float64)
+        if np.isnan(array).any() or (self.finite and not np.isfinite(array).all()):
+            return None
+        if self.unit == "ms" and ((SECONDS_SLIP[0] <= array) & (array < SECONDS_SLIP[1])).any():
+            return None
+        if self.range is not None:
+            low, high = self.range
+            if (low is not None and (array < low).any()) or (high is not None
+                                                              and (array > high).any()):
+                return None
+        return array
+
     def _expected(self) -> str:
         text = " or ".join(self.types)
         if self.range is not None:

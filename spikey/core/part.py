@@ -162,9 +162,19 @@ class Part:
         if key in self.FIXED and self.context is not None:
             raise ConfigError(f"{self.owner}.{key} sets array shapes and cannot change after build")
         if is_per_member(value):
-            checked = validate((declared[key],), {key: value}, self.owner, self.PER_MEMBER)[key]
-            self.overrides[key] = checked
-            value = self._member_values(key, checked) if self.context is not None else checked
+            fast = declared[key].check_floats(value["per_member"]) if (
+                key in self.PER_MEMBER and self.context is not None) else None
+            if fast is not None and fast.size == self.context.batch_size:
+                # every value a plain float the key accepts (a schedule's each tick): checked
+                # at once, the same outcome as the per-value checks below
+                self.overrides[key] = {"per_member": list(value["per_member"])}
+                value = fast
+            else:
+                checked = validate((declared[key],), {key: value}, self.owner,
+                                   self.PER_MEMBER)[key]
+                self.overrides[key] = checked
+                value = self._member_values(key, checked) if self.context is not None \
+                    else checked
         else:
             value = declared[key].check(value, self.owner)
             self.overrides[key] = value
