@@ -72,6 +72,10 @@ RECURRENT = {f"{name} + recurrent": (density, stdp, True)
 ALL_VARIANTS = {**VARIANTS, **RECURRENT}
 MODES = ("numpy", "cython", "cpp_standalone")
 A_PLUS, A_MINUS, TAU_TRACE_MS = 1.0, -1.05, 20.0
+#: Spikey's LIF ignores input for 5 steps after a spike (steps s+1 .. s+5 of a spike at s).
+#: Brian2 counts a neuron refractory while ``t - lastspike < refractory`` in steps, so
+#: ``refractory = 5 ms`` would close only s+1 .. s+4; 6 ms closes the same five steps.
+REFRACTORY_STEPS = 5
 
 
 def build_network(b2, density: float, stdp: bool, recurrent: bool = False,
@@ -95,7 +99,8 @@ def build_network(b2, density: float, stdp: bool, recurrent: bool = False,
         N,
         """dv/dt = -v / tau : volt (unless refractory)
            n_spikes : 1""",
-        threshold="v >= 16*mV", reset="v = 0*mV; n_spikes += 1", refractory=5 * ms,
+        threshold="v >= 16*mV", reset="v = 0*mV; n_spikes += 1",
+        refractory=(REFRACTORY_STEPS + 1) * ms,
         method="exact", namespace={"tau": 20 * ms}, name="neurons")
     # Spikey ignores input while refractory; Brian2 would still add the jump.
     arrive = "v_post += w * int(not_refractory_post)"
@@ -122,6 +127,9 @@ def build_network(b2, density: float, stdp: bool, recurrent: bool = False,
                 on_post="""post_trace += A_minus
                            same = int(abs(t - arrived) < 0.5*ms)
                            w = clip(w + eta * (pre_trace + A_plus * same), 0*mV, w_max)""",
+                # 'depress' runs after the thresholds, where the source's spike space already
+                # holds this step's spikes: 1 ms later it gets the ones 'pre' delivers now
+                delay={"depress": 1 * ms},
                 namespace={"tau_trace": TAU_TRACE_MS * ms, "A_plus": A_PLUS, "A_minus": A_MINUS,
                            "eta": 0.01 * w_max, "w_max": w_max},
                 name=name)
