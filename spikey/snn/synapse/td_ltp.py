@@ -75,6 +75,7 @@ class TDLTP(MSTDP):
         groups when the output eligibility is gated by the action."""
         super().bind_parts(parts)
         self.trace = np.zeros_like(self.eligibility)
+        self._weights_part = parts["weights"]
         self._readout = None
         presynaptic = self.output_eligibility == "presynaptic"
         if presynaptic and self.output_gate != "policy":
@@ -111,9 +112,11 @@ class TDLTP(MSTDP):
         self.trace[...] = 0.0
 
     def begin_episode(self):
-        """No eligibility carries over from one episode to the next."""
-        self.eligibility[...] = 0.0
-        self.trace[...] = 0.0
+        """No eligibility carries over from one episode to the next (only the rows that can
+        hold any are cleared: :meth:`_fold_rows`; the others are always zero)."""
+        stop = self._fold_rows(self._weights_part)
+        self.eligibility[:, :stop] = 0.0
+        self.trace[:, :stop] = 0.0
 
     def fused_plan(self, weights):
         """MSTDP's fused tick; without depression (every member's ``A_minus`` is 0) the rows
