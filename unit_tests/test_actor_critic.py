@@ -382,3 +382,35 @@ def test_actor_critic_batch_member_equals_its_solo_run_over_uneven_episodes(sche
         if schedules:  # each member's clock counted its own ticks (the episodes' lengths)
             assert batch.modifiers[1].member_ticks[b] == solo.modifiers[1].member_ticks[0] == \
                 lengths[:, b].sum()
+
+
+def test_actor_critic_members_in_two_threads_learn_identically(monkeypatch):
+    """network.threads = 2 runs the batch members of each fused tick in parallel threads
+    (what bench_rl --batch-cost --threads 2 times): weights, traces and every other state
+    array equal the one-thread network's."""
+    from spikey.snn import kernels
+
+    if not kernels.AVAILABLE or kernels.max_threads() < 2:
+        pytest.skip("needs numba and two CPUs")
+    import gymnasium
+
+    from spikey.agents import actor_critic_config
+    from spikey.games.run import run_episode
+
+    calls = []
+    members = kernels.run_tick_members
+    monkeypatch.setattr(kernels, "run_tick_members", lambda *a: (calls.append(1), members(*a)))
+    nets = []
+    for threads in (1, 2):
+        games = gymnasium.make_vec("spikey/CartPole-v0", num_envs=3)
+        config = actor_critic_config(games, batch_size=3, seed=4, n_critic=20, n_per_action=5,
+                                     low=[-2.4, -3.0, -0.21, -3.5], high=[2.4, 3.0, 0.21, 3.5])
+        config["network"]["threads"] = threads
+        net = Network.from_config(config)
+        for _ in range(2):
+            run_episode(net, games, seeds=[1, 2, 3], max_steps=30)
+        nets.append(net)
+    assert nets[1]._engine.threads == 2 and len(calls) >= 30  # the threaded kernel ran
+    for key, value in nets[0].state_arrays().items():
+        np.testing.assert_array_equal(value, nets[1].state_arrays()[key], err_msg=key)
+    assert nets[0].synapses.trace.any()
