@@ -155,3 +155,40 @@ def test_plots_and_dense_mask_read_sparse_weights_as_a_matrix():
     assert shown.shape == (N_IN + N, N)
     np.testing.assert_allclose(shown.filled(0.0), net.weights.dense()[0])
     assert viz.network_graph(net) is not None
+
+
+def test_a_large_sparse_random_matrix_with_a_learning_rule_gets_a_storage_note():
+    """A learning rule on a Random matrix with under 20 % synapses and at least 100,000
+    entries per member warns (PerformanceWarning) with the SparseFanIn fan-in to use; dense
+    enough, small, sparse-stored or without a rule: no note."""
+    import warnings
+
+    from conftest import build_small_config
+    from spikey.snn.synapse.template import PerformanceWarning
+
+    def build(density, n_inputs=400, n_neurons=300, synapses="STDP", weights="Random"):
+        cfg = build_small_config(
+            parts={"synapses": synapses, "rewarder": None},
+            network={"reward_mode": "none", "batch_size": 2},
+            inputs={"n_inputs": n_inputs}, neurons={"n_neurons": n_neurons},
+            rewarder=None, synapses={} if synapses else None,
+            weights={"density": density, "low": 0.0, "high": 1.0})
+        if synapses is None:
+            cfg["parts"].pop("synapses")
+        if weights == "SparseFanIn":
+            cfg["parts"]["weights"] = "SparseFanIn"
+            cfg["weights"] = {"fan_in": 70, "low": 0.0, "high": 1.0}
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            Network.from_config(cfg)
+        return [w for w in caught if issubclass(w.category, PerformanceWarning)]
+
+    noted = build(0.1)  # 700 x 300 = 210,000 entries, 10 %
+    assert len(noted) == 1
+    text = str(noted[0].message)
+    assert "10% synapses" in text and "700 x 300" in text and "SparseFanIn" in text
+    assert "fan_in: 70" in text  # the mean number of synapses onto a neuron (700 x 0.1)
+    assert build(0.3) == []  # dense enough
+    assert build(0.1, n_inputs=100, n_neurons=100) == []  # 40,000 entries: small
+    assert build(0.1, synapses=None) == []  # no learning rule
+    assert build(0.1, weights="SparseFanIn") == []

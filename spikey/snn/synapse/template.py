@@ -28,6 +28,7 @@ are touched, so a step costs what the spikes cost.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -35,6 +36,53 @@ from spikey.core.params import Key
 from spikey.core.part import Part
 from spikey.snn import kernels
 
+
+class PerformanceWarning(UserWarning):
+    """A configuration that runs correctly but clearly slower than an equivalent one."""
+
+
+#: Below this share of synapses, a dense Random matrix with a learning rule gets a note
+SPARSE_NOTE_DENSITY = 0.2
+#: ... when each member's matrix has at least this many entries (small networks: no note)
+SPARSE_NOTE_ENTRIES = 100_000
+
+
+def sparse_storage_note(synapses, weights) -> str | None:
+    """A note when a learning rule runs on a large, sparse ``Random`` matrix stored densely.
+
+    Stored densely, the learning term of such a matrix walks lists of its synapses (as the
+    propagation skips rows without any); ``SparseFanIn`` stores only the synapses and runs
+    the rule about twice as fast (10 % of 1,000 x 1,000 with STDP: 3.6x Brian2 C++
+    standalone against 2.0x, ``benchmarks/README.md``). It is a different connectivity (a
+    fixed number of inputs per neuron instead of independent draws), so the network does not
+    switch by itself.
+
+    Parameters
+    ----------
+    synapses : Synapse
+        The learning rule.
+    weights : Weight
+        The weight part.
+
+    Returns
+    -------
+    str or None
+    """
+    if type(weights).__name__ != "Random" or getattr(weights, "SPARSE", False):
+        return None
+    mask = weights.mask
+    entries = mask[0].size
+    if entries < SPARSE_NOTE_ENTRIES:
+        return None
+    density = np.count_nonzero(mask) / mask.size
+    if density >= SPARSE_NOTE_DENSITY:
+        return None
+    fan_in = max(1, int(round(np.count_nonzero(mask) / (mask.shape[0] * mask.shape[2]))))
+    return (f"{synapses.owner}: the weights ({weights.owner}) hold {density:.0%} synapses stored "
+            f"as a dense {mask.shape[1]} x {mask.shape[2]} matrix per member; with a learning "
+            f"rule, weights SparseFanIn with fan_in: {fan_in} (its mean here) stores only the "
+            "synapses and runs the rule about twice as fast (a fixed number of inputs per "
+            "neuron instead of independent draws)")
 
 class Synapse(Part):
     """Base class of learning rules.
@@ -78,6 +126,9 @@ class Synapse(Part):
         weights = parts["weights"]
         #: the weight part when it stores synapses sparsely (SparseFanIn), else None
         self._sparse = weights if getattr(weights, "SPARSE", False) else None
+        note = sparse_storage_note(self, weights)
+        if note is not None:
+            warnings.warn(note, PerformanceWarning, stacklevel=2)
 
     def bind_reward_mode(self, mode: str) -> None:
         """Told by the network: rewards come per tick, per step, or never."""
