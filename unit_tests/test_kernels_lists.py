@@ -110,3 +110,33 @@ def test_lif_ticks_on_a_sparse_mask_walk_lists_and_equal_numpy(monkeypatch, syna
     for name in ("pre_trace", "post_trace") + (("eligibility",) if synapse == "MSTDPET" else ()):
         np.testing.assert_array_equal(getattr(fused.synapses, name),
                                       getattr(reference.synapses, name))
+
+
+@pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_apply_eligibility_on_a_block_of_synapses_equals_the_indexed_update(dtype):
+    """A member whose synapses fill one contiguous block (input rows onto every neuron) is
+    updated without its index; every member still gets w = clip(w + s e) on its synapses
+    only, bit for bit as numpy computes it."""
+    rng = np.random.default_rng(5)
+    B, P, N = 3, 12, 7
+    mask = np.zeros((B, P, N), dtype=bool)
+    mask[0, :4] = True  # one block
+    mask[1] = rng.random((P, N)) < 0.3  # scattered
+    mask[2, 2:5] = True  # a block that starts later
+    weights = (rng.random((B, P, N)) * mask).astype(dtype)
+    eligibility = (rng.normal(size=(B, P, N)) * mask).astype(dtype)
+    step = np.array([0.7, -0.4, 2.5], dtype=dtype)
+    index, starts = kernels.synapse_index(mask)
+    before = weights.copy()
+    expected = weights.copy()
+    for b in range(B):
+        value = eligibility[b] * step[b] + weights[b]
+        expected[b] = np.where(mask[b], np.minimum(np.maximum(value, dtype(0.0)), dtype(1.0)),
+                               weights[b])
+    kernels.apply_eligibility(weights, eligibility, index, starts, np.arange(B), step,
+                              dtype(0.0), dtype(1.0), False)
+    np.testing.assert_array_equal(weights, expected)
+    for b in range(B):  # every member moved, only on its synapses
+        assert not np.array_equal(weights[b][mask[b]], before[b][mask[b]])
+        np.testing.assert_array_equal(weights[b][~mask[b]], before[b][~mask[b]])

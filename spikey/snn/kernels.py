@@ -293,7 +293,16 @@ def _apply_eligibility(weights, eligibility, index, starts, members, step, low, 
                 value += w[x]
                 w[x] = min(max(value, low), high)
             continue
-        for i in range(starts[b], starts[b + 1]):
+        first, last = starts[b], starts[b + 1]
+        if last > first and index[last - 1] - index[first] == last - 1 - first:
+            # the member's synapses fill one block (e.g. input rows onto every neuron): the
+            # same updates without the index, a loop the compiler vectorises
+            for x in range(index[first], index[last - 1] + 1):
+                value = e[x] * s
+                value += w[x]
+                w[x] = min(max(value, low), high)
+            continue
+        for i in range(first, last):
             x = index[i]
             value = e[x] * s
             value += w[x]
