@@ -299,16 +299,18 @@ def run_random(task: str, seed: int, args) -> dict:
 
 
 ALL_ACTIVE_TICKS = 8  # shorter than any spikey/CartPole-v0 episode: no member ever pauses
+ALL_ACTIVE_EPISODES = 5  # times --batch-episodes: 8-tick episodes need more of them to time
 
 
 def batch_cost(args) -> list:
     """Training cost of the td-ltp agent on ``spikey/CartPole-v0`` at B = 1 and B = 16.
 
-    Two regimes, each ``args.batch_episodes`` episodes, median of ``args.repeats``:
-    ``full`` episodes (capped at ``args.max_ticks``; a member whose game ended
-    waits, paused, until the batch's longest episode ends, so B = 16 plays more
-    network ticks than B = 1) and ``all_active`` episodes cut at
-    :data:`ALL_ACTIVE_TICKS` ticks, where every member is active every tick.
+    Two regimes, median of ``args.repeats``: ``args.batch_episodes`` ``full``
+    episodes (capped at ``args.max_ticks``; a member whose game ended waits,
+    paused, until the batch's longest episode ends, so B = 16 plays more network
+    ticks than B = 1) and :data:`ALL_ACTIVE_EPISODES` times as many ``all_active``
+    episodes cut at :data:`ALL_ACTIVE_TICKS` ticks, where every member is active
+    every tick.
     B = 16 runs once per entry of ``args.threads`` (``network.threads``: members
     in parallel threads, identical results); B = 1 runs on one thread.
     Time is the sum of the episodes' own wall times (no network build).
@@ -319,6 +321,8 @@ def batch_cost(args) -> list:
     low, high = TASKS["CartPole-v1"]["low"], TASKS["CartPole-v1"]["high"]
     runs_of = [(1, 1)] + [(16, t) for t in args.threads]  # (batch size, threads)
     regimes = {"full": args.max_ticks, "all_active": ALL_ACTIVE_TICKS}
+    episodes_of = {"full": args.batch_episodes,
+                   "all_active": ALL_ACTIVE_EPISODES * args.batch_episodes}
 
     def config(b, threads, episodes, cap):
         network = actor_critic_config(observation_space=spaces[0], action_space=spaces[1],
@@ -335,7 +339,7 @@ def batch_cost(args) -> list:
     for _ in range(args.repeats):
         for regime, cap in regimes.items():
             for run in runs_of:  # interleaved, so all see about the same machine load
-                rows = train(config(*run, args.batch_episodes, cap), progress=False).episodes
+                rows = train(config(*run, episodes_of[regime], cap), progress=False).episodes
                 per_episode = rows.groupby("episode").agg(wall=("wall_time", "first"),
                                                           ticks=("length", "max"),
                                                           member_ticks=("length", "sum"))
@@ -349,7 +353,7 @@ def batch_cost(args) -> list:
             done = sorted(runs[regime, run], key=lambda r: r["wall"])
             pick = picked[run] = done[len(done) // 2]  # the median run
             out.append({"kind": "batch_cost", "regime": regime, "game": BATCH_GAME,
-                        "batch_size": run[0], "threads": run[1], "episodes": args.batch_episodes,
+                        "batch_size": run[0], "threads": run[1], "episodes": episodes_of[regime],
                         "max_ticks": cap, "repeats": args.repeats, "wall_s": pick["wall"],
                         "network_ticks": pick["ticks"], "member_ticks": pick["member_ticks"],
                         "ms_per_network_tick": 1000.0 * pick["wall"] / max(pick["ticks"], 1),
@@ -361,7 +365,7 @@ def batch_cost(args) -> list:
                         / (one["wall"] / max(one["ticks"], 1)))
             out.append({"kind": "batch_cost_ratio", "regime": regime, "game": BATCH_GAME,
                         "batch_size": run[0], "threads": run[1],
-                        "episodes": args.batch_episodes, "max_ticks": cap,
+                        "episodes": episodes_of[regime], "max_ticks": cap,
                         "repeats": args.repeats, "wall_ratio": many["wall"] / one["wall"],
                         "per_tick_ratio": per_tick, "target": 4.0, "met": per_tick <= 4.0})
     return out

@@ -99,10 +99,12 @@ def test_batch_cost_rows_per_thread_count(tmp_path):
     assert sorted((r["regime"], r["batch_size"], r["threads"]) for r in costs) == [
         ("all_active", 1, 1), ("all_active", 16, 1), ("full", 1, 1), ("full", 16, 1)]
     for r in costs:
-        assert r["network_ticks"] <= r["max_ticks"] and r["ms_per_network_tick"] > 0
+        assert r["network_ticks"] <= r["episodes"] * r["max_ticks"]
+        assert r["ms_per_network_tick"] > 0
         assert r["member_ticks"] <= r["batch_size"] * r["network_ticks"]
     active = [r for r in costs if r["regime"] == "all_active"]
-    assert all(r["network_ticks"] == bench_rl.ALL_ACTIVE_TICKS for r in active)
+    assert all(r["episodes"] == bench_rl.ALL_ACTIVE_EPISODES
+               and r["network_ticks"] == r["episodes"] * bench_rl.ALL_ACTIVE_TICKS for r in active)
     assert all(r["member_ticks"] == r["batch_size"] * r["network_ticks"] for r in active)
     assert {(r["regime"], r["threads"]) for r in ratios} == {("full", 1), ("all_active", 1)}
     for r in ratios:
