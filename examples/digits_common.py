@@ -202,6 +202,8 @@ def main(doc: str, config_path, quick_config, run, title: str, figures=None, arg
     adapt : callable, optional
         ``adapt(config, data, neurons) -> config``: fits the config to the dataset's image
         size and to ``--neurons`` (``None``: as configured). With it the command line takes
+        ``--epochs``, ``--eval-repeats`` and ``--members`` (the route's passes, presentations
+        per image when labelling and testing, batch size) too, and
         ``--dataset``, ``--data-folder`` and ``--neurons``; without it the route runs on
         the digits only.
 
@@ -227,6 +229,14 @@ def main(doc: str, config_path, quick_config, run, title: str, figures=None, arg
                                  "default $SPIKEY_DATA/<dataset>)")
         parser.add_argument("--neurons", type=int, default=None,
                             help="excitatory neurons (default: as configured)")
+        parser.add_argument("--epochs", type=int, default=None,
+                            help="passes over the training images (default: as configured)")
+        parser.add_argument("--eval-repeats", type=int, default=None,
+                            help="presentations of each image when labelling and testing "
+                                 "(default: as configured)")
+        parser.add_argument("--members", type=int, default=None,
+                            help="seeds trained as one batch, from --seed on (default: as "
+                                 "configured)")
     args = parser.parse_args(argv)
     config = load_config(args.config)
     if args.quick:
@@ -234,6 +244,16 @@ def main(doc: str, config_path, quick_config, run, title: str, figures=None, arg
     if adapt is None:
         data = load_digits()
     else:
+        for name in ("epochs", "eval_repeats", "members"):
+            value = getattr(args, name)
+            if value is not None and value < 1:
+                parser.error(f"--{name.replace('_', '-')} = {value}; expected an integer >= 1")
+        if args.epochs is not None:
+            config["route"]["epochs"] = args.epochs
+        if args.eval_repeats is not None:
+            config["route"]["eval_repeats"] = args.eval_repeats
+        if args.members is not None:
+            config["network"]["network"]["batch_size"] = args.members
         data = load_data(args.dataset, args.data_folder)
         config = adapt(config, data, args.neurons)
     title = title.format(dataset=data.name)

@@ -113,3 +113,25 @@ def test_resize_moves_every_size_dependent_key_and_refuses_bad_sizes():
         with pytest.raises(ValueError, match=rf"resize: excitatory = {bad!r}; expected an "
                                              "integer >= 1"):
             digits_stdp.resize(config, excitatory=bad)
+
+
+def test_route_command_line_sets_passes_presentations_and_members(monkeypatch):
+    """--epochs, --eval-repeats and --members reach the config the route runs (so the MNIST
+    rows of the README rerun as stated); values below 1 are refused naming the option."""
+    import digits_stdp
+    seen = {}
+
+    def fake_run(config, seed, data):
+        seen.update(config=config, seed=seed)
+        raise SystemExit(0)
+    monkeypatch.setattr(digits_stdp, "run", fake_run)
+    with pytest.raises(SystemExit):
+        digits_stdp.main(["--epochs", "1", "--eval-repeats", "3", "--members", "1",
+                          "--seed", "7"])
+    assert seen["seed"] == 7
+    assert seen["config"]["route"]["epochs"] == 1
+    assert seen["config"]["route"]["eval_repeats"] == 3
+    assert seen["config"]["network"]["network"]["batch_size"] == 1
+    for option in ("--epochs", "--eval-repeats", "--members"):
+        with pytest.raises(SystemExit):
+            digits_stdp.main([option, "0"])

@@ -45,7 +45,8 @@ def present(network, x, repeats: int = 1, neurons=None, reset: bool = True,
     repeats : int
         Ticks per sample (counts are summed over them).
     neurons : slice or array_like, optional
-        Body neurons whose counts are returned (default: all).
+        Body neurons whose counts are returned (default: all; ``[]``: none, for training
+        passes whose counts are not needed: ``(B, n, 0)``, no memory per sample).
     reset : bool
         Return neuron and input state to rest before each sample (``network.reset()``;
         weights and learned thresholds stay).
@@ -127,7 +128,7 @@ def assign_labels(counts, labels, n_classes: int) -> np.ndarray:
     numpy.ndarray
         ``(B, K)`` int64 class per neuron; ``-1`` for a neuron that never fired.
     """
-    counts = np.asarray(counts, dtype=np.float64)
+    counts = np.asarray(counts)  # the class means below are float64 (no float copy of all)
     labels = np.asarray(labels)
     if counts.ndim != 3 or counts.shape[1] != len(labels):
         raise ValueError(f"assign_labels: counts {counts.shape} and labels {labels.shape}; "
