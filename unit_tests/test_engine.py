@@ -139,10 +139,12 @@ def test_rows_and_columns_without_synapses_are_skipped_with_identical_results(mo
             net.reward(action=net.last_action, info=info)
         np.testing.assert_array_equal(nets[0].tick_spikes, nets[1].tick_spikes)
         body_spikes += int(nets[0].tick_spikes.sum())
-    live, lists, col_start, col_rows, row_start, row_cols = calls[0][-6:]
+    live, lists, col_start, col_rows, row_start, row_cols, rows, counts = calls[0][-8:]
     assert lists and not live[:, nets[0].n_inputs:].any() and not live[:, 1].any()
     assert (col_start[:, 3] == col_start[:, 2]).all()  # column 2: no synapse to visit
     assert 1 not in col_rows and (col_rows < nets[0].n_inputs).all()
+    for b in range(3):  # the rows the STDP term visits: the inputs but row 1
+        assert rows[b, :counts[b]].tolist() == [j for j in range(nets[0].n_inputs) if j != 1]
     assert body_spikes > 100  # spikes of rows the kernel skipped in propagation
     assert not np.array_equal(before, nets[0].weights.matrix)
     _assert_same_state(*nets)

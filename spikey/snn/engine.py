@@ -243,6 +243,8 @@ class Engine:
         # run_tick's rows with synapses (see _lists_of), cached per mask object
         self._no_live = np.zeros((1, 1), bool)
         self._live = (None, None)
+        self._no_rows = (np.zeros((1, 1), np.int64), np.zeros(1, np.int64))
+        self._learn_rows = (None, None, None)  # (synapse lists, rows with a synapse, counts)
 
     # ------------------------------------------------------------ one step
     def propagate(self, network, pre: np.ndarray, efficacy) -> tuple:
@@ -376,19 +378,30 @@ class Engine:
             self._step_cast, *self._lists_of(network.parts["weights"], le, w))
 
     def _lists_of(self, weights, learning: Learning, w: Propagation) -> tuple:
-        """``(live, lists, col_start, col_rows, row_start, row_cols)`` for
+        """``(live, lists, col_start, col_rows, row_start, row_cols, rows, counts)`` for
         :func:`~spikey.snn.kernels.run_tick`: for dense weights ``live`` ``(B, P)``, whether
         each presynaptic row holds a synapse (only those rows' spikes are propagated), kept
         while the mask object is the same; and, when the learning mask is sparse
-        (:meth:`sparse_mask`), its :meth:`synapse_lists` (the STDP term walks them)."""
+        (:meth:`sparse_mask`), its :meth:`synapse_lists` and each member's rows that hold a
+        synapse, ``rows[b, :counts[b]]`` (the STDP term visits them)."""
         if w.sparse:
-            return (self._no_live, False) + self._no_lists
+            return (self._no_live, False) + self._no_lists + self._no_rows
         mask = weights.mask
         if self._live[0] is not mask:
             self._live = (mask, np.ascontiguousarray(mask.any(axis=2)))
         lists = bool(learning.kind != 0 and self.sparse_mask(learning.mask))
-        return (self._live[1], lists) + tuple(
-            self.synapse_lists(learning.mask) if lists else self._no_lists)
+        if not lists:
+            return (self._live[1], False) + self._no_lists + self._no_rows
+        found = self.synapse_lists(learning.mask)
+        if self._learn_rows[0] is not found:  # each member's rows that hold a synapse
+            row_start = found[2]
+            filled = np.diff(row_start, axis=1) > 0
+            counts = filled.sum(axis=1).astype(np.int64)
+            rows = np.zeros(filled.shape, dtype=np.int64)
+            for b, row in enumerate(filled):
+                rows[b, :counts[b]] = np.flatnonzero(row)
+            self._learn_rows = (found, rows, counts)
+        return (self._live[1], True) + tuple(found) + self._learn_rows[1:]
 
     # ------------------------------------------------------------ tick rewards
     def reward(self, network, signals) -> bool:

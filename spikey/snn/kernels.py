@@ -280,6 +280,44 @@ def _add_zeta_lists(target, col_start, col_rows, row_start, row_cols, pre_trace,
             row[k] = value
 
 
+def _add_zeta_member(target, mask, rows, row_start, row_cols, pre_trace, post_trace, pre_sign,
+                     b, post_k, pre_j, scale, member_scale, use_member, clip, low, high):
+    # add_zeta_lists for member b with the potentiation row after row: ``rows`` lists the
+    # rows of the mask that hold a synapse (ascending), ``post_k`` the neurons that fired
+    # (ascending, only those with a synapse), and each row's entries lie together in memory;
+    # every entry still gets add_zeta's operations, once (the order between entries does not
+    # change any value)
+    m = member_scale[b]
+    t, trace, allowed = target[b], pre_trace[b], mask[b]
+    if post_k.size:
+        for x in range(rows.size):
+            j = rows[x]
+            base = trace[j] * scale
+            if use_member:
+                base *= m
+            row, present = t[j], allowed[j]
+            for i in range(post_k.size):
+                k = post_k[i]
+                if present[k]:
+                    value = base + row[k]
+                    if clip:
+                        value = min(max(value, low), high)
+                    row[k] = value
+    for i in range(pre_j.size):  # depression: the synapses out of each neuron that fired
+        j = pre_j[i]
+        factor = pre_sign[j] * scale
+        if use_member:
+            factor *= m
+        row, post = t[j], post_trace[b]
+        for x in range(row_start[b, j], row_start[b, j + 1]):
+            k = row_cols[x]
+            value = post[k] * factor
+            value += row[k]
+            if clip:
+                value = min(max(value, low), high)
+            row[k] = value
+
+
 def _apply_eligibility(weights, eligibility, index, starts, members, step, low, high, dense):
     flat_w = weights.reshape(weights.shape[0], -1)
     flat_e = eligibility.reshape(eligibility.shape[0], -1)
@@ -446,7 +484,7 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
               clip, low, high, scale_state, decay_z, tau_z, cast,
               reward_kind, first_output, agree, reward_mult, punish_mult, plastic, rate, dt,
               w_matrix, w_index, w_starts, w_dense, w_low, w_high, members, step_cast,
-              live, lists, col_start, col_rows, row_start, row_cols):
+              live, lists, col_start, col_rows, row_start, row_cols, learn_rows, n_learn_rows):
     # A whole tick, member by member: member b runs its T steps alone (per step its input
     # and body spikes into pre[b], propagation, LIF, its spikes into tick_spikes[b], then
     # with kind > 0 traces, the eligibility's lazy scale (kind 3), the STDP term and with
@@ -461,8 +499,9 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
     # output fired (0 * inf = nan), this kernel only the members whose outputs fired.
     # With dense weights, live[b, j] says whether row j of member b holds any synapse:
     # spikes of the other rows are not propagated (their rows are zeros: adding them
-    # changes no value). With lists the STDP term walks the learning mask's synapse_lists
-    # (col_start, col_rows, row_start, row_cols) instead of the mask's columns and rows.
+    # changes no value). With lists the STDP term visits only the learning mask's rows that
+    # hold a synapse (learn_rows[b, :n_learn_rows[b]]) and neurons that receive one
+    # (col_start), and walks its row lists (row_start, row_cols) for depression.
     B, T, n_in = inputs.shape
     P = pre.shape[1]
     N = spikes.shape[1]
@@ -520,10 +559,16 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
                                 pre_trace, post_trace, pre_sign, qb[:post_count],
                                 qk[:post_count], pre_b, pre_j, zeta_scale, member_scale,
                                 use_member, clip, low, high)
-            elif lists:  # a dense target with a sparse mask: walk its synapse lists
-                add_zeta_lists(target, col_start, col_rows, row_start, row_cols, pre_trace,
-                               post_trace, pre_sign, qb[:post_count], qk[:post_count], pre_b,
-                               pre_j, zeta_scale, member_scale, use_member, clip, low, high)
+            elif lists:  # a dense target with a sparse mask: its rows and lists of synapses
+                kept = 0  # the neurons that fired and receive a synapse (order kept)
+                for i in range(post_count):
+                    k = qk[i]
+                    if col_start[b, k + 1] > col_start[b, k]:
+                        qk[kept] = k
+                        kept += 1
+                add_zeta_member(target, mask, learn_rows[b, :n_learn_rows[b]], row_start,
+                                row_cols, pre_trace, post_trace, pre_sign, b, qk[:kept], pre_j,
+                                zeta_scale, member_scale, use_member, clip, low, high)
             else:
                 add_zeta(target, mask, pre_trace, post_trace, pre_sign, qb[:post_count],
                          qk[:post_count], pre_b, pre_j, zeta_scale, member_scale, use_member,
@@ -728,6 +773,7 @@ add_zeta_sparse = _jit(_add_zeta_sparse)
 update_traces = _jit(_update_traces)
 add_zeta = _jit(_add_zeta)
 add_zeta_lists = _jit(_add_zeta_lists)
+add_zeta_member = _jit(_add_zeta_member)
 apply_eligibility = _jit(_apply_eligibility)
 fold_trace = _jit(_fold_trace)
 tick_rewards = _jit(_tick_rewards)
