@@ -280,42 +280,30 @@ def _add_zeta_lists(target, col_start, col_rows, row_start, row_cols, pre_trace,
             row[k] = value
 
 
-def _add_zeta_member(target, mask, rows, row_start, row_cols, pre_trace, post_trace, pre_sign,
-                     b, post_k, pre_j, scale, member_scale, use_member, clip, low, high):
-    # add_zeta_lists for member b with the potentiation row after row: ``rows`` lists the
-    # rows of the mask that hold a synapse (ascending), ``post_k`` the neurons that fired
-    # (ascending, only those with a synapse), and each row's entries lie together in memory;
-    # every entry still gets add_zeta's operations, once (the order between entries does not
-    # change any value)
+def _add_zeta_member(target, mask, rows, pre_trace, b, post_k, scale, member_scale, use_member,
+                     clip, low, high):
+    # add_zeta's potentiation for member b, row after row: ``rows`` lists the rows of the
+    # mask that hold a synapse (ascending), ``post_k`` the neurons that fired (ascending, only
+    # those with a synapse), and each row's entries lie together in memory; every entry still
+    # gets add_zeta's operations, once (the order between entries changes no value).
+    # Depression: add_zeta_lists without post spikes, after this
+    if post_k.size == 0:
+        return
     m = member_scale[b]
     t, trace, allowed = target[b], pre_trace[b], mask[b]
-    if post_k.size:
-        for x in range(rows.size):
-            j = rows[x]
-            base = trace[j] * scale
-            if use_member:
-                base *= m
-            row, present = t[j], allowed[j]
-            for i in range(post_k.size):
-                k = post_k[i]
-                if present[k]:
-                    value = base + row[k]
-                    if clip:
-                        value = min(max(value, low), high)
-                    row[k] = value
-    for i in range(pre_j.size):  # depression: the synapses out of each neuron that fired
-        j = pre_j[i]
-        factor = pre_sign[j] * scale
+    for x in range(rows.size):
+        j = rows[x]
+        base = trace[j] * scale
         if use_member:
-            factor *= m
-        row, post = t[j], post_trace[b]
-        for x in range(row_start[b, j], row_start[b, j + 1]):
-            k = row_cols[x]
-            value = post[k] * factor
-            value += row[k]
-            if clip:
-                value = min(max(value, low), high)
-            row[k] = value
+            base *= m
+        row, present = t[j], allowed[j]
+        for i in range(post_k.size):
+            k = post_k[i]
+            if present[k]:
+                value = base + row[k]
+                if clip:
+                    value = min(max(value, low), high)
+                row[k] = value
 
 
 def _apply_eligibility(weights, eligibility, index, starts, members, step, low, high, dense):
@@ -566,9 +554,12 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
                     if col_start[b, k + 1] > col_start[b, k]:
                         qk[kept] = k
                         kept += 1
-                add_zeta_member(target, mask, learn_rows[b, :n_learn_rows[b]], row_start,
-                                row_cols, pre_trace, post_trace, pre_sign, b, qk[:kept], pre_j,
-                                zeta_scale, member_scale, use_member, clip, low, high)
+                add_zeta_member(target, mask, learn_rows[b, :n_learn_rows[b]], pre_trace, b,
+                                qk[:kept], zeta_scale, member_scale, use_member, clip, low, high)
+                if rows:  # depression: the row lists of the rows whose neurons fired
+                    add_zeta_lists(target, col_start, col_rows, row_start, row_cols, pre_trace,
+                                   post_trace, pre_sign, none, none, pre_b, pre_j, zeta_scale,
+                                   member_scale, use_member, clip, low, high)
             else:
                 add_zeta(target, mask, pre_trace, post_trace, pre_sign, qb[:post_count],
                          qk[:post_count], pre_b, pre_j, zeta_scale, member_scale, use_member,
