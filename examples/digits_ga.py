@@ -19,11 +19,13 @@ at 32 mV.)
 
     python examples/digits_ga.py                # seeds 0-4, about 5 minutes each on 2 busy cores
     python examples/digits_ga.py --seeds 100    # one seed
+    python examples/digits_ga.py --seeds 1900-1909   # ten seeds, one after another
     python examples/digits_ga.py --quick        # a small run (seconds)
 """
 
 from __future__ import annotations
 
+import argparse
 import copy
 import time
 
@@ -31,6 +33,7 @@ import numpy as np
 
 import digits_common
 import spikey
+from spikey.core.seeds import seed_range
 from spikey.datasets import accuracy, group_predictions, load_digits, present
 from spikey.meta import Population
 
@@ -158,9 +161,20 @@ def run(config: dict, seed: int | None = None, data=None, splits=("validation", 
 
 
 def main(argv=None):
-    """``python examples/digits_ga.py [--seeds S ...] [--quick]``."""
+    """``python examples/digits_ga.py [--seeds S A-B ...] [--quick]``.
+
+    ``--seeds`` lists seeds and inclusive ranges (``1900-1909``); each seed runs on its own.
+    """
+    pre = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    pre.add_argument("--seeds", type=seed_range, nargs="+", default=None)
+    known, rest = pre.parse_known_args(argv)
+    if known.seeds is not None:
+        seeds = [seed for item in known.seeds for seed in item]
+        if len(set(seeds)) < len(seeds):
+            pre.error(f"--seeds names a seed twice: {seeds}")
+        rest = rest + ["--seeds"] + [str(seed) for seed in seeds]
     return digits_common.main(__doc__, CONFIG, quick_config, run, "GA over weights on digits",
-                              argv=argv, batched=False)
+                              argv=rest, batched=False)
 
 
 if __name__ == "__main__":

@@ -11,18 +11,21 @@ most spikes.
 
     python examples/digits_rstdp.py                 # seeds 0-4, ~1 minute on 2 cores
     python examples/digits_rstdp.py --seed 100      # seeds 100-104
+    python examples/digits_rstdp.py --seeds 1900-1909   # batches 1900-1904, 1905-1909
     python examples/digits_rstdp.py --quick         # a small run (seconds)
     python examples/digits_rstdp.py --figures out/  # receptive fields, confusion matrix
 """
 
 from __future__ import annotations
 
+import argparse
 import copy
 import time
 
 import numpy as np
 
 import digits_common
+from spikey.core.seeds import seed_range
 from spikey.datasets import accuracy, group_predictions, load_digits, present
 from spikey.training import train
 
@@ -93,10 +96,103 @@ def figures(results: dict, data, folder) -> list:
         fields_title=f"{title}: pixel weights of each output")
 
 
+def seed_batches(seeds, batch_size: int) -> list:
+    """Split seeds into batches of consecutive seeds, each at most ``batch_size`` long.
+
+    Member ``b`` of a batch whose first seed is ``s`` is seeded ``s + b`` and trains on its
+    own, so a member's result does not depend on the batch it shares: ``--seeds 1900-1909``
+    gives the same numbers as ``--seed 1900`` and ``--seed 1905`` with 5 members each.
+
+    Parameters
+    ----------
+    seeds : list of int
+        Distinct seeds, in the order to run them.
+    batch_size : int
+        The config's ``network.network.batch_size`` (>= 1).
+
+    Returns
+    -------
+    list of list of int
+        The batches, each a run of consecutive integers.
+
+    Raises
+    ------
+    ValueError
+        If a seed is listed twice.
+    """
+    if len(set(seeds)) < len(seeds):
+        raise ValueError(f"--seeds names a seed twice: {list(seeds)}")
+    batches = []
+    for seed in seeds:
+        last = batches[-1] if batches else None
+        if last and seed == last[-1] + 1 and len(last) < batch_size:
+            last.append(seed)
+        else:
+            batches.append([seed])
+    return batches
+
+
+def run_seeds(config: dict, seeds, data=None, eval_repeats: int = EVAL_REPEATS) -> dict:
+    """:func:`run` over any seed list, as batches of consecutive seeds (see
+    :func:`seed_batches`).
+
+    Parameters
+    ----------
+    config : dict
+        The experiment config; its batch size caps each batch.
+    seeds : list of int
+        Distinct seeds.
+    data : spikey.datasets.Dataset, optional
+        The digits (loaded if omitted).
+    eval_repeats : int
+        Ticks each validation or test digit is shown for.
+
+    Returns
+    -------
+    dict
+        As :func:`run`, the per-member arrays joined over the batches in seed order;
+        ``network`` is the first batch's, the seconds are summed.
+    """
+    data = load_digits() if data is None else data
+    parts = []
+    for batch in seed_batches(list(seeds), config["network"]["network"]["batch_size"]):
+        part = copy.deepcopy(config)
+        part["network"]["network"]["batch_size"] = len(batch)
+        parts.append(run(part, batch[0], data, eval_repeats))
+    out = {"network": parts[0]["network"],
+           "seeds": [s for part in parts for s in part["seeds"]]}
+    for key in ("train_seconds", "total_seconds"):
+        out[key] = sum(part[key] for part in parts)
+    for split in ("validation", "test"):
+        out[split] = np.concatenate([part[split] for part in parts])
+        out[f"{split}_answers"] = np.concatenate([part[f"{split}_answers"] for part in parts])
+    return out
+
+
 def main(argv=None):
-    """``python examples/digits_rstdp.py [--seed S] [--quick] [--figures DIR]``."""
-    return digits_common.main(__doc__, CONFIG, quick_config, run,
-                              "reward-modulated STDP on digits", figures, argv)
+    """``python examples/digits_rstdp.py [--seed S | --seeds S A-B ...] [--quick]
+    [--figures DIR]``.
+
+    ``--seed S`` trains the config's batch (seeds ``S`` to ``S + batch_size - 1``);
+    ``--seeds`` lists seeds and inclusive ranges, run as batches of consecutive seeds.
+    """
+    pre = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    pre.add_argument("--seeds", type=seed_range, nargs="+", default=None)
+    known, rest = pre.parse_known_args(argv)
+    route = run
+    if known.seeds is not None:
+        if any(arg == "--seed" or arg.startswith("--seed=") for arg in rest):
+            pre.error("give either --seed (member 0 of one batch) or --seeds, not both")
+        seeds = [seed for item in known.seeds for seed in item]
+        try:
+            seed_batches(seeds, 1)
+        except ValueError as error:
+            pre.error(str(error))
+
+        def route(config, seed, data):
+            return run_seeds(config, seeds, data)
+    return digits_common.main(__doc__, CONFIG, quick_config, route,
+                              "reward-modulated STDP on digits", figures, rest)
 
 
 if __name__ == "__main__":
