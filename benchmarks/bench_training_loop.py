@@ -7,7 +7,7 @@ run), after one warm-up run, and times with ``time.perf_counter`` wrapped around
 
 - ``network``: ``Network.tick`` + ``Network.reward`` (the network's time);
 - ``game``: the vector env's ``step`` (the game, not the loop);
-- ``health``: the per-tick finite check (``spikey.snn.health.check_network``);
+- ``health``: the per-tick finite check (``spikey.snn.health.StateCheck``);
 - ``record``: tick rows (``record_ticks``): the per-tick callback and the rows' table;
 - ``metrics``: episode rows and the CSV appends (``_episode_rows``, ``_Table.flush``);
 - ``checkpoint``: ``_checkpoint`` (tables synced, network saved, ``latest.json``);
@@ -15,7 +15,9 @@ run), after one warm-up run, and times with ``time.perf_counter`` wrapped around
 - ``other``: the rest (the episode driver's own Python, summary, folders).
 
 Overhead = everything but ``network``, ``game`` and ``setup``, as a share of ``network``.
-Median of ``--repeats`` runs. Run ``python benchmarks/bench_training_loop.py
+Median of ``--repeats`` runs. The warm-up run plays a training and an evaluation episode and
+writes a checkpoint, so no numba compilation (the evaluation tick is another specialisation)
+falls into a timed run. Run ``python benchmarks/bench_training_loop.py
 [CONFIG] [--episodes N] [--repeats 3] [--json PATH]`` (default: examples/configs/xor.yaml).
 """
 
@@ -35,6 +37,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 
+from spikey.snn.health import StateCheck  # noqa: E402
 from spikey.snn.network import Network  # noqa: E402
 from spikey.training import load_config, train  # noqa: E402
 from spikey.training import loop  # noqa: E402
@@ -71,7 +74,7 @@ def _timers(acc):
     wrap(Network, "from_config", "setup")
     wrap(Network, "tick", "network")
     wrap(Network, "reward", "network")
-    wrap(episode_driver, "check_network", "health")
+    wrap(StateCheck, "__call__", "health")
     run_episode = episode_driver.run_episode
 
     def timed_episode(*args, on_tick=None, **kwargs):  # the per-tick record callback
@@ -149,7 +152,8 @@ def main(argv=None):
     load = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
     runs = []
     with tempfile.TemporaryDirectory() as folder:
-        warm = dict(config, training={**config["training"], "episodes": 1, "eval_episodes": 0})
+        warm = dict(config, training={**config["training"], "episodes": 1, "eval_episodes": 1,
+                                      "checkpoint_every": 1})
         train(warm, run_dir=os.path.join(folder, "warm"), progress=False)
         for repeat in range(args.repeats):
             runs.append(measure(config, os.path.join(folder, f"run{repeat}")))

@@ -30,7 +30,7 @@ import gymnasium as gym
 import numpy as np
 
 from spikey.games.adapters import EnvAdapter
-from spikey.snn.health import NonFiniteError, bad_members, check_network, first_bad_value
+from spikey.snn.health import NonFiniteError, StateCheck, bad_members, first_bad_value
 
 
 @dataclass
@@ -164,6 +164,7 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
     returns = np.zeros(B)
     lengths = np.zeros(B, dtype=np.int64)
     trajectory = {k: [] for k in ("observation", "action", "reward", "terminated", "truncated")}
+    check = StateCheck(network)  # the state arrays found once per episode
     tick = 0
     try:
         while not done.all() and (max_steps is None or tick < max_steps):
@@ -183,7 +184,7 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
             if network.reward_mode == "tick":
                 network.reward(action=action, game_reward=reward * active, info=info,
                                terminated=terminated, truncated=truncated)
-            check_network(network, f"in tick {tick} of the episode")
+            check(f"in tick {tick} of the episode")
             returns += reward * active
             lengths += active
             if on_tick is not None:
