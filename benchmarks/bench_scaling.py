@@ -20,8 +20,19 @@ configuration runs in its own process, which reports:
 ``--dense`` also measures the dense-matrix storage (``Random`` weights with
 the same expected fan-in) for the sizes up to 3,000, for comparison.
 
+``--threads N`` (N > 1) also times every sparse size of at least 512 neurons with
+``network.threads = N`` against one thread in one more process: two networks of the
+same seed, their one-second ticks interleaved (1, N, 1, N, ...), checked to give the
+same spikes each tick. The feed-forward network without learning runs as blocks of
+neurons in parallel threads (``kernels.run_tick_blocks``; ``--sources all``, with
+recurrence, stays on one thread). Reported: ``threads_one_us_per_step`` and
+``threads_many_us_per_step`` (medians), ``thread_speedup`` (their ratio) and
+``threads_many_cpu_per_wall``, the process's CPU seconds (every thread) per wall
+second of the N-thread ticks: about N when the threads ran at the same time, about 1
+when they had to take turns on a busy machine (then the speed-up cannot show).
+
 Run ``python benchmarks/bench_scaling.py [--sizes 100 1000 10000] [--rates 5 20 50]
-[--json out.json]``.
+[--threads 2] [--json out.json]``.
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ import statistics
 import os
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import write_json  # noqa: E402
@@ -111,6 +123,38 @@ def measure_one(n, rate, sources, storage, kernels, repeats):
             "rss_import_mb": rss_import}
 
 
+def measure_threads(n, rate, sources, storage, kernels, repeats, threads):
+    """Runs in a child process: one-second ticks with 1 and ``threads`` threads, interleaved."""
+    import numpy as np
+
+    import spikey
+
+    nets = []
+    for value in (1, threads):
+        cfg = config(n, rate, sources, storage, kernels)
+        cfg["network"]["threads"] = value
+        nets.append(spikey.Network.from_config(cfg))
+    state = np.ones((1, 1))
+    wall, cpu = ([], []), ([], [])
+    for repeat in range(repeats + 1):  # the first round warms up (kernels compile or load)
+        for i, network in enumerate(nets):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            network.tick(state)
+            if repeat:
+                wall[i].append(time.perf_counter() - start)
+                cpu[i].append(time.process_time() - start_cpu)
+        if not np.array_equal(nets[0].tick_spikes, nets[1].tick_spikes):
+            raise AssertionError(f"network.threads = {threads} changed the spikes")
+    one, many = statistics.median(wall[0]), statistics.median(wall[1])
+    return {"n_neurons": n, "input_rate_hz": rate, "sources": sources, "storage": storage,
+            "threads": threads, "threads_one_us_per_step": one / STEPS * 1e6,
+            "threads_many_us_per_step": many / STEPS * 1e6, "thread_speedup": one / many,
+            "threads_one_cpu_per_wall": sum(cpu[0]) / sum(wall[0]),
+            "threads_many_cpu_per_wall": sum(cpu[1]) / sum(wall[1]),
+            "blocks": nets[1]._engine.__dict__.get("_block_plan", (None, None))[1] is not None,
+            "load_1min": os.getloadavg()[0]}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300, 1000, 3000, 10000])
@@ -120,13 +164,24 @@ def main(argv=None):
     parser.add_argument("--kernels", default="auto", choices=["auto", "numba", "numpy"])
     parser.add_argument("--dense", action="store_true", help="also time dense storage (N <= 3000)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="also time sparse sizes >= 512 with this many threads "
+                        "(network.threads) against one, interleaved")
     parser.add_argument("--json", default=None)
     parser.add_argument("--one", nargs=5, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--threads-of", nargs=6, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.threads < 1:
+        parser.error(f"--threads = {args.threads}; expected a count >= 1")
     if args.one:  # child process
         n, rate, sources, storage, kernels = args.one
         print(json.dumps(measure_one(int(n), float(rate), sources, storage, kernels,
                                      args.repeats)))
+        return None
+    if args.threads_of:  # child process
+        n, rate, sources, storage, kernels, threads = args.threads_of
+        print(json.dumps(measure_threads(int(n), float(rate), sources, storage, kernels,
+                                         args.repeats, int(threads))))
         return None
     jobs = [(n, 20.0, "sparse") for n in args.sizes]
     jobs += [(max(args.sizes), r, "sparse") for r in args.rates if r != 20.0]
@@ -144,6 +199,20 @@ def main(argv=None):
         print(f"{n:6d} {storage:>7} {rate:8.0f} {row['rate_hz']:8.1f} {row['us_per_step']:9.1f} "
               f"{row['arrays_mb']:9.1f} {row['rss_mb']:7.0f} {row['rss_import_mb']:8.0f}",
               flush=True)
+        if args.threads > 1 and storage == "sparse" and n >= 512:
+            out = subprocess.run([sys.executable, __file__, "--repeats", str(args.repeats),
+                                  "--threads-of", str(n), str(rate), args.sources, storage,
+                                  args.kernels, str(args.threads)],
+                                 capture_output=True, text=True, check=True)
+            timing = json.loads(out.stdout.strip().splitlines()[-1])
+            row.update({k: v for k, v in timing.items() if k.startswith("thread")
+                        or k in ("blocks", "load_1min")})
+            print(f"       threads {args.threads} vs 1 (interleaved): "
+                  f"{row['threads_many_us_per_step']:.1f} vs {row['threads_one_us_per_step']:.1f} "
+                  f"us/step, speedup {row['thread_speedup']:.2f}x, CPU/wall "
+                  f"{row['threads_many_cpu_per_wall']:.2f} (1 thread: "
+                  f"{row['threads_one_cpu_per_wall']:.2f}), load {row['load_1min']:.1f}",
+                  flush=True)
     write_json(args.json, "size_scaling", rows, fan_in=FAN_IN, n_inputs=N_INPUTS)
     return rows
 

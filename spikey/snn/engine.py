@@ -9,8 +9,9 @@ to an :class:`Engine`:
 - :meth:`Engine.plan` / :meth:`Engine.run_tick`: a whole tick in one call of
   :func:`spikey.snn.kernels.run_tick` (LIF, member by member;
   :func:`~spikey.snn.kernels.run_tick_members`, the same function compiled for
-  threads, with ``network.threads > 1``) or :func:`~spikey.snn.kernels.run_tick_izhikevich`
-  (Izhikevich) when every part can take part;
+  threads, with ``network.threads > 1``; with fewer members than threads, a feed-forward
+  tick without learning as blocks of neurons in threads,
+  :func:`~spikey.snn.kernels.run_tick_blocks`) or :func:`~spikey.snn.kernels.run_tick_izhikevich` (Izhikevich) when every part can take part;
 - :meth:`Engine.reward`: a tick's learning signals (reward mode 'tick') through
   MSTDP's or MSTDPET's eligibility in one call of :func:`spikey.snn.kernels.tick_rewards`.
 
@@ -338,8 +339,10 @@ class Engine:
 
     def run_tick(self, network, plan: TickPlan) -> None:
         """Run ``network``'s ``processing_steps`` steps through
-        :func:`spikey.snn.kernels.run_tick` (or :func:`~spikey.snn.kernels.run_tick_members`
-        with ``network.threads > 1``)."""
+        :func:`spikey.snn.kernels.run_tick` (or with ``network.threads > 1``
+        :func:`~spikey.snn.kernels.run_tick_members`, the members in threads, or, with fewer
+        members than threads, :func:`~spikey.snn.kernels.run_tick_blocks` where
+        :meth:`_blocks` allows)."""
         T = network.processing_steps
         inputs = network.parts["inputs"].steps(T, network.tick_input_spikes)
         if inputs is not network.tick_input_spikes:  # a part that returned its own array
@@ -347,12 +350,71 @@ class Engine:
         if isinstance(plan.neuron, IzhikevichArrays):
             self._run_izhikevich(network, plan, inputs, self.propagation(network))
             return
+        B = network.batch_size
+        if self.threads > 1 and B < self.threads:
+            blocks = self._blocks(network, plan)
+            if blocks is not None:
+                kernels.numba.set_num_threads(blocks[0].size - 1)
+                self._run_blocks(network, plan, blocks)
+                network.step_count += T
+                return
         kernel = kernels.run_tick
-        if self.threads > 1 and network.batch_size > 1:
+        if self.threads > 1 and B > 1:
             kernel = kernels.run_tick_members
-            kernels.numba.set_num_threads(min(self.threads, network.batch_size))
+            kernels.numba.set_num_threads(min(self.threads, B))
         kernel(*self.tick_arguments(network, plan))
         network.step_count += T
+
+    #: the fewest neurons a thread's block of :func:`kernels.run_tick_blocks` holds
+    MIN_BLOCK = 256
+
+    def _blocks(self, network, plan: TickPlan) -> tuple | None:
+        """``(bounds, split)`` when ``network``'s tick can run as neuron blocks in parallel
+        threads (:func:`spikey.snn.kernels.run_tick_blocks`): no learning or per-step reward in
+        the tick, no body neuron with an outgoing synapse (feed-forward: a neuron's input does
+        not depend on the others' spikes), and at least two blocks of :attr:`MIN_BLOCK`
+        neurons; ``bounds`` are the blocks' first neurons (multiples of 64, so that two threads
+        do not write the same cache line) and ``split`` ``(B, P, blocks + 1)`` where each
+        block's part of a sparse row's CSR segment starts. None otherwise. Kept while the
+        weights' structure (the mask or the CSR arrays) is the same object."""
+        if plan.learning.kind != 0 or plan.reward.kind != 0:
+            return None
+        weights = network.parts["weights"]
+        N = network.n_neurons
+        n_in = network._pre.shape[1] - N
+        parts = min(self.threads, N // self.MIN_BLOCK)
+        key = (weights.out_post if self.sparse else weights.mask, parts)
+        cached = getattr(self, "_block_plan", None)
+        if cached is not None and cached[0][0] is key[0] and cached[0][1] == parts:
+            return cached[1]
+        blocks = None
+        if parts >= 2:
+            bounds = np.array([min(N, round(N * p / parts / 64) * 64) for p in range(parts)]
+                              + [N], dtype=np.int64)
+            if self.sparse:
+                split = _segment_split(weights.out_start, weights.out_post, n_in, bounds)
+                if split is not None:
+                    blocks = (bounds, split)
+            elif not np.any(weights.mask[:, n_in:]):
+                blocks = (bounds, self._start.reshape(1, 1, 2))
+        if blocks is not None:  # each block's index buffers of the input spikes
+            self._block_index = (np.zeros((parts, max(n_in, 1)), np.int64),
+                                 np.zeros((parts, max(n_in, 1)), np.int64))
+        self._block_plan = (key, blocks)
+        return blocks
+
+    def _run_blocks(self, network, plan: TickPlan, blocks: tuple) -> None:
+        """The tick through :func:`spikey.snn.kernels.run_tick_blocks`."""
+        w = self.propagation(network)
+        n = plan.neuron
+        live = self._no_live if w.sparse else self._lists_of(network.parts["weights"],
+                                                              plan.learning, w)[0]
+        kernels.run_tick_blocks(
+            network.tick_input_spikes, network.tick_spikes, network._pre, w.sparse, w.flat,
+            w.values, w.out_post, w.out_synapse, blocks[1], network._polarity,
+            network._current, live, n.potential, n.decay, n.threshold, n.reset, n.left,
+            n.is_open, n.is_closed, n.refractory_steps, n.spikes, blocks[0],
+            *self._block_index)
 
     def tick_arguments(self, network, plan: TickPlan) -> tuple:
         """:func:`spikey.snn.kernels.run_tick`'s arguments, in order, for a LIF ``plan``
@@ -535,6 +597,26 @@ class Engine:
             return True
         return bool(np.isfinite(reward.reward_mult) and np.isfinite(reward.punish_mult)
                     and np.isfinite(reward.plastic).all() and np.isfinite(reward.rate).all())
+
+
+def _segment_split(out_start, out_post, n_in, bounds) -> np.ndarray | None:
+    """Where each block ``bounds[p] <= k < bounds[p + 1]`` of target neurons starts in every
+    CSR segment: ``split[b, j, p]`` ``(B, P, blocks + 1)``, from ``out_start[b, j]`` to
+    ``out_start[b, j + 1]``. None when a body row (``j >= n_in``) has a synapse or a segment's
+    targets do not ascend (the blocks then could not keep each neuron's order of additions)."""
+    B, P = out_start.shape[0], out_start.shape[1] - 1
+    if np.any(out_start[:, n_in] != out_start[:, P]):
+        return None
+    split = np.zeros((B, P, bounds.size), dtype=np.int64)
+    for b in range(B):
+        start = out_start[b]
+        posts = out_post[b, :start[P]].astype(np.int64)
+        row = np.repeat(np.arange(P), np.diff(start))
+        if np.any((np.diff(posts) < 0) & (row[1:] == row[:-1])):
+            return None
+        for p, first in enumerate(bounds):
+            split[b, :, p] = start[:P] + np.bincount(row[posts < first], minlength=P)
+    return split
 
 
 # ---------------------------------------------------------------- adapters: parts -> records

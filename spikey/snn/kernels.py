@@ -43,6 +43,12 @@ run_tick_members
     The same function compiled with ``parallel=True``: the members in parallel
     threads (numba ``prange``; the network key ``threads``), results identical
     whatever the number of threads.
+run_tick_blocks
+    A tick without learning of a feed-forward network (no body neuron with an
+    outgoing synapse) as blocks of neurons in parallel threads: a neuron's input
+    depends only on the input spikes, given for the whole tick, so each block
+    runs all its steps alone (``network.threads`` with fewer members than threads);
+    each neuron gets run_tick's operations in the same order.
 run_tick_izhikevich
     A whole tick for Izhikevich neurons, with DA-STDP's dopamine and periodic
     weight update.
@@ -586,6 +592,71 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
         scale_state[0] = final_scale[0]
 
 
+def _run_tick_blocks(inputs, tick_spikes, pre, sparse, flat, values, out_post, out_synapse,
+                     split, polarity, current, live, v, decay, threshold, reset, left, is_open,
+                     is_closed, steps, spikes, bounds, part_b, part_j):
+    # run_tick without learning or rewards (kind 0) for a feed-forward network (no body row
+    # holds a synapse), its neurons split into blocks bounds[p] <= k < bounds[p + 1]: a
+    # neuron's input depends only on the input spikes, which are given for the whole tick,
+    # so each block runs all T steps alone (one thread each with parallel=True: no
+    # synchronisation per step). Each neuron gets run_tick's operations in the same order:
+    # the input spikes in ascending order (dense: only rows that hold a synapse, live), each
+    # adding its synapses onto the block's neurons in their order in the row (sparse: the
+    # part split[b, j, p] <= x < split[b, j, p + 1] of the row's CSR segment, whose targets
+    # ascend), then the LIF step. pre is left as run_tick leaves it (the last step's input
+    # and the spikes before it); part_b, part_j (blocks, n_in) are each block's index buffers.
+    B, T, n_in = inputs.shape
+    P = pre.shape[1]
+    N = spikes.shape[1]
+    blocks = bounds.size - 1
+    if T == 0:
+        return
+    for b in range(B):
+        for j in range(n_in):
+            pre[b, j] = inputs[b, T - 1, j]
+        if T == 1:  # the spikes before the tick (those of step T - 2 otherwise, below)
+            for k in range(N):
+                pre[b, n_in + k] = spikes[b, k]
+    for p in numba.prange(blocks):
+        lo, hi = bounds[p], bounds[p + 1]
+        mb, mj = part_b[p], part_j[p]
+        for b in range(B):
+            for t in range(T):
+                count = row_pairs(inputs[b, t], b, mb, mj)
+                if not sparse:  # keep the spikes of rows with synapses (order kept)
+                    kept = 0
+                    for i in range(count):
+                        if live[b, mj[i]]:
+                            mj[kept] = mj[i]
+                            kept += 1
+                    count = kept
+                target = current[b]
+                for k in range(lo, hi):
+                    target[k] = 0.0
+                if sparse:
+                    w, synapses, posts, cut = values[b], out_synapse[b], out_post[b], split[b]
+                    for i in range(count):
+                        j = mj[i]
+                        sign = polarity[j]
+                        for x in range(cut[j, p], cut[j, p + 1]):
+                            target[posts[x]] += w[synapses[x]] * sign
+                else:
+                    for i in range(count):
+                        j = mj[i]
+                        row = flat[b * P + j]
+                        sign = polarity[j]
+                        for k in range(lo, hi):
+                            target[k] += row[k] * sign
+                lif_range(b, lo, hi, v, current, decay, threshold, reset, left, is_open,
+                          is_closed, steps, spikes)
+                for k in range(lo, hi):
+                    tick_spikes[b, t, k] = spikes[b, k]
+    if T >= 2:
+        for b in range(B):
+            for k in range(N):
+                pre[b, n_in + k] = tick_spikes[b, T - 2, k]
+
+
 def _run_tick_izhikevich(inputs, tick_spikes, pre, bb, jj, pb, pk,
                          sparse, flat, values, out_start, out_synapse, out_post, polarity,
                          no_efficacy, current,
@@ -703,10 +774,16 @@ def _row_pairs(row, b, bb, jj):
 def _lif_member(b, v, synaptic_input, decay, threshold, reset, left, is_open, is_closed, steps,
                 spikes):
     # lif_step's loop body for member b alone (same operations, same order)
-    N = v.shape[1]
+    lif_range(b, 0, v.shape[1], v, synaptic_input, decay, threshold, reset, left, is_open,
+              is_closed, steps, spikes)
+
+
+def _lif_range(b, lo, hi, v, synaptic_input, decay, threshold, reset, left, is_open, is_closed,
+               steps, spikes):
+    # lif_member for the neurons lo <= k < hi of member b (run_tick_blocks' share of a thread)
     wide = threshold.shape[1] > 1
     d = decay[b]
-    for k in range(N):
+    for k in range(lo, hi):
         value = v[b, k] * d
         open_now = True
         if steps > 0:
@@ -753,6 +830,7 @@ def _traces_member(b, pre, post, pre_trace, post_trace, decay_plus, decay_minus,
 # callees first: a kernel calls the compiled kernels above it (module globals at compile time)
 spike_pairs = _jit(_spike_pairs)
 propagate = _jit(_propagate)
+lif_range = _jit(_lif_range)
 lif_member = _jit(_lif_member)
 traces_member = _jit(_traces_member)
 lif_step = _jit(_lif_step)
@@ -773,10 +851,19 @@ all_finite = _jit(_all_finite)
 row_pairs = _jit(_row_pairs)
 run_tick = _jit(_run_tick)  # calls the compiled kernels above (module globals at compile time)
 run_tick_izhikevich = _jit(_run_tick_izhikevich)
-# the same tick with the members in parallel threads (compiled on first use)
-run_tick_members = (None if numba is None else
-                    numba.njit(cache=True, nogil=True, error_model="numpy",
-                               parallel=True)(_run_tick))
+
+
+def _jit_parallel(function):
+    # compiled on first use, run in numba's threads (numba.set_num_threads)
+    if numba is None:
+        return None
+    return numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)(function)
+
+
+# the same tick with the members in parallel threads
+run_tick_members = _jit_parallel(_run_tick)
+# a feed-forward tick without learning, blocks of neurons in parallel threads
+run_tick_blocks = _jit_parallel(_run_tick_blocks)
 
 
 class SpikeIndex:

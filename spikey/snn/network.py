@@ -53,8 +53,10 @@ NETWORK_KEYS = (
     Key("kernels", "str", "Hot loops in compiled numba kernels ('numba'), in numpy ('numpy', the "
         "reference), or numba when installed ('auto'); both give the same results.", "auto",
         choices=kernels.CHOICES),
-    Key("threads", "int", "Threads that run the batch members of a fused tick in parallel "
-        "(numba; results are identical for any number). 1: one thread.", 1, range=(1, None)),
+    Key("threads", "int", "Threads that run a fused tick in parallel (numba): its batch "
+        "members, or with fewer members than threads, blocks of >= 256 neurons of a "
+        "feed-forward network without learning; results are identical for any number. 1: one "
+        "thread.", 1, range=(1, None)),
 )
 
 

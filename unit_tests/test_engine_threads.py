@@ -1,0 +1,134 @@
+"""network.threads on a single large network: a feed-forward tick without learning runs as
+blocks of neurons in parallel threads (kernels.run_tick_blocks), bit-identical to one thread
+and to the numpy path; every other tick keeps its kernel.
+
+Speed is measured in benchmarks/ (bench_scaling.py --threads), never here.
+"""
+
+import numpy as np
+import pytest
+
+from spikey import Network
+from spikey.snn import engine, kernels
+from test_engine import _assert_same_state
+
+needs_two_threads = pytest.mark.skipif(not kernels.AVAILABLE or kernels.max_threads() < 2,
+                                       reason="numba sees one CPU: network.threads = 2 is refused")
+
+
+def _config(n=600, sources="inputs", weights="SparseFanIn", steps=30, threads=1, kernel="numba",
+            synapses=None):
+    cfg = {
+        "parts": {"inputs": "RateMap", "neurons": "LIF", "weights": weights,
+                  "readout": "NeuronRates"},
+        "network": {"processing_steps": steps, "batch_size": 1, "seed": 3,
+                    "reward_mode": "none", "kernels": kernel, "threads": threads},
+        "inputs": {"n_inputs": 100, "n_dims": 1, "max_rate": 60.0,
+                   "inhibitory_fraction": 0.2},
+        "neurons": {"n_neurons": n, "tau": 20.0, "threshold": 4.0, "refractory": 3.0,
+                    "inhibitory_fraction": 0.0 if sources == "inputs" else 0.2},
+        "weights": {"fan_in": 20, "sources": sources, "low": 0.0, "high": 2.0,
+                    "max_weight": 2.0},
+        "readout": {"n_outputs": n},
+    }
+    if weights == "Random":  # a dense matrix, inputs onto every neuron at 20 % density
+        mask = np.zeros((100 + n, n), dtype=bool)
+        mask[:100] = np.random.default_rng(1).random((100, n)) < 0.2
+        cfg["weights"] = {"low": 0.0, "high": 2.0, "max_weight": 2.0, "mask": mask.tolist()}
+    if synapses is not None:
+        cfg["parts"]["synapses"] = synapses
+        cfg["synapses"] = {"learning_rate": 0.1}
+    return cfg
+
+
+def _count(monkeypatch, name):
+    calls = []
+    kernel = getattr(kernels, name)
+    monkeypatch.setattr(kernels, name, lambda *a: (calls.append(1), kernel(*a)))
+    return calls
+
+
+def _run(nets, ticks=4):
+    rng = np.random.default_rng(5)
+    for _ in range(ticks):
+        obs = rng.random((1, 1))
+        for net in nets:
+            net.tick(obs)
+        for net in nets[1:]:
+            np.testing.assert_array_equal(nets[0].tick_spikes, net.tick_spikes)
+
+
+@needs_two_threads
+@pytest.mark.parametrize("weights, steps, ticks", [("SparseFanIn", 30, 6), ("SparseFanIn", 1, 40),
+                                                   ("Random", 30, 6)])
+def test_a_feed_forward_network_runs_in_neuron_blocks_identically(monkeypatch, weights, steps,
+                                                                   ticks):
+    blocks = _count(monkeypatch, "run_tick_blocks")
+    one = Network.from_config(_config(weights=weights, steps=steps))
+    two = Network.from_config(_config(weights=weights, steps=steps, threads=2))
+    reference = Network.from_config(_config(weights=weights, steps=steps, kernel="numpy"))
+    _run([one, two, reference], ticks=ticks)
+    assert len(blocks) == ticks  # every tick of the two-thread network ran as neuron blocks
+    bounds = two._engine._block_plan[1][0]
+    assert bounds.tolist() == [0, 320, 600]  # two blocks, split on a multiple of 64
+    rate = one.tick_spikes.mean() * 1000.0
+    assert 20.0 < rate < 300.0  # the blocks had spikes to get right (Hz)
+    assert one.parts["neurons"]._clock.closed.any()  # and refractory neurons
+    _assert_same_state(one, two)  # potentials, refractory clocks, tick buffers, _pre ...
+    _assert_same_state(two, reference)
+    np.testing.assert_array_equal(one._pre, two._pre)  # as the next step-by-step tick reads it
+    np.testing.assert_array_equal(one._current, two._current)
+
+
+@needs_two_threads
+def test_recurrence_learning_and_small_networks_keep_one_thread(monkeypatch):
+    blocks = _count(monkeypatch, "run_tick_blocks")
+    serial = _count(monkeypatch, "run_tick")
+    members = _count(monkeypatch, "run_tick_members")
+    cases = [_config(sources="all", threads=2),  # body neurons feed each other: per step
+             _config(synapses="STDP", threads=2),  # learning: the STDP term reads all traces
+             _config(n=300, threads=2)]  # 300 neurons: no two blocks of 256
+    for cfg in cases:
+        two = Network.from_config(cfg)
+        one = Network.from_config({**cfg, "network": {**cfg["network"], "threads": 1}})
+        _run([one, two], ticks=2)
+        _assert_same_state(one, two)
+        assert getattr(two._engine, "_block_plan", (None, None))[1] is None
+    assert blocks == [] and len(serial) == 12 and members == []
+
+
+def test_segment_split_finds_each_blocks_part_of_the_rows():
+    # two members, inputs 0-2 and 4 neurons (body rows 3-6 without synapses)
+    out_start = np.array([[0, 3, 3, 5, 5, 5, 5, 5],
+                          [0, 1, 4, 5, 5, 5, 5, 5]], dtype=np.int64)
+    out_post = np.array([[0, 2, 3, 1, 2], [3, 0, 1, 2, 3]], dtype=np.int32)
+    split = engine._segment_split(out_start, out_post, 3, np.array([0, 2, 4]))
+    assert split.shape == (2, 7, 3)
+    np.testing.assert_array_equal(split[0, :3], [[0, 1, 3], [3, 3, 3], [3, 4, 5]])
+    np.testing.assert_array_equal(split[1, :3], [[0, 0, 1], [1, 3, 4], [4, 4, 5]])
+    # a row whose targets do not ascend, or a body row with a synapse: no blocks
+    unsorted = out_post.copy()
+    unsorted[0, :3] = [2, 0, 3]
+    assert engine._segment_split(out_start, unsorted, 3, np.array([0, 2, 4])) is None
+    recurrent = out_start.copy()
+    recurrent[1, 4:] = 6
+    assert engine._segment_split(recurrent, np.zeros((2, 6), np.int32), 3,
+                                 np.array([0, 2, 4])) is None
+
+
+@needs_two_threads
+def test_bench_scaling_times_two_threads_against_one(capsys):
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
+    import bench_scaling
+
+    row = bench_scaling.measure_threads(512, 20.0, "inputs", "sparse", "numba", 1, 2)
+    assert row["blocks"] is True and row["threads"] == 2  # the two-thread network ran blocks
+    assert row["thread_speedup"] == pytest.approx(row["threads_one_us_per_step"]
+                                                  / row["threads_many_us_per_step"])
+    assert row["threads_many_cpu_per_wall"] > 0 and row["threads_one_cpu_per_wall"] > 0
+    with pytest.raises(SystemExit):
+        bench_scaling.main(["--threads", "0"])
+    assert "--threads = 0; expected a count >= 1" in capsys.readouterr().err
