@@ -170,9 +170,9 @@ MNIST_CHILD = r"""
 import json, os, resource, sys, time
 import numpy as np
 sys.path.insert(0, sys.argv[1])
-from bench_classification import stdp_network, mnist_config
+from bench_classification import mnist_config
 import digits_stdp
-from spikey.datasets import assign_labels, load_mnist, present, vote
+from spikey.datasets import Dataset, Split, load_mnist
 
 def rss():
     # this process's peak resident memory so far (VmHWM, MiB); ru_maxrss would carry the
@@ -184,48 +184,59 @@ def rss():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 folder, sums = sys.argv[2], json.loads(sys.argv[3])
-train_samples, label_samples = int(sys.argv[4]), int(sys.argv[5])
+train_samples, eval_samples, steps = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]) or None
 out = {"after_imports_mib": rss()}
-data = load_mnist(folder, checksums=sums)  # the same path as the real files
+# the route's loader (digits_common.load_data): compact, pixels kept as bytes
+data = load_mnist(folder, checksums=sums, compact=True)
 out["after_load_mib"] = rss()
 out["dataset_bytes"] = int(sum(s.x.nbytes + s.y.nbytes for s in (data.train, data.validation,
                                                                     data.test)))
-network, config = stdp_network(1, config=mnist_config())
+if eval_samples:  # answer only the first validation images (the answers are streamed anyway)
+    data = Dataset(data.name, data.train, Split(data.validation.x[:eval_samples],
+                   data.validation.y[:eval_samples]), data.test, data.image_shape,
+                   data.n_classes, data.class_names)
+config = mnist_config(train_samples=train_samples, steps=steps)
+results = digits_stdp.run(config, seed=0, data=data, verbose=False, splits=("validation",))
+network = results["network"]
 out["network_state_bytes"] = int(sum(a.nbytes for a in network.state_arrays().values()
                                      if hasattr(a, "nbytes")))
-out["after_build_mib"] = rss()
-rng = np.random.default_rng(0)
-start = time.perf_counter()
-network.train()
-present(network, data.train.x, order=rng.permutation(len(data.train.x))[:train_samples])
-out["train_seconds"] = time.perf_counter() - start
-out["train_samples"] = train_samples
-network.eval()
-excitatory = digits_stdp.excitatory_neurons(config)
-counts = present(network, data.train.x[:label_samples], neurons=excitatory)
-assignments = assign_labels(counts, data.train.y[:label_samples], 10)
-vote(present(network, data.test.x[:label_samples], neurons=excitatory), assignments, 10)
+out.update(train_samples=train_samples, eval_samples=len(data.validation), steps=steps,
+           train_seconds=results["train_seconds"], total_seconds=results["total_seconds"],
+           validation=float(results["validation"][0]))
 out["peak_rss_mib"] = rss()
 print(json.dumps(out))
 """
 
 
-def mnist_config() -> dict:
-    """The unsupervised route's config scaled to MNIST: 784 pixels, 400 excitatory neurons (and their interneurons)."""
+def mnist_config(train_samples: int | None = None, steps: int | None = None) -> dict:
+    """The unsupervised route's config as ``--dataset mnist --neurons 400 --epochs 1
+    --eval-repeats 1 --members 1`` fits it: 784 pixels, 400 excitatory neurons (and their
+    interneurons), one member; ``train_samples`` training images (default: all) and
+    ``steps`` ms a sample (default: as configured, 200)."""
     import digits_stdp
-    return digits_stdp.resize(digits_stdp.load_config(), n_pixels=784)
+    config = digits_stdp.load_config()
+    config["network"]["network"]["batch_size"] = 1
+    if steps is not None:
+        config["network"]["network"]["processing_steps"] = steps
+    config["route"].update(epochs=1, eval_repeats=1)
+    if train_samples is not None:
+        config["route"]["train_samples"] = train_samples
+    return digits_stdp.resize(config, n_pixels=784, train_samples=train_samples or 50001)
 
 
-def mnist_memory(train_samples: int = 200, label_samples: int = 200) -> dict:
-    """Peak RSS (MiB) of the 400-neuron Diehl & Cook network on MNIST-shaped data.
+def mnist_memory(train_samples: int = 200, eval_samples: int = 200, steps: int | None = None
+                 ) -> dict:
+    """Peak RSS (MiB) of the 400-neuron Diehl & Cook route on MNIST-shaped data.
 
     MNIST itself is not needed: this process writes synthetic IDX files of MNIST's shapes
     (60,000 + 10,000 random 28 x 28 byte images, labels 0-9) into a temporary folder; a
-    fresh Python process then loads them through ``load_mnist`` (SHA-256 check, split,
-    float32 scaling: the path real files take), builds the route's network with 784 inputs
-    and 400 excitatory neurons (each with its interneuron) at B = 1, trains it on ``train_samples`` images, labels the neurons
-    on ``label_samples`` and votes on as many test images, and reports its peak resident
-    memory (``VmHWM``: its own high-water mark) at each stage.
+    fresh Python process then loads them as the route does (``load_mnist(compact=True)``:
+    SHA-256 check, split, pixels kept as bytes), and runs the route
+    (``digits_stdp.run``: 784 inputs, 400 excitatory neurons each with its interneuron,
+    B = 1, one pass) on ``train_samples`` training images, labels the neurons on the same
+    images (streamed) and answers ``eval_samples`` validation images (0: all 9,999); it
+    reports its peak resident memory (``VmHWM``: its own high-water mark) at each stage.
+    ``steps`` shortens each sample (ms; memory does not depend on it).
     """
     import tempfile
 
@@ -239,7 +250,7 @@ def mnist_memory(train_samples: int = 200, label_samples: int = 200) -> dict:
             write_idx(os.path.join(folder, name), array)
         sums = {name: sha256(os.path.join(folder, name)) for name in FILES.values()}
         code = subprocess.run([sys.executable, "-c", MNIST_CHILD, HERE, folder, json.dumps(sums),
-                               str(train_samples), str(label_samples)],
+                               str(train_samples), str(eval_samples), str(steps or 0)],
                               capture_output=True, text=True, check=False)
     if code.returncode:
         raise RuntimeError(f"mnist_memory child failed:\n{code.stderr[-3000:]}")

@@ -29,7 +29,7 @@ import pathlib
 
 import numpy as np
 
-from spikey.datasets.splits import Dataset, Split, stratified_indices
+from spikey.datasets.splits import ByteImages, Dataset, Split, stratified_indices
 
 #: The four files of a dataset: role -> file name.
 FILES = {
@@ -115,12 +115,10 @@ def _missing(folder) -> list:
     return [f for f in FILES.values() if _present(folder, f) is None]
 
 
-def _scaled(images, dtype) -> np.ndarray:
-    """``(n, height, width)`` bytes as ``(n, height * width)`` intensities in ``[0, 1]``
-    (one array of ``dtype``, no float64 intermediate)."""
-    out = images.reshape(len(images), -1).astype(dtype)
-    out /= dtype.type(255.0)
-    return out
+def _as_floats(flat, dtype) -> np.ndarray:
+    """``(n, n_features)`` bytes as intensities in ``[0, 1]`` (one array of ``dtype``, no
+    float64 intermediate; the values `ByteImages` rows read as)."""
+    return ByteImages(flat, dtype)[...]
 
 
 def sha256(path) -> str:
@@ -273,7 +271,7 @@ def verify_files(name, folder, checksums=None) -> dict:
 
 
 def load_idx_dataset(name, folder=None, download=False, checksums=None,
-                     dtype=np.float32) -> Dataset:
+                     dtype=np.float32, compact: bool = False) -> Dataset:
     """Load MNIST or Fashion-MNIST from its IDX files, verified by SHA-256.
 
     Parameters
@@ -290,11 +288,15 @@ def load_idx_dataset(name, folder=None, download=False, checksums=None,
     dtype : {numpy.float32, numpy.float64}
         Type of ``x``. float32 (the default) holds bytes / 255 to 7 digits and keeps the
         three splits of MNIST in 220 MB (float64: 440 MB).
+    compact : bool
+        Keep the pixels as bytes: each ``x`` is a `ByteImages` (MNIST's splits in 55 MB)
+        whose rows read as the same ``dtype`` values (bytes / 255) the default holds.
 
     Returns
     -------
     Dataset
-        ``x`` ``(n, 784)`` of ``dtype`` in ``[0, 1]`` (bytes / 255), ``y`` int64; train
+        ``x`` ``(n, 784)`` of ``dtype`` in ``[0, 1]`` (bytes / 255; `ByteImages` when
+        ``compact``), ``y`` int64; train
         50,001 (MNIST) or 50,000 (Fashion-MNIST), validation 9,999 or 10,000 (stratified
         from the official training set with the fixed split seed), test: the official test
         set.
@@ -315,6 +317,9 @@ def load_idx_dataset(name, folder=None, download=False, checksums=None,
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"load_{name}: dtype = {given!r}; expected numpy.float32 or "
                          "numpy.float64")
+    if not isinstance(compact, (bool, np.bool_)):
+        raise ValueError(f"load_{name}: compact = {compact!r}; expected True (pixels kept as "
+                         "bytes, scaled as rows are read) or False")
     folder = _folder(name, folder)
     if download:
         if _missing(folder):
@@ -336,8 +341,13 @@ def load_idx_dataset(name, folder=None, download=False, checksums=None,
         raise DatasetFileError(f"load_{name}: train images are {shape} but test images "
                                f"{arrays['test_images'].shape[1:]}")
     # cut the bytes, then scale each split once: no full-size float copy of the training set
+    # (compact: no float copy at all; rows are scaled as they are read)
     images, y_all = arrays["train_images"], arrays["train_labels"].astype(np.int64)
     train_idx, validation_idx = stratified_indices(y_all, fractions=(5 / 6, 1 / 6))
+
+    def _scaled(images, dtype):
+        flat = images.reshape(len(images), -1)
+        return ByteImages(flat, dtype) if compact else _as_floats(flat, dtype)
     test = Split(_scaled(arrays["test_images"], dtype), arrays["test_labels"].astype(np.int64))
     n_classes = int(max(y_all.max(), test.y.max())) + 1
     names = CLASS_NAMES[name] if n_classes == 10 else [str(c) for c in range(n_classes)]
@@ -346,7 +356,8 @@ def load_idx_dataset(name, folder=None, download=False, checksums=None,
                    image_shape=tuple(int(s) for s in shape), n_classes=n_classes, class_names=names)
 
 
-def load_mnist(folder=None, download=False, checksums=None, dtype=np.float32) -> Dataset:
+def load_mnist(folder=None, download=False, checksums=None, dtype=np.float32,
+               compact: bool = False) -> Dataset:
     """Load MNIST (LeCun et al. 1998) from its four IDX files; see `load_idx_dataset`.
 
     Parameters
@@ -359,16 +370,19 @@ def load_mnist(folder=None, download=False, checksums=None, dtype=np.float32) ->
         SHA-256 sums to check instead of the published ones.
     dtype : {numpy.float32, numpy.float64}
         Type of the intensities ``x``.
+    compact : bool
+        Keep the pixels as bytes (``x`` a `ByteImages`, rows scaled as they are read).
 
     Returns
     -------
     Dataset
         28 x 28 digits: train 50,001, validation 9,999, test 10,000.
     """
-    return load_idx_dataset("mnist", folder, download, checksums, dtype)
+    return load_idx_dataset("mnist", folder, download, checksums, dtype, compact)
 
 
-def load_fashion_mnist(folder=None, download=False, checksums=None, dtype=np.float32) -> Dataset:
+def load_fashion_mnist(folder=None, download=False, checksums=None, dtype=np.float32,
+                       compact: bool = False) -> Dataset:
     """Load Fashion-MNIST (Xiao et al. 2017) from its four IDX files; see `load_idx_dataset`.
 
     Parameters
@@ -381,10 +395,12 @@ def load_fashion_mnist(folder=None, download=False, checksums=None, dtype=np.flo
         SHA-256 sums to check instead of the published ones.
     dtype : {numpy.float32, numpy.float64}
         Type of the intensities ``x``.
+    compact : bool
+        Keep the pixels as bytes (``x`` a `ByteImages`, rows scaled as they are read).
 
     Returns
     -------
     Dataset
         28 x 28 clothing images in 10 classes: train 50,000, validation 10,000, test 10,000.
     """
-    return load_idx_dataset("fashion_mnist", folder, download, checksums, dtype)
+    return load_idx_dataset("fashion_mnist", folder, download, checksums, dtype, compact)

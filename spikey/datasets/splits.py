@@ -16,14 +16,87 @@ import numpy as np
 SPLIT_SEED = 20150999
 
 
+class ByteImages:
+    """Images held as bytes, scaled to floats row by row as they are read.
+
+    MNIST's three splits take 55 MB as bytes against 220 MB as float32: a loader asked for
+    ``compact=True`` keeps the bytes here, and code that reads rows (``x[i]``, ``x[rows]``,
+    ``x[a:b]``, as ``present`` does one sample at a time) gets exactly the floats the
+    non-compact loader would hold (``bytes.astype(dtype) / 255`` in ``dtype``); ``x[a:b]``
+    (a slice of rows) is a `ByteImages` view of those rows, as numpy's slices are views.
+    ``numpy.asarray(x)`` converts the whole array (as much memory as not being compact).
+
+    Parameters
+    ----------
+    raw : numpy.ndarray
+        ``(n, n_features)`` uint8 pixel values.
+    dtype : {numpy.float32, numpy.float64}
+        Type of the rows read.
+    scale : float
+        The largest pixel value (rows are ``raw / scale``).
+
+    Attributes
+    ----------
+    raw : numpy.ndarray
+        The bytes (``flags.writeable`` and ``nbytes`` are theirs).
+    """
+
+    def __init__(self, raw, dtype=np.float32, scale: float = 255.0):
+        raw = np.asarray(raw)
+        if raw.dtype != np.uint8 or raw.ndim != 2:
+            raise ValueError(f"ByteImages: raw is {raw.dtype} of shape {raw.shape}; expected "
+                             "uint8 of shape (n, n_features)")
+        self.raw = raw
+        self.dtype = np.dtype(dtype)
+        self.scale = self.dtype.type(scale)
+
+    @property
+    def shape(self):
+        """tuple: ``(n, n_features)``."""
+        return self.raw.shape
+
+    @property
+    def ndim(self):
+        """int: 2."""
+        return self.raw.ndim
+
+    @property
+    def nbytes(self):
+        """int: Bytes held (one a pixel)."""
+        return self.raw.nbytes
+
+    @property
+    def flags(self):
+        """numpy.flagsobj: The bytes' flags (``flags.writeable = False`` freezes them)."""
+        return self.raw.flags
+
+    def __len__(self):
+        return len(self.raw)
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):  # rows a:b, like numpy's basic slicing: a view, no copy
+            return ByteImages(self.raw[key], self.dtype, float(self.scale))
+        out = np.asarray(self.raw[key]).astype(self.dtype)
+        out /= self.scale
+        return out
+
+    def __array__(self, dtype=None, copy=None):
+        out = self[...]
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    def __repr__(self):
+        return f"ByteImages(shape={self.shape}, dtype={self.dtype.name}, scale={float(self.scale)})"
+
+
 @dataclass
 class Split:
     """One part of a dataset: inputs and labels.
 
     Attributes
     ----------
-    x : numpy.ndarray
-        ``(n, n_features)`` float64 inputs, pixel intensities in ``[0, 1]``.
+    x : numpy.ndarray or ByteImages
+        ``(n, n_features)`` inputs, pixel intensities in ``[0, 1]`` (float64 for digits,
+        float32 for MNIST; `ByteImages` for a compact MNIST, scaled as rows are read).
     y : numpy.ndarray
         ``(n,)`` int64 class labels in ``[0, n_classes)``.
     """
