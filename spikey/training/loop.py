@@ -207,6 +207,74 @@ def _plain(value):
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+_CSV_SPECIAL = (",", '"', "\r", "\n")
+
+
+def _csv_cells(values: np.ndarray):
+    """One column's CSV cells as pandas' ``to_csv`` writes them, or None where this writer
+    does not know pandas' spelling (NaN, other dtypes, strings that need quotes)."""
+    kind = values.dtype.kind
+    if kind == "f":
+        if values.dtype not in (np.float32, np.float64) or np.isnan(values).any():
+            return None
+        return values.astype(str).tolist()  # numpy's shortest round-trip repr, as pandas
+    if kind in "iub":
+        return values.astype(str).tolist()
+    if kind in "OU":
+        distinct = set(values.tolist())
+        if all(isinstance(v, str) and v and not any(c in v for c in _CSV_SPECIAL)
+               for v in distinct):
+            return values.tolist()
+    return None
+
+
+class _Columns:
+    """Rows held as equally long numpy columns: what :class:`_Table` appends to a CSV.
+
+    ``to_csv`` writes the bytes ``pandas.DataFrame(columns).to_csv(...)`` writes, without
+    building the frame (a DataFrame and its ``to_csv`` cost ~1 ms per call: more than the
+    rows of an XOR episode); it hands the rows to pandas where its spelling is not known
+    (NaN, one column, names or strings that need quotes, other dtypes).
+    """
+
+    def __init__(self, columns: dict):
+        self.columns = columns
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()))) if self.columns else 0
+
+    def frame(self) -> pd.DataFrame:
+        """The rows as a DataFrame."""
+        return pd.DataFrame(self.columns)
+
+    def to_csv(self, path_or_buf=None, index: bool = False, header: bool = True):
+        """As ``DataFrame.to_csv(path_or_buf, index=False, header=header)``."""
+        text = self._text(header) if not index else None
+        if text is None:
+            return self.frame().to_csv(path_or_buf, index=index, header=header)
+        if path_or_buf is None:
+            return text
+        path_or_buf.write(text)
+        return None
+
+    def _text(self, header: bool):
+        names = list(self.columns)
+        if len(names) < 2 or not all(isinstance(n, str) and n and not any(
+                c in n for c in _CSV_SPECIAL) for n in names):
+            return None
+        cells = []
+        for values in self.columns.values():
+            column = _csv_cells(np.asarray(values))
+            if column is None:
+                return None
+            cells.append(column)
+        end = os.linesep
+        lines = [",".join(row) for row in zip(*cells)]
+        if header:
+            lines.insert(0, ",".join(names))
+        return end.join(lines) + end if lines else ""
+
+
 def _rate_hz(counts, network) -> np.ndarray:
     """Output spike counts of ticks as the output neurons' mean rate (Hz)."""
     return counts * 1000.0 / (network.processing_steps * network.dt * network.n_outputs)
@@ -236,29 +304,41 @@ class _Table:
     def flush(self) -> None:
         if not self.buffered:
             return
-        frame = pd.DataFrame({k: np.concatenate(v) for k, v in self.columns.items()})
+        rows = _Columns({k: np.concatenate(v) for k, v in self.columns.items()})
         self.columns, self.buffered = {}, 0
         if self.path is None:
-            self.kept.append(frame)
+            self.kept.append(rows)
         else:
-            append_csv(self.path, frame)
+            append_csv(self.path, rows)
 
-    def sync(self) -> int:
-        """Flush, force to disk, and return the file's length in bytes."""
+    def size(self) -> int:
+        """Flush and return the file's length in bytes (0 without a file)."""
         self.flush()
         if self.path is None or not os.path.exists(self.path):
             return 0
+        return os.path.getsize(self.path)
+
+    def fsync(self) -> None:
+        """Force the file's bytes to disk."""
+        if self.path is None or not os.path.exists(self.path):
+            return
         fd = os.open(self.path, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
-        return os.path.getsize(self.path)
+
+    def sync(self) -> int:
+        """Flush, force to disk, and return the file's length in bytes."""
+        size = self.size()
+        self.fsync()
+        return size
 
     def frame(self, limit: int | None = None):
         self.flush()
         if self.path is None:
-            return pd.concat(self.kept, ignore_index=True) if self.kept else None
+            return pd.concat([rows.frame() for rows in self.kept], ignore_index=True) \
+                if self.kept else None
         if not os.path.exists(self.path) or (limit is not None
                                              and os.path.getsize(self.path) > limit):
             return None
@@ -295,48 +375,73 @@ def play_episode(network, games, seeds, max_ticks, phase, episode, record_ticks,
     """
     from spikey.games.run import run_episode
 
-    B = network.batch_size
-    first_output = network.n_neurons - network.n_outputs
-    pending = {"tick": [], "active": [], "action": [], "reward": [], "count": []}
-    rows = [0]  # tick rows waiting in ``pending``
-
-    def emit():
-        # the waiting ticks' rows in one add: tick after tick, active members in order
-        if not pending["tick"]:
-            return
-        active = np.stack(pending["active"])  # (ticks, B)
-        columns = {
-            "phase": phase, "episode": episode,
-            "tick": np.repeat(np.asarray(pending["tick"]), active.sum(axis=1)),
-            "member": np.broadcast_to(np.arange(B), active.shape)[active],
-            "action": np.stack(pending["action"])[active],
-            "reward": np.stack(pending["reward"])[active],
-            "output_rate": _rate_hz(np.stack(pending["count"]), network)[active],
-        }
-        for values in pending.values():
-            values.clear()
-        rows[0] = 0
-        if isinstance(ticks, list):
-            ticks.append(pd.DataFrame(columns))
-        else:
-            ticks.add(columns)
-
-    def record(tick, active, action, reward):
-        # per tick only copies of (B,) arrays; the rows are built by emit(), after the
-        # episode or once CHUNK_ROWS rows wait (so memory stays bounded)
-        pending["tick"].append(tick)
-        pending["active"].append(np.array(active, dtype=bool))
-        pending["action"].append(np.asarray(action).reshape(B, -1)[:, 0].copy())
-        pending["reward"].append(np.array(reward, dtype=np.float64))
-        pending["count"].append(network.tick_spikes[:, :, first_output:].sum(axis=(1, 2)))
-        rows[0] += int(pending["active"][-1].sum())
-        if rows[0] >= CHUNK_ROWS:
-            emit()
-
+    record = _TickRows(network, phase, episode, ticks, max_ticks) if record_ticks else None
     result = run_episode(network, games, seeds=[int(s) for s in seeds], max_steps=max_ticks,
-                         reset_network=False, on_tick=record if record_ticks else None)
-    emit()
+                         reset_network=False, on_tick=record)
+    if record is not None:
+        record.emit()
     return result.returns, result.lengths
+
+
+class _TickRows:
+    """The tick rows of one episode: per tick, copies of ``(B,)`` arrays into buffers
+    allocated once; the rows are built by :meth:`emit` after the episode, or whenever the
+    buffers hold :data:`CHUNK_ROWS` rows (so memory stays bounded)."""
+
+    def __init__(self, network, phase, episode, ticks, max_ticks):
+        B = network.batch_size
+        self.network, self.phase, self.episode, self.ticks, self.B = (network, phase, episode,
+                                                                      ticks, B)
+        self.first_output = network.n_neurons - network.n_outputs
+        capacity = max(1, CHUNK_ROWS // B)
+        if max_ticks is not None:
+            capacity = max(1, min(capacity, int(max_ticks)))
+        self.capacity, self.n = capacity, 0
+        self.tick = np.zeros(capacity, dtype=np.int64)
+        self.active = np.zeros((capacity, B), dtype=bool)
+        self.reward = np.zeros((capacity, B), dtype=np.float64)
+        self.count = None  # the output spike counts' dtype is the sum's
+        self.action = None  # allocated with the first action's dtype
+
+    def __call__(self, tick, active, action, reward):
+        i, B = self.n, self.B
+        action = np.asarray(action).reshape(B, -1)[:, 0]
+        count = self.network.tick_spikes[:, :, self.first_output:].sum(axis=(1, 2))
+        if self.action is None or action.dtype != self.action.dtype \
+                or count.dtype != self.count.dtype:
+            if i:  # a new dtype (never seen in practice): the rows so far go as they are
+                self.emit()
+                i = 0
+            self.action = np.zeros((self.capacity, B), dtype=action.dtype)
+            self.count = np.zeros((self.capacity, B), dtype=count.dtype)
+        self.tick[i] = tick
+        self.active[i] = active
+        self.action[i] = action
+        self.reward[i] = reward
+        self.count[i] = count
+        self.n = i + 1
+        if self.n == self.capacity:
+            self.emit()
+
+    def emit(self):
+        """Hand the waiting ticks' rows on in one add: tick after tick, active members in order."""
+        n = self.n
+        if not n:
+            return
+        self.n = 0
+        active = self.active[:n]
+        columns = {
+            "phase": self.phase, "episode": self.episode,
+            "tick": np.repeat(self.tick[:n], active.sum(axis=1)),
+            "member": np.broadcast_to(np.arange(self.B), active.shape)[active],
+            "action": self.action[:n][active],
+            "reward": self.reward[:n][active],
+            "output_rate": _rate_hz(self.count[:n], self.network)[active],
+        }
+        if isinstance(self.ticks, list):
+            self.ticks.append(pd.DataFrame(columns))
+        else:
+            self.ticks.add(columns)
 
 
 class _Lock:
@@ -607,12 +712,14 @@ def _train(config, run_dir, state, callbacks, progress, network, stop_after, rep
             returns, lengths = play_episode(network, games, [episode_seed(s, episode) for s in seeds],
                                             training["max_ticks"], "train", episode, record_ticks,
                                             tick_table)
-            rows = _episode_rows("train", episode, returns, lengths, network,
-                                 time.perf_counter() - t0)
-            episode_table.add({k: rows[k].to_numpy() for k in rows.columns})
+            columns = _episode_columns("train", episode, returns, lengths, network,
+                                       time.perf_counter() - t0)
+            episode_table.add(columns)
             episode_table.flush()
             tick_table.flush()
-            bar.set_postfix(mean_return=float(returns.mean()))
+            if not bar.disable:
+                bar.set_postfix(mean_return=float(returns.mean()))
+            rows = pd.DataFrame(columns) if callbacks or reporters else None
             for callback in callbacks:
                 callback(network=network, episode=episode, rows=rows)
             played += 1
@@ -631,9 +738,8 @@ def _train(config, run_dir, state, callbacks, progress, network, stop_after, rep
                 returns, lengths = play_episode(
                     network, games, [episode_seed(s, episode, EVAL_STREAM) for s in seeds],
                     training["max_ticks"], "eval", episode, record_ticks, tick_table)
-                rows = _episode_rows("eval", episode, returns, lengths, network,
-                                     time.perf_counter() - t0)
-                episode_table.add({k: rows[k].to_numpy() for k in rows.columns})
+                episode_table.add(_episode_columns("eval", episode, returns, lengths, network,
+                                                   time.perf_counter() - t0))
                 episode_table.flush()
                 tick_table.flush()
             network.train()
@@ -676,7 +782,9 @@ def _checkpoint(run_dir, network, episodes_done, episode_table, tick_table, summ
                 **record})
 
 
-def _episode_rows(phase, episode, returns, lengths, network, seconds):
+def _episode_columns(phase, episode, returns, lengths, network, seconds) -> dict:
+    """One episode's rows (one per member) as columns: :class:`_Table` takes them as they
+    are; ``pandas.DataFrame(columns)`` is the ``rows`` callbacks and reporters get."""
     weights = network.parts["weights"]
     B = network.batch_size
     present = weights.mask.reshape(B, -1)
@@ -684,12 +792,12 @@ def _episode_rows(phase, episode, returns, lengths, network, seconds):
     count = np.maximum(present.sum(axis=1), 1)
     mean = (values * present).sum(axis=1) / count
     std = np.sqrt(np.maximum(((values - mean[:, None]) ** 2 * present).sum(axis=1) / count, 0))
-    return pd.DataFrame({
+    return {
         "phase": phase, "episode": episode, "member": np.arange(B),
-        "seed": list(network.seeds), "return": returns, "length": lengths,
-        "mean_reward": returns / np.maximum(lengths, 1), "weight_mean": mean, "weight_std": std,
-        "wall_time": seconds,
-    })
+        "seed": np.asarray(list(network.seeds), dtype=np.int64), "return": returns,
+        "length": lengths, "mean_reward": returns / np.maximum(lengths, 1), "weight_mean": mean,
+        "weight_std": std, "wall_time": seconds,
+    }
 
 
 #: Older summary keys and the keys that say what they hold (the old ones stay for readers).
