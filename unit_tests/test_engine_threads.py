@@ -132,3 +132,44 @@ def test_bench_scaling_times_two_threads_against_one(capsys):
     with pytest.raises(SystemExit):
         bench_scaling.main(["--threads", "0"])
     assert "--threads = 0; expected a count >= 1" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed")
+def test_the_serial_and_threaded_ticks_have_their_own_cache_files():
+    # numba names a cache file after the function and keys its entries by signature and
+    # bytecode, not by parallel=True: two dispatchers of one function loaded each other's
+    # machine code (network.threads = 2 ran the one-thread tick, or threads = 1 the threaded
+    # one, whichever was compiled first)
+    serial, members = kernels.run_tick, kernels.run_tick_members
+    assert serial.py_func.__code__.co_code == members.py_func.__code__.co_code
+    assert serial.py_func.__qualname__ == "_run_tick"
+    assert members.py_func.__qualname__ == "_run_tick_members"
+    assert not serial.targetoptions.get("parallel") and members.targetoptions["parallel"]
+    names = [d._cache._impl._filename_base for d in (serial, members, kernels.run_tick_blocks)]
+    assert len(set(names)) == 3 and "_run_tick_members" in names[1]
+
+
+def test_random_blocks_draw_the_same_numbers_in_threads():
+    from spikey.core.part import Activity, RandomBlocks
+
+    def make(threads):
+        activity = Activity(8)
+        blocks = RandomBlocks([np.random.default_rng(10 + b) for b in range(8)], 64,
+                              np.float32, activity=activity)
+        blocks.threads = threads
+        return blocks, activity
+
+    (one, act_one), (two, act_two) = make(1), make(2)
+    assert 8 * two.block * two.width >= 1 << 16  # large enough to be split over threads
+    for steps in (100, 300, 700):  # takes that cross one, two and several refills
+        np.testing.assert_array_equal(one.take(steps, np.empty((8, steps, 64), np.float32)),
+                                      two.take(steps, np.empty((8, steps, 64), np.float32)))
+    for activity in (act_one, act_two):  # a paused member: member by member refills
+        activity.mask[3] = False
+        activity.refresh()
+    for _ in range(300):
+        np.testing.assert_array_equal(one.next(), two.next())
+    np.testing.assert_array_equal(one.position, two.position)
+    # member 5's own stream: 1,400 steps so far, the sixth block of 256 in the buffer
+    expected = np.random.default_rng(15).random((6 * 256, 64), dtype=np.float32)
+    np.testing.assert_array_equal(two.buffer[5], expected[-256:])

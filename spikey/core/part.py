@@ -221,6 +221,9 @@ class Activity:
         self.all = bool(self.mask.all())
 
 
+_POOLS = {}  # (threads, process id) -> the ThreadPoolExecutor of RandomBlocks._split
+
+
 class RandomBlocks:
     """Per-member uniform random numbers handed out one step at a time.
 
@@ -246,6 +249,11 @@ class RandomBlocks:
         The network's; None: every member always advances.
     """
 
+    #: threads that refill and copy the members' numbers at once (the engine sets
+    #: ``network.threads``; numpy releases the GIL while it fills and copies, and each
+    #: member keeps its own generator, so the numbers are the same for any number)
+    threads = 1
+
     def __init__(self, generators, width: int, dtype, block: int = 256, activity=None):
         self.generators = generators
         self.width = int(width)
@@ -259,9 +267,34 @@ class RandomBlocks:
         self._together = True  # every member at the same position
 
     def _refill(self, members) -> None:
+        self._split(self._fill, list(members))
+
+    def _fill(self, members) -> None:
         for b in members:
             self.generators[b].random(dtype=self.buffer.dtype, out=self.buffer[b])
             self.position[b] = 0
+
+    def _split(self, work, members) -> None:
+        """``work(members)``, with :attr:`threads` > 1 and enough numbers per member range
+        in that many threads (one range each, the calling thread takes the first)."""
+        parts = min(self.threads, len(members))
+        if parts < 2 or len(members) * self.block * self.width < (1 << 16):
+            work(members)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        import os
+
+        key = (parts, os.getpid())  # a forked child starts its own pool (no threads there)
+        pool = _POOLS.get(key)
+        if pool is None:
+            pool = _POOLS[key] = ThreadPoolExecutor(parts - 1,
+                                                    thread_name_prefix="spikey-random")
+        bounds = [len(members) * p // parts for p in range(parts + 1)]
+        futures = [pool.submit(work, members[bounds[p]:bounds[p + 1]]) for p in range(1, parts)]
+        work(members[:bounds[1]])
+        for future in futures:
+            future.result()
 
     def _advance(self, steps: int = 1) -> None:
         activity = self.activity
@@ -303,7 +336,12 @@ class RandomBlocks:
                 self._refill(range(len(self.generators)))
             start = int(position[0])
             n = min(self.block - start, steps - done)
-            out[:, done:done + n] = self.buffer[:, start:start + n]
+
+            def copy(members, start=start, n=n, done=done):
+                out[members[0]:members[-1] + 1, done:done + n] = \
+                    self.buffer[members[0]:members[-1] + 1, start:start + n]
+
+            self._split(copy, list(range(len(self.generators))))
             position += n
             done += n
         return out

@@ -236,6 +236,9 @@ class Engine:
         self._no_lists = (np.zeros((1, 2), np.int64), np.zeros(0, np.int64)) * 2
         self._uniforms = None  # (B, T, N) thalamic uniforms of the tick ahead
         self.threads = int(getattr(network, "threads", 1))
+        if self.threads > 1:  # the parts' random numbers are drawn in threads too
+            for blocks in network.random_blocks().values():
+                blocks.threads = self.threads
         # run_tick's per-member index buffers: row views of the spike index buffers
         P = network._pre.shape[1]
         self._tick_index = (self.spike_index.bb.reshape(B, P), self.spike_index.jj.reshape(B, P),

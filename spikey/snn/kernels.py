@@ -67,6 +67,8 @@ lif_step
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 
 try:  # numba is a declared dependency; without it the numpy path runs
@@ -860,8 +862,26 @@ def _jit_parallel(function):
     return numba.njit(cache=True, nogil=True, error_model="numpy", parallel=True)(function)
 
 
-# the same tick with the members in parallel threads
-run_tick_members = _jit_parallel(_run_tick)
+def _renamed(function, name: str):
+    # The same code under another name, for a second compiled variant of one function.
+    # numba's cache files are named after the function's module, qualified name and line,
+    # and an entry's key is its signature and bytecode, not the compile flags: run_tick and a
+    # parallel=True dispatcher of the same function would share one cache file and load each
+    # other's machine code (the one-thread tick running the threaded code, or threads = 2
+    # running the serial code, whichever was compiled first).
+    code = function.__code__
+    names = {"co_name": name}
+    if hasattr(code, "co_qualname"):  # Python >= 3.11
+        names["co_qualname"] = name
+    copy = types.FunctionType(code.replace(**names), function.__globals__, name,
+                              function.__defaults__, function.__closure__)
+    copy.__qualname__ = name
+    copy.__module__ = function.__module__
+    return copy
+
+
+# the same tick with the members in parallel threads (its own cache file: _renamed)
+run_tick_members = _jit_parallel(_renamed(_run_tick, "_run_tick_members"))
 # a feed-forward tick without learning, blocks of neurons in parallel threads
 run_tick_blocks = _jit_parallel(_run_tick_blocks)
 
