@@ -8,9 +8,11 @@ ratio to B=1 measured in the same run. The baseline is a hand-written single-pur
 loop of the same network (``baselines/numpy_xor.py``), timed in the same run with its
 repeats interleaved with Spikey's B = 1 repeats (``ratio_to_numpy_loop`` < 1: Spikey faster).
 ``--threads N`` also times each B > 1 with ``network.threads = N`` against one thread,
-interleaved (``thread_speedup``).
+interleaved (``thread_speedup``), with the process's CPU seconds per wall second of each
+(``threads_*_cpu_per_wall``: about N when the threads ran at once, about 1 when they had to
+take turns on a busy machine, where no speed-up can show).
 
-Run ``python benchmarks/bench_xor.py [--batch 1 8 64 256] [--json out.json]``.
+Run ``python benchmarks/bench_xor.py [--batch 1 8 64 256] [--threads 2] [--json out.json]``.
 """
 
 from __future__ import annotations
@@ -66,27 +68,32 @@ def time_per_step(batch_size: int, ticks: int, repeats: int, baseline: bool = Fa
 
 def thread_samples(batch_size: int, ticks: int, repeats: int, threads: int) -> tuple:
     """Seconds per step with 1 and with ``threads`` threads (``network.threads``), the two
-    networks' repeats interleaved; the runs are checked to give identical weights."""
+    networks' repeats interleaved, and the process's CPU seconds (every thread) per wall
+    second of each (about ``threads`` when the threads ran at once; about 1 when they took
+    turns on a busy machine); the runs are checked to give identical weights and spikes."""
     nets = []
     for value in (1, threads):
         config = xor_config(batch_size, seed=0)
         config["network"]["threads"] = value
         nets.append((spikey.Network.from_config(config), *make_games(batch_size, seed=0)))
-    samples = ([], [])
+    samples, wall, cpu = ([], []), [0.0, 0.0], [0.0, 0.0]
     for repeat in range(repeats + 1):  # the first repeat warms up (and compiles)
         for i in range(2):
             network, games, obs, info = nets[i]
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             for _ in range(ticks):
                 action = network.tick(obs, info)
                 obs, _, _, _, info = games.step(action)
             if repeat:
-                samples[i].append((time.perf_counter() - start)
-                                  / (ticks * network.processing_steps))
+                seconds = time.perf_counter() - start
+                samples[i].append(seconds / (ticks * network.processing_steps))
+                wall[i] += seconds
+                cpu[i] += time.process_time() - start_cpu
             nets[i] = (network, games, obs, info)
-    if not np.array_equal(nets[0][0].weights.matrix, nets[1][0].weights.matrix):
+    if not (np.array_equal(nets[0][0].weights.matrix, nets[1][0].weights.matrix)
+            and np.array_equal(nets[0][0].tick_spikes, nets[1][0].tick_spikes)):
         raise AssertionError("threads changed the results")
-    return samples
+    return samples[0], samples[1], cpu[0] / wall[0], cpu[1] / wall[1]
 
 
 def main(argv=None):
@@ -101,6 +108,10 @@ def main(argv=None):
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the hand-written numpy loop (baselines/numpy_xor.py)")
     args = parser.parse_args(argv)
+    if args.threads < 1:
+        parser.error(f"--threads = {args.threads}; expected a count >= 1")
+    if any(b < 1 for b in args.batch):
+        parser.error(f"--batch = {args.batch}; expected sizes >= 1")
     rows = []
     for B in args.batch:
         load = os.getloadavg()[0]  # the machine is shared: the 1-minute load at the start
@@ -114,11 +125,13 @@ def main(argv=None):
             row["numpy_loop_output_rate_hz"] = loop_rate
             row["ratio_to_numpy_loop"] = row["median_us_per_step"] / row["numpy_loop_us_per_step"]
         if args.threads > 1 and B > 1:
-            one, many = thread_samples(B, max(1, args.ticks // max(1, B // 16)), args.repeats,
-                                       args.threads)
+            one, many, one_cpu, many_cpu = thread_samples(
+                B, max(1, args.ticks // max(1, B // 16)), args.repeats, args.threads)
             row.update(threads=args.threads,
                        threads_one_us_per_step=statistics.median(one) * 1e6,
-                       threads_many_us_per_step=statistics.median(many) * 1e6)
+                       threads_many_us_per_step=statistics.median(many) * 1e6,
+                       threads_one_cpu_per_wall=one_cpu, threads_many_cpu_per_wall=many_cpu,
+                       threads_load_1min=os.getloadavg()[0])
             row["thread_speedup"] = row["threads_one_us_per_step"] / row["threads_many_us_per_step"]
         rows.append(row)
     base = rows[0]["median_us_per_step"] if rows[0]["batch_size"] == 1 else None
@@ -140,7 +153,9 @@ def main(argv=None):
         if "thread_speedup" in row:
             print(f"      threads {row['threads']} vs 1 (interleaved): "
                   f"{row['threads_many_us_per_step']:.1f} vs {row['threads_one_us_per_step']:.1f} "
-                  f"us/step, speedup {row['thread_speedup']:.2f}x")
+                  f"us/step, speedup {row['thread_speedup']:.2f}x; CPU/wall "
+                  f"{row['threads_many_cpu_per_wall']:.2f} (1 thread: "
+                  f"{row['threads_one_cpu_per_wall']:.2f}), load {row['threads_load_1min']:.1f}")
     write_json(args.json, "florian_xor_step", rows)
     return rows
 
