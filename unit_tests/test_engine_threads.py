@@ -173,3 +173,21 @@ def test_random_blocks_draw_the_same_numbers_in_threads():
     # member 5's own stream: 1,400 steps so far, the sixth block of 256 in the buffer
     expected = np.random.default_rng(15).random((6 * 256, 64), dtype=np.float32)
     np.testing.assert_array_equal(two.buffer[5], expected[-256:])
+
+
+@pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed")
+def test_prepare_threads_asks_for_sleeping_openmp_threads_before_they_start(monkeypatch):
+    import os
+
+    from numba.np.ufunc import parallel
+
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    monkeypatch.setattr(parallel, "_is_initialized", True)  # started: the policy is read
+    kernels.prepare_threads()
+    assert "OMP_WAIT_POLICY" not in os.environ
+    monkeypatch.setattr(parallel, "_is_initialized", False)
+    kernels.prepare_threads()
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")  # the user's choice stays
+    kernels.prepare_threads()
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"

@@ -237,6 +237,7 @@ class Engine:
         self._uniforms = None  # (B, T, N) thalamic uniforms of the tick ahead
         self.threads = int(getattr(network, "threads", 1))
         if self.threads > 1:  # the parts' random numbers are drawn in threads too
+            kernels.prepare_threads()
             for blocks in network.random_blocks().values():
                 blocks.threads = self.threads
         # run_tick's per-member index buffers: row views of the spike index buffers

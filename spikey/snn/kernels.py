@@ -67,6 +67,7 @@ lif_step
 
 from __future__ import annotations
 
+import os
 import types
 
 import numpy as np
@@ -120,6 +121,25 @@ def check_threads(threads: int, choice: str) -> None:
     if threads > max_threads():
         raise ConfigError(f"network.threads = {threads}; expected at most {max_threads()} "
                           "(numba's NUMBA_NUM_THREADS, the CPUs numba sees)")
+
+
+def prepare_threads() -> None:
+    """Ask for OpenMP threads that sleep between ticks, before numba starts its threads.
+
+    A threaded tick is one parallel region of milliseconds; between ticks the Python
+    around it (the inputs' random draws, themselves in threads, the game, the readout) needs
+    the cores. By default OpenMP's idle threads spin for milliseconds after each region
+    (measured: about 80 % of a core over the 5 ms after an XOR B = 64 tick), taking the
+    core from that work. Sets ``OMP_WAIT_POLICY=PASSIVE`` unless it is set already or
+    numba's threads have started (the policy is read once, when they start); the engine
+    calls this when it is built with ``network.threads > 1``.
+    """
+    if numba is None:
+        return
+    from numba.np.ufunc import parallel
+
+    if not getattr(parallel, "_is_initialized", True):
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def _jit(function):
