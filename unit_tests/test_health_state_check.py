@@ -61,19 +61,32 @@ def test_a_replaced_array_and_a_non_contiguous_one_are_read():
     assert "neurons.potential holds inf (members [0])" in _message(lambda: check("in tick 3"))
 
 
-def test_more_arrays_than_a_group_are_all_read(monkeypatch):
-    monkeypatch.setattr(health, "GROUP", 2)  # the arrays spread over several compiled calls
-    network = _network()
-    check = StateCheck(network)
-    assert len(check._calls) >= 3
-    network.parts["synapses"].eligibility[1, 0, 0] = np.nan  # the last of the float32 arrays
-    assert "synapses.eligibility holds nan" in _message(lambda: check("in tick 1"))
+def test_the_compiled_table_finds_every_value_of_every_array():
+    """Any position of any array in the table (float32 and float64 rows), and nothing else."""
+    rng = np.random.default_rng(2)
+    arrays = [rng.normal(size=n).astype(dtype) for n, dtype in
+              [(1, np.float32), (7, np.float64), (1000, np.float32), (4099, np.float64),
+               (0, np.float32), (33, np.float32)]]
+    table = np.array([(a.ctypes.data, a.size, 8 * a.itemsize) for a in arrays],
+                     dtype=np.int64)
+    assert health._table_check(table)
+    for array in arrays:
+        for position in sorted({0, array.size // 2, array.size - 1}) if array.size else []:
+            for bad in (np.nan, np.inf, -np.inf):
+                keep = array[position]
+                array[position] = bad
+                assert not health._table_check(table), (array.dtype, array.size, position)
+                array[position] = keep
+    edge = [np.array([np.finfo(t).max, -np.finfo(t).max, np.finfo(t).smallest_subnormal, -0.0],
+                     dtype=t) for t in (np.float32, np.float64)]
+    assert health._table_check(np.array([(a.ctypes.data, a.size, 8 * a.itemsize)
+                                         for a in edge], dtype=np.int64))
 
 
 def test_without_the_compiled_check_numpy_reads_them(monkeypatch):
-    monkeypatch.setattr(health, "_group", None)
+    monkeypatch.setattr(health, "_table_check", None)
     network = _network()
     check = StateCheck(network)
-    assert not check._calls and check._slow
+    assert not len(check._table) and check._slow
     network.weights.matrix[0, 0, 0] = np.inf
     assert "weights.matrix holds inf" in _message(lambda: check("in tick 1"))

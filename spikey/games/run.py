@@ -165,12 +165,14 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
     lengths = np.zeros(B, dtype=np.int64)
     trajectory = {k: [] for k in ("observation", "action", "reward", "terminated", "truncated")}
     check = StateCheck(network)  # the state arrays found once per episode
-    tick = 0
+    what = "reward_fn's reward" if reward_fn else "the game's reward"
+    tick, remaining, active = 0, B, None
     try:
-        while not done.all() and (max_steps is None or tick < max_steps):
-            active = ~done
-            network.plastic[...] = active
-            network.active[...] = active  # finished members pause (random streams etc.)
+        while remaining and (max_steps is None or tick < max_steps):
+            if active is None:  # the first tick, or a member's episode ended in the last one
+                active = ~done
+                network.plastic[...] = active
+                network.active[...] = active  # finished members pause (random streams etc.)
             _check_finite(obs, "the game's observation", tick, B)
             action = network.tick(adapter.observations(obs, B), info)
             env_action = adapter.actions(action, B)
@@ -180,13 +182,23 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
                 reward = np.asarray(reward_fn(reward=reward, observation=obs, action=env_action,
                                               terminated=terminated, truncated=truncated,
                                               info=next_info), dtype=np.float64).reshape(B)
-            _check_finite(reward, "reward_fn's reward" if reward_fn else "the game's reward", tick, B)
+            ended = np.asarray(terminated, dtype=bool), np.asarray(truncated, dtype=bool)
+            if (_after_step is not None and reward.shape == (B,) and ended[0].shape == (B,)
+                    and ended[1].shape == (B,)):
+                # the reward's check, returns, lengths and done in one compiled call
+                left = _after_step(reward, ended[0], ended[1], done, returns, lengths)
+                if left < 0:
+                    _check_finite(reward, what, tick, B)  # raises, naming member and value
+            else:
+                _check_finite(reward, what, tick, B)
+                returns += reward * active
+                lengths += active
+                done |= ended[0] | ended[1]
+                left = int(B - done.sum())
             if network.reward_mode == "tick":
                 network.reward(action=action, game_reward=reward * active, info=info,
                                terminated=terminated, truncated=truncated)
             check(f"in tick {tick} of the episode")
-            returns += reward * active
-            lengths += active
             if on_tick is not None:
                 on_tick(tick=tick, active=active, action=action, reward=reward)
             if record:
@@ -194,7 +206,8 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
                                    ("reward", reward), ("terminated", terminated),
                                    ("truncated", truncated)):
                     trajectory[key].append(np.array(value, copy=True))
-            done |= np.asarray(terminated, dtype=bool) | np.asarray(truncated, dtype=bool)
+            if left != remaining:
+                remaining, active = left, None
             obs, info = next_obs, next_info
             tick += 1
     finally:
@@ -215,3 +228,29 @@ def _check_finite(values, what: str, tick: int, batch_size: int) -> None:
         own = values[member] if values.ndim and values.shape[0] == batch_size else values
         raise NonFiniteError(f"run_episode: {what} of member {member} in tick {tick} is "
                              f"{first_bad_value(own)}; expected finite numbers")
+
+
+def _after_step_members(reward, terminated, truncated, done, returns, lengths):
+    # -1 (nothing changed) when a member's reward is inf or NaN; else, as the numpy lines
+    # `returns += reward * active; lengths += active; done |= terminated | truncated` in the
+    # same floating point operations, the members still playing
+    B = done.shape[0]
+    for b in range(B):
+        if not np.isfinite(reward[b]):
+            return -1
+    left = 0
+    for b in range(B):
+        active = not done[b]
+        returns[b] += reward[b] * (1.0 if active else 0.0)
+        lengths[b] += 1 if active else 0
+        done[b] = done[b] or terminated[b] or truncated[b]
+        if not done[b]:
+            left += 1
+    return left
+
+
+try:
+    import numba
+except ImportError:  # pragma: no cover - numba is a dependency
+    numba = None
+_after_step = None if numba is None else numba.njit(cache=True, nogil=True)(_after_step_members)

@@ -14,6 +14,8 @@ every call.
 
 from __future__ import annotations
 
+from operator import attrgetter, is_not
+
 import numpy as np
 
 from spikey.snn import kernels
@@ -121,36 +123,54 @@ def check_network(network, where: str) -> None:
         "weight bounds and the rewards)")
 
 
-#: Most arrays per compiled call of :class:`StateCheck`; a group is padded with empty arrays
-#: to 1, 2, 4 or 8 arrays, so the call is compiled for at most four tuple sizes per dtype.
-GROUP = 8
-
-
-def _all_finite_group(group, exponent):
-    # each array of the group as in kernels.all_finite: the largest masked exponent of the
-    # raw bits equals the exponent mask exactly when the array holds an inf or NaN
-    for bits in group:
-        top = bits.dtype.type(0)
-        for x in range(bits.size):
-            value = bits[x] & exponent
-            if value > top:
-                top = value
-        if top == exponent:
-            return False
+def _finite_table(table):
+    # table[k] = (address, count, bits): the raw bits of a contiguous float32 (bits 32) or
+    # float64 (bits 64) array of count values at address. As kernels.all_finite: the largest
+    # masked exponent equals the exponent mask exactly when the array holds an inf or NaN
+    for k in range(table.shape[0]):
+        address, count = table[k, 0], table[k, 1]
+        if table[k, 2] == 32:
+            mask32 = np.uint32(0x7F800000)
+            top32 = np.uint32(0)
+            for x in range(count):
+                value32 = _load32(address, x) & mask32
+                if value32 > top32:
+                    top32 = value32
+            if top32 == mask32:
+                return False
+        else:
+            mask64 = np.uint64(0x7FF0000000000000)
+            top64 = np.uint64(0)
+            for x in range(count):
+                value64 = _load64(address, x) & mask64
+                if value64 > top64:
+                    top64 = value64
+            if top64 == mask64:
+                return False
     return True
 
 
-_group = None if numba is None else numba.njit(cache=True, nogil=True)(_all_finite_group)
+_table_check = None
+if numba is not None:
+    from llvmlite import ir
+    from numba.core import types
+    from numba.extending import intrinsic
+
+    def _loader(bits, kind):
+        @intrinsic
+        def load(typingctx, address, index):
+            # the index-th value of kind at the raw address (the caller keeps the array alive)
+            def codegen(context, builder, signature, args):
+                pointer = builder.inttoptr(args[0], ir.IntType(bits).as_pointer())
+                return builder.load(builder.gep(pointer, [args[1]]))
+            return kind(types.intp, types.intp), codegen
+        return load
+
+    _load32 = _loader(32, types.uint32)
+    _load64 = _loader(64, types.uint64)
+    _table_check = numba.njit(cache=True, nogil=True)(_finite_table)
 
 
-def _padded(group: list, empty) -> tuple:
-    size = 1
-    while size < len(group):
-        size *= 2
-    return tuple(group) + (empty,) * (size - len(group))
-
-
-_EMPTY = {np.uint32: np.zeros(0, dtype=np.uint32), np.uint64: np.zeros(0, dtype=np.uint64)}
 _MISSING = object()
 
 
@@ -161,9 +181,9 @@ class StateCheck:
     :class:`NonFiniteError` naming the array and the members when a state
     array of ``network`` (every floating point array of
     ``network.state_arrays(random=False)``) holds an infinite or NaN value. It
-    keeps the arrays it found and the raw-bit views of the contiguous float32 /
-    float64 ones, and checks those in one compiled call per dtype and
-    :data:`GROUP` of arrays (others with ``np.isfinite``); on every call it first confirms that each array it keeps is still
+    keeps the arrays it found and a table of the contiguous float32 / float64
+    ones' addresses, and checks those in one compiled call (others with
+    ``np.isfinite``); on every call it first confirms that each array it keeps is still
     the one its part holds (a part that replaced an array, a network that
     grew pending spikes: it finds them anew), so it never reads a stale array.
 
@@ -182,34 +202,37 @@ class StateCheck:
         owners = {slot: part for slot, part in network.parts.items() if part is not None}
         owners.update({m.slot: m for m in network.modifiers})
         owners["network"] = network
-        refs = [(network, "_pending", getattr(network, "_pending", None))]
-        bits, slow = {np.uint32: [], np.uint64: []}, []
+        # the float arrays (only they can hold inf or NaN) and pending spikes, by owner
+        refs = {id(network): (network, ["_pending"], [getattr(network, "_pending", None)])}
+        table, held, slow = [], [], []
         self.resolved = True
         for key, array in network.state_arrays(random=False).items():
+            kind = getattr(array, "dtype", np.dtype(object)).kind
+            if kind not in "fc":
+                continue
             slot, _, name = key.partition(".")
             owner = owners.get(slot)
             for attribute in (name, "_" + name):
                 if owner is not None and getattr(owner, attribute, _MISSING) is array:
-                    refs.append((owner, attribute, array))
+                    entry = refs.setdefault(id(owner), (owner, [], []))
+                    entry[1].append(attribute)
+                    entry[2].append(array)
                     break
             else:  # an array no attribute holds: find every array anew on each call
                 self.resolved = False
-            kind = getattr(array, "dtype", np.dtype(object)).kind
-            if kind not in "fc":
-                continue
             spec = _EXPONENT.get(array.dtype)
-            if spec is not None and _group is not None and array.flags.c_contiguous:
-                bits[spec[0]].append(array.reshape(-1).view(spec[0]))
+            if spec is not None and _table_check is not None and array.flags.c_contiguous:
+                table.append((array.ctypes.data, array.size, 8 * array.dtype.itemsize))
+                held.append(array)  # the addresses stay valid while these are held
             else:
                 slow.append(array)
-        self._refs = tuple(refs)
+        # per owner one attrgetter (a tuple of its arrays when it holds several)
+        self._refs = tuple((owner, attrgetter(*names), tuple(arrays) if len(names) > 1
+                            else arrays[0], len(names) > 1)
+                           for owner, names, arrays in refs.values())
         self._slow = tuple(slow)
-        calls = []
-        for kind, views in bits.items():
-            exponent = _EXPONENT[np.dtype(np.float32 if kind is np.uint32 else np.float64)][1]
-            for start in range(0, len(views), GROUP):
-                calls.append((_padded(views[start:start + GROUP], _EMPTY[kind]), exponent))
-        self._calls = tuple(calls)
+        self._held = tuple(held)
+        self._table = np.array(table, dtype=np.int64).reshape(-1, 3)
 
     def __call__(self, where: str) -> None:
         """Raise :class:`NonFiniteError` if a state array is non-finite (see :func:`check_network`).
@@ -222,14 +245,18 @@ class StateCheck:
         if not self.resolved:
             check_network(self.network, where)
             return
-        for owner, attribute, array in self._refs:
-            if getattr(owner, attribute, None) is not array:
+        for owner, get, expected, several in self._refs:
+            try:
+                got = get(owner)
+            except AttributeError:
+                got = _MISSING
+            if any(map(is_not, got, expected)) if several and got is not _MISSING \
+                    else got is not expected:
                 self._find()
                 break
-        for call in self._calls:
-            if not _group(*call):
-                check_network(self.network, where)
-                return
+        if len(self._table) and not _table_check(self._table):
+            check_network(self.network, where)
+            return
         for array in self._slow:
             if not np.isfinite(array).all():
                 check_network(self.network, where)
