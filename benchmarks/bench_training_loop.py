@@ -20,7 +20,10 @@ run), after one warm-up run, and times with ``time.perf_counter`` wrapped around
   measured before the runs), taken out of ``other``;
 - ``other``: the rest (the episode driver's own Python, seeds).
 
-Overhead = everything but ``network``, ``game`` and ``setup``, as a share of ``network``;
+Overhead = everything but ``network``, ``game``, ``setup`` and ``timers``, as a share of
+``network``; each repeat also runs the config once without timers, and
+``untimed_overhead_share_of_network`` is that run's total less the timed run's ``network``,
+``game`` and ``setup`` (no estimate of the timers' cost in it);
 ``per_episode_overhead`` leaves out ``start`` and ``finish`` too (costs of a run, not of an
 episode: they shrink per episode as a run grows).
 Median of ``--repeats`` runs. ``--clock wall`` (default) times with ``time.perf_counter``;
@@ -199,10 +202,16 @@ def main(argv=None):
         cost = timer_cost()
         for repeat in range(args.repeats):
             runs.append(measure(config, os.path.join(folder, f"run{repeat}"), cost))
+            start = clock()  # the same run without timers: its total is what a user waits
+            train(config, run_dir=os.path.join(folder, f"plain{repeat}"), progress=False)
+            runs[-1]["total_untimed"] = clock() - start
     median = {key: float(np.median([r[key] for r in runs])) for key in runs[0]}
     network = median["network"]
     overhead = median["total"] - network - median["game"] - median["setup"] - median["timers"]
     per_episode = overhead - median["start"] - median["finish"]
+    # without timers: the untimed run's total less the timed run's network, game and setup
+    untimed = median["total_untimed"] - network - median["game"] - median["setup"]
+    untimed_episode = untimed - median["start"] - median["finish"]
     result = {
         "benchmark": "training_loop", "config": os.path.relpath(args.config, os.path.join(HERE, "..")),
         "episodes": config["training"]["episodes"],
@@ -215,6 +224,8 @@ def main(argv=None):
         "per_episode_overhead_share_of_network": per_episode / network,
         "target_share": 0.05, "met": overhead / network <= 0.05,
         "per_episode_met": per_episode / network <= 0.05,
+        "untimed_overhead_share_of_network": untimed / network,
+        "untimed_per_episode_share_of_network": untimed_episode / network,
     }
     print(f"{result['config']}: {result['episodes']} episodes (+{result['eval_episodes']} "
           f"evaluation), median of {args.repeats}, {args.clock} clock, load {load}")
@@ -226,6 +237,8 @@ def main(argv=None):
           f"{'met' if result['met'] else 'not met'})")
     print(f"  per episode (without start and finish): {per_episode * 1e3:.1f} ms = "
           f"{per_episode / network * 100:.1f} % ({'met' if result['per_episode_met'] else 'not met'})")
+    print(f"  untimed run ({median['total_untimed'] * 1e3:.1f} ms) less network, game and setup: "
+          f"{untimed / network * 100:.1f} %; per episode {untimed_episode / network * 100:.1f} %")
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w", encoding="utf-8") as handle:

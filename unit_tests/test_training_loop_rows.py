@@ -80,3 +80,52 @@ def test_episode_and_tick_files_are_pandas_bytes(tmp_path):
         assert text == pd.read_csv(path).to_csv(index=False)
         assert len(text.splitlines()) == 1 + {"episodes.csv": 3 * 2,
                                              "ticks.csv": 3 * 6 * 2}[name]
+
+
+def _summarize_reference(episodes, seconds):
+    """summarize as it was written with DataFrame row filters (commit 7fbcafa)."""
+    out = {"wall_time": seconds}
+    if episodes.empty:
+        return out
+    for phase in ("train", "eval"):
+        rows = episodes[episodes["phase"] == phase]
+        if len(rows):
+            final = loop._final_rows(episodes, phase)
+            prefix = "train_last_episode" if phase == "train" else "eval"
+            out[f"{phase}_episodes"] = int(rows["episode"].nunique())
+            out[f"{prefix}_mean_return"] = float(final["return"].mean())
+            out[f"{prefix}_mean_reward"] = float(final["mean_reward"].mean())
+    train = episodes[episodes["phase"] == "train"]
+    if len(train):
+        out["train_all_episodes_mean_return"] = float(train["return"].mean())
+        last = train[train["episode"] > train["episode"].max() - 100]
+        out["train_last100_mean_return"] = float(last["return"].mean())
+    evaluation = episodes[episodes["phase"] == "eval"]
+    if len(evaluation):
+        per_member = evaluation.groupby("member")["return"].mean()
+        out["eval_member_mean_return"] = [float(v) for v in per_member.to_numpy()]
+    for old, new in loop.SUMMARY_ALIASES.items():
+        if new in out:
+            out[old] = out[new]
+    return out
+
+
+@pytest.mark.parametrize("train_episodes, eval_episodes, members", [
+    (1, 0, 1), (3, 2, 4), (250, 7, 3), (0, 3, 2), (130, 0, 5)])
+def test_summarize_equals_the_row_filter_version_bit_for_bit(train_episodes, eval_episodes,
+                                                              members):
+    rng = np.random.default_rng(train_episodes + 10 * members)
+    rows = []
+    for phase, count in (("train", train_episodes), ("eval", eval_episodes)):
+        for episode in range(count):
+            for member in rng.permutation(members):  # members in any order
+                length = int(rng.integers(1, 500))
+                value = float(rng.normal() * 10.0 ** rng.integers(-3, 4))
+                rows.append({"phase": phase, "episode": episode, "member": int(member),
+                             "return": value, "length": length, "mean_reward": value / length})
+    frame = pd.DataFrame(rows)
+    got, expected = loop.summarize(frame, 1.5), _summarize_reference(frame, 1.5)
+    assert got == expected and list(got) == list(expected)
+    if len(frame):
+        back = pd.read_csv(io.StringIO(frame.to_csv(index=False)))  # as read from the file
+        assert loop.summarize(back, 1.5) == _summarize_reference(back, 1.5)

@@ -1,0 +1,50 @@
+"""A Ray Train worker hands its run folder to Ray only with a report that follows a new
+checkpoint (copying it every episode cost time that grew with ticks.csv). Runs the worker
+function in this process with ray.train's report and checkpoint lookup replaced: no Ray."""
+
+import os
+
+import pytest
+
+ray = pytest.importorskip("ray")
+import ray.train  # noqa: E402
+
+from spikey.training import distributed  # noqa: E402
+from spikey.training.loop import episode_seed  # noqa: E402,F401 - the loop this drives
+
+HERE = os.path.dirname(__file__)
+
+
+def _config(episodes=5, checkpoint_every=2):
+    from spikey.training import load_config
+
+    config = load_config(os.path.join(HERE, "..", "examples", "configs", "xor.yaml"))
+    config["network"]["network"].update(processing_steps=20, batch_size=1)
+    config["game"]["kwargs"]["n_presentations"] = 4
+    config["training"].update(episodes=episodes, max_ticks=4, eval_episodes=1,
+                              checkpoint_every=checkpoint_every)
+    return config
+
+
+@pytest.mark.parametrize("every, carrying", [(2, [1, 3, "final"]), (1, [0, 1, 2, 3, 4, "final"]),
+                                             (0, ["final"])])
+def test_reports_carry_the_folder_only_after_a_new_checkpoint(tmp_path, monkeypatch, every,
+                                                              carrying):
+    reports = []
+
+    def report(metrics, checkpoint=None):
+        if checkpoint is not None:
+            with checkpoint.as_directory() as folder:
+                files = sorted(os.listdir(os.path.join(folder, "rank_0", "checkpoints")))
+        else:
+            files = None
+        reports.append(("final" if metrics.get("final") else metrics["episode"], files))
+
+    monkeypatch.setattr(ray.train, "report", report)
+    monkeypatch.setattr(ray.train, "get_checkpoint", lambda: None)
+    distributed._worker_run({}, 0, _config(checkpoint_every=every), str(tmp_path / "run"))
+    assert [episode for episode, _ in reports] == [0, 1, 2, 3, 4, "final"]
+    assert [episode for episode, files in reports if files is not None] == carrying
+    for episode, files in reports:
+        if files is not None and episode != "final":  # the checkpoint just written, complete
+            assert files == [f"episode_{episode + 1:06d}.npz", "latest.json"]
