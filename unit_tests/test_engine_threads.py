@@ -1,6 +1,7 @@
 """network.threads on a single large network: a feed-forward tick without learning runs as
-blocks of neurons in parallel threads (kernels.run_tick_blocks), bit-identical to one thread
-and to the numpy path; every other tick keeps its kernel.
+blocks of neurons in parallel threads (kernels.run_tick_blocks; one block on the calling thread
+with one thread or a small network), bit-identical to one thread and to the numpy path; every
+other tick keeps its kernel.
 
 Speed is measured in benchmarks/ (bench_scaling.py --threads), never here.
 """
@@ -67,8 +68,11 @@ def test_a_feed_forward_network_runs_in_neuron_blocks_identically(monkeypatch, w
     one = Network.from_config(_config(weights=weights, steps=steps))
     two = Network.from_config(_config(weights=weights, steps=steps, threads=2))
     reference = Network.from_config(_config(weights=weights, steps=steps, kernel="numpy"))
+    serial = _count(monkeypatch, "run_tick_blocks_serial")
     _run([one, two, reference], ticks=ticks)
     assert len(blocks) == ticks  # every tick of the two-thread network ran as neuron blocks
+    assert len(serial) == ticks  # and the one-thread network's as one block
+    assert one._engine._block_plan[1][0].tolist() == [0, 600]
     bounds = two._engine._block_plan[1][0]
     assert bounds.tolist() == [0, 320, 600]  # two blocks, split on a multiple of 64
     rate = one.tick_spikes.mean() * 1000.0
@@ -81,20 +85,28 @@ def test_a_feed_forward_network_runs_in_neuron_blocks_identically(monkeypatch, w
 
 
 @needs_two_threads
-def test_recurrence_learning_and_small_networks_keep_one_thread(monkeypatch):
+def test_recurrence_and_learning_keep_run_tick_and_small_networks_run_one_block(monkeypatch):
     blocks = _count(monkeypatch, "run_tick_blocks")
+    serial_blocks = _count(monkeypatch, "run_tick_blocks_serial")
     serial = _count(monkeypatch, "run_tick")
     members = _count(monkeypatch, "run_tick_members")
     cases = [_config(sources="all", threads=2),  # body neurons feed each other: per step
-             _config(synapses="STDP", threads=2),  # learning: the STDP term reads all traces
-             _config(n=300, threads=2)]  # 300 neurons: no two blocks of 256
+             _config(synapses="STDP", threads=2)]  # learning: the STDP term reads all traces
     for cfg in cases:
         two = Network.from_config(cfg)
         one = Network.from_config({**cfg, "network": {**cfg["network"], "threads": 1}})
-        _run([one, two], ticks=2)
+        reference = Network.from_config({**cfg, "network": {**cfg["network"], "threads": 1,
+                                                            "kernels": "numpy"}})
+        _run([one, two, reference], ticks=2)
         _assert_same_state(one, two)
+        _assert_same_state(two, reference)
         assert getattr(two._engine, "_block_plan", (None, None))[1] is None
-    assert blocks == [] and len(serial) == 12 and members == []
+    assert len(serial) == 8 and blocks == [] and serial_blocks == [] and members == []
+    # 300 neurons: no two blocks of 256, one block on the calling thread
+    two = Network.from_config(_config(n=300, threads=2))
+    _run([two], ticks=2)
+    assert two._engine._block_plan[1][0].tolist() == [0, 300]
+    assert len(serial_blocks) == 2 and blocks == [] and len(serial) == 8
 
 
 def test_segment_split_finds_each_blocks_part_of_the_rows():

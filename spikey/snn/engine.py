@@ -9,9 +9,10 @@ to an :class:`Engine`:
 - :meth:`Engine.plan` / :meth:`Engine.run_tick`: a whole tick in one call of
   :func:`spikey.snn.kernels.run_tick` (LIF, member by member;
   :func:`~spikey.snn.kernels.run_tick_members`, the same function compiled for
-  threads, with ``network.threads > 1``; with fewer members than threads, a feed-forward
-  tick without learning as blocks of neurons in threads,
-  :func:`~spikey.snn.kernels.run_tick_blocks`) or :func:`~spikey.snn.kernels.run_tick_izhikevich` (Izhikevich) when every part can take part;
+  threads, with ``network.threads > 1``; a feed-forward tick without learning with one
+  thread or fewer members than threads: :func:`~spikey.snn.kernels.run_tick_blocks`, blocks
+  of neurons, in threads) or :func:`~spikey.snn.kernels.run_tick_izhikevich` (Izhikevich)
+  when every part can take part;
 - :meth:`Engine.reward`: a tick's learning signals (reward mode 'tick') through
   MSTDP's or MSTDPET's eligibility in one call of :func:`spikey.snn.kernels.tick_rewards`.
 
@@ -344,9 +345,10 @@ class Engine:
     def run_tick(self, network, plan: TickPlan) -> None:
         """Run ``network``'s ``processing_steps`` steps through
         :func:`spikey.snn.kernels.run_tick` (or with ``network.threads > 1``
-        :func:`~spikey.snn.kernels.run_tick_members`, the members in threads, or, with fewer
-        members than threads, :func:`~spikey.snn.kernels.run_tick_blocks` where
-        :meth:`_blocks` allows)."""
+        :func:`~spikey.snn.kernels.run_tick_members`, the members in threads), or, where
+        :meth:`_blocks` allows, on one thread or with fewer members than threads, through
+        :func:`~spikey.snn.kernels.run_tick_blocks` (``run_tick_blocks_serial`` for one
+        block)."""
         T = network.processing_steps
         inputs = network.parts["inputs"].steps(T, network.tick_input_spikes)
         if inputs is not network.tick_input_spikes:  # a part that returned its own array
@@ -355,10 +357,9 @@ class Engine:
             self._run_izhikevich(network, plan, inputs, self.propagation(network))
             return
         B = network.batch_size
-        if self.threads > 1 and B < self.threads:
+        if self.threads == 1 or B < self.threads:
             blocks = self._blocks(network, plan)
             if blocks is not None:
-                kernels.numba.set_num_threads(blocks[0].size - 1)
                 self._run_blocks(network, plan, blocks)
                 network.step_count += T
                 return
@@ -373,26 +374,27 @@ class Engine:
     MIN_BLOCK = 256
 
     def _blocks(self, network, plan: TickPlan) -> tuple | None:
-        """``(bounds, split)`` when ``network``'s tick can run as neuron blocks in parallel
-        threads (:func:`spikey.snn.kernels.run_tick_blocks`): no learning or per-step reward in
-        the tick, no body neuron with an outgoing synapse (feed-forward: a neuron's input does
-        not depend on the others' spikes), and at least two blocks of :attr:`MIN_BLOCK`
-        neurons; ``bounds`` are the blocks' first neurons (multiples of 64, so that two threads
-        do not write the same cache line) and ``split`` ``(B, P, blocks + 1)`` where each
-        block's part of a sparse row's CSR segment starts. None otherwise. Kept while the
-        weights' structure (the mask or the CSR arrays) is the same object."""
+        """``(bounds, split)`` when ``network``'s tick can run as blocks of neurons
+        (:func:`spikey.snn.kernels.run_tick_blocks`): no learning or per-step reward in the
+        tick and no body neuron with an outgoing synapse (feed-forward: a neuron's input does
+        not depend on the others' spikes). One block per thread, each of at least
+        :attr:`MIN_BLOCK` neurons (one block: on the calling thread); ``bounds`` are the
+        blocks' first neurons (multiples of 64, so that two threads do not write the same
+        cache line) and ``split`` ``(B, P, blocks + 1)`` where each block's part of a sparse
+        row's CSR segment starts. None otherwise. Kept while the weights' structure (the mask
+        or the CSR arrays) is the same object."""
         if plan.learning.kind != 0 or plan.reward.kind != 0:
             return None
         weights = network.parts["weights"]
         N = network.n_neurons
         n_in = network._pre.shape[1] - N
-        parts = min(self.threads, N // self.MIN_BLOCK)
+        parts = max(1, min(self.threads, N // self.MIN_BLOCK))
         key = (weights.out_post if self.sparse else weights.mask, parts)
         cached = getattr(self, "_block_plan", None)
         if cached is not None and cached[0][0] is key[0] and cached[0][1] == parts:
             return cached[1]
         blocks = None
-        if parts >= 2:
+        if N > 0:
             bounds = np.array([min(N, round(N * p / parts / 64) * 64) for p in range(parts)]
                               + [N], dtype=np.int64)
             if self.sparse:
@@ -408,12 +410,18 @@ class Engine:
         return blocks
 
     def _run_blocks(self, network, plan: TickPlan, blocks: tuple) -> None:
-        """The tick through :func:`spikey.snn.kernels.run_tick_blocks`."""
+        """The tick through :func:`spikey.snn.kernels.run_tick_blocks` (in threads) or, for
+        one block, ``run_tick_blocks_serial`` (the same function compiled without threads)."""
         w = self.propagation(network)
         n = plan.neuron
         live = self._no_live if w.sparse else self._lists_of(network.parts["weights"],
                                                               plan.learning, w)[0]
-        kernels.run_tick_blocks(
+        parts = blocks[0].size - 1
+        kernel = kernels.run_tick_blocks_serial
+        if parts > 1:
+            kernels.numba.set_num_threads(parts)
+            kernel = kernels.run_tick_blocks
+        kernel(
             network.tick_input_spikes, network.tick_spikes, network._pre, w.sparse, w.flat,
             w.values, w.out_post, w.out_synapse, blocks[1], network._polarity,
             network._current, live, n.potential, n.decay, n.threshold, n.reset, n.left,
@@ -606,20 +614,26 @@ class Engine:
 def _segment_split(out_start, out_post, n_in, bounds) -> np.ndarray | None:
     """Where each block ``bounds[p] <= k < bounds[p + 1]`` of target neurons starts in every
     CSR segment: ``split[b, j, p]`` ``(B, P, blocks + 1)``, from ``out_start[b, j]`` to
-    ``out_start[b, j + 1]``. None when a body row (``j >= n_in``) has a synapse or a segment's
-    targets do not ascend (the blocks then could not keep each neuron's order of additions)."""
+    ``out_start[b, j + 1]``. None when a body row (``j >= n_in``) has a synapse or, for more
+    than one block, a segment's targets do not ascend (the blocks then could not keep each
+    neuron's order of additions)."""
     B, P = out_start.shape[0], out_start.shape[1] - 1
     if np.any(out_start[:, n_in] != out_start[:, P]):
         return None
-    split = np.zeros((B, P, bounds.size), dtype=np.int64)
+    split = np.empty((B, P, bounds.size), dtype=np.int64)
+    split[:, :, 0], split[:, :, -1] = out_start[:, :P], out_start[:, 1:]
+    if bounds.size == 2:  # one block: whole segments
+        return split
+    N = int(bounds[-1])
+    rows = np.arange(P, dtype=np.int64) * N
     for b in range(B):
         start = out_start[b]
-        posts = out_post[b, :start[P]].astype(np.int64)
-        row = np.repeat(np.arange(P), np.diff(start))
-        if np.any((np.diff(posts) < 0) & (row[1:] == row[:-1])):
+        key = np.repeat(rows, np.diff(start))  # (row, target) as one ascending number
+        key += out_post[b, :start[P]]
+        if np.any(key[1:] < key[:-1]):
             return None
-        for p, first in enumerate(bounds):
-            split[b, :, p] = start[:P] + np.bincount(row[posts < first], minlength=P)
+        for p in range(1, bounds.size - 1):
+            split[b, :, p] = np.searchsorted(key, rows + bounds[p])
     return split
 
 

@@ -941,8 +941,10 @@ def _renamed(function, name: str):
 
 # the same tick with the members in parallel threads (its own cache file: _renamed)
 run_tick_members = _jit_parallel(_renamed(_run_tick, "_run_tick_members"))
-# a feed-forward tick without learning, blocks of neurons in parallel threads
+# a feed-forward tick without learning, blocks of neurons in parallel threads, and the same
+# for one block on the calling thread (without numba's threads; its own cache file)
 run_tick_blocks = _jit_parallel(_run_tick_blocks)
+run_tick_blocks_serial = _jit(_renamed(_run_tick_blocks, "_run_tick_blocks_serial"))
 
 
 class SpikeIndex:
