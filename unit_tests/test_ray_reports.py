@@ -1,6 +1,7 @@
-"""A Ray Train worker hands its run folder to Ray only with a report that follows a new
-checkpoint (copying it every episode cost time that grew with ticks.csv). Runs the worker
-function in this process with ray.train's report and checkpoint lookup replaced: no Ray."""
+"""A Ray Train worker reports to Ray (with its run folder) only after a new checkpoint and at
+the end: each report cost ~0.2 s (Ray Train syncs the ranks through an actor) plus a copy of
+the folder that grew with ticks.csv. Runs the worker function in this process with
+ray.train's report and checkpoint lookup replaced: no Ray."""
 
 import os
 
@@ -43,8 +44,8 @@ def test_reports_carry_the_folder_only_after_a_new_checkpoint(tmp_path, monkeypa
     monkeypatch.setattr(ray.train, "report", report)
     monkeypatch.setattr(ray.train, "get_checkpoint", lambda: None)
     distributed._worker_run({}, 0, _config(checkpoint_every=every), str(tmp_path / "run"))
-    assert [episode for episode, _ in reports] == [0, 1, 2, 3, 4, "final"]
-    assert [episode for episode, files in reports if files is not None] == carrying
+    assert [episode for episode, _ in reports] == carrying
+    assert all(files is not None for _, files in reports)  # every report carries the folder
     for episode, files in reports:
         if files is not None and episode != "final":  # the checkpoint just written, complete
             assert files == [f"episode_{episode + 1:06d}.npz", "latest.json"]

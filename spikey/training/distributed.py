@@ -419,19 +419,21 @@ def _worker_run(loop_config: dict, rank: int, config: dict, run_dir: str) -> dic
     progress = loop_config.get("progress")
     episodes = config["training"]["episodes"]
 
-    reported = [None]  # latest.json's text at the last report that carried the folder
+    reported = [None]  # latest.json's text at the last report
 
     def report(network, episode, rows, run_dir):
         metrics = {"episode": episode, "rank": rank,
                    "mean_return": float(rows["return"].mean()),
                    "mean_reward": float(rows["mean_reward"].mean())}
-        # the folder goes to Ray only when the loop wrote a new checkpoint since the last
-        # report: a resume starts from latest.json's checkpoint (cutting the metrics back to
-        # it), so a copy between checkpoints restores nothing more, and copying the whole
-        # folder every episode cost time that grew with ticks.csv
+        # Ray hears of an episode only when the loop wrote a new checkpoint since the last
+        # report (and at the end): a resume starts from latest.json's checkpoint (cutting the
+        # metrics back to it), so a report between checkpoints restores nothing more, and
+        # each report costs ~0.2 s (Ray Train syncs the ranks through an actor; under load,
+        # more than an XOR episode) besides the folder's copy, which grew with ticks.csv
         latest = _latest(run_dir)
-        _report(rank, run_dir, metrics, checkpoint=latest is not None and latest != reported[0])
-        reported[0] = latest
+        if latest is not None and latest != reported[0]:
+            _report(rank, run_dir, metrics)
+            reported[0] = latest
         if progress is not None:
             progress.add.remote(f"worker {rank}: episode {episode + 1}/{episodes}, mean return "
                                 f"{metrics['mean_return']:.4g} over {len(rows)} member(s)")
@@ -452,12 +454,9 @@ def _latest(run_dir: str):
         return None
 
 
-def _report(rank: int, run_dir: str, metrics: dict, checkpoint: bool = True) -> None:
+def _report(rank: int, run_dir: str, metrics: dict) -> None:
     import ray.train
 
-    if not checkpoint:
-        ray.train.report(metrics)
-        return
     with tempfile.TemporaryDirectory() as staging:
         target = os.path.join(staging, f"rank_{rank}")
         shutil.copytree(run_dir, target, ignore=_older_checkpoints(run_dir))
