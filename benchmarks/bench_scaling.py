@@ -29,7 +29,10 @@ recurrence, stays on one thread). Reported: ``threads_one_us_per_step`` and
 ``threads_many_us_per_step`` (medians), ``thread_speedup`` (their ratio) and
 ``threads_many_cpu_per_wall``, the process's CPU seconds (every thread) per wall
 second of the N-thread ticks: about N when the threads ran at the same time, about 1
-when they had to take turns on a busy machine (then the speed-up cannot show).
+when they had to take turns on a busy machine (then the speed-up cannot show), and
+``threads_main_cpu_speedup``, the calling thread's CPU time per tick with one thread over
+its CPU time with N (its serial work plus its block: the speed-up an idle machine gives when
+the other threads keep pace, an upper bound that time sharing barely moves).
 
 Run ``python benchmarks/bench_scaling.py [--sizes 100 1000 10000] [--rates 5 20 50]
 [--threads 2] [--json out.json]``.
@@ -135,14 +138,16 @@ def measure_threads(n, rate, sources, storage, kernels, repeats, threads):
         cfg["network"]["threads"] = value
         nets.append(spikey.Network.from_config(cfg))
     state = np.ones((1, 1))
-    wall, cpu = ([], []), ([], [])
+    wall, cpu, main = ([], []), ([], []), ([], [])
     for repeat in range(repeats + 1):  # the first round warms up (kernels compile or load)
         for i, network in enumerate(nets):
             start, start_cpu = time.perf_counter(), time.process_time()
+            start_main = time.thread_time()
             network.tick(state)
             if repeat:
                 wall[i].append(time.perf_counter() - start)
                 cpu[i].append(time.process_time() - start_cpu)
+                main[i].append(time.thread_time() - start_main)
         if not np.array_equal(nets[0].tick_spikes, nets[1].tick_spikes):
             raise AssertionError(f"network.threads = {threads} changed the spikes")
     one, many = statistics.median(wall[0]), statistics.median(wall[1])
@@ -151,6 +156,7 @@ def measure_threads(n, rate, sources, storage, kernels, repeats, threads):
             "threads_many_us_per_step": many / STEPS * 1e6, "thread_speedup": one / many,
             "threads_one_cpu_per_wall": sum(cpu[0]) / sum(wall[0]),
             "threads_many_cpu_per_wall": sum(cpu[1]) / sum(wall[1]),
+            "threads_main_cpu_speedup": statistics.median(main[0]) / statistics.median(main[1]),
             "blocks": nets[1]._engine.__dict__.get("_block_plan", (None, None))[1] is not None,
             "load_1min": os.getloadavg()[0]}
 
@@ -211,7 +217,8 @@ def main(argv=None):
                   f"{row['threads_many_us_per_step']:.1f} vs {row['threads_one_us_per_step']:.1f} "
                   f"us/step, speedup {row['thread_speedup']:.2f}x, CPU/wall "
                   f"{row['threads_many_cpu_per_wall']:.2f} (1 thread: "
-                  f"{row['threads_one_cpu_per_wall']:.2f}), load {row['load_1min']:.1f}",
+                  f"{row['threads_one_cpu_per_wall']:.2f}), main thread's CPU 1 / N "
+                  f"{row['threads_main_cpu_speedup']:.2f}, load {row['load_1min']:.1f}",
                   flush=True)
     write_json(args.json, "size_scaling", rows, fan_in=FAN_IN, n_inputs=N_INPUTS)
     return rows

@@ -10,7 +10,10 @@ repeats interleaved with Spikey's B = 1 repeats (``ratio_to_numpy_loop`` < 1: Sp
 ``--threads N`` also times each B > 1 with ``network.threads = N`` against one thread,
 interleaved (``thread_speedup``), with the process's CPU seconds per wall second of each
 (``threads_*_cpu_per_wall``: about N when the threads ran at once, about 1 when they had to
-take turns on a busy machine, where no speed-up can show).
+take turns on a busy machine, where no speed-up can show), and ``threads_main_cpu_speedup``,
+the calling thread's CPU time with one thread over its CPU time with N (its serial work plus
+its share; the speed-up an idle machine gives when the other threads keep pace, an upper
+bound that a busy machine's time sharing barely moves).
 
 Run ``python benchmarks/bench_xor.py [--batch 1 8 64 256] [--threads 2] [--json out.json]``.
 """
@@ -76,24 +79,27 @@ def thread_samples(batch_size: int, ticks: int, repeats: int, threads: int) -> t
         config = xor_config(batch_size, seed=0)
         config["network"]["threads"] = value
         nets.append((spikey.Network.from_config(config), *make_games(batch_size, seed=0)))
-    samples, wall, cpu = ([], []), [0.0, 0.0], [0.0, 0.0]
+    samples, wall, cpu, main = ([], []), [0.0, 0.0], [0.0, 0.0], ([], [])
     for repeat in range(repeats + 1):  # the first repeat warms up (and compiles)
         for i in range(2):
             network, games, obs, info = nets[i]
             start, start_cpu = time.perf_counter(), time.process_time()
+            start_main = time.thread_time()
             for _ in range(ticks):
                 action = network.tick(obs, info)
                 obs, _, _, _, info = games.step(action)
             if repeat:
                 seconds = time.perf_counter() - start
                 samples[i].append(seconds / (ticks * network.processing_steps))
+                main[i].append(time.thread_time() - start_main)
                 wall[i] += seconds
                 cpu[i] += time.process_time() - start_cpu
             nets[i] = (network, games, obs, info)
     if not (np.array_equal(nets[0][0].weights.matrix, nets[1][0].weights.matrix)
             and np.array_equal(nets[0][0].tick_spikes, nets[1][0].tick_spikes)):
         raise AssertionError("threads changed the results")
-    return samples[0], samples[1], cpu[0] / wall[0], cpu[1] / wall[1]
+    main_ratio = statistics.median(main[0]) / statistics.median(main[1])
+    return samples[0], samples[1], cpu[0] / wall[0], cpu[1] / wall[1], main_ratio
 
 
 def main(argv=None):
@@ -125,12 +131,13 @@ def main(argv=None):
             row["numpy_loop_output_rate_hz"] = loop_rate
             row["ratio_to_numpy_loop"] = row["median_us_per_step"] / row["numpy_loop_us_per_step"]
         if args.threads > 1 and B > 1:
-            one, many, one_cpu, many_cpu = thread_samples(
+            one, many, one_cpu, many_cpu, main_ratio = thread_samples(
                 B, max(1, args.ticks // max(1, B // 16)), args.repeats, args.threads)
             row.update(threads=args.threads,
                        threads_one_us_per_step=statistics.median(one) * 1e6,
                        threads_many_us_per_step=statistics.median(many) * 1e6,
                        threads_one_cpu_per_wall=one_cpu, threads_many_cpu_per_wall=many_cpu,
+                       threads_main_cpu_speedup=main_ratio,
                        threads_load_1min=os.getloadavg()[0])
             row["thread_speedup"] = row["threads_one_us_per_step"] / row["threads_many_us_per_step"]
         rows.append(row)
@@ -155,7 +162,8 @@ def main(argv=None):
                   f"{row['threads_many_us_per_step']:.1f} vs {row['threads_one_us_per_step']:.1f} "
                   f"us/step, speedup {row['thread_speedup']:.2f}x; CPU/wall "
                   f"{row['threads_many_cpu_per_wall']:.2f} (1 thread: "
-                  f"{row['threads_one_cpu_per_wall']:.2f}), load {row['threads_load_1min']:.1f}")
+                  f"{row['threads_one_cpu_per_wall']:.2f}), main thread's CPU 1 / N = "
+                  f"{row['threads_main_cpu_speedup']:.2f}, load {row['threads_load_1min']:.1f}")
     write_json(args.json, "florian_xor_step", rows)
     return rows
 
