@@ -144,6 +144,13 @@ def test_bench_scaling_times_two_threads_against_one(capsys):
     with pytest.raises(SystemExit):
         bench_scaling.main(["--threads", "0"])
     assert "--threads = 0; expected a count >= 1" in capsys.readouterr().err
+    import bench_xor
+
+    for argv, message in ((["--threads", "0"], "--threads = 0; expected a count >= 1"),
+                          (["--batch", "0", "4"], "--batch = [0, 4]; expected sizes >= 1")):
+        with pytest.raises(SystemExit):
+            bench_xor.main(argv)
+        assert message in capsys.readouterr().err
 
 
 @pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed")
