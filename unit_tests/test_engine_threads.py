@@ -85,6 +85,23 @@ def test_a_feed_forward_network_runs_in_neuron_blocks_identically(monkeypatch, w
 
 
 @needs_two_threads
+def test_blocks_read_a_threshold_per_neuron():
+    # a (B, N) threshold (as Homeostasis sets it): each block reads its own neurons' values
+    nets = [Network.from_config(_config(threads=t, kernel=k))
+            for t, k in ((1, "numba"), (2, "numba"), (1, "numpy"))]
+    threshold = np.random.default_rng(2).uniform(3.0, 5.0, size=(1, 600))
+    for net in nets:
+        net.parts["neurons"].threshold_value = threshold.copy()
+    _run(nets, ticks=4)
+    assert nets[1]._engine._block_plan[1][0].tolist() == [0, 320, 600]
+    spikes = nets[0].tick_spikes.sum(axis=(0, 1))
+    # the lower thresholds fire more: the per-neuron values were read
+    assert spikes[threshold[0] < 3.5].mean() > spikes[threshold[0] > 4.5].mean()
+    _assert_same_state(nets[0], nets[1])
+    _assert_same_state(nets[1], nets[2])
+
+
+@needs_two_threads
 def test_recurrence_and_learning_keep_run_tick_and_small_networks_run_one_block(monkeypatch):
     blocks = _count(monkeypatch, "run_tick_blocks")
     serial_blocks = _count(monkeypatch, "run_tick_blocks_serial")
