@@ -49,3 +49,12 @@ def test_reports_carry_the_folder_only_after_a_new_checkpoint(tmp_path, monkeypa
     for episode, files in reports:
         if files is not None and episode != "final":  # the checkpoint just written, complete
             assert files == [f"episode_{episode + 1:06d}.npz", "latest.json"]
+
+
+@pytest.mark.parametrize("every, expected", [(0, 1), (1, 1), (4, 4)])
+def test_a_ray_worker_checkpoints_as_the_config_says_and_every_episode_for_0(every, expected):
+    config = _config(checkpoint_every=every)
+    config["network"]["network"]["seed"] = config["training"]["seed"]
+    worker = distributed._worker_config(config, 1)
+    assert worker["training"]["checkpoint_every"] == expected
+    assert config["training"]["checkpoint_every"] == every  # the caller's config is kept
