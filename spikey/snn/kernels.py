@@ -197,9 +197,14 @@ def _propagate_sparse(values, out_start, out_synapse, out_post, bb, jj, sign, ef
         s = sign[j]
         if scaled:
             s = s * efficacy[b, j]
-        w, target, synapses, posts = values[b], out[b], out_synapse[b], out_post[b]
-        for x in range(out_start[b, j], out_start[b, j + 1]):
-            target[posts[x]] += w[synapses[x]] * s
+        w, target = values[b], out[b]
+        first = out_start[b, j]
+        n = out_start[b, j + 1] - first
+        # the segment as slices walked from 0, indices as unsigned: no negative-index
+        # wraparound per access (the loop ran ~1.8x slower with it)
+        posts, synapses = out_post[b, first:first + n], out_synapse[b, first:first + n]
+        for x in range(n):
+            target[np.uint64(posts[x])] += w[np.uint64(synapses[x])] * s
 
 
 def _add_zeta_sparse(target, mask, pre_index, out_start, out_synapse, out_post, pre_trace,
@@ -656,13 +661,17 @@ def _run_tick_blocks(inputs, tick_spikes, pre, sparse, flat, values, out_post, o
                 target = current[b]
                 for i in range(block_current.size):  # (loops from 0 over slices vectorise)
                     block_current[i] = 0.0
-                if sparse:
+                if sparse:  # each segment's part as slices from 0, unsigned indices (above)
                     w, synapses, posts, cut = values[b], out_synapse[b], out_post[b], split[b]
                     for i in range(count):
                         j = mj[i]
                         sign = polarity[j]
-                        for x in range(cut[j, p], cut[j, p + 1]):
-                            target[posts[x]] += w[synapses[x]] * sign
+                        first = cut[j, p]
+                        n = cut[j, p + 1] - first
+                        part_post, part_synapse = posts[first:first + n], synapses[first:first + n]
+                        for x in range(n):
+                            target[np.uint64(part_post[x])] += \
+                                w[np.uint64(part_synapse[x])] * sign
                 else:
                     for i in range(count):
                         j = mj[i]
@@ -670,11 +679,13 @@ def _run_tick_blocks(inputs, tick_spikes, pre, sparse, flat, values, out_post, o
                         sign = polarity[j]
                         for k in range(lo, hi):
                             target[k] += row[k] * sign
+                # the step's spikes straight into tick_spikes (lif_row reads no spikes); the
+                # last step's into spikes once, below
                 lif_range(b, lo, hi, v, current, decay, threshold, reset, left, is_open,
-                          is_closed, steps, spikes)
-                out = tick_spikes[b, t, lo:hi]
-                for i in range(block_spikes.size):
-                    out[i] = block_spikes[i]
+                          is_closed, steps, tick_spikes[:, t])
+            last = tick_spikes[b, T - 1, lo:hi]
+            for i in range(block_spikes.size):
+                block_spikes[i] = last[i]
     if T >= 2:
         for b in range(B):
             for k in range(N):
@@ -774,19 +785,31 @@ def _run_tick_izhikevich(inputs, tick_spikes, pre, bb, jj, pb, pk,
 
 def _row_pairs(row, b, bb, jj):
     # np.nonzero of one member's spike row into (member, index) buffers; the same order as
-    # spike_pairs gives that member's spikes
+    # spike_pairs gives that member's spikes. Eight neurons per 64-bit word: a word's
+    # lowest nonzero byte is found from its lowest set bit (three compares), then cleared,
+    # instead of testing its eight bytes one by one (~2x faster at 2 % of neurons spiking)
     n = row.size
     flat = row.view(np.uint8)
     whole = n - n % 8
     words = flat[:whole].view(np.uint64)
     count = 0
     for w in range(words.size):
-        if words[w] != 0:
-            for i in range(8 * w, 8 * w + 8):
-                if flat[i]:
-                    bb[count] = b
-                    jj[count] = i
-                    count += 1
+        word = words[w]
+        while word != 0:
+            low = word & (~word + np.uint64(1))  # the lowest set bit alone
+            r = 0  # its byte within the word
+            if low >= np.uint64(1 << 32):
+                r += 4
+                low >>= np.uint64(32)
+            if low >= np.uint64(1 << 16):
+                r += 2
+                low >>= np.uint64(16)
+            if low >= np.uint64(1 << 8):
+                r += 1
+            bb[count] = b
+            jj[count] = 8 * w + r
+            count += 1
+            word &= ~(np.uint64(0xFF) << np.uint64(8 * r))  # the whole byte (any nonzero value)
     for i in range(whole, n):
         if flat[i]:
             bb[count] = b
