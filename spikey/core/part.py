@@ -326,25 +326,42 @@ class RandomBlocks:
 
         Gives exactly what ``steps`` calls of :meth:`next` would, in order.
         """
-        if not (self._together and (self.activity is None or self.activity.all)):
+        def copy(lo, hi, done, numbers):
+            out[lo:hi, done:done + numbers.shape[1]] = numbers
+
+        if not self.visit(steps, copy):
             for t in range(steps):
                 out[:, t] = self.next()
-            return out
+        return out
+
+    def visit(self, steps: int, work) -> bool:
+        """Hand the next ``steps`` steps' numbers to ``work`` where they lie, without a copy.
+
+        Calls ``work(lo, hi, done, numbers)`` for pieces of the buffer in order: ``numbers``
+        ``(hi - lo, n, width)`` are members ``lo:hi``'s numbers of steps ``done .. done + n``
+        (a view, valid during the call), exactly what :meth:`take` would put in
+        ``out[lo:hi, done:done + n]``; with :attr:`threads` > 1 the member ranges of one piece
+        may run in parallel threads. Returns False, having consumed nothing, when the members
+        are not in step (paused members): the caller then uses :meth:`take`.
+        """
+        if not (self._together and (self.activity is None or self.activity.all)):
+            return False
         position, done = self.position, 0
+        members = list(range(len(self.generators)))
         while done < steps:
             if position[0] >= self.block:
-                self._refill(range(len(self.generators)))
+                self._refill(members)
             start = int(position[0])
             n = min(self.block - start, steps - done)
 
-            def copy(members, start=start, n=n, done=done):
-                out[members[0]:members[-1] + 1, done:done + n] = \
-                    self.buffer[members[0]:members[-1] + 1, start:start + n]
+            def piece(part, start=start, n=n, done=done):
+                lo, hi = part[0], part[-1] + 1
+                work(lo, hi, done, self.buffer[lo:hi, start:start + n])
 
-            self._split(copy, list(range(len(self.generators))))
+            self._split(piece, members)
             position += n
             done += n
-        return out
+        return True
 
     def get_state(self) -> dict:
         """The buffer, position and generator states that save/load carry."""

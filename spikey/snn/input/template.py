@@ -173,11 +173,14 @@ class _RateCoded:
                                   self.phase.dtype.type(1.0))
             self.spikes[...] = out[:, -1]
             return out
-        buffer = getattr(self, "_uniforms", None)
-        if buffer is None or buffer.shape[1] != count:
-            buffer = self._uniforms = np.empty((out.shape[0], count, self.n_inputs),
-                                               dtype=self.random.buffer.dtype)
-        np.less(self.random.take(count, buffer), self.probability[:, None, :], out=out)
+        probability = self.probability[:, None, :]
+
+        def spikes(lo, hi, done, numbers):  # straight from the random buffer: no copy
+            np.less(numbers, probability[lo:hi], out=out[lo:hi, done:done + numbers.shape[1]])
+
+        if not self.random.visit(count, spikes):  # members out of step: through a copy
+            buffer = np.empty((out.shape[0], count, self.n_inputs), self.random.buffer.dtype)
+            np.less(self.random.take(count, buffer), probability, out=out)
         self.spikes[...] = out[:, -1]
         return out
 
