@@ -35,3 +35,90 @@ def test_row_pairs_counts_a_byte_of_any_nonzero_value_once():
     count = kernels.row_pairs(row, 0, bb, jj)
     assert count == 5
     np.testing.assert_array_equal(jj[:count], [0, 5, 9, 17, 23])
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_raw_fill_gives_numpys_uniforms_and_generator_state(dtype):
+    # RandomBlocks refills through random_raw and a compiled conversion: the numbers and the
+    # generator's whole state (float32: has_uint32 and uinteger too) equal numpy's own fill
+    from spikey.core.part import fill_uniforms
+
+    ours = np.random.Generator(np.random.PCG64(np.random.SeedSequence([4, 2])))
+    numpys = np.random.Generator(np.random.PCG64(np.random.SeedSequence([4, 2])))
+    a, b = np.empty((256, 1000), dtype), np.empty((256, 1000), dtype)
+    for _ in range(3):
+        assert fill_uniforms(ours, a)
+        numpys.random(dtype=dtype, out=b)
+        np.testing.assert_array_equal(a, b)
+        assert ours.bit_generator.state == numpys.bit_generator.state
+    # what comes next is the same too, one float32 at a time (next_uint32's buffered half)
+    np.testing.assert_array_equal([ours.random(dtype=np.float32) for _ in range(5)],
+                                  [numpys.random(dtype=np.float32) for _ in range(5)])
+
+
+@needs_numba
+def test_raw_fill_declines_what_it_cannot_reproduce():
+    # a buffered float32 half, an odd count, a small block, another bit generator, a
+    # strided out: nothing drawn, False (RandomBlocks then calls generator.random itself)
+    from spikey.core.part import fill_uniforms
+
+    g = np.random.Generator(np.random.PCG64(1))
+    g.random(dtype=np.float32)  # leaves the high half buffered
+    before = g.bit_generator.state
+    assert not fill_uniforms(g, np.empty(1 << 17, np.float32))
+    assert g.bit_generator.state == before
+    fresh = np.random.Generator(np.random.PCG64(1))
+    state = fresh.bit_generator.state
+    assert not fill_uniforms(fresh, np.empty((1 << 16) + 1, np.float32))
+    assert not fill_uniforms(fresh, np.empty(1000, np.float32))
+    assert not fill_uniforms(fresh, np.empty((1 << 17, 2), np.float32)[:, 0])
+    assert fresh.bit_generator.state == state
+    philox = np.random.Generator(np.random.Philox(1))
+    assert not fill_uniforms(philox, np.empty(1 << 17, np.float64))
+
+
+def test_poisson_inputs_give_the_same_spikes_through_either_refill(monkeypatch):
+    # a 1,000-input RateMap draws its blocks through the raw fill; without it (numpy's own
+    # fill) every spike and the generators' states are the same, and on the numpy path too
+    from spikey import Network
+    from spikey.core import part
+
+    used = []
+
+    def run(raw, kernels_choice):
+        original = part.fill_uniforms
+
+        def spy(generator, out):
+            if not raw:
+                return False
+            used.append(original(generator, out))
+            return used[-1]
+
+        monkeypatch.setattr(part, "fill_uniforms", spy)
+        cfg = {"parts": {"inputs": "RateMap", "neurons": "LIF", "weights": "SparseFanIn",
+                         "readout": "NeuronRates"},
+               "network": {"processing_steps": 300, "batch_size": 2, "seed": 5,
+                           "reward_mode": "none", "kernels": kernels_choice},
+               "inputs": {"n_inputs": 1000, "n_dims": 1, "max_rate": 50.0},
+               "neurons": {"n_neurons": 50, "tau": 20.0, "threshold": 4.0},
+               "weights": {"fan_in": 30, "sources": "inputs", "high": 1.0},
+               "readout": {"n_outputs": 50}}
+        net = Network.from_config(cfg)
+        ticks = []
+        for _ in range(3):
+            net.tick(np.ones((2, 1)))
+            ticks.append((net.tick_input_spikes.copy(), net.tick_spikes.copy()))
+        monkeypatch.undo()
+        states = [g.bit_generator.state for g in net.parts["inputs"].random.generators]
+        return ticks, states
+
+    ticks, states = run(True, "auto")
+    for raw, choice in ((False, "auto"), (False, "numpy"), (True, "numpy")):
+        other_ticks, other_states = run(raw, choice)
+        for (inputs_a, spikes_a), (inputs_b, spikes_b) in zip(ticks, other_ticks):
+            np.testing.assert_array_equal(inputs_a, inputs_b)
+            np.testing.assert_array_equal(spikes_a, spikes_b)
+        assert states == other_states
+    assert ticks[0][0].mean() > 0.02  # ~50 Hz at dt = 1 ms
+    assert used and all(used)  # the raw fill ran where asked (256-step blocks of 1,000)

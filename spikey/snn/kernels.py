@@ -57,6 +57,9 @@ izhikevich_step
 regular_steps
     ``count`` steps of regular (phase-accumulating) input spike trains at once:
     per step ``phase += p``, a spike where ``phase >= 1``, then ``phase -= spike``.
+uniforms_from_raw
+    numpy ``Generator.random``'s float32 or float64 uniforms from the bit generator's raw
+    64-bit outputs (``RandomBlocks`` refills: the same numbers, ~1.5x faster).
 all_finite
     Whether a floating point array holds no infinite or NaN value (the per-tick
     health check), without the temporary boolean array of ``np.isfinite``.
@@ -411,6 +414,20 @@ def _fold_trace(trace, eligibility, decay, stop):
             value += flat_e[x]
             flat_t[x] = value
             flat_e[x] = 0
+
+
+def _uniforms_from_raw(raw, out):
+    # numpy Generator.random's uniforms from the bit generator's raw 64-bit outputs
+    # (random_raw): float64 (x >> 11) * 2**-53, one output each; float32 (u >> 8) * 2**-24
+    # from each output's low 32 bits, then its high 32 bits (PCG64's next_uint32 order)
+    flat = out.reshape(-1)
+    if flat.itemsize == 4:
+        words = raw.view(np.uint32)
+        for i in range(flat.size):
+            flat[i] = np.float32(words[i] >> np.uint32(8)) * np.float32(1.0 / 16777216.0)
+    else:
+        for i in range(flat.size):
+            flat[i] = np.float64(raw[i] >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
 def _regular_steps(phase, probability, out, one):
@@ -931,6 +948,7 @@ apply_eligibility = _jit(_apply_eligibility)
 fold_trace = _jit(_fold_trace)
 tick_rewards = _jit(_tick_rewards)
 regular_steps = _jit(_regular_steps)
+uniforms_from_raw = _jit(_uniforms_from_raw)
 all_finite = _jit(_all_finite)
 row_pairs = _jit(_row_pairs)
 run_tick = _jit(_run_tick)  # calls the compiled kernels above (module globals at compile time)
