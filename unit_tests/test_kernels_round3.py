@@ -122,3 +122,49 @@ def test_poisson_inputs_give_the_same_spikes_through_either_refill(monkeypatch):
         assert states == other_states
     assert ticks[0][0].mean() > 0.02  # ~50 Hz at dt = 1 ms
     assert used and all(used)  # the raw fill ran where asked (256-step blocks of 1,000)
+
+
+@pytest.mark.parametrize("piece", [1, 7, 1000, 1 << 17])
+def test_fan_in_csr_order_in_pieces_is_the_stable_argsort(piece):
+    # SparseFanIn sorts its synapses by presynaptic neuron a piece of neurons at a time (no
+    # 64-bit copy of every synapse at build); the order is the whole stable argsort's, with
+    # empty and crowded key values too
+    from spikey.snn.weight.fan_in import _stable_order
+
+    rng = np.random.default_rng(piece)
+    keys = np.concatenate([rng.integers(0, 50, 3000), np.full(2500, 17), [49]]).astype(np.int32)
+    keys = keys[rng.permutation(keys.size)]
+    starts = np.zeros(61, np.int64)  # 60 values, 10 of them never drawn
+    np.cumsum(np.bincount(keys, minlength=60), out=starts[1:])
+    out = np.full(keys.size, -1, np.int32)
+    _stable_order(keys, starts, out, piece)
+    np.testing.assert_array_equal(out, np.argsort(keys, kind="stable"))
+
+
+def test_fan_in_build_gives_the_same_network_as_before():
+    # the weights drawn in pieces of rows and the CSR sorted in pieces: the arrays of the
+    # one-shot build (recomputed here the old way) for a batch of two
+    from spikey import Network
+
+    cfg = {"parts": {"inputs": "RateMap", "neurons": "LIF", "weights": "SparseFanIn",
+                     "readout": "NeuronRates"},
+           "network": {"processing_steps": 10, "batch_size": 2, "seed": 3, "reward_mode": "none"},
+           "inputs": {"n_inputs": 300, "n_dims": 1},
+           "neurons": {"n_neurons": 1500},
+           "weights": {"fan_in": 60, "sources": "all", "low": 0.2, "high": 2.0,
+                       "max_weight": 1.5},
+           "readout": {"n_outputs": 10}}
+    w = Network.from_config(cfg).parts["weights"]
+    B, n, K = w.matrix.shape
+    for b, rng in enumerate(w.context.generators("weights.init")):
+        for k in range(n):  # the same partner draws as the build
+            own = 300 + k
+            chosen = rng.choice(1800 - 1, K, replace=False)
+            np.testing.assert_array_equal(np.sort(chosen + (chosen >= own)), w.pre_index[b, k])
+        whole = np.clip(rng.uniform(0.2, 2.0, size=(n, K)), 0.0, 1.5)
+        np.testing.assert_array_equal(w.matrix[b], whole.astype(w.matrix.dtype))
+    flat = w.pre_index.reshape(B, -1)
+    order = np.argsort(flat, axis=1, kind="stable")
+    np.testing.assert_array_equal(w.out_synapse, order)
+    np.testing.assert_array_equal(w.out_post, order // K)
+    assert w.out_synapse.dtype == w.out_post.dtype == np.int32

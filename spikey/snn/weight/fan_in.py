@@ -86,16 +86,22 @@ class SparseFanIn(Part):
                     chosen = rng.choice(pool.size - 1, K, replace=False)
                     chosen = pool[chosen + (chosen >= own - pool[0])]
                 self.pre_index[b, k] = np.sort(chosen)
-            values = rng.uniform(self.low, self.high, size=(n, K))
-            self.matrix[b] = np.clip(values, 0.0, self.max_weight)
+            # in pieces of rows (the same numbers as one (n, K) draw): no float64 copy of the
+            # whole matrix at build (N = 10,000 at fan-in 100: 16 MB of temporaries)
+            rows = max(1, (1 << 16) // K)
+            for lo in range(0, n, rows):
+                values = rng.uniform(self.low, self.high, size=(min(rows, n - lo), K))
+                self.matrix[b, lo:lo + rows] = np.clip(values, 0.0, self.max_weight, out=values)
         self.mask = np.ones((B, n, K), dtype=bool)  # every stored synapse exists
         # CSR by presynaptic neuron: flat synapse ids k * K + s, grouped by pre
         flat = self.pre_index.reshape(B, -1)
-        self.out_synapse = np.argsort(flat, axis=1, kind="stable").astype(index_type)
-        self.out_post = (self.out_synapse // K).astype(index_type)  # each synapse's target
+        self.out_synapse = np.empty((B, n * K), dtype=index_type)
+        self.out_post = np.empty((B, n * K), dtype=index_type)  # each synapse's target
         self.out_start = np.zeros((B, P + 1), dtype=np.int64)
-        for b in range(B):
+        for b in range(B):  # one member's temporaries at a time
             np.cumsum(np.bincount(flat[b], minlength=P), out=self.out_start[b, 1:])
+            _stable_order(flat[b], self.out_start[b], self.out_synapse[b])
+            np.floor_divide(self.out_synapse[b], K, out=self.out_post[b])
 
     @property
     def flat(self):
@@ -145,3 +151,23 @@ class SparseFanIn(Part):
         member = np.repeat(bb, counts)
         offsets = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
         return member, self.out_synapse[member, offsets], counts
+
+
+def _stable_order(keys: np.ndarray, starts: np.ndarray, out: np.ndarray,
+                  piece: int = 1 << 17) -> None:
+    """``out[...] = np.argsort(keys, kind="stable")`` in pieces of about ``piece`` entries.
+
+    ``starts`` is the cumulative count of each key value (``out_start``): the entries of the
+    key values ``a <= key < c`` fill ``out[starts[a]:starts[c]]``, so each piece of key values
+    is sorted alone (ascending position within a value, as the stable sort of the whole
+    array), with temporaries of the piece's size instead of a 64-bit copy of all ``keys``.
+    """
+    values = starts.size - 1
+    a = 0
+    while a < values:
+        c = int(np.searchsorted(starts, starts[a] + piece, side="right")) - 1
+        c = min(max(c, a + 1), values)
+        if starts[c] > starts[a]:
+            chosen = np.flatnonzero((keys >= a) & (keys < c))
+            out[starts[a]:starts[c]] = chosen[np.argsort(keys[chosen], kind="stable")]
+        a = c
