@@ -58,3 +58,16 @@ def test_a_ray_worker_checkpoints_as_the_config_says_and_every_episode_for_0(eve
     worker = distributed._worker_config(config, 1)
     assert worker["training"]["checkpoint_every"] == expected
     assert config["training"]["checkpoint_every"] == every  # the caller's config is kept
+
+
+def test_bench_ray_refuses_bad_lengths(capsys):
+    import sys
+
+    sys.path.insert(0, os.path.join(HERE, "..", "benchmarks"))
+    import bench_ray
+
+    for argv in (["--episodes", "12", "4"], ["--episodes", "0", "4"], ["--episodes", "4", "4"]):
+        with pytest.raises(SystemExit):
+            bench_ray.main(argv)
+        assert f"--episodes = {argv[1]} {argv[2]}; expected 1 <= first < second" in \
+            capsys.readouterr().err

@@ -166,6 +166,7 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
     trajectory = {k: [] for k in ("observation", "action", "reward", "terminated", "truncated")}
     check = StateCheck(network)  # the state arrays found once per episode
     what = "reward_fn's reward" if reward_fn else "the game's reward"
+    tick_rewards = network.reward_mode == "tick"
     tick, remaining, active = 0, B, None
     try:
         while remaining and (max_steps is None or tick < max_steps):
@@ -173,7 +174,8 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
                 active = ~done
                 network.plastic[...] = active
                 network.active[...] = active  # finished members pause (random streams etc.)
-            _check_finite(obs, "the game's observation", tick, B)
+            if type(obs) is not np.ndarray or obs.dtype.kind in "fc":  # integers: finite
+                _check_finite(obs, "the game's observation", tick, B)
             action = network.tick(adapter.observations(obs, B), info)
             env_action = adapter.actions(action, B)
             next_obs, reward, terminated, truncated, next_info = games.step(env_action)
@@ -195,7 +197,7 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
                 lengths += active
                 done |= ended[0] | ended[1]
                 left = int(B - done.sum())
-            if network.reward_mode == "tick":
+            if tick_rewards:
                 network.reward(action=action, game_reward=reward * active, info=info,
                                terminated=terminated, truncated=truncated)
             check(f"in tick {tick} of the episode")
