@@ -7,7 +7,7 @@ therefore refuses non-finite rewards and observations, and stops at the
 first tick after which :func:`first_non_finite` finds a non-finite state
 array. The check reads only floating point arrays. :class:`StateCheck`, what
 ``run_episode`` runs after every tick, finds the arrays once and checks them
-all in one compiled call (about 3 us per tick for the XOR example, against
+all in one compiled call (2-5 us per tick for the XOR example, against
 about 0.5 ms for the tick itself); :func:`check_network` finds them anew on
 every call.
 """
