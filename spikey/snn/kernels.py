@@ -689,13 +689,13 @@ def _run_tick_blocks(inputs, tick_spikes, pre, sparse, flat, values, out_post, o
                         for x in range(n):
                             target[np.uint64(part_post[x])] += \
                                 w[np.uint64(part_synapse[x])] * sign
-                else:
+                else:  # the block's part of each row, as slices from 0 (they vectorise)
                     for i in range(count):
                         j = mj[i]
-                        row = flat[b * P + j]
+                        row = flat[b * P + j, lo:hi]
                         sign = polarity[j]
-                        for k in range(lo, hi):
-                            target[k] += row[k] * sign
+                        for k in range(block_current.size):
+                            block_current[k] += row[k] * sign
                 # the step's spikes straight into tick_spikes (lif_row reads no spikes); the
                 # last step's into spikes once, below
                 lif_range(b, lo, hi, v, current, decay, threshold, reset, left, is_open,
