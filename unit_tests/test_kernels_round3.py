@@ -168,3 +168,15 @@ def test_fan_in_build_gives_the_same_network_as_before():
     np.testing.assert_array_equal(w.out_synapse, order)
     np.testing.assert_array_equal(w.out_post, order // K)
     assert w.out_synapse.dtype == w.out_post.dtype == np.int32
+
+
+def test_bench_scaling_refuses_zero_memory_runs(capsys):
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
+    import bench_scaling
+
+    with pytest.raises(SystemExit):
+        bench_scaling.main(["--memory-runs", "0"])
+    assert "--memory-runs = 0; expected a count >= 1" in capsys.readouterr().err
