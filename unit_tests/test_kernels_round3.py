@@ -89,7 +89,7 @@ def test_poisson_inputs_give_the_same_spikes_through_either_refill(monkeypatch):
     def run(raw, kernels_choice):
         original = part.fill_uniforms
 
-        def spy(generator, out):
+        def spy(generator, out):  # asked for by RandomBlocks only on the compiled path
             if not raw:
                 return False
             used.append(original(generator, out))
@@ -114,14 +114,16 @@ def test_poisson_inputs_give_the_same_spikes_through_either_refill(monkeypatch):
         return ticks, states
 
     ticks, states = run(True, "auto")
+    assert used and all(used)  # the raw fill ran (256-step blocks of 1,000 numbers)
     for raw, choice in ((False, "auto"), (False, "numpy"), (True, "numpy")):
+        count = len(used)
         other_ticks, other_states = run(raw, choice)
+        assert len(used) == count  # numpy's fill: asked not to, or the numpy path
         for (inputs_a, spikes_a), (inputs_b, spikes_b) in zip(ticks, other_ticks):
             np.testing.assert_array_equal(inputs_a, inputs_b)
             np.testing.assert_array_equal(spikes_a, spikes_b)
         assert states == other_states
     assert ticks[0][0].mean() > 0.02  # ~50 Hz at dt = 1 ms
-    assert used and all(used)  # the raw fill ran where asked (256-step blocks of 1,000)
 
 
 @pytest.mark.parametrize("piece", [1, 7, 1000, 1 << 17])

@@ -292,6 +292,10 @@ class RandomBlocks:
     #: member keeps its own generator, so the numbers are the same for any number)
     threads = 1
 
+    #: refill large blocks through :func:`fill_uniforms` (numba; the same numbers): the engine
+    #: of a compiled network sets it, so a network on the numpy path never starts numba
+    raw_fill = False
+
     def __init__(self, generators, width: int, dtype, block: int = 256, activity=None):
         self.generators = generators
         self.width = int(width)
@@ -309,7 +313,7 @@ class RandomBlocks:
 
     def _fill(self, members) -> None:
         for b in members:
-            if not fill_uniforms(self.generators[b], self.buffer[b]):
+            if not (self.raw_fill and fill_uniforms(self.generators[b], self.buffer[b])):
                 self.generators[b].random(dtype=self.buffer.dtype, out=self.buffer[b])
             self.position[b] = 0
 

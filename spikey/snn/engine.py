@@ -239,7 +239,9 @@ class Engine:
         self.threads = int(getattr(network, "threads", 1))
         if self.threads > 1:  # the parts' random numbers are drawn in threads too
             kernels.prepare_threads()
-            for blocks in network.random_blocks().values():
+        for blocks in network.random_blocks().values():
+            blocks.raw_fill = True  # large refills through random_raw (the same numbers)
+            if self.threads > 1:
                 blocks.threads = self.threads
         # run_tick's per-member index buffers: row views of the spike index buffers
         P = network._pre.shape[1]
