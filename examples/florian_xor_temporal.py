@@ -79,7 +79,8 @@ Python step loop is not compiled, ~20 s with the flat one):
      2 Hz).
   3. What neither fixes (fresh seeds 7202 and 7205, looked at after their
      run): the hidden layer falls nearly silent in the first 200
-     presentations and never recovers. Untrained, 37-48 of the 60 hidden
+     presentations and does not recover (7202) or only in part (7205).
+     Untrained, 37-48 of the 60 hidden
      neurons fire above 5 Hz (mean 9-13 Hz) in both; after 200
      presentations 2-10 (7202, mean 1.1-2.5 Hz) and 1-15 (7205, 0.7-2.9
      Hz), at the end 0-9 (7202, 0.3-1.7 Hz) and 14-26 (7205, 3.7-6.3 Hz),
@@ -91,8 +92,13 @@ Python step loop is not compiled, ~20 s with the flat one):
      two that pass (2.43 -> 2.29, 2.52 -> 2.24): excitatory over inhibitory
      0.78 and 0.79 against 0.95 and 0.89 at presentation 200. A silent
      neuron has no postsynaptic spikes, hence no eligibility, so nothing
-     brings it back. The output then follows a handful of hidden spikes:
-     the homeostasis holds its threshold 0.1-4.3 mV above the reset from
+     brings it back. The thinning is common and by itself survivable: at
+     presentation 300, 8 of the 56 development networks (3, 5, 8, 19, 100,
+     103, 108, 110) have 5 or fewer hidden neurons above 5 Hz for some
+     pattern, and all 8 pass; dev 3 ends with 3-9 active (00/01/10/11 at
+     34/56/46/16 Hz), dev 110 with 0-12 (26/52/84/24 Hz). It fails when the
+     few that are left do not carry both XOR-true patterns. On 7202 the
+     output follows a handful of hidden spikes: the homeostasis holds its threshold 0.1-4.3 mV above the reset from
      presentation 400 on (1.4 mV at the end), and 7202's 10 (2 hidden
      neurons above 5 Hz) reaches 38 Hz at most, 0.01 mV above the reset
      (01 82, 00 30, 11 14 Hz there); at or below the reset the output
@@ -100,7 +106,13 @@ Python step loop is not compiled, ~20 s with the flat one):
      ordered, but the cause is the training of the hidden layer (its
      hidden-to-output weights are not weak: mean 3.3 mV, 16 of 60 at the
      5 mV cap), not the calibration. 7205 is not ordered (01 at 38 below
-     00 at 42 Hz), on the same thinned hidden layer.
+     00 at 42 Hz), on the same thinned hidden layer. A remedy would keep
+     the hidden layer alive (e.g. a homeostatic threshold on the hidden
+     neurons, which needs a second set of offsets: two HomeostaticThreshold
+     parts on one neuron part overwrite each other's thresholds); it is not
+     tried here, and since the development seeds already pass 56 of 56 it
+     would have to be chosen there by the hidden layer's activity, then
+     checked once on new fresh seeds.
 
 * The earlier setup (flat reward, offsets in [-15, 30] mV, no calibration:
   ``--reward flat --min-offset -15 --max-offset 30 --calibrate 0``): 23 of
