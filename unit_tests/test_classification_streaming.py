@@ -113,3 +113,10 @@ def test_present_shows_byte_images_as_their_floats():
     floats = raw / 16.0
     np.testing.assert_array_equal(present(net_a, images, neurons=excitatory, order=[5, 1, 1]),
                                   present(net_b, floats, neurons=excitatory, order=[5, 1, 1]))
+
+
+def test_train_samples_option_is_checked(capsys):
+    import digits_stdp
+    with pytest.raises(SystemExit):
+        digits_stdp.main(["--dataset", "mnist", "--data-folder", "nowhere", "--train-samples", "0"])
+    assert "--train-samples = 0; expected an integer >= 1" in capsys.readouterr().err
