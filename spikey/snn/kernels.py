@@ -549,12 +549,17 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
         mb, mj, qb, qk = bb[b], jj[b], pb[b], pk[b]
         none = mb[:0]
         s = start_scale
+        # member b's rows as 1D views, their copy loops from 0 (they vectorise; indexing the
+        # 2D arrays with b checked each index for wraparound, ~0.3 us per 1,000 booleans)
+        pre_row, pre_body, spike_row = pre[b], pre[b, n_in:], spikes[b]
+        current_row = current[b]
         for t in range(T):
+            input_row, out_row = inputs[b, t], tick_spikes[b, t]
             for j in range(n_in):
-                pre[b, j] = inputs[b, t, j]
+                pre_row[j] = input_row[j]
             for k in range(N):
-                pre[b, n_in + k] = spikes[b, k]
-            count = row_pairs(pre[b], b, mb, mj)
+                pre_body[k] = spike_row[k]
+            count = row_pairs(pre_row, b, mb, mj)
             if not sparse:  # keep the spikes of rows with synapses (order kept)
                 kept = 0
                 for i in range(count):
@@ -563,7 +568,7 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
                         kept += 1
                 count = kept
             for k in range(N):
-                current[b, k] = 0.0
+                current_row[k] = 0.0
             if sparse:
                 propagate_sparse(values, out_start, out_synapse, out_post, mb[:count],
                                  mj[:count], polarity, no_efficacy, False, current)
@@ -572,7 +577,7 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
             lif_member(b, v, current, decay, threshold, reset, left, is_open, is_closed,
                        steps, spikes)
             for k in range(N):
-                tick_spikes[b, t, k] = spikes[b, k]
+                out_row[k] = spike_row[k]
             if kind == 0:
                 continue
             traces_member(b, pre, spikes, pre_trace, post_trace, decay_plus, decay_minus,
