@@ -18,8 +18,10 @@ are timed in the same process, repeat by repeat in turn:
   inside the call into the network (encoding, input spikes, the tick's steps,
   readout), its steps alone (``kernels.run_tick``), the game and the reward; what
   is left of the wall time per call ("python") is ``ClosedLoop.step``'s checks and
-  bookkeeping, the call into the compiled entry and the loading of the kernel's
-  arguments from the plan (one reference count per array, once per call);
+  bookkeeping (~0.5 µs: the plan's validity checks, five parts' revisions, the
+  network's counters, the returned tuple), the call into the compiled entry (~0.15-0.2
+  µs: unboxing the plan, releasing the GIL) and the loading of the kernel's arguments
+  from the plan (no reference counts since the plan's own getter);
 - ``run``: ``ClosedLoop.run(--run-ticks)``, that many ticks per Python call (the
   same compiled tick in a compiled loop), per tick: the sections' medians over the
   ticks plus the median over the calls of the Python time per tick (a call's wall

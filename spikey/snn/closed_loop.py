@@ -332,9 +332,9 @@ def _loop_step(p, ticks):
     # compiles). Returns how many ran: fewer when a tick is refused (paused members, a
     # non-finite observation), which changes nothing (the caller runs that tick in Python).
     # With more than one tick, tick i's rewards and episode ends go to row i of the history.
-    # The tick's kernel arguments are loaded from the plan once per call (a tuple of arrays:
-    # each load increfs every array in it).
-    tick = p.tick  # (no reference counts: see _PlanType)
+    # The tick's kernel arguments are loaded from the plan once per call (a tuple of ~50
+    # arrays; the plan's getter counts no references: see _PlanType).
+    tick = p.tick
     for n in range(ticks):
         timing = p.timing[0]
         if timing:
