@@ -138,8 +138,11 @@ def test_synapse_index_lists_each_members_synapses():
 @pytest.mark.parametrize("weights", ["Random", "SparseFanIn"])
 def test_fused_tick_equals_the_step_by_step_path(monkeypatch, synapse, weights):
     calls = []
-    run_tick = kernels.run_tick
+    run_tick, run_tick_sparse = kernels.run_tick, kernels.run_tick_sparse
     monkeypatch.setattr(kernels, "run_tick", lambda *a: (calls.append(1), run_tick(*a)))
+    # (a SparseFanIn tick without learning reads its weights in CSR order: run_tick_sparse)
+    monkeypatch.setattr(kernels, "run_tick_sparse",
+                        lambda *a: (calls.append(1), run_tick_sparse(*a)))
     cfg = build_small_config(
         parts={"synapses": synapse, "weights": weights},
         network={"batch_size": 2, "seed": 5, "processing_steps": 30, "kernels": "numba"},

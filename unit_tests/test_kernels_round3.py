@@ -182,3 +182,45 @@ def test_bench_scaling_refuses_zero_memory_runs(capsys):
     with pytest.raises(SystemExit):
         bench_scaling.main(["--memory-runs", "0"])
     assert "--memory-runs = 0; expected a count >= 1" in capsys.readouterr().err
+
+
+@needs_numba
+def test_recurrent_sparse_tick_without_learning_reads_weights_in_csr_order(monkeypatch):
+    # a recurrent SparseFanIn network without learning runs run_tick_sparse (its weights
+    # copied in CSR order once per tick): the spikes and every state array of the numpy
+    # path, also after the weights change between ticks, for each member of a batch
+    from spikey import Network
+    from spikey.snn import engine
+
+    calls = []
+    original = engine.Engine._run_sparse
+
+    def spy(self, network, plan):
+        calls.append(network.batch_size)
+        return original(self, network, plan)
+
+    monkeypatch.setattr(engine.Engine, "_run_sparse", spy)
+    cfg = {"parts": {"inputs": "RateMap", "neurons": "LIF", "weights": "SparseFanIn",
+                     "readout": "NeuronRates"},
+           "network": {"processing_steps": 120, "batch_size": 2, "seed": 9,
+                       "reward_mode": "none"},
+           "inputs": {"n_inputs": 200, "n_dims": 1, "max_rate": 40.0},
+           "neurons": {"n_neurons": 300, "tau": 20.0, "threshold": 6.0, "refractory": 2.0,
+                       "inhibitory_fraction": 0.2},
+           "weights": {"fan_in": 40, "sources": "all", "high": 1.2, "max_weight": 1.5},
+           "readout": {"n_outputs": 300}}
+    runs = {}
+    for choice in ("numba", "numpy"):
+        net = Network.from_config({**cfg, "network": {**cfg["network"], "kernels": choice}})
+        spikes = []
+        for tick in range(3):
+            net.tick(np.ones((2, 1)))
+            spikes.append(net.tick_spikes.copy())
+            net.parts["weights"].matrix[:, ::3] *= 0.9  # the next tick's copy sees this
+        runs[choice] = (np.array(spikes), net.state_arrays())
+    assert calls == [2, 2, 2]
+    (spikes_a, state_a), (spikes_b, state_b) = runs["numba"], runs["numpy"]
+    assert spikes_a[:, :, :, :].mean() > 0.01  # recurrent activity to propagate
+    np.testing.assert_array_equal(spikes_a, spikes_b)
+    for key in state_a:
+        np.testing.assert_array_equal(state_a[key], state_b[key], err_msg=key)

@@ -369,8 +369,29 @@ class Engine:
         if self.threads > 1 and B > 1:
             kernel = kernels.run_tick_members
             kernels.numba.set_num_threads(min(self.threads, B))
+        elif self.sparse and plan.learning.kind == 0 and plan.reward.kind == 0:
+            self._run_sparse(network, plan)
+            network.step_count += T
+            return
         kernel(*self.tick_arguments(network, plan))
         network.step_count += T
+
+    def _run_sparse(self, network, plan: TickPlan) -> None:
+        """A tick without learning of ``SparseFanIn`` weights that the blocks cannot take
+        (recurrent) through :func:`~spikey.snn.kernels.run_tick_sparse`: the weights copied in
+        CSR order once per tick into an engine buffer (``(B, N K)``, made on first use)."""
+        w = self.propagation(network)
+        n = plan.neuron
+        buffer = getattr(self, "_in_order", None)
+        if buffer is None or buffer.shape != w.out_synapse.shape or \
+                buffer.dtype != w.values.dtype:
+            buffer = self._in_order = np.empty(w.out_synapse.shape, dtype=w.values.dtype)
+        bb, jj = self._tick_index[:2]
+        kernels.run_tick_sparse(
+            network.tick_input_spikes, network.tick_spikes, network._pre, bb, jj, w.values,
+            w.out_start, w.out_synapse, w.out_post, network._polarity, network._current,
+            n.potential, n.decay, n.threshold, n.reset, n.left, n.is_open, n.is_closed,
+            n.refractory_steps, n.spikes, buffer)
 
     #: the fewest neurons a thread's block of :func:`kernels.run_tick_blocks` holds
     MIN_BLOCK = 256

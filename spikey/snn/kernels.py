@@ -49,6 +49,10 @@ run_tick_blocks
     depends only on the input spikes, given for the whole tick, so each block
     runs all its steps alone (``network.threads`` with fewer members than threads);
     each neuron gets run_tick's operations in the same order.
+run_tick_sparse
+    run_tick without learning for ``SparseFanIn`` weights on one thread (recurrent networks,
+    which the blocks cannot take): each member's weights copied in CSR order once per tick,
+    then read contiguously by every spike.
 run_tick_izhikevich
     A whole tick for Izhikevich neurons, with DA-STDP's dopamine and periodic
     weight update.
@@ -714,6 +718,46 @@ def _run_tick_blocks(inputs, tick_spikes, pre, sparse, flat, values, out_post, o
                 pre[b, n_in + k] = tick_spikes[b, T - 2, k]
 
 
+def _run_tick_sparse(inputs, tick_spikes, pre, bb, jj, values, out_start, out_synapse,
+                     out_post, polarity, current, v, decay, threshold, reset, left, is_open,
+                     is_closed, steps, spikes, in_order):
+    # run_tick without learning or rewards (kind 0) for SparseFanIn weights on one thread,
+    # for networks the blocks cannot take (recurrent): member by member, run_tick's
+    # operations in the same order, but the member's weights are first copied in CSR order
+    # into in_order (B, N K), so a spike reads its segment's weights contiguously instead of
+    # gathering them through out_synapse (the same values: the same sums)
+    B, T, n_in = inputs.shape
+    N = spikes.shape[1]
+    for b in range(B):
+        w, order, ordered = values[b], out_synapse[b], in_order[b]
+        for x in range(out_start[b, out_start.shape[1] - 1]):
+            ordered[x] = w[np.uint64(order[x])]
+        mb, mj = bb[b], jj[b]
+        pre_row, pre_body, spike_row = pre[b], pre[b, n_in:], spikes[b]
+        current_row, posts = current[b], out_post[b]
+        for t in range(T):
+            input_row, out_row = inputs[b, t], tick_spikes[b, t]
+            for j in range(n_in):
+                pre_row[j] = input_row[j]
+            for k in range(N):
+                pre_body[k] = spike_row[k]
+            count = row_pairs(pre_row, b, mb, mj)
+            for k in range(N):
+                current_row[k] = 0.0
+            for i in range(count):
+                j = mj[i]
+                sign = polarity[j]
+                first = out_start[b, j]
+                n = out_start[b, j + 1] - first
+                part_post, part_w = posts[first:first + n], ordered[first:first + n]
+                for x in range(n):
+                    current_row[np.uint64(part_post[x])] += part_w[x] * sign
+            lif_member(b, v, current, decay, threshold, reset, left, is_open, is_closed,
+                       steps, spikes)
+            for k in range(N):
+                out_row[k] = spike_row[k]
+
+
 def _run_tick_izhikevich(inputs, tick_spikes, pre, bb, jj, pb, pk,
                          sparse, flat, values, out_start, out_synapse, out_post, polarity,
                          no_efficacy, current,
@@ -958,6 +1002,7 @@ all_finite = _jit(_all_finite)
 row_pairs = _jit(_row_pairs)
 run_tick = _jit(_run_tick)  # calls the compiled kernels above (module globals at compile time)
 run_tick_izhikevich = _jit(_run_tick_izhikevich)
+run_tick_sparse = _jit(_run_tick_sparse)
 
 
 def _jit_parallel(function):
