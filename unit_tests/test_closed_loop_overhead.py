@@ -100,3 +100,55 @@ def test_arrays_stay_alive_and_counted_across_runs_and_rebuilds():
     assert na.parts["weights"].matrix.tobytes() == nb.parts["weights"].matrix.tobytes()
     assert fused.env.game.state.tobytes() == reference.env.game.state.tobytes()
     assert np.count_nonzero(na.parts["weights"].matrix) > 0
+
+
+def _check_rows(out, reference, ticks):
+    rewards, terminated, truncated = out
+    assert rewards.shape == terminated.shape == truncated.shape == (ticks, 1)
+    assert (rewards.dtype, terminated.dtype, truncated.dtype) == (np.float64, bool, bool)
+    for i in range(ticks):
+        _, reward, ended, cut, _ = reference.step()
+        assert (rewards[i].tobytes(), terminated[i].tolist(), truncated[i].tolist()) == (
+            reward.tobytes(), ended.tolist(), cut.tolist()), i
+
+
+def test_short_runs_equal_steps_and_return_their_own_arrays():
+    # run(n <= 256) is one compiled call whose history rows are copied out: interleaved with
+    # steps, other lengths and a paused member (the Python loop), it equals the Python steps
+    from test_closed_loop_fused import _assert_same
+
+    fused, reference = _loops(T=3, seed=5)
+    kept = []
+    for ticks in (2, 37, 256, 1, 5, 256, 257, 3):
+        out = fused.run(ticks)
+        _check_rows(out, reference, ticks)
+        kept.append((out, [a.copy() for a in out]))
+        fused.step()
+        reference.step()
+    assert fused.last_fused
+    _assert_same(fused, reference)
+    assert fused.network.tick_count == sum((2, 37, 256, 1, 5, 256, 257, 3)) + 8
+    # later runs leave earlier results alone (copies, not the plan's rows)
+    for out, copies in kept:
+        for a, b in zip(out, copies):
+            assert a.tobytes() == b.tobytes()
+            assert a.base is None or a.base.base is None
+    for loop in (fused, reference):
+        loop.network.active[0] = False
+    calls = int(fused.stamps[0, 5])
+    _check_rows(fused.run(4), reference, 4)
+    assert int(fused.stamps[0, 5]) == calls and not fused.last_fused  # no compiled tick
+    for loop in (fused, reference):
+        loop.network.active[0] = True
+    _check_rows(fused.run(6), reference, 6)
+    assert fused.last_fused and int(fused.stamps[0, 5]) == calls + 6
+    _assert_same(fused, reference)
+    assert fused.last_observation.tobytes() == reference.last_observation.tobytes()
+
+
+def test_short_run_before_any_step():
+    fused, reference = _loops(seed=2)
+    assert fused._plan is None
+    _check_rows(fused.run(3), reference, 3)  # builds the plan on its first step
+    _check_rows(fused.run(3), reference, 3)
+    assert fused.last_fused

@@ -617,6 +617,7 @@ class ClosedLoop:
         self._why = "not built yet"
         self._timing = False
         self._arrays = None
+        self._history = None  # the plan's rows of run()'s ticks
         #: Whether the last :meth:`step` ran the compiled call.
         self.last_fused = False
         self._signal = self._fused_signal = None
@@ -701,42 +702,64 @@ class ClosedLoop:
         if isinstance(ticks, bool) or not isinstance(ticks, (int, np.integer)) or ticks < 0:
             raise ValueError(f"ClosedLoop.run: ticks = {ticks!r}; expected an integer >= 0")
         ticks, B = int(ticks), self.network.batch_size
+        history, done, first = self._history, 0, 0
+        if 1 < ticks <= _CHUNK and self._valid():
+            # the common case first: the whole run in one compiled call, its history rows are
+            # the result (copies: no zeroed arrays filled row by row, ~2 us less per call)
+            first = done = self._run(self._plan, ticks)
+            if done:
+                self._count_fused(done)
+            if done == ticks:
+                return history[0][:ticks].copy(), history[1][:ticks].copy(), \
+                    history[2][:ticks].copy()
         rewards = np.zeros((ticks, B), dtype=np.float64)
         terminated = np.zeros((ticks, B), dtype=bool)
         truncated = np.zeros((ticks, B), dtype=bool)
-        done = 0
+        if first:  # a tick was refused after `first` ran: those rows, then the loop below
+            rewards[:first], terminated[:first] = history[0][:first], history[1][:first]
+            truncated[:first] = history[2][:first]
         while done < ticks:
-            if self._plan is not None and self.step is self._fast_step:
+            if self._valid():
                 # (the fast step's checks, then as many compiled ticks as go through)
-                network = self.network
-                if (network.training is self._training and not network._monitors
-                        and self._blocks._together and self.env._autoreset is self._autoreset
-                        and tuple(map(_REVISION, self._parts)) == self._revisions):
-                    start = done
-                    while done < ticks:  # chunks of the plan's history rows
-                        n = min(ticks - done, _CHUNK)
-                        ran = self._run(self._plan, n) if n > 1 else 0
-                        if ran:
-                            rows = slice(done, done + ran)
-                            rewards[rows] = self._history[0][:ran]
-                            terminated[rows] = self._history[1][:ran]
-                            truncated[rows] = self._history[2][:ran]
-                            done += ran
-                        if ran < n or n == 1:
-                            break
-                    if done > start:
-                        count = done - start
-                        network.activity.all = True
-                        network.step_count += self._T * count
-                        network.tick_count += count
-                        network.last_action = self._readout.last_action = self._action
-                        self.last_fused = True
-                    if done == ticks:
+                start = done
+                while done < ticks:  # chunks of the plan's history rows
+                    n = min(ticks - done, _CHUNK)
+                    ran = self._run(self._plan, n) if n > 1 else 0
+                    if ran:
+                        rows = slice(done, done + ran)
+                        rewards[rows] = history[0][:ran]
+                        terminated[rows] = history[1][:ran]
+                        truncated[rows] = history[2][:ran]
+                        done += ran
+                    if ran < n or n == 1:
                         break
+                if done > start:
+                    self._count_fused(done - start)
+                if done == ticks:
+                    break
             _, reward, ended, cut, _ = self.step()  # one tick in Python (or after a rebuild)
+            history = self._history  # (a rebuilt plan has its own)
             rewards[done], terminated[done], truncated[done] = reward, ended, cut
             done += 1
         return rewards, terminated, truncated
+
+    def _valid(self) -> bool:
+        # the plan is current and the compiled call may run (the fast step's checks)
+        if self._plan is None or self.step is not self._fast_step:
+            return False
+        network = self.network
+        return (network.training is self._training and not network._monitors
+                and self._blocks._together and self.env._autoreset is self._autoreset
+                and tuple(map(_REVISION, self._parts)) == self._revisions)
+
+    def _count_fused(self, count):
+        # the network's counters and the loop's flags after `count` compiled ticks
+        network = self.network
+        network.activity.all = True
+        network.step_count += self._T * count
+        network.tick_count += count
+        network.last_action = self._readout.last_action = self._action
+        self.last_fused = True
 
     @property
     def last_observation(self):
