@@ -82,8 +82,14 @@ def test_izhikevich_kernel_keeps_nan_like_the_numpy_step():
 
 
 @needs_numba
-@pytest.mark.parametrize("synapse, batch", [("STDP", 1), ("MSTDPET", 2)])
-def test_lif_ticks_on_a_sparse_mask_walk_lists_and_equal_numpy(monkeypatch, synapse, batch):
+@pytest.mark.parametrize("synapse, batch, mask", [
+    ("STDP", 1, {"density": 0.2}), ("MSTDPET", 2, {"density": 0.2}),
+    # synapses from the inputs only, 80 % of them: potentiation goes row after row (the
+    # rows hold most of the entries they read); at 20 % over all 70 rows, by column lists
+    ("STDP", 1, {"density": 0.8, "inputs_only": True}),
+    ("MSTDPET", 2, {"density": 0.8, "inputs_only": True})])
+def test_lif_ticks_on_a_sparse_mask_walk_lists_and_equal_numpy(monkeypatch, synapse, batch,
+                                                               mask):
     calls = []
     run_tick = kernels.run_tick
     monkeypatch.setattr(kernels, "run_tick", lambda *a: (calls.append(a), run_tick(*a)))
@@ -92,7 +98,7 @@ def test_lif_ticks_on_a_sparse_mask_walk_lists_and_equal_numpy(monkeypatch, syna
         network={"batch_size": batch, "processing_steps": 30, "reward_mode": "tick"},
         inputs={"n_inputs": 40, "rate_map": [50.0, 300.0]},
         neurons={"n_neurons": 30},
-        weights={"low": 0.0, "high": 12.0, "max_weight": 12.0, "density": 0.2})
+        weights={"low": 0.0, "high": 12.0, "max_weight": 12.0, **mask})
     fused = Network.from_config(cfg)
     reference = Network.from_config({**cfg, "network": {**cfg["network"], "kernels": "numpy"}})
     rng = np.random.default_rng(2)
