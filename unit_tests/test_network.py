@@ -710,3 +710,18 @@ def test_per_member_values_are_checked():
     cfg["network"]["member_seeds"] = [1]
     with pytest.raises(ConfigError, match="member_seeds"):
         Network.from_config(cfg)
+
+
+@pytest.mark.parametrize("shape", [(1, 1000, 300), (2, 600, 120), (3, 40, 7)])
+def test_count_spikes_equals_the_boolean_sum(shape):
+    """Byte sums in pieces of 255 steps give every neuron's spike count exactly, also for
+    a neuron that fires every step of a 1,000-step tick (counts past 255) and on a view."""
+    from spikey.snn.network import count_spikes
+    spikes = np.random.default_rng(4).random(shape) < 0.3
+    spikes[0, :, 0] = True
+    view = spikes[:, :, 1:]
+    out = np.full((shape[0], shape[2] - 1), -5, dtype=np.int64)
+    count_spikes(view, out)
+    np.testing.assert_array_equal(out, view.sum(axis=1))
+    full = np.zeros((shape[0], shape[2]), dtype=np.int64)
+    assert count_spikes(spikes, full)[0, 0] == shape[1]
