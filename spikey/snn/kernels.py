@@ -564,13 +564,8 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
             for k in range(N):
                 pre_body[k] = spike_row[k]
             count = row_pairs(pre_row, b, mb, mj)
-            if not sparse:  # keep the spikes of rows with synapses (order kept)
-                kept = 0
-                for i in range(count):
-                    if live[b, mj[i]]:
-                        mj[kept] = mj[i]
-                        kept += 1
-                count = kept
+            if not sparse:
+                count = keep_live(live[b], mj, count)
             for k in range(N):
                 current_row[k] = 0.0
             if sparse:
@@ -691,13 +686,8 @@ def _run_tick_blocks(inputs, tick_spikes, pre, sparse, flat, values, out_post, o
             block_current, block_spikes = current[b, lo:hi], spikes[b, lo:hi]
             for t in range(T):
                 count = row_pairs(inputs[b, t], b, mb, mj)
-                if not sparse:  # keep the spikes of rows with synapses (order kept)
-                    kept = 0
-                    for i in range(count):
-                        if live[b, mj[i]]:
-                            mj[kept] = mj[i]
-                            kept += 1
-                    count = kept
+                if not sparse:
+                    count = keep_live(live[b], mj, count)
                 target = current[b]
                 for i in range(block_current.size):  # (loops from 0 over slices vectorise)
                     block_current[i] = 0.0
@@ -863,6 +853,17 @@ def _run_tick_izhikevich(inputs, tick_spikes, pre, bb, jj, pb, pk,
                                       step_cast, w_low, w_high, w_dense)
 
 
+def _keep_live(live, jj, count):
+    # of the first count spike indices in jj, keep those whose row holds a synapse
+    # (live[j]; order kept) at the front of jj; returns how many
+    kept = 0
+    for i in range(count):
+        if live[jj[i]]:
+            jj[kept] = jj[i]
+            kept += 1
+    return kept
+
+
 def _row_pairs(row, b, bb, jj):
     # np.nonzero of one member's spike row into (member, index) buffers; the same order as
     # spike_pairs gives that member's spikes. Eight neurons per 64-bit word: a word's
@@ -1014,6 +1015,7 @@ regular_steps = _jit(_regular_steps)
 uniforms_from_raw = _jit(_uniforms_from_raw)
 all_finite = _jit(_all_finite)
 row_pairs = _jit(_row_pairs)
+keep_live = _jit(_keep_live)
 run_tick = _jit(_run_tick)  # calls the compiled kernels above (module globals at compile time)
 run_tick_izhikevich = _jit(_run_tick_izhikevich)
 run_tick_sparse = _jit(_run_tick_sparse)
