@@ -59,3 +59,52 @@ def test_bad_keys_are_named():
         _net(min_offset=5.0, max_offset=1.0)
     with pytest.raises(ConfigError, match="neurons"):
         _net(neurons=[3, 99])
+
+
+def _two(first, second, rate=0.02):
+    """Two HomeostaticThreshold modifiers on one neuron part (6 neurons)."""
+    cfg = build_small_config(
+        parts={"synapses": None, "rewarder": None},
+        network={"batch_size": 1, "reward_mode": "none", "processing_steps": 100},
+        inputs={"rate_map": [0.0, 150.0]},
+        weights={"low": 1.0, "high": 4.0},
+        synapses=None, rewarder=None)
+    cfg["modifiers"] = [
+        {"part": "HomeostaticThreshold", "rate": rate, "min_offset": -20.0, "max_offset": 100.0,
+         **first},
+        {"part": "HomeostaticThreshold", "rate": rate, "min_offset": -20.0, "max_offset": 100.0,
+         **second}]
+    return Network.from_config(cfg)
+
+
+def test_two_modifiers_on_disjoint_neurons_each_set_their_own_thresholds():
+    # the old apply wrote base + its whole offset array into every threshold, so the second
+    # modifier reset the first one's neurons to the bare 16 mV each tick
+    net = _two({"target_rate": 10.0, "neurons": [0, 3]}, {"target_rate": 40.0, "neurons": [3, 6]})
+    for _ in range(3):
+        net.tick(OBS)
+    first, second = net.modifiers[0].offset.copy(), net.modifiers[1].offset.copy()
+    assert np.abs(first[:, :3]).min() > 0.5 and np.abs(second[:, 3:]).min() > 0.5
+    assert not first[:, 3:].any() and not second[:, :3].any()
+    net.tick(OBS)  # its spike test reads the offsets the last tick left
+    expected = 16.0 + np.concatenate([first[:, :3], second[:, 3:]], axis=1)
+    np.testing.assert_allclose(net.neurons.threshold_value, expected, rtol=1e-6)
+
+
+def test_two_modifiers_hold_their_neurons_at_their_own_targets():
+    net = _two({"target_rate": 10.0, "neurons": [0, 3]}, {"target_rate": 40.0, "neurons": [3, 6]})
+    rates = []
+    for _ in range(250):
+        net.tick(OBS)
+        rates.append(net.tick_spikes.sum(axis=1)[0] * 10.0)  # Hz per neuron
+    late = np.array(rates[-60:]).mean(axis=0)
+    assert np.all(np.abs(late[:3] - 10.0) < 4.0), late  # old code: the first three stay > 100 Hz
+    assert np.all(np.abs(late[3:] - 40.0) < 8.0), late
+
+
+def test_overlapping_threshold_modifiers_are_refused():
+    with pytest.raises(ConfigError, match=r"modifiers\[1\].*neurons = \[2, 6\] overlaps "
+                                          r"modifiers\[0\].*\[0, 3\] on \[2, 3\)"):
+        _two({"target_rate": 10.0, "neurons": [0, 3]}, {"target_rate": 40.0, "neurons": [2, 6]})
+    with pytest.raises(ConfigError, match="overlaps"):  # both on all neurons (the default)
+        _two({"target_rate": 10.0}, {"target_rate": 40.0})

@@ -17,6 +17,12 @@ Works with neuron parts whose spike test reads ``threshold_value`` (LIF and
 its subclasses). The offsets are state: saved and loaded with the network,
 reset to zero by ``reset_offsets()`` (not by an episode reset: homeostasis
 is learning, like the weights). Frozen (``eval()``) networks do not adapt.
+
+Several ``HomeostaticThreshold`` modifiers can share one neuron part when
+each adapts its own ``neurons`` slice (e.g. one for a hidden layer at 10 Hz,
+one for the outputs at 40 Hz): each writes the thresholds of its slice only.
+Two whose slices overlap are refused with a ``ConfigError`` (each would
+overwrite the other's thresholds there).
 """
 
 from __future__ import annotations
@@ -57,21 +63,52 @@ class HomeostaticThreshold(Part):
         self.offset = np.zeros((context.batch_size, n), dtype=context.dtype)
 
     def bind(self, parts: dict):
-        """Find the neuron part whose thresholds adapt (the network calls it after building)."""
+        """Find the neuron part whose thresholds adapt (the network calls it after building)
+        and claim this modifier's neurons on it.
+
+        Raises
+        ------
+        ConfigError
+            When the neuron part has no ``threshold_value``, or another threshold
+            modifier of the same network already adapts some of these neurons.
+        """
         self.target = parts["neurons"]
         if not hasattr(self.target, "threshold_value"):
             raise ConfigError(f"{self.owner}: {self.target.owner} ({type(self.target).__name__}) "
                               "has no threshold_value to adapt; use LIF or a subclass of it")
+        # Which modifier adapts which neurons, kept on the neuron part (slot -> (span, owner)):
+        # each modifier writes only its own span's thresholds, so two spans must not overlap.
+        claims = self.target.__dict__.setdefault("_threshold_claims", {})
+        mine = self.span
+        for slot, (span, owner) in claims.items():
+            if slot == self.slot:
+                continue
+            low, high = max(span.start, mine.start), min(span.stop, mine.stop)
+            if low < high:
+                raise ConfigError(
+                    f"{self.owner}.neurons = [{mine.start}, {mine.stop}] overlaps {owner}'s "
+                    f"neurons [{span.start}, {span.stop}] on [{low}, {high}): two threshold "
+                    "modifiers would each overwrite the other's thresholds there; expected "
+                    "disjoint neurons ranges")
+        claims[self.slot] = (mine, self.owner)
 
     def reset_offsets(self) -> None:
         """Forget what homeostasis learned (every offset back to 0 mV)."""
         self.offset[...] = 0.0
 
     def apply(self, tick: int) -> None:
-        """Put the offsets into the neurons' thresholds (at the start of each tick)."""
-        neurons = self.target
+        """Put the offsets into this modifier's neurons' thresholds (at the start of each tick).
+
+        The other neurons keep the thresholds they have (the base threshold, or
+        another modifier's), so modifiers on disjoint slices compose.
+        """
+        neurons, context = self.target, self.context
         base = neurons.member_column(neurons.threshold)
-        neurons.threshold_value = np.asarray(base + self.offset, dtype=self.context.dtype)
+        value = np.array(np.broadcast_to(neurons.threshold_value,
+                                         (context.batch_size, context.n_neurons)),
+                         dtype=context.dtype)  # a new array: the kernels cache by identity
+        value[:, self.span] = base + self.offset[:, self.span]
+        neurons.threshold_value = value
 
     def observe(self, tick_spikes: np.ndarray, duration_ms: float) -> None:
         """Move the offsets by this tick's rate error; ``tick_spikes`` is ``(B, T, N)``."""
