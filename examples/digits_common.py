@@ -9,11 +9,15 @@ its training and how it answers.
 from __future__ import annotations
 
 import argparse
+import copy
 import pathlib
+import resource
+import sys
 
 import numpy as np
 import yaml
 
+from spikey.core.seeds import seed_range
 from spikey.datasets import load_digits
 
 CONFIGS = pathlib.Path(__file__).resolve().parent / "configs"
@@ -80,6 +84,129 @@ def member_rows(results: dict) -> list:
     """
     return [{"seed": s, "validation": float(results["validation"][b]),
              "test": float(results["test"][b])} for b, s in enumerate(results["seeds"])]
+
+
+def seed_batches(seeds, batch_size: int) -> list:
+    """Split seeds into batches of consecutive seeds, each at most ``batch_size`` long.
+
+    Member ``b`` of a batch whose first seed is ``s`` is seeded ``s + b`` and trains on its
+    own, so a member's result does not depend on the batch it shares.
+
+    Parameters
+    ----------
+    seeds : list of int
+        Distinct seeds, in the order to run them.
+    batch_size : int
+        Members per batch (>= 1).
+
+    Returns
+    -------
+    list of list of int
+        The batches, each a run of consecutive integers.
+
+    Raises
+    ------
+    ValueError
+        If a seed is listed twice.
+    """
+    if len(set(seeds)) < len(seeds):
+        raise ValueError(f"--seeds names a seed twice: {list(seeds)}")
+    batches = []
+    for seed in seeds:
+        last = batches[-1] if batches else None
+        if last and seed == last[-1] + 1 and len(last) < batch_size:
+            last.append(seed)
+        else:
+            batches.append([seed])
+    return batches
+
+
+def peak_mib() -> float:
+    """The process's peak resident memory so far (``ru_maxrss``), in MiB.
+
+    Returns
+    -------
+    float
+        MiB (1,048,576 bytes).
+    """
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kib / 1024 / (1024 if sys.platform == "darwin" else 1)  # macOS reports bytes
+
+
+def run_seeds(run, config: dict, seeds, data, report=None) -> dict:
+    """A batched route's ``run`` over any seed list, as batches of consecutive seeds (see
+    :func:`seed_batches`; the config's batch size caps each batch).
+
+    Parameters
+    ----------
+    run : callable
+        ``run(config, seed, data) -> dict`` with ``seeds``, ``train_seconds``,
+        ``total_seconds`` and ``validation`` / ``test`` arrays (and their ``*_answers``).
+    config : dict
+        The route's config.
+    seeds : list of int
+        Distinct seeds.
+    data : spikey.datasets.Dataset
+        The dataset.
+    report : callable, optional
+        Called with each seed's row (see :func:`seed_rows`) as its batch ends, so a long
+        run's finished seeds are on record before the rest.
+
+    Returns
+    -------
+    dict
+        As ``run``'s, the per-member arrays joined over the batches in seed order; per
+        member also ``seed_train_seconds`` and ``seed_total_seconds`` (its batch's) and
+        ``peak_mib`` (the process's peak memory when its batch ended); ``network`` is the
+        first batch's, ``train_seconds`` and ``total_seconds`` are summed.
+    """
+    parts = []
+    for batch in seed_batches(list(seeds), config["network"]["network"]["batch_size"]):
+        part = copy.deepcopy(config)
+        part["network"]["network"]["batch_size"] = len(batch)
+        result = run(part, batch[0], data)
+        n = len(result["seeds"])
+        result["seed_train_seconds"] = np.full(n, result["train_seconds"])
+        result["seed_total_seconds"] = np.full(n, result["total_seconds"])
+        result["peak_mib"] = np.full(n, peak_mib())
+        parts.append(result)
+        if report is not None:
+            for row in seed_rows(result):
+                report(row)
+    out = {key: parts[0][key] for key in ("network", "config") if key in parts[0]}
+    out["seeds"] = [s for part in parts for s in part["seeds"]]
+    for key in ("train_seconds", "total_seconds"):
+        out[key] = sum(part[key] for part in parts)
+    for key in ("validation", "test", "validation_answers", "test_answers", "assignments",
+                "seed_train_seconds", "seed_total_seconds", "peak_mib"):
+        if key in parts[0]:
+            out[key] = np.concatenate([part[key] for part in parts])
+    return out
+
+
+def seed_rows(results: dict) -> list:
+    """:func:`member_rows` of a :func:`run_seeds` result, each with a ``note``: the
+    training and total seconds of its batch and the peak memory when it ended.
+
+    Parameters
+    ----------
+    results : dict
+        A :func:`run_seeds` result (or one batch of it).
+
+    Returns
+    -------
+    list of dict
+        ``seed``, ``validation``, ``test``, ``train_seconds``, ``total_seconds``,
+        ``peak_mib`` and ``note`` of each member.
+    """
+    rows = member_rows(results)
+    for b, row in enumerate(rows):
+        row.update(train_seconds=float(results["seed_train_seconds"][b]),
+                   total_seconds=float(results["seed_total_seconds"][b]),
+                   peak_mib=float(results["peak_mib"][b]))
+        row["note"] = (f"train {row['train_seconds']:.0f} s, {row['total_seconds']:.0f} s in "
+                       f"all, peak {row['peak_mib']:.0f} MiB so far")
+    return rows
 
 
 def save_figures(folder, stem: str, title: str, weights, labels, answers, data,
@@ -178,7 +305,7 @@ DATASETS = ("digits", "mnist", "fashion_mnist")
 
 
 def main(doc: str, config_path, quick_config, run, title: str, figures=None, argv=None,
-         batched: bool = True, adapt=None):
+         batched: bool = True, adapt=None, seeds: bool = False):
     """The command line every route shares: parse, run, report, draw.
 
     Parameters
@@ -209,6 +336,10 @@ def main(doc: str, config_path, quick_config, run, title: str, figures=None, arg
         images) too, and
         ``--dataset``, ``--data-folder`` and ``--neurons``; without it the route runs on
         the digits only.
+    seeds : bool
+        With ``batched``: also take ``--seeds S A-B ...`` (instead of ``--seed``), run as
+        batches of consecutive seeds of at most the batch size (:func:`run_seeds`), each
+        seed's row printed as its batch ends, with its batch's seconds and the peak memory.
 
     Returns
     -------
@@ -218,8 +349,13 @@ def main(doc: str, config_path, quick_config, run, title: str, figures=None, arg
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--config", default=str(config_path))
     if batched:
-        parser.add_argument("--seed", type=int, default=None,
-                            help="seed of member 0 (default: config)")
+        group = parser.add_mutually_exclusive_group() if seeds else parser
+        group.add_argument("--seed", type=int, default=None,
+                           help="seed of member 0 (default: config)")
+        if seeds:
+            group.add_argument("--seeds", type=seed_range, nargs="+", default=None,
+                               help="seeds and inclusive ranges A-B, run as batches of "
+                                    "consecutive seeds (at most the batch size each)")
     else:
         parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--quick", action="store_true", help="a small run for a smoke test")
@@ -273,10 +409,19 @@ def main(doc: str, config_path, quick_config, run, title: str, figures=None, arg
             print_row({**result, "note": f"({result['seconds']:.0f} s)"})
         print_summary(title, results)
         return results
-    results = run(config, args.seed, data)
+    if getattr(args, "seeds", None) is not None:
+        listed = [seed for item in args.seeds for seed in item]
+        try:
+            seed_batches(listed, 1)
+        except ValueError as error:
+            parser.error(str(error))
+        results = run_seeds(run, config, listed, data, report=print_row)
+        rows = seed_rows(results)
+    else:
+        results = run(config, args.seed, data)
+        rows = member_rows(results)
     print(f"{title}: {len(results['seeds'])} seeds, trained in "
           f"{results['train_seconds']:.1f} s, total {results['total_seconds']:.1f} s")
-    rows = member_rows(results)
     for row in rows:
         print_row(row)
     print_summary(title, rows)

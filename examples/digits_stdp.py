@@ -14,9 +14,12 @@ digit's answer is the class whose neurons fire most on average.
 
     python examples/digits_stdp.py                  # 5 seeds (0-4); 8 min on 2 busy cores
     python examples/digits_stdp.py --seed 100       # seeds 100-104
+    python examples/digits_stdp.py --seeds 700-709  # batches 700-704, 705-709
     python examples/digits_stdp.py --quick          # a small run (seconds)
     python examples/digits_stdp.py --figures out/   # receptive fields, confusion matrix
     python examples/digits_stdp.py --dataset mnist --data-folder ~/data/mnist --neurons 100
+    python examples/digits_stdp.py --dataset mnist --data-folder ~/data/mnist --neurons 400 \
+        --epochs 1 --eval-repeats 3 --members 1 --seeds 1700-1709   # one seed at a time
 
 The settings (examples/configs/digits_stdp.yaml) were chosen on the validation split; the
 test split is only read for the final report.
@@ -334,11 +337,17 @@ def figures(results: dict, data, folder) -> list:
 
 
 def main(argv=None):
-    """``python examples/digits_stdp.py [--seed S] [--quick] [--figures DIR] [--dataset mnist
-    --data-folder DIR] [--neurons N]``."""
+    """``python examples/digits_stdp.py [--seed S | --seeds S A-B ...] [--quick] [--figures DIR]
+    [--dataset mnist --data-folder DIR] [--neurons N] [--members B]``.
+
+    ``--seed S`` trains the config's batch (seeds ``S`` to ``S + batch_size - 1``);
+    ``--seeds`` lists seeds and inclusive ranges, run as batches of consecutive seeds of at
+    most the batch size (``--members 1``: one seed at a time), each seed's row (validation,
+    test, its batch's training and total seconds, peak memory so far) printed as it ends.
+    """
     return digits_common.main(__doc__, CONFIG, quick_config, run,
                               "unsupervised STDP on {dataset}",
-                              figures, argv, adapt=adapt)
+                              figures, argv, adapt=adapt, seeds=True)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,10 @@ from gradient_configs import tiny_digits
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
 
+import digits_common  # noqa: E402
 import digits_ga  # noqa: E402
 import digits_rstdp  # noqa: E402
+import digits_stdp  # noqa: E402
 import gradient_digits  # noqa: E402
 
 
@@ -50,6 +52,47 @@ def test_rstdp_seeds_range_gives_each_seed_the_result_of_its_own_batch(capsys):
 def test_rstdp_bad_seeds_are_named(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_:
         digits_rstdp.main(["--quick", *argv])
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_common_seed_batches_match_the_rstdp_route_s():
+    for seeds, size in ((list(range(1700, 1710)), 1), ([7, 8, 4, 5, 9], 5), ([3, 4, 5], 2)):
+        assert digits_common.seed_batches(seeds, size) == digits_rstdp.seed_batches(seeds, size)
+    assert digits_common.seed_batches(list(range(1700, 1703)), 1) == [[1700], [1701], [1702]]
+    with pytest.raises(ValueError, match="names a seed twice"):
+        digits_common.seed_batches([3, 4, 3], 5)
+
+
+def test_stdp_seeds_range_prints_each_seed_s_row_and_equals_the_seed_batch(capsys):
+    """``digits_stdp.py --seeds`` (the MNIST row's fresh seeds rerun with one command): every
+    seed once, in batches of consecutive seeds; each row printed as its batch ends with its
+    seconds and peak memory; a seed's numbers are those of the ``--seed`` batch it heads."""
+    results = digits_stdp.main(["--quick", "--seeds", "4", "7-8"])
+    assert results["seeds"] == [4, 7, 8]
+    assert results["test"].shape == (3,) and results["assignments"].shape == (3, 50)
+    assert results["seed_train_seconds"][1] == results["seed_train_seconds"][2] > 0
+    assert np.all(results["peak_mib"] > 10)
+    out = capsys.readouterr().out
+    assert "over 3 seeds" in out
+    rows = [line for line in out.splitlines() if line.startswith("  seed ")]
+    # 3 rows as the batches end, then the same 3 in the final table
+    assert len(rows) == 6 and rows[:3] == rows[3:]
+    assert all(" s in all, peak " in line for line in rows)
+    batch = digits_stdp.main(["--quick", "--seed", "7"])
+    assert batch["seeds"] == [7, 8]
+    np.testing.assert_array_equal(results["test_answers"][1:], batch["test_answers"])
+    np.testing.assert_array_equal(results["validation"][1:], batch["validation"])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--seeds", "5", "5"], "names a seed twice"),
+    (["--seeds", "5-3"], "got '5-3'"),
+    (["--seeds", "5", "--seed", "3"], "not allowed with argument"),
+])
+def test_stdp_bad_seeds_are_named(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        digits_stdp.main(["--quick", *argv])
     assert exit_.value.code == 2
     assert message in capsys.readouterr().err
 
