@@ -80,7 +80,9 @@ def test_raw_fill_declines_what_it_cannot_reproduce():
 
 def test_poisson_inputs_give_the_same_spikes_through_either_refill(monkeypatch):
     # a 1,000-input RateMap draws its blocks through the raw fill; without it (numpy's own
-    # fill) every spike and the generators' states are the same, and on the numpy path too
+    # fill) every spike and the generators' states are the same, and on the numpy path too.
+    # Recurrent ('all'): a feed-forward tick without learning draws its inputs inside the
+    # compiled tick instead (test_threads_round4.py)
     from spikey import Network
     from spikey.core import part
 
@@ -102,7 +104,7 @@ def test_poisson_inputs_give_the_same_spikes_through_either_refill(monkeypatch):
                            "reward_mode": "none", "kernels": kernels_choice},
                "inputs": {"n_inputs": 1000, "n_dims": 1, "max_rate": 50.0},
                "neurons": {"n_neurons": 50, "tau": 20.0, "threshold": 4.0},
-               "weights": {"fan_in": 30, "sources": "inputs", "high": 1.0},
+               "weights": {"fan_in": 30, "sources": "all", "high": 1.0},
                "readout": {"n_outputs": 50}}
         net = Network.from_config(cfg)
         ticks = []

@@ -11,7 +11,8 @@ to an :class:`Engine`:
   :func:`~spikey.snn.kernels.run_tick_members`, the same function compiled for
   threads, with ``network.threads > 1``; a feed-forward tick without learning with one
   thread or fewer members than threads: :func:`~spikey.snn.kernels.run_tick_blocks`, blocks
-  of neurons, in threads) or :func:`~spikey.snn.kernels.run_tick_izhikevich` (Izhikevich)
+  of neurons, in threads, which also draws the tick's Poisson input spikes itself:
+  :func:`poisson_draws`) or :func:`~spikey.snn.kernels.run_tick_izhikevich` (Izhikevich)
   when every part can take part;
 - :meth:`Engine.reward`: a tick's learning signals (reward mode 'tick') through
   MSTDP's or MSTDPET's eligibility in one call of :func:`spikey.snn.kernels.tick_rewards`.
@@ -163,6 +164,27 @@ class StepReward(NamedTuple):
     high: np.floating
 
 
+class PoissonDraws(NamedTuple):
+    """A tick's Poisson input spikes as :func:`kernels.run_tick_blocks` draws them itself:
+    the first ``head`` steps from the numbers left in the part's random buffer, the others
+    from ``refills`` new blocks drawn in chunks (``starts``, steps of the refills), chunk
+    ``c`` of member ``b`` from the PCG64 state ``states[b, c]`` that the draws before it
+    leave (:func:`kernels.pcg64_advance`). :func:`finish_draws` then leaves the random
+    blocks and generators as numpy's refills would."""
+
+    blocks: object  # the input part's RandomBlocks
+    spikes: np.ndarray  # the part's (B, n) spikes of the last step, written after the tick
+    probability: np.ndarray  # (B, n) spike probability per step, the buffer's dtype
+    head_start: int  # the buffer position of the first step
+    head: int  # steps taken from the buffer
+    refills: int  # blocks drawn in the tick
+    states: np.ndarray  # (B, chunks, 2) uint64: each chunk's first state (high, low words)
+    increments: np.ndarray  # (B, 2) uint64: each generator's increment
+    starts: np.ndarray  # (chunks + 1,) int64: the chunks' first refill steps
+    end: np.ndarray  # (B, 3) uint64: the final state and last raw output, by the kernel
+    generator_states: list  # the generators' state dicts, read before the tick
+
+
 class TickPlan(NamedTuple):
     """Everything one fused tick needs: which parts run and their arrays."""
 
@@ -253,6 +275,10 @@ class Engine:
         self._live = (None, None)
         self._no_rows = (np.zeros((1, 1), np.int64), np.zeros(1, np.int64))
         self._learn_rows = (None, None, None)  # (synapse lists, rows with a synapse, counts)
+        # run_tick_blocks' stand-ins for a tick without draws (PoissonDraws)
+        self._no_states = np.zeros((1, 1, 2), np.uint64)
+        self._no_starts = np.zeros(2, np.int64)
+        self._no_draws = None  # (probability, buffer) of the state dtype, made on first use
 
     # ------------------------------------------------------------ one step
     def propagate(self, network, pre: np.ndarray, efficacy) -> tuple:
@@ -352,19 +378,25 @@ class Engine:
         :func:`~spikey.snn.kernels.run_tick_blocks` (``run_tick_blocks_serial`` for one
         block)."""
         T = network.processing_steps
-        inputs = network.parts["inputs"].steps(T, network.tick_input_spikes)
-        if inputs is not network.tick_input_spikes:  # a part that returned its own array
-            network.tick_input_spikes[...] = inputs
         if isinstance(plan.neuron, IzhikevichArrays):
-            self._run_izhikevich(network, plan, inputs, self.propagation(network))
+            self._inputs(network, T)
+            self._run_izhikevich(network, plan, network.tick_input_spikes,
+                                 self.propagation(network))
             return
         B = network.batch_size
         if self.threads == 1 or B < self.threads:
             blocks = self._blocks(network, plan)
             if blocks is not None:
-                self._run_blocks(network, plan, blocks)
+                parts = blocks[0].size - 1
+                draws = poisson_draws(network.parts["inputs"], T, parts)
+                if draws is None:
+                    self._inputs(network, T)
+                self._run_blocks(network, plan, blocks, draws)
+                if draws is not None:
+                    finish_draws(draws, network.tick_input_spikes)
                 network.step_count += T
                 return
+        self._inputs(network, T)
         kernel = kernels.run_tick
         if self.threads > 1 and B > 1:
             kernel = kernels.run_tick_members
@@ -375,6 +407,13 @@ class Engine:
             return
         kernel(*self.tick_arguments(network, plan))
         network.step_count += T
+
+    @staticmethod
+    def _inputs(network, T: int) -> None:
+        """The input part's spikes of the tick's ``T`` steps into ``network.tick_input_spikes``."""
+        inputs = network.parts["inputs"].steps(T, network.tick_input_spikes)
+        if inputs is not network.tick_input_spikes:  # a part that returned its own array
+            network.tick_input_spikes[...] = inputs
 
     def _run_sparse(self, network, plan: TickPlan) -> None:
         """A tick without learning of ``SparseFanIn`` weights that the blocks cannot take
@@ -432,9 +471,20 @@ class Engine:
         self._block_plan = (key, blocks)
         return blocks
 
-    def _run_blocks(self, network, plan: TickPlan, blocks: tuple) -> None:
+    def _run_blocks(self, network, plan: TickPlan, blocks: tuple,
+                    draws: PoissonDraws | None = None) -> None:
         """The tick through :func:`spikey.snn.kernels.run_tick_blocks` (in threads) or, for
-        one block, ``run_tick_blocks_serial`` (the same function compiled without threads)."""
+        one block, ``run_tick_blocks_serial`` (the same function compiled without threads);
+        with ``draws`` the kernel draws the Poisson input spikes itself."""
+        if draws is None:
+            dtype = network.context.dtype
+            if self._no_draws is None or self._no_draws[0].dtype != dtype:
+                self._no_draws = (np.zeros((1, 1), dtype), np.zeros((1, 1, 1), dtype))
+            draw = (False, self._no_states, self._no_states[0], self._no_starts,
+                    self._no_draws[0], 0, 0, self._no_draws[1], self._no_states[0])
+        else:
+            draw = (True, draws.states, draws.increments, draws.starts, draws.probability,
+                    draws.head_start, draws.head, draws.blocks.buffer, draws.end)
         w = self.propagation(network)
         n = plan.neuron
         live = self._no_live if w.sparse else self._lists_of(network.parts["weights"],
@@ -449,7 +499,7 @@ class Engine:
             w.values, w.out_post, w.out_synapse, blocks[1], network._polarity,
             network._current, live, n.potential, n.decay, n.threshold, n.reset, n.left,
             n.is_open, n.is_closed, n.refractory_steps, n.spikes, blocks[0],
-            *self._block_index)
+            *self._block_index, *draw)
 
     def tick_arguments(self, network, plan: TickPlan) -> tuple:
         """:func:`spikey.snn.kernels.run_tick`'s arguments, in order, for a LIF ``plan``
@@ -687,6 +737,81 @@ def _is_plain_dastdp(rule) -> bool:
                            and rule.learning_mask is DASTDP.learning_mask
                            and rule.__mro__[1].step is MSTDPET.step)
     return _PLAIN[key]
+
+
+def poisson_draws(inputs, count: int, chunks: int) -> PoissonDraws | None:
+    """The :class:`PoissonDraws` of the input part's next ``count`` steps in ``chunks``
+    chunks, or None when the kernel cannot give numpy's numbers and state.
+
+    Drawn in the tick: Poisson inputs (``poisson_source``) whose random blocks hold float32
+    (an even number per step) or float64 numbers of PCG64 generators, every member at the
+    same position and none paused, and no float32 half buffered in a generator (an odd
+    float32 draw before). Reads the generators' states only when the tick needs a refill.
+    """
+    source = getattr(inputs, "poisson_source", None)
+    source = source() if source is not None else None
+    if source is None or count < 1:
+        return None
+    random, probability = source
+    activity = random.activity
+    buffer = random.buffer
+    if (not random._together or (activity is not None and not activity.all)
+            or buffer.dtype not in (np.float32, np.float64) or probability.dtype != buffer.dtype
+            or not buffer.flags.c_contiguous or not probability.flags.c_contiguous
+            or probability.shape != (buffer.shape[0], buffer.shape[2])):
+        return None
+    B, block, width = buffer.shape
+    position = int(random.position[0])
+    head = min(max(block - position, 0), count)
+    refills = -(-(count - head) // block)
+    single = buffer.dtype == np.float32
+    if refills == 0:
+        return PoissonDraws(random, inputs.spikes, probability, position, head, 0,
+                            np.zeros((B, 1, 2), np.uint64), np.zeros((B, 2), np.uint64),
+                            np.zeros(2, np.int64), np.zeros((B, 3), np.uint64), [])
+    if single and width % 2:
+        return None
+    per_step = width // 2 if single else width
+    total = refills * block
+    starts = np.array([total * c // chunks for c in range(chunks + 1)], dtype=np.int64)
+    states = np.empty((B, chunks, 2), np.uint64)
+    increments = np.empty((B, 2), np.uint64)
+    dicts = []
+    for b, generator in enumerate(random.generators):
+        bits = generator.bit_generator
+        if type(bits) is not np.random.PCG64:
+            return None
+        state = bits.state
+        if single and state["has_uint32"]:
+            return None
+        first, increment = state["state"]["state"], state["state"]["inc"]
+        increments[b] = (increment >> 64, increment & 0xFFFFFFFFFFFFFFFF)
+        for c in range(chunks):
+            x = kernels.pcg64_advance(first, int(starts[c]) * per_step, increment)
+            states[b, c] = (x >> 64, x & 0xFFFFFFFFFFFFFFFF)
+        dicts.append(state)
+    return PoissonDraws(random, inputs.spikes, probability, position, head, refills, states,
+                        increments, starts, np.zeros((B, 3), np.uint64), dicts)
+
+
+def finish_draws(draws: PoissonDraws, tick_inputs: np.ndarray) -> None:
+    """After a tick that drew ``draws``: the generators' states, the random blocks' position
+    and the input part's last spikes as numpy's refills and ``steps`` leave them (float32:
+    no half buffered, the last output's high half in ``uinteger``, as ``fill_uniforms``)."""
+    random, count = draws.blocks, tick_inputs.shape[1]
+    if draws.refills:
+        single = random.buffer.dtype == np.float32
+        for generator, state, end in zip(random.generators, draws.generator_states, draws.end):
+            state["state"]["state"] = (int(end[0]) << 64) | int(end[1])
+            if single:
+                state["has_uint32"] = 0
+                state["uinteger"] = int(end[2]) >> 32
+            generator.bit_generator.state = state
+        block = random.buffer.shape[1]
+        random.position[...] = count - draws.head - (draws.refills - 1) * block
+    else:
+        random.position += count
+    draws.spikes[...] = tick_inputs[:, -1]
 
 
 def lif_arrays(neurons) -> LIFArrays | None:

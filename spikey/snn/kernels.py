@@ -48,7 +48,10 @@ run_tick_blocks
     outgoing synapse) as blocks of neurons in parallel threads: a neuron's input
     depends only on the input spikes, given for the whole tick, so each block
     runs all its steps alone (``network.threads`` with fewer members than threads);
-    each neuron gets run_tick's operations in the same order.
+    each neuron gets run_tick's operations in the same order. It can also draw the tick's
+    Poisson input spikes itself (threads drawing chunks of each member's PCG64 stream at
+    once, from states jumped ahead: :func:`pcg64_advance`), numpy's exact numbers and
+    generator state.
 run_tick_sparse
     run_tick without learning for ``SparseFanIn`` weights on one thread (recurrent networks,
     which the blocks cannot take): each member's weights copied in CSR order once per tick,
@@ -467,6 +470,106 @@ def _all_finite(bits, exponent):
     return top != exponent
 
 
+#: numpy's PCG64 (128-bit LCG, XSL-RR output): the multiplier and the mask of a state
+PCG64_MULTIPLIER = (2549297995355413924 << 64) | 4865540595714422341
+_MASK128 = (1 << 128) - 1
+_M_HI, _M_LO = np.uint64(2549297995355413924), np.uint64(4865540595714422341)
+
+
+def pcg64_advance(state: int, delta: int, increment: int) -> int:
+    """numpy's PCG64 state ``state`` (a 128-bit Python int) after ``delta`` draws.
+
+    The LCG's jump ahead in O(log delta) (``pcg_advance_lcg_128``, what
+    ``PCG64.advance`` does in C): lets a thread start a chunk of the stream where the
+    draws before it end.
+    """
+    acc_mult, acc_plus = 1, 0
+    cur_mult, cur_plus = PCG64_MULTIPLIER, increment
+    while delta > 0:
+        if delta & 1:
+            acc_mult = (acc_mult * cur_mult) & _MASK128
+            acc_plus = (acc_plus * cur_mult + cur_plus) & _MASK128
+        cur_plus = ((cur_mult + 1) * cur_plus) & _MASK128
+        cur_mult = (cur_mult * cur_mult) & _MASK128
+        delta >>= 1
+    return (acc_mult * state + acc_plus) & _MASK128
+
+
+if numba is not None:
+    from llvmlite import ir as _ir
+    from numba.extending import intrinsic as _intrinsic
+
+    @_intrinsic
+    def _mulhi(typingctx, a, b):
+        # the high 64 bits of a 64 x 64-bit product: one machine multiply (numba has no
+        # 128-bit integers; emulated through 32-bit halves it took ~2x the time)
+        sig = numba.types.uint64(numba.types.uint64, numba.types.uint64)
+
+        def codegen(context, builder, signature, args):
+            wide = _ir.IntType(128)
+            product = builder.mul(builder.zext(args[0], wide), builder.zext(args[1], wide))
+            return builder.trunc(builder.lshr(product, _ir.Constant(wide, 64)), _ir.IntType(64))
+
+        return sig, codegen
+else:  # pragma: no cover
+    _mulhi = None
+
+
+def _pcg64_next(hi, lo, inc_hi, inc_lo):
+    # numpy's pcg64_random_r: state = state * multiplier + increment (mod 2**128), then the
+    # XSL-RR output of the new state: (hi ^ lo) rotated right by hi >> 58
+    new_lo = lo * _M_LO
+    new_hi = _mulhi(lo, _M_LO) + lo * _M_HI + hi * _M_LO
+    lo = new_lo + inc_lo
+    hi = new_hi + inc_hi + np.uint64(lo < new_lo)
+    x = hi ^ lo
+    r = hi >> np.uint64(58)
+    return hi, lo, (x >> r) | (x << ((np.uint64(64) - r) & np.uint64(63)))
+
+
+def _poisson_chunk(b, c, states, increments, starts, probability, head, count, buffer,
+                   inputs, end):
+    # Steps starts[c] <= r < starts[c + 1] of member b's refills (RandomBlocks: blocks of
+    # buffer.shape[1] steps, each buffer.size / B numbers from its generator, float32 from
+    # a raw output's low then high 32 bits, float64 one output each, as
+    # uniforms_from_raw), from the state states[b, c] (hi, lo) that the draws before
+    # the chunk left: tick step head + r gets the input spikes u < probability (numpy's
+    # np.less), and the last refill's numbers go into buffer as numpy's refill leaves them.
+    # The last chunk writes the generator's final state and last output into end[b].
+    block, W = buffer.shape[1], buffer.shape[2]
+    single = buffer.itemsize == 4
+    per_step = W // 2 if single else W
+    last = starts[starts.size - 1] - block  # the last refill's first step
+    hi, lo = states[b, c, 0], states[b, c, 1]
+    inc_hi, inc_lo = increments[b, 0], increments[b, 1]
+    words = np.empty(per_step, np.uint64)
+    halves = words.view(np.uint32)
+    numbers = np.empty(W, buffer.dtype)
+    p = probability[b]
+    word = np.uint64(0)
+    for r in range(starts[c], starts[c + 1]):
+        for i in range(per_step):
+            hi, lo, word = pcg64_next(hi, lo, inc_hi, inc_lo)
+            words[i] = word
+        if single:
+            for j in range(W):
+                numbers[j] = np.float32(halves[j] >> np.uint32(8)) * np.float32(1.0 / 16777216.0)
+        else:
+            for j in range(W):
+                numbers[j] = np.float64(words[j] >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+        s = head + r
+        if s < count:
+            row = inputs[b, s]
+            for j in range(W):
+                row[j] = numbers[j] < p[j]
+        if r >= last:
+            kept = buffer[b, r - last]
+            for j in range(W):
+                kept[j] = numbers[j]
+    if c == states.shape[1] - 1:
+        end[b, 0], end[b, 1], end[b, 2] = hi, lo, word
+
+
 def _lif_step(v, synaptic_input, decay, threshold, reset, left, is_open, is_closed, steps,
               spikes):
     for b in range(v.shape[0]):
@@ -656,7 +759,8 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
 
 def _run_tick_blocks(inputs, tick_spikes, pre, sparse, flat, values, out_post, out_synapse,
                      split, polarity, current, live, v, decay, threshold, reset, left, is_open,
-                     is_closed, steps, spikes, bounds, part_b, part_j):
+                     is_closed, steps, spikes, bounds, part_b, part_j, draw, states, increments,
+                     starts, probability, head_start, head, buffer, end):
     # run_tick without learning or rewards (kind 0) for a feed-forward network (no body row
     # holds a synapse), its neurons split into blocks bounds[p] <= k < bounds[p + 1]: a
     # neuron's input depends only on the input spikes, which are given for the whole tick,
@@ -667,12 +771,28 @@ def _run_tick_blocks(inputs, tick_spikes, pre, sparse, flat, values, out_post, o
     # part split[b, j, p] <= x < split[b, j, p + 1] of the row's CSR segment, whose targets
     # ascend), then the LIF step. pre is left as run_tick leaves it (the last step's input
     # and the spikes before it); part_b, part_j (blocks, n_in) are each block's index buffers.
+    # With draw the tick first makes its Poisson input spikes into inputs: the first head
+    # steps from the numbers left in buffer (from step head_start), the others from refills
+    # drawn in chunks (poisson_chunk; in parallel threads, each chunk from its own state),
+    # the refills' steps split at starts.
     B, T, n_in = inputs.shape
     P = pre.shape[1]
     N = spikes.shape[1]
     blocks = bounds.size - 1
     if T == 0:
         return
+    if draw:
+        for b in range(B):  # before the refills overwrite the buffer
+            p = probability[b]
+            for s in range(head):
+                row, numbers = inputs[b, s], buffer[b, head_start + s]
+                for j in range(n_in):
+                    row[j] = numbers[j] < p[j]
+        chunks = states.shape[1]
+        if starts[chunks] > 0:
+            for q in numba.prange(B * chunks):
+                poisson_chunk(q // chunks, q % chunks, states, increments, starts, probability,
+                              head, T, buffer, inputs, end)
     for b in range(B):
         for j in range(n_in):
             pre[b, j] = inputs[b, T - 1, j]
@@ -1014,6 +1134,9 @@ tick_rewards = _jit(_tick_rewards)
 regular_steps = _jit(_regular_steps)
 uniforms_from_raw = _jit(_uniforms_from_raw)
 all_finite = _jit(_all_finite)
+pcg64_next = None if numba is None else numba.njit(cache=True, nogil=True, inline="always")(
+    _pcg64_next)
+poisson_chunk = _jit(_poisson_chunk)
 row_pairs = _jit(_row_pairs)
 keep_live = _jit(_keep_live)
 run_tick = _jit(_run_tick)  # calls the compiled kernels above (module globals at compile time)

@@ -184,6 +184,15 @@ class _RateCoded:
         self.spikes[...] = out[:, -1]
         return out
 
+    def poisson_source(self):
+        """``(random, probability)`` when the coming steps' spikes are Poisson draws, step
+        ``t``'s ``random`` numbers ``u < probability`` as :meth:`steps` makes them (the
+        compiled tick may then draw them itself: :func:`spikey.snn.engine.poisson_draws`);
+        None for regular trains or a subclass with its own ``steps``."""
+        if self.spike_model != "poisson" or type(self).steps is not _RateCoded.steps:
+            return None
+        return self.random, self.probability
+
     def step(self):
         if self.spike_model != "poisson":
             self.phase += self.probability

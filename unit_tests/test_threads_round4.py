@@ -1,0 +1,152 @@
+"""Issue 19, round four: a feed-forward tick without learning draws its Poisson input spikes
+inside the compiled blocks tick (kernels.run_tick_blocks: chunks of each member's PCG64
+stream in parallel threads, from states jumped ahead), numpy's exact numbers, generator
+states, random buffers and positions.
+
+Speed is measured in benchmarks/ (bench_scaling.py --threads), never here.
+"""
+
+import numpy as np
+import pytest
+
+from spikey import Network
+from spikey.snn import engine, kernels
+from test_engine import _assert_same_state
+from test_engine_threads import _config
+
+needs_numba = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed")
+needs_two_threads = pytest.mark.skipif(not kernels.AVAILABLE or kernels.max_threads() < 2,
+                                       reason="numba sees one CPU: network.threads = 2 is refused")
+
+
+def _draws(monkeypatch, chunks=None):
+    """Record each drawn tick's refills; with ``chunks``, draw in that many chunks."""
+    refills = []
+    original, finish = engine.poisson_draws, engine.finish_draws
+
+    def draws(inputs, count, parts):
+        return original(inputs, count, parts if chunks is None else chunks)
+
+    monkeypatch.setattr(engine, "poisson_draws", draws)
+    monkeypatch.setattr(engine, "finish_draws",
+                        lambda d, spikes: (refills.append(d.refills), finish(d, spikes)))
+    return refills
+
+
+def _generators(net):
+    return [g.bit_generator.state for g in net.parts["inputs"].random.generators]
+
+
+def _run_same(nets, ticks, batch=1, seed=5):
+    rng = np.random.default_rng(seed)
+    rates = []
+    for _ in range(ticks):
+        obs = rng.random((batch, 1))
+        for net in nets:
+            net.tick(obs)
+        rates.append(nets[0].tick_input_spikes.mean())
+        for net in nets[1:]:
+            _assert_same_state(nets[0], net)  # spikes, input spikes, random buffer, position
+            assert _generators(net) == _generators(nets[0])
+            np.testing.assert_array_equal(net.parts["inputs"].spikes,
+                                          nets[0].parts["inputs"].spikes)
+    return np.mean(rates)  # the input spikes per input and step
+
+
+def _with(cfg, **network):
+    return {**cfg, "network": {**cfg["network"], **network}}
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("steps, ticks", [(30, 12), (300, 4), (700, 3), (1, 30)])
+def test_the_blocks_tick_draws_numpys_input_spikes_and_generator_states(monkeypatch, dtype,
+                                                                         steps, ticks):
+    # 100 inputs: blocks of 256 steps; 30-step ticks cross a refill every ninth tick, 300 and
+    # 700 one to three refills a tick, starting anywhere in the buffer
+    refills = _draws(monkeypatch)
+    cfg = _with(_config(steps=steps), dtype=dtype)
+    nets = [Network.from_config(cfg), Network.from_config(_with(cfg, kernels="numpy"))]
+    rate = _run_same(nets, ticks)
+    assert len(refills) == ticks  # every tick of the compiled network drew its inputs
+    assert sum(refills) == -(-steps * ticks // 256)  # and refilled as often as numpy did
+    assert 0.01 < rate < 0.1  # ~20-60 Hz inputs at 1 ms
+
+
+@needs_two_threads
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_two_threads_draw_in_chunks_the_numbers_of_one_thread(monkeypatch, dtype):
+    refills = _draws(monkeypatch)
+    cfg = _with(_config(steps=300), dtype=dtype)
+    nets = [Network.from_config(_with(cfg, threads=t, kernels=k))
+            for t, k in ((2, "numba"), (1, "numba"), (1, "numpy"))]
+    _run_same(nets, 5)
+    assert len(refills) == 10 and sum(refills) == 2 * 6  # both compiled networks drew
+    assert nets[0]._engine._block_plan[1][0].tolist() == [0, 320, 600]  # in two blocks
+
+
+@needs_numba
+@pytest.mark.parametrize("chunks", [1, 2, 3, 7])
+def test_any_number_of_chunks_gives_the_same_stream(monkeypatch, chunks):
+    # each chunk starts from the state the draws before it leave (pcg64_advance): the same
+    # numbers whatever the split, for each member of a batch (one thread: members in turn)
+    refills = _draws(monkeypatch, chunks)
+    cfg = _with(_config(steps=450), batch_size=2)
+    nets = [Network.from_config(cfg), Network.from_config(_with(cfg, kernels="numpy"))]
+    _run_same(nets, 3, batch=2)
+    assert refills == [2, 2, 2]  # 1,350 steps: blocks of 256 drawn at steps 0, 256, ... 1280
+
+
+@needs_numba
+def test_pcg64_advance_is_numpys_jump_ahead():
+    bits = np.random.PCG64(np.random.SeedSequence(11))
+    state = bits.state["state"]
+    for delta in (0, 1, 2, 255, 128000, 2 ** 40 + 3):
+        jumped = np.random.PCG64(np.random.SeedSequence(11))
+        jumped.advance(delta)
+        assert kernels.pcg64_advance(state["state"], delta, state["inc"]) == \
+            jumped.state["state"]["state"]
+    # and the compiled step is numpy's random_raw
+    hi, lo = np.uint64(state["state"] >> 64), np.uint64(state["state"] & (2 ** 64 - 1))
+    inc = state["inc"]
+    words = []
+    for _ in range(5):
+        hi, lo, word = kernels.pcg64_next(np.uint64(hi), np.uint64(lo), np.uint64(inc >> 64),
+                                          np.uint64(inc & (2 ** 64 - 1)))
+        words.append(int(word))
+    assert words == bits.random_raw(5).tolist()
+
+
+@needs_numba
+def test_ticks_the_kernel_cannot_draw_keep_the_parts_steps(monkeypatch):
+    # a paused member (its numbers wait), a float32 half buffered in a generator, an odd
+    # number of float32 inputs, regular trains: steps() as before, still numpy's numbers
+    refills = _draws(monkeypatch)
+    cfg = _with(_config(steps=300), batch_size=2)
+    nets = [Network.from_config(cfg), Network.from_config(_with(cfg, kernels="numpy"))]
+    for net in nets:
+        net.active[1] = False
+    _run_same(nets, 2, batch=2)
+    assert refills == []
+    cfg = _config(steps=300)
+    nets = [Network.from_config(cfg), Network.from_config(_with(cfg, kernels="numpy"))]
+    _run_same(nets, 1)
+    assert refills == [2]
+    for net in nets:
+        net.parts["inputs"].random.generators[0].random(dtype=np.float32)  # odd draw
+    _run_same(nets, 1)  # from position 44 of 256: the tick needs a refill
+    assert refills == [2]
+    assert engine.poisson_draws(nets[0].parts["inputs"], 100, 1).refills == 0  # buffer only
+    _run_same(nets, 1)  # the generator still holds its half: steps() again
+    assert refills == [2]
+    odd = _config(steps=300)
+    odd["inputs"]["n_inputs"] = 101
+    nets = [Network.from_config(odd), Network.from_config(_with(odd, kernels="numpy"))]
+    _run_same(nets, 2)
+    assert refills == [2]
+    regular = _config(steps=300)
+    regular["inputs"]["spike_model"] = "regular"
+    net = Network.from_config(regular)
+    assert net.parts["inputs"].poisson_source() is None
+    net.tick(np.ones((1, 1)))
+    assert refills == [2]
