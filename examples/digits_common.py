@@ -169,10 +169,12 @@ def run_seeds(run, config: dict, seeds, data, report=None) -> dict:
         result["seed_train_seconds"] = np.full(n, result["train_seconds"])
         result["seed_total_seconds"] = np.full(n, result["total_seconds"])
         result["peak_mib"] = np.full(n, peak_mib())
-        parts.append(result)
         if report is not None:
             for row in seed_rows(result):
                 report(row)
+        if parts:  # only the first batch's network is kept: each held on would add to the peak
+            result.pop("network", None)
+        parts.append(result)
     out = {key: parts[0][key] for key in ("network", "config") if key in parts[0]}
     out["seeds"] = [s for part in parts for s in part["seeds"]]
     for key in ("train_seconds", "total_seconds"):
