@@ -150,3 +150,42 @@ def test_ticks_the_kernel_cannot_draw_keep_the_parts_steps(monkeypatch):
     assert net.parts["inputs"].poisson_source() is None
     net.tick(np.ones((1, 1)))
     assert refills == [2]
+
+
+def _counted(monkeypatch):
+    """Record whether each blocks tick counted the output spikes itself."""
+    calls = []
+    original = engine.Engine.run_tick
+    monkeypatch.setattr(engine.Engine, "run_tick",
+                        lambda self, net, plan: calls.append(original(self, net, plan))
+                        or calls[-1])
+    return calls
+
+
+@needs_numba
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("outputs, steps", [(600, 600), (100, 300), (400, 40)])
+def test_the_blocks_count_the_output_spikes_in_their_threads(monkeypatch, threads, outputs,
+                                                             steps):
+    # each block counts its output neurons (k >= n - n_outputs) as bytes, added into the
+    # counts every 255 steps: the network's counts and readout, also past 255 spikes (no
+    # refractory period, a low threshold: neurons fire nearly every step)
+    if threads > kernels.max_threads():
+        pytest.skip("numba sees one CPU")
+    counted = _counted(monkeypatch)
+    cfg = _with(_config(steps=steps, threads=threads), batch_size=2 if threads == 1 else 1)
+    cfg["neurons"].update(refractory=0.0, threshold=0.5)
+    cfg["readout"]["n_outputs"] = outputs
+    batch = cfg["network"]["batch_size"]
+    nets = [Network.from_config(cfg), Network.from_config(_with(cfg, kernels="numpy",
+                                                                threads=1))]
+    rng = np.random.default_rng(4)
+    for _ in range(3):
+        obs = rng.random((batch, 1))
+        actions = [net.tick(obs) for net in nets]
+        np.testing.assert_array_equal(nets[0]._output_counts, nets[1]._output_counts)
+        np.testing.assert_array_equal(actions[0], actions[1])
+    assert counted == [True] * 3  # the compiled network's ticks counted in the blocks
+    if steps == 600:
+        assert nets[0]._output_counts.max() > 255  # bytes added before they overflow
+    assert nets[0]._output_counts.min() < nets[0]._output_counts.max()

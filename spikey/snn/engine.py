@@ -279,6 +279,7 @@ class Engine:
         self._no_states = np.zeros((1, 1, 2), np.uint64)
         self._no_starts = np.zeros(2, np.int64)
         self._no_draws = None  # (probability, buffer) of the state dtype, made on first use
+        self._no_counts = np.zeros((1, 1), np.int64)
 
     # ------------------------------------------------------------ one step
     def propagate(self, network, pre: np.ndarray, efficacy) -> tuple:
@@ -370,19 +371,21 @@ class Engine:
         return TickPlan(neuron, learning, traces_of(synapses), decay, synapses.pre_sign,
                         dtype(low), dtype(high), reward, dopamine)
 
-    def run_tick(self, network, plan: TickPlan) -> None:
+    def run_tick(self, network, plan: TickPlan) -> bool:
         """Run ``network``'s ``processing_steps`` steps through
         :func:`spikey.snn.kernels.run_tick` (or with ``network.threads > 1``
         :func:`~spikey.snn.kernels.run_tick_members`, the members in threads), or, where
         :meth:`_blocks` allows, on one thread or with fewer members than threads, through
         :func:`~spikey.snn.kernels.run_tick_blocks` (``run_tick_blocks_serial`` for one
-        block)."""
+        block). Returns whether the tick also counted each output neuron's spikes into
+        ``network._output_counts`` (the blocks do, in their threads; else the network
+        counts them)."""
         T = network.processing_steps
         if isinstance(plan.neuron, IzhikevichArrays):
             self._inputs(network, T)
             self._run_izhikevich(network, plan, network.tick_input_spikes,
                                  self.propagation(network))
-            return
+            return False
         B = network.batch_size
         if self.threads == 1 or B < self.threads:
             blocks = self._blocks(network, plan)
@@ -391,11 +394,12 @@ class Engine:
                 draws = poisson_draws(network.parts["inputs"], T, parts)
                 if draws is None:
                     self._inputs(network, T)
-                self._run_blocks(network, plan, blocks, draws)
+                counts = network._output_counts if T > 0 else None
+                self._run_blocks(network, plan, blocks, draws, counts)
                 if draws is not None:
                     finish_draws(draws, network.tick_input_spikes)
                 network.step_count += T
-                return
+                return counts is not None
         self._inputs(network, T)
         kernel = kernels.run_tick
         if self.threads > 1 and B > 1:
@@ -404,9 +408,10 @@ class Engine:
         elif self.sparse and plan.learning.kind == 0 and plan.reward.kind == 0:
             self._run_sparse(network, plan)
             network.step_count += T
-            return
+            return False
         kernel(*self.tick_arguments(network, plan))
         network.step_count += T
+        return False
 
     @staticmethod
     def _inputs(network, T: int) -> None:
@@ -472,10 +477,11 @@ class Engine:
         return blocks
 
     def _run_blocks(self, network, plan: TickPlan, blocks: tuple,
-                    draws: PoissonDraws | None = None) -> None:
+                    draws: PoissonDraws | None = None, counts: np.ndarray | None = None) -> None:
         """The tick through :func:`spikey.snn.kernels.run_tick_blocks` (in threads) or, for
         one block, ``run_tick_blocks_serial`` (the same function compiled without threads);
-        with ``draws`` the kernel draws the Poisson input spikes itself."""
+        with ``draws`` the kernel draws the Poisson input spikes itself, with ``counts``
+        ``(B, n_outputs)`` int64 it counts the output neurons' spikes of the tick there."""
         if draws is None:
             dtype = network.context.dtype
             if self._no_draws is None or self._no_draws[0].dtype != dtype:
@@ -499,7 +505,9 @@ class Engine:
             w.values, w.out_post, w.out_synapse, blocks[1], network._polarity,
             network._current, live, n.potential, n.decay, n.threshold, n.reset, n.left,
             n.is_open, n.is_closed, n.refractory_steps, n.spikes, blocks[0],
-            *self._block_index, *draw)
+            *self._block_index, *draw, counts is not None,
+            self._no_counts if counts is None else counts,
+            network.n_neurons - network.n_outputs)
 
     def tick_arguments(self, network, plan: TickPlan) -> tuple:
         """:func:`spikey.snn.kernels.run_tick`'s arguments, in order, for a LIF ``plan``

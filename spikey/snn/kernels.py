@@ -760,7 +760,8 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
 def _run_tick_blocks(inputs, tick_spikes, pre, sparse, flat, values, out_post, out_synapse,
                      split, polarity, current, live, v, decay, threshold, reset, left, is_open,
                      is_closed, steps, spikes, bounds, part_b, part_j, draw, states, increments,
-                     starts, probability, head_start, head, buffer, end):
+                     starts, probability, head_start, head, buffer, end, count, counts,
+                     first_output):
     # run_tick without learning or rewards (kind 0) for a feed-forward network (no body row
     # holds a synapse), its neurons split into blocks bounds[p] <= k < bounds[p + 1]: a
     # neuron's input depends only on the input spikes, which are given for the whole tick,
@@ -774,7 +775,10 @@ def _run_tick_blocks(inputs, tick_spikes, pre, sparse, flat, values, out_post, o
     # With draw the tick first makes its Poisson input spikes into inputs: the first head
     # steps from the numbers left in buffer (from step head_start), the others from refills
     # drawn in chunks (poisson_chunk; in parallel threads, each chunk from its own state),
-    # the refills' steps split at starts.
+    # the refills' steps split at starts. With count each block also counts its output
+    # neurons' spikes of the tick (k >= first_output) into counts[b, k - first_output] (what
+    # network.count_spikes gives), as bytes while the step's spikes are in cache, added into
+    # counts every 255 steps.
     B, T, n_in = inputs.shape
     P = pre.shape[1]
     N = spikes.shape[1]
@@ -802,8 +806,14 @@ def _run_tick_blocks(inputs, tick_spikes, pre, sparse, flat, values, out_post, o
     for p in numba.prange(blocks):
         lo, hi = bounds[p], bounds[p + 1]
         mb, mj = part_b[p], part_j[p]
+        first_count = min(max(lo, first_output), hi) if count else hi  # its output neurons
+        tally = np.zeros(hi - first_count, np.uint8)
         for b in range(B):
             block_current, block_spikes = current[b, lo:hi], spikes[b, lo:hi]
+            total = counts[b, first_count - first_output:hi - first_output] if tally.size \
+                else counts[0, :0]
+            for k in range(total.size):
+                total[k] = 0
             for t in range(T):
                 count = row_pairs(inputs[b, t], b, mb, mj)
                 if not sparse:
@@ -833,6 +843,14 @@ def _run_tick_blocks(inputs, tick_spikes, pre, sparse, flat, values, out_post, o
                 # last step's into spikes once, below
                 lif_range(b, lo, hi, v, current, decay, threshold, reset, left, is_open,
                           is_closed, steps, tick_spikes[:, t])
+                if tally.size:
+                    fired = tick_spikes[b, t, first_count:hi]
+                    for k in range(tally.size):
+                        tally[k] += np.uint8(fired[k])
+                    if t % 255 == 254 or t == T - 1:
+                        for k in range(tally.size):
+                            total[k] += tally[k]
+                            tally[k] = 0
             last = tick_spikes[b, T - 1, lo:hi]
             for i in range(block_spikes.size):
                 block_spikes[i] = last[i]

@@ -389,11 +389,12 @@ class Network:
         self.parts["inputs"].present(state)
         first_output = self.n_neurons - self.n_outputs
         fused = None
+        counted = False  # whether the tick counted the output spikes (engine blocks)
         if self._engine is not None and not self._monitors:
             fused = self._engine.plan(self, self.training, self.activity.all,
                                       self._expected if stepwise else None)
         if fused is not None:  # the whole tick in one compiled call
-            self._engine.run_tick(self, fused)
+            counted = self._engine.run_tick(self, fused)
         for t in range(0 if fused is not None else self.processing_steps):
             post = self._step()
             self.tick_spikes[:, t] = post
@@ -413,7 +414,8 @@ class Network:
                 if observe is not None:
                     observe(self.tick_spikes, self.processing_steps * self.dt)
         counts = self._output_counts
-        count_spikes(self.tick_spikes[:, :, first_output:], counts)
+        if not counted:
+            count_spikes(self.tick_spikes[:, :, first_output:], counts)
         duration = self.processing_steps * self.dt
         self.last_action = self.parts["readout"](counts, duration)
         return self.last_action
