@@ -33,7 +33,10 @@ second of the N-thread ticks: about N when the threads ran at the same time, abo
 when they had to take turns on a busy machine (then the speed-up cannot show), and
 ``threads_main_cpu_speedup``, the calling thread's CPU time per tick with one thread over
 its CPU time with N (its serial work plus its block: the speed-up an idle machine gives when
-the other threads keep pace, an upper bound that time sharing barely moves).
+the other threads keep pace, an upper bound that time sharing barely moves), and
+``threads_one_outside_us_per_step``, ``threads_many_outside_us_per_step``: the median tick's
+wall time outside the compiled blocks call (Python, the plan, the readout: the serial part
+on the calling thread; the tick's input draws and output counts run inside it).
 
 Run ``python benchmarks/bench_scaling.py [--sizes 100 1000 10000] [--rates 5 20 50]
 [--threads 2] [--json out.json]``.
@@ -132,23 +135,35 @@ def measure_threads(n, rate, sources, storage, kernels, repeats, threads):
     import numpy as np
 
     import spikey
+    from spikey.snn import kernels as compiled
 
+    inside = []  # the wall time of each tick's compiled blocks call
+    for name in ("run_tick_blocks", "run_tick_blocks_serial"):
+        def timed(*arguments, kernel=getattr(compiled, name)):
+            begin = time.perf_counter()
+            kernel(*arguments)
+            inside.append(time.perf_counter() - begin)
+
+        setattr(compiled, name, timed)  # the engine looks its kernels up at each call
     nets = []
     for value in (1, threads):
         cfg = config(n, rate, sources, storage, kernels)
         cfg["network"]["threads"] = value
         nets.append(spikey.Network.from_config(cfg))
     state = np.ones((1, 1))
-    wall, cpu, main = ([], []), ([], []), ([], [])
+    wall, cpu, main, outside = ([], []), ([], []), ([], []), ([], [])
     for repeat in range(repeats + 1):  # the first round warms up (kernels compile or load)
         for i, network in enumerate(nets):
             start, start_cpu = time.perf_counter(), time.process_time()
             start_main = time.thread_time()
+            calls = len(inside)
             network.tick(state)
             if repeat:
                 wall[i].append(time.perf_counter() - start)
                 cpu[i].append(time.process_time() - start_cpu)
                 main[i].append(time.thread_time() - start_main)
+                kernel = sum(inside[calls:]) if len(inside) > calls else float("nan")
+                outside[i].append(wall[i][-1] - kernel)
         if not np.array_equal(nets[0].tick_spikes, nets[1].tick_spikes):
             raise AssertionError(f"network.threads = {threads} changed the spikes")
     one, many = statistics.median(wall[0]), statistics.median(wall[1])
@@ -158,6 +173,8 @@ def measure_threads(n, rate, sources, storage, kernels, repeats, threads):
             "threads_one_cpu_per_wall": sum(cpu[0]) / sum(wall[0]),
             "threads_many_cpu_per_wall": sum(cpu[1]) / sum(wall[1]),
             "threads_main_cpu_speedup": statistics.median(main[0]) / statistics.median(main[1]),
+            "threads_one_outside_us_per_step": statistics.median(outside[0]) / STEPS * 1e6,
+            "threads_many_outside_us_per_step": statistics.median(outside[1]) / STEPS * 1e6,
             "blocks": nets[1]._engine.__dict__.get("_block_plan", (None, None))[1] is not None,
             "load_1min": os.getloadavg()[0]}
 
@@ -231,8 +248,10 @@ def main(argv=None):
                   f"us/step, speedup {row['thread_speedup']:.2f}x, CPU/wall "
                   f"{row['threads_many_cpu_per_wall']:.2f} (1 thread: "
                   f"{row['threads_one_cpu_per_wall']:.2f}), main thread's CPU 1 / N "
-                  f"{row['threads_main_cpu_speedup']:.2f}, load {row['load_1min']:.1f}",
-                  flush=True)
+                  f"{row['threads_main_cpu_speedup']:.2f}, outside the compiled tick "
+                  f"{row['threads_many_outside_us_per_step']:.2f} vs "
+                  f"{row['threads_one_outside_us_per_step']:.2f} us/step, "
+                  f"load {row['load_1min']:.1f}", flush=True)
     write_json(args.json, "size_scaling", rows, fan_in=FAN_IN, n_inputs=N_INPUTS)
     return rows
 
