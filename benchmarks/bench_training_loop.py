@@ -7,7 +7,9 @@ run), after one warm-up run, and times with ``time.perf_counter`` wrapped around
 
 - ``network``: ``Network.tick`` + ``Network.reward`` (the network's time);
 - ``game``: the vector env's ``step`` (the game, not the loop);
-- ``health``: the per-tick finite check (``spikey.snn.health.StateCheck``);
+- ``health``: the per-tick finite check (``spikey.snn.health.StateCheck``; where the episode
+  driver runs the check inside its own compiled bookkeeping call, only the table's look-up:
+  the check's scan is then in ``other``);
 - ``record``: tick rows (``record_ticks``): the per-tick callback and the rows' table;
 - ``metrics``: episode rows and the CSV appends (``_episode_columns``, ``_Table.flush``);
 - ``checkpoint``: ``_checkpoint`` (tables synced, network saved, ``latest.json``; what the
@@ -153,17 +155,23 @@ def _timers(acc, lean: bool = False):
         return
     if StateCheck is not None:
         wrap(StateCheck, "__call__", "health")
+        wrap(StateCheck, "after_tick", "health")
+        wrap(StateCheck, "compiled_table", "health")  # (the check itself runs in the driver's
+        # compiled call with the episode's bookkeeping: in `other`)
     wrap(episode_driver, "check_network", "health")  # before StateCheck
-    run_episode = episode_driver.run_episode
+    if hasattr(loop._TickRows, "tick_row"):  # the driver calls it positionally
+        wrap(loop._TickRows, "tick_row", "record")
+    else:  # an older loop: the per-tick record callback
+        run_episode = episode_driver.run_episode
 
-    def timed_episode(*args, on_tick=None, **kwargs):  # the per-tick record callback
-        if on_tick is not None:
-            record = on_tick
+        def timed_episode(*args, on_tick=None, **kwargs):
+            if on_tick is not None:
+                record = on_tick
 
-            on_tick = _timed(record, "record", acc, inside)
-        return run_episode(*args, on_tick=on_tick, **kwargs)
-    saved.append((episode_driver, "run_episode", run_episode))
-    episode_driver.run_episode = timed_episode
+                on_tick = _timed(record, "record", acc, inside)
+            return run_episode(*args, on_tick=on_tick, **kwargs)
+        saved.append((episode_driver, "run_episode", run_episode))
+        episode_driver.run_episode = timed_episode
     wrap(loop._Table, "add", "record")  # tick rows (episode rows are added once per episode)
     wrap(loop, "_rate_hz", "record")
     wrap(loop, "_episode_columns", "metrics")

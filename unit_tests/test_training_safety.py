@@ -281,17 +281,24 @@ def _assert_same_folder(a, b):
         (b["config"], b["summary"], b["episodes_done"])
 
 
-def test_resume_after_a_crash_in_any_write_equals_the_uninterrupted_run(tmp_path, monkeypatch):
-    from spikey.training import train
+@pytest.mark.parametrize("flush_seconds", [0.0, 1e9])
+def test_resume_after_a_crash_in_any_write_equals_the_uninterrupted_run(tmp_path, monkeypatch,
+                                                                        flush_seconds):
+    from spikey.training import loop, train
 
+    monkeypatch.setattr(loop, "FLUSH_SECONDS", flush_seconds)
     config = _xor_config(episodes=3, checkpoint_every=2)
     with monkeypatch.context() as patch:
         calls = _patch_writes(patch)
         whole = train(config, run_dir=tmp_path / "whole", progress=False)
     reference = _folder(tmp_path / "whole")
-    # config, 3 x (episode rows, tick rows), checkpoint 2 (save, latest), eval rows, final
-    # (save, summary, latest)
-    assert len(calls) == 1 + 3 * 2 + 2 + 2 + 3
+    if flush_seconds == 0.0:  # the metrics rows appended after every episode
+        # config, 3 x (episode rows, tick rows), checkpoint 2 (save, latest), eval rows, final
+        # (save, summary, latest)
+        assert len(calls) == 1 + 3 * 2 + 2 + 2 + 3
+    else:  # config, episode 1's rows, checkpoint 2 (episode 2's rows, save, latest), final
+        # (the rows of episode 3 and the evaluation, save, summary, latest)
+        assert len(calls) == 1 + 2 + 2 + 2 + 2 + 3
     for k in range(1, len(calls) + 1):
         run = tmp_path / f"crash{k}"
         with monkeypatch.context() as patch:
@@ -384,6 +391,7 @@ def test_tick_rows_are_streamed_to_disk_in_chunks(tmp_path, monkeypatch):
     from spikey.training import loop, train
 
     monkeypatch.setattr(loop, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(loop, "FLUSH_SECONDS", 0.0)  # rows appended after every episode
     appended = []
     original = loop.append_csv
     monkeypatch.setattr(loop, "append_csv", lambda path, frame: appended.append(

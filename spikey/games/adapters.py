@@ -154,6 +154,7 @@ class EnvAdapter:
         self.observation_space, self.action_space = observation_space, action_space
         self.inputs = self._encoder()
         self.readout = self._decoder()
+        self._flat_shapes = {}  # batch size -> an observation batch's shape passed as it is
 
     # ------------------------------------------------------------ sections
     def _encoder(self) -> dict:
@@ -244,6 +245,8 @@ class EnvAdapter:
         ValueError
             When the batch does not have the shape the observation space implies.
         """
+        if type(obs) is np.ndarray and obs.shape == self._flat_shapes.get(batch_size):
+            return obs  # already (B, d) of a Box or MultiBinary space: what reshape would view
         space = self.observation_space
         arr = np.asarray(obs)
         expected = (batch_size, *(space.shape or ()))
@@ -254,11 +257,19 @@ class EnvAdapter:
                              f"{expected} ({batch_size} members of {space})")
         if isinstance(space, spaces.Discrete):
             return arr
+        if arr.ndim == 2 and len(self._flat_shapes) < 8:
+            self._flat_shapes[batch_size] = expected  # next time: the check above
         return arr.reshape(batch_size, -1)
 
     def actions(self, action, batch_size: int) -> np.ndarray:
         """The network's actions as a batch for the environment's action space."""
         space = self.action_space
+        if type(action) is np.ndarray and action.ndim == 1 and type(space) is spaces.Discrete \
+                and action.shape[0] == batch_size:
+            out = action.astype(np.int64)  # a copy, as below
+            if space.start:
+                out += int(space.start)
+            return out
         arr = np.asarray(action)
         if isinstance(space, spaces.Discrete):
             out = arr.reshape(batch_size).astype(np.int64)  # a copy

@@ -30,7 +30,9 @@ import gymnasium as gym
 import numpy as np
 
 from spikey.games.adapters import EnvAdapter
-from spikey.snn.health import NonFiniteError, StateCheck, bad_members, first_bad_value
+from spikey.snn.health import (NonFiniteError, StateCheck, bad_members, check_network,
+                                first_bad_value)
+from spikey.snn import health
 
 
 @dataclass
@@ -140,7 +142,11 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
         Keep the trajectory (see :class:`Episode`).
     on_tick : callable, optional
         Called after every tick as ``on_tick(tick=, active=, action=, reward=)``
-        (``active``: members still in their episode), e.g. to log metrics.
+        (``active``: members still in their episode), e.g. to log metrics; an
+        object with a ``tick_row`` method gets ``tick_row(tick, active, action,
+        reward)`` instead (the same values, positionally). ``active`` is never
+        changed after the call (a new array comes when it changes), so it may be
+        kept without a copy; ``action`` and ``reward`` may be reused: copy them.
 
     Returns
     -------
@@ -156,10 +162,16 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
         seeds = seed
     if seeds is None:
         seeds = fresh_seeds(network)
+    closed = None  # the compiled closed loop, while every member plays (see _closed_loop)
+    if reward_fn is None and not record and _after_tick is not None and _after_step is not None:
+        closed = _closed_loop(network, games, adapter)
     if reset_network:
         network.reset()
-    network.begin_episode()
-    obs, info = games.reset(seed=seeds)
+    if closed is not None:
+        obs, info = closed.reset(seed=seeds)  # network.begin_episode(), then the games' reset
+    else:
+        network.begin_episode()
+        obs, info = games.reset(seed=seeds)
     done = np.zeros(B, dtype=bool)
     returns = np.zeros(B)
     lengths = np.zeros(B, dtype=np.int64)
@@ -167,6 +179,12 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
     check = StateCheck(network)  # the state arrays found once per episode
     what = "reward_fn's reward" if reward_fn else "the game's reward"
     tick_rewards = network.reward_mode == "tick"
+    # without tick rewards nothing runs between the bookkeeping and the state's check: both
+    # go in one compiled call (the check's table got anew each tick, as a call of it does)
+    joined = _after_tick is not None and not tick_rewards
+    observations, actions, step = adapter.observations, adapter.actions, games.step
+    # a callback may offer tick_row(tick, active, action, reward): called positionally
+    row = None if on_tick is None else getattr(on_tick, "tick_row", None)
     tick, remaining, active = 0, B, None
     try:
         while remaining and (max_steps is None or tick < max_steps):
@@ -174,34 +192,73 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
                 active = ~done
                 network.plastic[...] = active
                 network.active[...] = active  # finished members pause (random streams etc.)
+            if closed is not None and remaining == B and closed._fused_tick():
+                # the tick, the game's step and the reward in one compiled call (the lines
+                # below, bit for bit; it refuses a non-finite observation: those run below)
+                _, reward, ended, cut = closed._out  # the games' own arrays: read, not kept
+                table = check.compiled_table()
+                if table is not None:
+                    left = _after_tick(reward, ended, cut, done, returns, lengths, table)
+                else:
+                    left = _after_step(reward, ended, cut, done, returns, lengths)
+                if left == -1:
+                    _check_finite(reward, what, tick, B)  # raises, naming member and value
+                if left == -2:
+                    check_network(network, f"in tick {tick} of the episode")  # raises
+                    left = int(B - done.sum())  # (not reached)
+                if table is None:
+                    check.after_tick(tick)
+                if row is not None:
+                    row(tick, active, closed._action.copy(), reward.copy())
+                elif on_tick is not None:
+                    on_tick(tick=tick, active=active, action=closed._action.copy(),
+                            reward=reward.copy())
+                if left != remaining:
+                    remaining, active = left, None
+                obs, info = closed._obs_buffer, {}  # (what GameVectorEnv(CartPole) returns)
+                tick += 1
+                continue
             if type(obs) is not np.ndarray or obs.dtype.kind in "fc":  # integers: finite
                 _check_finite(obs, "the game's observation", tick, B)
-            action = network.tick(adapter.observations(obs, B), info)
-            env_action = adapter.actions(action, B)
-            next_obs, reward, terminated, truncated, next_info = games.step(env_action)
+            action = network.tick(observations(obs, B), info)
+            env_action = actions(action, B)
+            next_obs, reward, terminated, truncated, next_info = step(env_action)
             reward = np.asarray(reward, dtype=np.float64)
             if reward_fn is not None:
                 reward = np.asarray(reward_fn(reward=reward, observation=obs, action=env_action,
                                               terminated=terminated, truncated=truncated,
                                               info=next_info), dtype=np.float64).reshape(B)
-            ended = np.asarray(terminated, dtype=bool), np.asarray(truncated, dtype=bool)
-            if (_after_step is not None and reward.shape == (B,) and ended[0].shape == (B,)
-                    and ended[1].shape == (B,)):
-                # the reward's check, returns, lengths and done in one compiled call
-                left = _after_step(reward, ended[0], ended[1], done, returns, lengths)
-                if left < 0:
+            ended, cut = np.asarray(terminated, dtype=bool), np.asarray(truncated, dtype=bool)
+            checked = False
+            if (_after_step is not None and reward.shape == (B,) and ended.shape == (B,)
+                    and cut.shape == (B,)):
+                table = check.compiled_table() if joined else None
+                if table is not None:
+                    # the reward's check, returns, lengths, done and the state's check
+                    left = _after_tick(reward, ended, cut, done, returns, lengths, table)
+                    checked = True
+                    if left == -2:  # the state holds inf or NaN: raises, naming the array
+                        check_network(network, f"in tick {tick} of the episode")
+                        left = int(B - done.sum())  # (not reached)
+                else:
+                    # the reward's check, returns, lengths and done in one compiled call
+                    left = _after_step(reward, ended, cut, done, returns, lengths)
+                if left == -1:
                     _check_finite(reward, what, tick, B)  # raises, naming member and value
             else:
                 _check_finite(reward, what, tick, B)
                 returns += reward * active
                 lengths += active
-                done |= ended[0] | ended[1]
+                done |= ended | cut
                 left = int(B - done.sum())
             if tick_rewards:
                 network.reward(action=action, game_reward=reward * active, info=info,
                                terminated=terminated, truncated=truncated)
-            check(f"in tick {tick} of the episode")
-            if on_tick is not None:
+            if not checked:
+                check.after_tick(tick)
+            if row is not None:
+                row(tick, active, action, reward)
+            elif on_tick is not None:
                 on_tick(tick=tick, active=active, action=action, reward=reward)
             if record:
                 for key, value in (("observation", obs), ("action", env_action),
@@ -216,6 +273,39 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
         network.plastic[...] = 1.0
         network.active[...] = True
     return Episode(returns, lengths, done.copy(), trajectory if record else None)
+
+
+#: run_episode runs a tick through spikey.snn.closed_loop.ClosedLoop's compiled call when the
+#: parts fit it (False: always the Python lines; for tests and comparisons).
+CLOSED_LOOP = True
+_KEPT_LOOP = "_spikey_episode_loop"  # games attribute: the ClosedLoop kept between episodes
+
+
+def _closed_loop(network, games, adapter):
+    """The :class:`~spikey.snn.closed_loop.ClosedLoop` of ``network`` and ``games`` that
+    run_episode's ticks go through while every member plays, or None where it cannot run
+    (another game than spikey's CartPole vector env, another adapter, reward mode other than
+    ``'tick'``; the loop itself refuses the parts it does not compile, tick by tick). Kept on
+    the games between episodes: its plan is built once (a seeded reset hands it the games'
+    new generators)."""
+    if not CLOSED_LOOP or network.reward_mode != "tick" or type(adapter) is not EnvAdapter:
+        return None
+    from spikey.games.cartpole import CartPole
+    from spikey.games.template import GameVectorEnv
+    from spikey.snn import kernels
+
+    if not kernels.AVAILABLE or type(games) is not GameVectorEnv or \
+            type(games.game) is not CartPole:
+        return None
+    loop = games.__dict__.get(_KEPT_LOOP)
+    if loop is None or loop.network is not network or \
+            loop.adapter.observation_space != adapter.observation_space or \
+            loop.adapter.action_space != adapter.action_space:
+        from spikey.snn.closed_loop import ClosedLoop
+
+        loop = ClosedLoop(network, games, adapter)
+        setattr(games, _KEPT_LOOP, loop)
+    return loop
 
 
 def _check_finite(values, what: str, tick: int, batch_size: int) -> None:
@@ -256,3 +346,17 @@ try:
 except ImportError:  # pragma: no cover - numba is a dependency
     numba = None
 _after_step = None if numba is None else numba.njit(cache=True, nogil=True)(_after_step_members)
+
+
+def _after_tick_members(reward, terminated, truncated, done, returns, lengths, table):
+    # _after_step_members, then (unless it refused the reward) the state's finite check of
+    # spikey.snn.health (StateCheck's table): -2 when a state array holds inf or NaN
+    left = _after_step(reward, terminated, truncated, done, returns, lengths)
+    if left >= 0 and not _table_check(table):
+        return -2
+    return left
+
+
+_table_check = health._table_check
+_after_tick = None if _after_step is None or _table_check is None else \
+    numba.njit(cache=True, nogil=True)(_after_tick_members)

@@ -380,19 +380,18 @@ def _loop_step(p, ticks):
                 value = value * p.dt_s
                 probability[b, j] = value
                 i += 1
-        # ---- the tick's Poisson input spikes: RandomBlocks.take with every member in step (each
-        # member's block refilled from its generator when it runs out), then np.less
-        position = p.in_position[0]
-        for t in range(T):
-            if position >= p.in_block:
-                for b in range(B):
+        # ---- the tick's Poisson input spikes: RandomBlocks.take, each member at its own position
+        # (members of a batch whose earlier episodes ended on different ticks are out of step;
+        # each member's block is refilled from its own generator when it runs out), then np.less
+        for b in range(B):
+            position = p.in_position[b]
+            for t in range(T):
+                if position >= p.in_block:
                     _refill(p.in_generators[b], p.in_buffer, b)
-                position = 0
-            for b in range(B):
+                    position = 0
                 for j in range(n_in):
                     p.tick_inputs[b, t, j] = p.in_buffer[b, position, j] < probability[b, j]
-            position += 1
-        for b in range(B):
+                position += 1
             p.in_position[b] = position
             for j in range(n_in):
                 p.in_spikes[b, j] = p.tick_inputs[b, T - 1, j]
@@ -493,6 +492,11 @@ def _read_cycles():
     return _cycles()
 
 
+def _set_game_generators(p, generators):
+    # the plan's games' generators replaced (a seeded reset gave members new ones; same types)
+    p.g_generators = generators
+
+
 if numba is not None:
     _pairwise_sum = kernels._jit(_pairwise_sum)
     _theta_acc = kernels._jit(_theta_acc)
@@ -501,6 +505,7 @@ if numba is not None:
     _refill = kernels._jit(_refill)
     _loop_step = kernels._jit(_loop_step)
     _read_cycles = kernels._jit(_read_cycles)
+    _set_game_generators = kernels._jit(_set_game_generators)
     _EXP = numpy_loop(np.exp)
 else:  # pragma: no cover
     _EXP = None
@@ -652,10 +657,17 @@ class ClosedLoop:
             self._signal = self._fused_signal.copy()
             self.last_fused = False
         self._refused = None  # a refusal (e.g. games not reset yet) may not hold any more
-        if self._plan is not None and any(
-                g is not h for g, h in zip(self.env.game.random.generators, self._generators)):
-            self._plan = None  # a seed gave a member a new generator: the plan holds the old
-            self.__dict__.pop("step", None)
+        generators = self.env.game.random.generators
+        if self._plan is not None and any(g is not h for g, h in zip(generators,
+                                                                     self._generators)):
+            # a seed gave a member a new generator: the plan takes the new ones (the plan's
+            # build costs ~1 ms, about a short episode; run_episode resets with seeds each time)
+            try:
+                _set_game_generators(self._plan, tuple(generators))
+                self._generators = list(generators)
+            except Exception:  # noqa: BLE001 - another type (or none): build the plan anew
+                self._plan = None
+                self.__dict__.pop("step", None)
         return self._obs, self._info
 
     def step(self):
@@ -743,13 +755,26 @@ class ClosedLoop:
             done += 1
         return rewards, terminated, truncated
 
+    def _fused_tick(self) -> bool:
+        # one compiled tick if the plan allows it (after a rebuild when needed); False: nothing
+        # ran and nothing changed (the caller, e.g. run_episode, runs the tick its own way).
+        # The game's arrays in _out then hold the step's observations, rewards and ends.
+        if not self.fused or self._obs is None:
+            return False
+        if not self._valid() and not (self._refresh() and self._valid()):
+            return False
+        if not self._run(self._plan, 1):
+            return False
+        self._count_fused(1)
+        return True
+
     def _valid(self) -> bool:
         # the plan is current and the compiled call may run (the fast step's checks)
         if self._plan is None or self.step is not self._fast_step:
             return False
         network = self.network
         return (network.training is self._training and not network._monitors
-                and self._blocks._together and self.env._autoreset is self._autoreset
+                and self.env._autoreset is self._autoreset
                 and tuple(map(_REVISION, self._parts)) == self._revisions)
 
     def _count_fused(self, count):
@@ -836,8 +861,8 @@ class ClosedLoop:
                     return False
                 self._autoreset[...] = env._autoreset
                 env._autoreset = self._autoreset
-                return bool(self._blocks._together)
-            return False  # paused members, blocks out of step, a refill: this call in Python
+                return True
+            return False  # paused members, a refill: this call in Python
         if key == self._refused:
             return False
         if self.last_fused:  # the old plan's buffers go: keep what they hold
@@ -852,7 +877,7 @@ class ClosedLoop:
         self._plan, self._refused = plan, None
         self._training, self._revisions = key
         self._fast_step = self.step = self._make_fast_step()
-        return bool(self._blocks._together)
+        return True
 
     def _make_fast_step(self):
         """:meth:`step` for the current plan: a closure over the plan's objects, installed as
@@ -873,7 +898,7 @@ class ClosedLoop:
             raise RuntimeError("ClosedLoop: more parts than the fast step checks")
 
         def step():
-            if (network.training is training and not network._monitors and blocks._together
+            if (network.training is training and not network._monitors
                     and env._autoreset is autoreset
                     and p0._revision + p1._revision + p2._revision + p3._revision
                     + p4._revision == total):

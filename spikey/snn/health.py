@@ -14,6 +14,7 @@ every call.
 
 from __future__ import annotations
 
+import keyword
 from operator import attrgetter, is_not
 
 import numpy as np
@@ -230,6 +231,7 @@ class StateCheck:
         self._refs = tuple((owner, attrgetter(*names), tuple(arrays) if len(names) > 1
                             else arrays[0], len(names) > 1)
                            for owner, names, arrays in refs.values())
+        self._same = _identity_check(refs.values())
         self._slow = tuple(slow)
         self._held = tuple(held)
         self._table = np.array(table, dtype=np.int64).reshape(-1, 3)
@@ -245,6 +247,59 @@ class StateCheck:
         if not self.resolved:
             check_network(self.network, where)
             return
+        self._current()
+        if len(self._table) and not _table_check(self._table):
+            check_network(self.network, where)
+            return
+        for array in self._slow:
+            if not np.isfinite(array).all():
+                check_network(self.network, where)
+                return
+
+    def after_tick(self, tick: int) -> None:
+        """``self(f"in tick {tick} of the episode")``, the message built only when it raises.
+
+        Parameters
+        ----------
+        tick : int
+            The episode's tick that just ran.
+        """
+        if not self.resolved:
+            check_network(self.network, f"in tick {tick} of the episode")
+            return
+        self._current()
+        if not self.resolved or (len(self._table) and not _table_check(self._table)) or (
+                self._slow and not all(np.isfinite(a).all() for a in self._slow)):
+            check_network(self.network, f"in tick {tick} of the episode")
+
+    def compiled_table(self):
+        """The table of a compiled check covering every state array, or None.
+
+        Confirms first that the kept arrays are still their parts' (finding them
+        anew if not), as a call does. A caller that runs ``_table_check(table)``
+        (e.g. inside its own compiled call) instead of calling this check must get
+        the table anew before every check, and report a failure through
+        :func:`check_network`.
+
+        Returns
+        -------
+        numpy.ndarray or None
+            ``(n, 3)`` int64 (address, count, bits); None when some arrays are
+            checked in Python (not contiguous, another dtype, no numba, or arrays
+            no attribute holds).
+        """
+        if not self.resolved or _table_check is None:
+            return None
+        self._current()
+        return None if self._slow or not self.resolved else self._table
+
+    def _current(self) -> None:
+        # find the arrays anew when a part replaced one the check keeps
+        same = self._same
+        if same is not None:
+            if not same():
+                self._find()
+            return
         for owner, get, expected, several in self._refs:
             try:
                 got = get(owner)
@@ -253,11 +308,31 @@ class StateCheck:
             if any(map(is_not, got, expected)) if several and got is not _MISSING \
                     else got is not expected:
                 self._find()
-                break
-        if len(self._table) and not _table_check(self._table):
-            check_network(self.network, where)
-            return
-        for array in self._slow:
-            if not np.isfinite(array).all():
-                check_network(self.network, where)
                 return
+
+
+def _identity_check(refs):
+    """A function ``same() -> bool``: whether every owner still holds each array the check
+    keeps (one generated expression of ``owner.name is array`` terms: a tenth of the loop's
+    cost); None when a name is not an identifier (the loop over attrgetters then runs)."""
+    terms, scope = [], {}
+    for i, (owner, names, arrays) in enumerate(refs):
+        scope[f"o{i}"] = owner
+        for j, (name, array) in enumerate(zip(names, arrays)):
+            if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("__"):
+                return None
+            scope[f"a{i}_{j}"] = array
+            terms.append(f"o{i}.{name} is a{i}_{j}")
+    source = ("def same():\n    try:\n        return " + (" and ".join(terms) or "True")
+              + "\n    except AttributeError:\n        return False\n")
+    code = _SOURCES.get(source)
+    if code is None:  # compiled once per layout (a check is made per episode)
+        if len(_SOURCES) > 256:
+            _SOURCES.clear()
+        code = _SOURCES[source] = compile(source, "<spikey.snn.health.StateCheck>", "exec")
+    exec(code, scope)  # noqa: S102
+    return scope["same"]
+
+
+_SOURCES = {}  # the identity checks' code by source
+

@@ -1,0 +1,162 @@
+"""run_episode through ClosedLoop's compiled call (issue 19): when the network, the game and
+the adapter fit it, an episode's ticks run compiled while every member plays, and the rest
+(members paused after their episode ended) in Python, with the results of the Python lines
+bit for bit. ClosedLoop keeps its plan across seeded resets and runs members whose input
+random streams are out of step (both refused or rebuilt before)."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import spikey
+import spikey.games.run as run
+from spikey.games.adapters import EnvAdapter
+from spikey.snn.closed_loop import ClosedLoop
+from spikey.snn.health import NonFiniteError
+
+
+def _parts(B, steps=2, adapter_options=None, **network):
+    games = gym.make_vec("spikey/CartPole-v0", num_envs=B)
+    adapter = EnvAdapter(games, **(adapter_options or {}))
+    net = spikey.Network.from_config(adapter.network_config(batch_size=B, processing_steps=steps,
+                                                            **network))
+    return games, adapter, net
+
+
+def _episodes(B, compiled, monkeypatch, episodes=4, reset_network=True, max_steps=60,
+              adapter_each_time=False):
+    monkeypatch.setattr(run, "CLOSED_LOOP", compiled)
+    games, adapter, net = _parts(B)
+    rows, results = [], []
+    fused = {"ticks": 0}
+    original = ClosedLoop._fused_tick
+
+    def counted(self):
+        ran = original(self)
+        fused["ticks"] += ran
+        return ran
+
+    monkeypatch.setattr(ClosedLoop, "_fused_tick", counted)
+    for episode in range(episodes):
+        result = run.run_episode(
+            net, games, EnvAdapter(games) if adapter_each_time else adapter,
+            seeds=[100 * episode + b for b in range(B)], max_steps=max_steps,
+            reset_network=reset_network,
+            on_tick=lambda tick, active, action, reward: rows.append(
+                (tick, active.copy(), action, reward)))
+        results.append(result)
+    return net, results, rows, fused["ticks"]
+
+
+@pytest.mark.parametrize("B, reset_network", [(1, True), (2, True), (2, False)])
+def test_episodes_through_the_compiled_call_equal_the_python_lines(B, reset_network,
+                                                                   monkeypatch):
+    net, results, rows, fused = _episodes(B, True, monkeypatch, reset_network=reset_network)
+    net2, results2, rows2, fused2 = _episodes(B, False, monkeypatch,
+                                              reset_network=reset_network)
+    ticks = sum(int(r.lengths.max()) for r in results)
+    assert fused2 == 0
+    lengths = np.concatenate([r.lengths for r in results])
+    if B == 1:
+        assert fused == ticks  # every tick compiled
+    else:
+        assert len(set(lengths.tolist())) > 1  # members ended on different ticks
+        # every tick while all members play: later episodes too (input streams out of step)
+        assert fused == sum(int(r.lengths.min()) for r in results) > int(results[0].lengths.min())
+    for a, b in zip(results, results2):
+        np.testing.assert_array_equal(a.returns, b.returns)
+        np.testing.assert_array_equal(a.lengths, b.lengths)
+        np.testing.assert_array_equal(a.finished, b.finished)
+    assert len(rows) == len(rows2) == sum(int(r.lengths.max()) for r in results)
+    for x, y in zip(rows, rows2):
+        assert x[0] == y[0]
+        for p, q in zip(x[1:], y[1:]):
+            assert p.dtype == q.dtype and p.tobytes() == q.tobytes()
+    arrays, arrays2 = net.state_arrays(), net2.state_arrays()
+    assert sorted(arrays) == sorted(arrays2)
+    for key in arrays:
+        assert arrays[key].tobytes() == arrays2[key].tobytes(), key
+    assert (net.tick_count, net.step_count) == (net2.tick_count, net2.step_count)
+    assert net.plastic.tolist() == [1.0] * B and net.active.all()
+
+
+def test_one_loop_and_one_plan_serve_every_episode(monkeypatch):
+    builds = []
+    original = ClosedLoop._build
+
+    def counted(self):
+        builds.append(1)
+        return original(self)
+
+    monkeypatch.setattr(ClosedLoop, "_build", counted)
+    _, results, _, fused = _episodes(1, True, monkeypatch, episodes=5, adapter_each_time=True)
+    assert fused == sum(int(r.lengths[0]) for r in results)
+    assert len(builds) == 1  # seeded resets gave the games new generators: handed to the plan
+
+
+def test_parts_that_do_not_fit_run_the_python_lines(monkeypatch):
+    monkeypatch.setattr(run, "CLOSED_LOOP", True)
+    games, adapter, net = _parts(1, adapter_options={"decoding": "vector"})  # PopulationIndex
+    assert run._closed_loop(net, games, adapter) is not None  # the loop decides, and refuses
+    run.run_episode(net, games, adapter, seeds=[1], max_steps=5)
+    assert "readout" in games._spikey_episode_loop.why_not_fused
+    logic = gym.make_vec("spikey/Logic-XOR-v0", num_envs=1)
+    assert run._closed_loop(net, logic, EnvAdapter(logic)) is None  # not CartPole
+    assert run._closed_loop(net, games, adapter) is not None
+    kept = games._spikey_episode_loop
+    other = spikey.Network.from_config(adapter.network_config())
+    assert run._closed_loop(other, games, adapter) is not kept  # another network: its own
+
+
+def test_a_non_finite_state_stops_the_compiled_episode_where_the_python_one_stops(monkeypatch):
+    messages = []
+    for compiled in (True, False):
+        monkeypatch.setattr(run, "CLOSED_LOOP", compiled)
+        games, adapter, net = _parts(2)
+        seen = []
+        original = ClosedLoop._fused_tick
+
+        def poisoned(self):
+            ran = original(self)
+            if len(seen) == 3:
+                net.parts["synapses"].eligibility[1, 0, 0] = np.nan
+            return ran
+
+        monkeypatch.setattr(ClosedLoop, "_fused_tick", poisoned)
+        if not compiled:  # the same NaN after the Python tick 3 (its reward included)
+            reward = net.reward
+
+            def poisoned_reward(*args, **kwargs):
+                out = reward(*args, **kwargs)
+                if len(seen) == 3:
+                    net.parts["synapses"].eligibility[1, 0, 0] = np.nan
+                return out
+            net.reward = poisoned_reward
+        with pytest.raises(NonFiniteError) as caught:
+            run.run_episode(net, games, adapter, seeds=[3, 4],
+                            on_tick=lambda tick, **_: seen.append(tick))
+        messages.append((str(caught.value), list(seen)))
+        assert net.plastic.tolist() == [1.0, 1.0] and net.active.all()
+    assert messages[0] == messages[1]
+    assert "in tick 3 of the episode: synapses.eligibility holds nan (members [1])" \
+        in messages[0][0]
+
+
+def test_closed_loop_reset_with_new_seeds_keeps_its_plan_and_its_bits():
+    """ClosedLoop itself: seeded resets between runs, against the reference path."""
+    out = []
+    for fused in (True, False):
+        games, adapter, net = _parts(2)
+        loop = ClosedLoop(net, games, adapter, fused=fused)
+        rewards = []
+        for seed in (1, 5, 9):
+            loop.reset(seed=[seed, seed + 1])
+            plan = loop._plan
+            rewards.append(loop.run(30))
+            if fused and seed != 1:
+                assert loop._plan is plan and loop.last_fused
+        out.append((rewards, net.weights.matrix.copy()))
+    for a, b in zip(out[0][0], out[1][0]):
+        for x, y in zip(a, b):
+            assert x.tobytes() == y.tobytes()
+    assert out[0][1].tobytes() == out[1][1].tobytes()
