@@ -747,6 +747,11 @@ def _is_plain_dastdp(rule) -> bool:
     return _PLAIN[key]
 
 
+#: PoissonDraws' states, increments, starts and end of a tick without refills
+_NO_REFILLS = (np.zeros((1, 1, 2), np.uint64), np.zeros((1, 2), np.uint64),
+               np.zeros(2, np.int64), np.zeros((1, 3), np.uint64))
+
+
 def poisson_draws(inputs, count: int, chunks: int) -> PoissonDraws | None:
     """The :class:`PoissonDraws` of the input part's next ``count`` steps in ``chunks``
     chunks, or None when the kernel cannot give numpy's numbers and state.
@@ -773,10 +778,9 @@ def poisson_draws(inputs, count: int, chunks: int) -> PoissonDraws | None:
     head = min(max(block - position, 0), count)
     refills = -(-(count - head) // block)
     single = buffer.dtype == np.float32
-    if refills == 0:
+    if refills == 0:  # no chunk to draw: the kernel reads none of the state arrays
         return PoissonDraws(random, inputs.spikes, probability, position, head, 0,
-                            np.zeros((B, 1, 2), np.uint64), np.zeros((B, 2), np.uint64),
-                            np.zeros(2, np.int64), np.zeros((B, 3), np.uint64), [])
+                            *_NO_REFILLS, [])
     if single and width % 2:
         return None
     per_step = width // 2 if single else width
