@@ -131,20 +131,33 @@ def measure_one(n, rate, sources, storage, kernels, repeats):
 
 
 def measure_threads(n, rate, sources, storage, kernels, repeats, threads):
-    """Runs in a child process: one-second ticks with 1 and ``threads`` threads, interleaved."""
-    import numpy as np
-
-    import spikey
+    """Runs in a child process: one-second ticks with 1 and ``threads`` threads, interleaved
+    (the compiled blocks calls timed through wrappers, the kernels restored after)."""
     from spikey.snn import kernels as compiled
 
     inside = []  # the wall time of each tick's compiled blocks call
-    for name in ("run_tick_blocks", "run_tick_blocks_serial"):
-        def timed(*arguments, kernel=getattr(compiled, name)):
+    originals = {name: getattr(compiled, name)
+                 for name in ("run_tick_blocks", "run_tick_blocks_serial")}
+    for name, original in originals.items():
+        def timed(*arguments, kernel=original):
             begin = time.perf_counter()
             kernel(*arguments)
             inside.append(time.perf_counter() - begin)
 
         setattr(compiled, name, timed)  # the engine looks its kernels up at each call
+    try:
+        return _time_threads(n, rate, sources, storage, kernels, repeats, threads, inside)
+    finally:
+        for name, original in originals.items():
+            setattr(compiled, name, original)
+
+
+def _time_threads(n, rate, sources, storage, kernels, repeats, threads, inside):
+    """:func:`measure_threads`' timing, ``inside`` filled with the compiled blocks calls."""
+    import numpy as np
+
+    import spikey
+
     nets = []
     for value in (1, threads):
         cfg = config(n, rate, sources, storage, kernels)

@@ -157,8 +157,12 @@ def test_bench_scaling_times_two_threads_against_one(capsys):
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
     import bench_scaling
 
+    originals = kernels.run_tick_blocks, kernels.run_tick_blocks_serial
     row = bench_scaling.measure_threads(512, 20.0, "inputs", "sparse", "numba", 1, 2)
     assert row["blocks"] is True and row["threads"] == 2  # the two-thread network ran blocks
+    # the time outside the compiled blocks call was measured, and the kernels put back
+    assert 0 < row["threads_many_outside_us_per_step"] < row["threads_many_us_per_step"]
+    assert (kernels.run_tick_blocks, kernels.run_tick_blocks_serial) == originals
     assert row["thread_speedup"] == pytest.approx(row["threads_one_us_per_step"]
                                                   / row["threads_many_us_per_step"])
     assert row["threads_many_cpu_per_wall"] > 0 and row["threads_one_cpu_per_wall"] > 0

@@ -189,3 +189,27 @@ def test_the_blocks_count_the_output_spikes_in_their_threads(monkeypatch, thread
     if steps == 600:
         assert nets[0]._output_counts.max() > 255  # bytes added before they overflow
     assert nets[0]._output_counts.min() < nets[0]._output_counts.max()
+
+
+@needs_numba
+def test_blocks_without_counting_leave_the_counts_alone():
+    # the kernel's flag and its per-step spike count once shared a name: from the second
+    # block on, a tick told not to count wrote counts (out of bounds of the stand-in array)
+    net = Network.from_config(_config(steps=20))
+    net.tick(np.ones((1, 1)))
+    eng = net._engine
+    plan = eng.plan(net, False, True)
+    w, n = eng.propagation(net), plan.neuron
+    bounds = np.array([0, 192, 384, 600], np.int64)
+    split = engine._segment_split(w.out_start, w.out_post, 100, bounds)
+    index = (np.zeros((3, 100), np.int64), np.zeros((3, 100), np.int64))
+    sentinel = np.full((1, 600), -7, np.int64)
+    no = np.zeros((1, 1, 2), np.uint64)
+    kernels.run_tick_blocks_serial(
+        net.tick_input_spikes, net.tick_spikes, net._pre, True, w.flat, w.values, w.out_post,
+        w.out_synapse, split, net._polarity, net._current, eng._no_live, n.potential, n.decay,
+        n.threshold, n.reset, n.left, n.is_open, n.is_closed, n.refractory_steps, n.spikes,
+        bounds, *index, False, no, no[0], np.zeros(2, np.int64), np.zeros((1, 1), np.float32),
+        0, 0, np.zeros((1, 1, 1), np.float32), no[0], False, sentinel, 0)
+    assert net.tick_spikes.any()  # the blocks ran and fired
+    assert (sentinel == -7).all()

@@ -760,8 +760,8 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
 def _run_tick_blocks(inputs, tick_spikes, pre, sparse, flat, values, out_post, out_synapse,
                      split, polarity, current, live, v, decay, threshold, reset, left, is_open,
                      is_closed, steps, spikes, bounds, part_b, part_j, draw, states, increments,
-                     starts, probability, head_start, head, buffer, end, count, counts,
-                     first_output):
+                     starts, probability, head_start, head, buffer, end, count_outputs,
+                     counts, first_output):
     # run_tick without learning or rewards (kind 0) for a feed-forward network (no body row
     # holds a synapse), its neurons split into blocks bounds[p] <= k < bounds[p + 1]: a
     # neuron's input depends only on the input spikes, which are given for the whole tick,
@@ -775,10 +775,10 @@ def _run_tick_blocks(inputs, tick_spikes, pre, sparse, flat, values, out_post, o
     # With draw the tick first makes its Poisson input spikes into inputs: the first head
     # steps from the numbers left in buffer (from step head_start), the others from refills
     # drawn in chunks (poisson_chunk; in parallel threads, each chunk from its own state),
-    # the refills' steps split at starts. With count each block also counts its output
-    # neurons' spikes of the tick (k >= first_output) into counts[b, k - first_output] (what
-    # network.count_spikes gives), as bytes while the step's spikes are in cache, added into
-    # counts every 255 steps.
+    # the refills' steps split at starts. With count_outputs each block also counts its
+    # output neurons' spikes of the tick (k >= first_output) into counts[b, k - first_output]
+    # (what network.count_spikes gives), as bytes while the step's spikes are in cache, added
+    # into counts every 255 steps.
     B, T, n_in = inputs.shape
     P = pre.shape[1]
     N = spikes.shape[1]
@@ -806,7 +806,8 @@ def _run_tick_blocks(inputs, tick_spikes, pre, sparse, flat, values, out_post, o
     for p in numba.prange(blocks):
         lo, hi = bounds[p], bounds[p + 1]
         mb, mj = part_b[p], part_j[p]
-        first_count = min(max(lo, first_output), hi) if count else hi  # its output neurons
+        # the block's output neurons first_count <= k < hi (none without count_outputs)
+        first_count = min(max(lo, first_output), hi) if count_outputs else hi
         tally = np.zeros(hi - first_count, np.uint8)
         for b in range(B):
             block_current, block_spikes = current[b, lo:hi], spikes[b, lo:hi]
