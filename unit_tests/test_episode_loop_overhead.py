@@ -180,3 +180,44 @@ def test_adapter_fast_paths_give_what_the_general_paths_give():
     assert out.tolist() == [-1, 1] and out.dtype == np.int64
     assert adapter.actions([0, 2], 2).tolist() == [-1, 1]
     assert action.tolist() == [0, 2]  # not changed
+
+
+def test_one_state_check_serves_every_episode_and_follows_replaced_arrays():
+    config = _xor()
+    network = Network.from_config(config["network"])
+    games = make_games(config["game"], 2)
+    check = StateCheck(network)
+    other = StateCheck(Network.from_config(config["network"]))
+    with pytest.raises(ValueError, match="state_check is not a StateCheck of this network"):
+        run_episode(network, games, seeds=[1, 2], state_check=other)
+    run_episode(network, games, seeds=[1, 2], state_check=check, max_steps=3)
+    neurons = network.parts["neurons"]
+    neurons.potential = neurons.potential.copy()  # replaced between episodes
+    original = network.tick
+
+    def poison_new_array(*args, **kwargs):
+        out = original(*args, **kwargs)
+        neurons.potential[0, 0] = np.inf  # the new array: the kept check must read it
+        return out
+    network.tick = poison_new_array
+    with pytest.raises(NonFiniteError, match=r"in tick 0 of the episode: neurons.potential "
+                                             r"holds inf \(members \[0\]\)"):
+        run_episode(network, games, seeds=[1, 2], state_check=check)
+
+
+def test_the_training_loop_makes_one_adapter_and_one_state_check_per_run(monkeypatch):
+    made = {"adapter": 0, "check": 0}
+    adapter_init, check_init = EnvAdapter.__init__, StateCheck.__init__
+
+    def count_adapter(self, *args, **kwargs):
+        made["adapter"] += 1
+        adapter_init(self, *args, **kwargs)
+
+    def count_check(self, *args, **kwargs):
+        made["check"] += 1
+        check_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(EnvAdapter, "__init__", count_adapter)
+    monkeypatch.setattr(StateCheck, "__init__", count_check)
+    train(_xor(), progress=False)  # 4 training and 1 evaluation episodes
+    assert made == {"adapter": 1, "check": 1}

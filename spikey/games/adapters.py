@@ -155,6 +155,9 @@ class EnvAdapter:
         self.inputs = self._encoder()
         self.readout = self._decoder()
         self._flat_shapes = {}  # batch size -> an observation batch's shape passed as it is
+        # a Discrete action space (the actions' fast path) and its start
+        self._discrete_space = action_space if type(action_space) is spaces.Discrete else None
+        self._start = int(action_space.start) if self._discrete_space is not None else 0
 
     # ------------------------------------------------------------ sections
     def _encoder(self) -> dict:
@@ -264,11 +267,11 @@ class EnvAdapter:
     def actions(self, action, batch_size: int) -> np.ndarray:
         """The network's actions as a batch for the environment's action space."""
         space = self.action_space
-        if type(action) is np.ndarray and action.ndim == 1 and type(space) is spaces.Discrete \
-                and action.shape[0] == batch_size:
+        if type(action) is np.ndarray and action.ndim == 1 and action.shape[0] == batch_size \
+                and space is self._discrete_space:
             out = action.astype(np.int64)  # a copy, as below
-            if space.start:
-                out += int(space.start)
+            if self._start:
+                out += self._start
             return out
         arr = np.asarray(action)
         if isinstance(space, spaces.Discrete):

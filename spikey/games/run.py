@@ -111,7 +111,7 @@ def fresh_seeds(network) -> list:
 
 def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
                 max_steps: int | None = None, reward_fn=None, reset_network: bool = True,
-                record: bool = False, on_tick=None, seed=None) -> Episode:
+                record: bool = False, on_tick=None, seed=None, state_check=None) -> Episode:
     """Play until every member's episode has ended (or ``max_steps`` ticks).
 
     Parameters
@@ -147,6 +147,9 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
         reward)`` instead (the same values, positionally). ``active`` is never
         changed after the call (a new array comes when it changes), so it may be
         kept without a copy; ``action`` and ``reward`` may be reused: copy them.
+    state_check : spikey.snn.health.StateCheck, optional
+        The network's finite check, to keep between episodes (it confirms every
+        tick that each array it keeps is still its part's); default: a new one.
 
     Returns
     -------
@@ -176,7 +179,13 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
     returns = np.zeros(B)
     lengths = np.zeros(B, dtype=np.int64)
     trajectory = {k: [] for k in ("observation", "action", "reward", "terminated", "truncated")}
-    check = StateCheck(network)  # the state arrays found once per episode
+    if state_check is None:
+        check = StateCheck(network)  # the state arrays found once per episode
+    elif getattr(state_check, "network", None) is network:
+        check = state_check
+    else:
+        raise ValueError("run_episode: state_check is not a StateCheck of this network; expected "
+                         "spikey.snn.health.StateCheck(network)")
     what = "reward_fn's reward" if reward_fn else "the game's reward"
     tick_rewards = network.reward_mode == "tick"
     # without tick rewards nothing runs between the bookkeeping and the state's check: both

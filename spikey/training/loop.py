@@ -360,7 +360,8 @@ class _Table:
         return pd.read_csv(self.path)
 
 
-def play_episode(network, games, seeds, max_ticks, phase, episode, record_ticks, ticks):
+def play_episode(network, games, seeds, max_ticks, phase, episode, record_ticks, ticks,
+                 adapter=None, state_check=None):
     """Play one lockstep episode (see :func:`spikey.games.run.run_episode`).
 
     Parameters
@@ -382,6 +383,10 @@ def play_episode(network, games, seeds, max_ticks, phase, episode, record_ticks,
     ticks : object
         Where tick rows go: anything with ``add(columns: dict)``, or a list
         (a DataFrame per tick is appended).
+    adapter : EnvAdapter, optional
+        Passed on to ``run_episode`` (default: a new ``EnvAdapter(games)``).
+    state_check : spikey.snn.health.StateCheck, optional
+        Passed on to ``run_episode`` (default: a new one).
 
     Returns
     -------
@@ -391,8 +396,9 @@ def play_episode(network, games, seeds, max_ticks, phase, episode, record_ticks,
     from spikey.games.run import run_episode
 
     record = _TickRows(network, phase, episode, ticks, max_ticks) if record_ticks else None
-    result = run_episode(network, games, seeds=[int(s) for s in seeds], max_steps=max_ticks,
-                         reset_network=False, on_tick=record)
+    result = run_episode(network, games, adapter, seeds=[int(s) for s in seeds],
+                         max_steps=max_ticks, reset_network=False, on_tick=record,
+                         state_check=state_check)
     if record is not None:
         record.emit()
     return result.returns, result.lengths
@@ -764,6 +770,12 @@ def _train(config, run_dir, state, callbacks, progress, network, stop_after, rep
             network = Network.from_config(config["network"])
     seeds = list(network.seeds)
     games = make_games(config["game"], network.batch_size)
+    # made once for the run, not per episode (~0.1 ms each): the adapter, and the finite
+    # check, which confirms every tick that each array it keeps is still its part's
+    from spikey.games.adapters import EnvAdapter
+    from spikey.snn.health import StateCheck
+
+    kept = {"adapter": EnvAdapter(games), "state_check": StateCheck(network)}
     episodes = training["episodes"]
     bar = tqdm(range(start_episode, episodes), desc="train", unit="episode",
                disable=(not progress) if progress is not None else None)
@@ -775,7 +787,7 @@ def _train(config, run_dir, state, callbacks, progress, network, stop_after, rep
             t0 = time.perf_counter()
             returns, lengths = play_episode(network, games, [episode_seed(s, episode) for s in seeds],
                                             training["max_ticks"], "train", episode, record_ticks,
-                                            tick_table)
+                                            tick_table, **kept)
             columns = _episode_columns("train", episode, returns, lengths, network,
                                        time.perf_counter() - t0)
             episode_table.add(columns)
@@ -804,7 +816,7 @@ def _train(config, run_dir, state, callbacks, progress, network, stop_after, rep
                 t0 = time.perf_counter()
                 returns, lengths = play_episode(
                     network, games, [episode_seed(s, episode, EVAL_STREAM) for s in seeds],
-                    training["max_ticks"], "eval", episode, record_ticks, tick_table)
+                    training["max_ticks"], "eval", episode, record_ticks, tick_table, **kept)
                 episode_table.add(_episode_columns("eval", episode, returns, lengths, network,
                                                    time.perf_counter() - t0))
                 episode_table.flush_due()
