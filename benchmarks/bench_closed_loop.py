@@ -43,6 +43,10 @@ load average when the tick length's run began. Each row holds the fused path's
 numbers and the reference path's under ``reference_*``.
 
 Run ``python benchmarks/bench_closed_loop.py [--ticks-ms 1 2 5 10 20] [--json out.json]``.
+
+``--episodes N`` times :func:`spikey.games.run.run_episode` instead (see :func:`episodes`):
+whole episodes of the adapter's CartPole network, their ticks through ``ClosedLoop``'s compiled
+call against the Python lines, per tick (episode starts included).
 """
 
 from __future__ import annotations
@@ -255,6 +259,56 @@ def measure(tick_ms: int, calls: int, repeats: int, batch: int, rate: float,
     return row
 
 
+def episodes(tick_ms: int, batch: int, count: int, repeats: int) -> dict:
+    """``spikey.games.run.run_episode`` on CartPole, its ticks through ``ClosedLoop``'s compiled
+    call (``compiled``) and in Python (``python``, ``run.CLOSED_LOOP = False``), repeat by repeat
+    in turn: per path the median over the repeats of the wall time and the main thread's CPU
+    time per tick of ``count`` episodes (seeded alike; members paused after their episode
+    ended run in Python on both paths; the episodes' starts included: the untrained network's
+    episodes last 8-20 ticks), after two warm-up episodes. One adapter and one finite check
+    serve every episode, as in the training loop."""
+    import spikey.games.run as run
+
+    from spikey.snn.health import StateCheck
+
+    setups = {path: _setup(tick_ms, batch) for path in ("compiled", "python")}
+    # kept between episodes, as the training loop keeps them (where run_episode takes one)
+    kept = {path: {"state_check": StateCheck(network)} if "state_check" in
+            run.run_episode.__code__.co_varnames else {}
+            for path, (_, _, network) in setups.items()}
+    if not hasattr(run, "CLOSED_LOOP"):  # a tree before run_episode used the closed loop
+        setups.pop("compiled")
+    times = {path: [] for path in setups}
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    saved = getattr(run, "CLOSED_LOOP", None)
+    try:
+        for repeat in range(repeats + 1):  # the first warms up (compiles)
+            for path, (games, adapter, network) in setups.items():
+                if saved is not None:
+                    run.CLOSED_LOOP = path == "compiled"
+                first = 10 ** 6 * repeat
+                ticks, wall, cpu = 0, time.perf_counter(), time.thread_time()
+                for episode in range(2 if not repeat else count):
+                    result = run.run_episode(network, games, adapter, max_steps=500, seeds=[
+                        first + episode * batch + b for b in range(batch)], **kept[path])
+                    ticks += int(result.lengths.max())
+                wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
+                if repeat:
+                    times[path].append((wall / ticks, cpu / ticks, ticks))
+    finally:
+        if saved is not None:
+            run.CLOSED_LOOP = saved
+    row = {"tick_ms": tick_ms, "batch_size": batch, "episodes": count, "load_1min": load}
+    for path, values in times.items():
+        row[f"{path}_us_per_tick"] = statistics.median(v[0] for v in values) * 1e6
+        row[f"{path}_cpu_us_per_tick"] = statistics.median(v[1] for v in values) * 1e6
+        row[f"{path}_ticks"] = values[0][2]
+    if "compiled" in times:
+        row["speedup"] = row["python_us_per_tick"] / row["compiled_us_per_tick"]
+        row["speedup_cpu"] = row["python_cpu_us_per_tick"] / row["compiled_cpu_us_per_tick"]
+    return row
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ticks-ms", type=int, nargs="+", default=[1, 2, 5, 10, 20])
@@ -266,8 +320,23 @@ def main(argv=None):
                         help="fused: ClosedLoop.step per tick; run: ClosedLoop.run of "
                              "--run-ticks ticks per call; reference: the Python loop")
     parser.add_argument("--run-ticks", type=int, default=100)
+    parser.add_argument("--episodes", type=int, default=0,
+                        help="instead: run_episode per tick, compiled against Python, over this "
+                             "many episodes per repeat (see episodes())")
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
+    if args.episodes:
+        rows = [episodes(t, args.batch, args.episodes, args.repeats) for t in args.ticks_ms]
+        print(f"run_episode on CartPole, B={args.batch}, {args.episodes} episodes, median of "
+              f"{args.repeats} (µs per tick: wall, main-thread CPU)")
+        for row in rows:
+            compiled = (f"compiled {row['compiled_us_per_tick']:7.1f} "
+                        f"{row['compiled_cpu_us_per_tick']:7.1f}  speedup {row['speedup']:.2f}x "
+                        f"(cpu {row['speedup_cpu']:.2f}x)") if "speedup" in row else "compiled n/a"
+            print(f"{row['tick_ms']:3d} ms  python {row['python_us_per_tick']:7.1f} "
+                  f"{row['python_cpu_us_per_tick']:7.1f}  {compiled}  load {row['load_1min']:.1f}")
+        write_json(args.json, "closed_loop_episodes", rows)
+        return rows
     paths = [p for p in args.paths if p != "fused" or ClosedLoop is not None]
     paths = [p for p in paths if p != "run" or ClosedLoop is not None]
     rate = tsc_rate() if {"fused", "run"} & set(paths) else None

@@ -24,36 +24,49 @@ def _parts(B, steps=2, adapter_options=None, **network):
 
 
 def _episodes(B, compiled, monkeypatch, episodes=4, reset_network=True, max_steps=60,
-              adapter_each_time=False):
+              adapter_each_time=False, callback=True):
     monkeypatch.setattr(run, "CLOSED_LOOP", compiled)
     games, adapter, net = _parts(B)
     rows, results = [], []
-    fused = {"ticks": 0}
-    original = ClosedLoop._fused_tick
+    fused = {"ticks": 0, "runs": 0}
+    original, original_run = ClosedLoop._fused_tick, ClosedLoop._episode_run
 
     def counted(self):
         ran = original(self)
         fused["ticks"] += ran
         return ran
 
+    def counted_run(self, ticks, table):
+        ran, bad = original_run(self, ticks, table)
+        fused["ticks"] += ran
+        fused["runs"] += ran > 0
+        return ran, bad
+
     monkeypatch.setattr(ClosedLoop, "_fused_tick", counted)
+    monkeypatch.setattr(ClosedLoop, "_episode_run", counted_run)
     for episode in range(episodes):
         result = run.run_episode(
             net, games, EnvAdapter(games) if adapter_each_time else adapter,
             seeds=[100 * episode + b for b in range(B)], max_steps=max_steps,
             reset_network=reset_network,
-            on_tick=lambda tick, active, action, reward: rows.append(
+            on_tick=None if not callback else lambda tick, active, action, reward: rows.append(
                 (tick, active.copy(), action, reward)))
         results.append(result)
+    if compiled and not callback:  # one compiled run per episode: to the first member's end
+        assert fused["runs"] == episodes
     return net, results, rows, fused["ticks"]
 
 
-@pytest.mark.parametrize("B, reset_network", [(1, True), (2, True), (2, False)])
-def test_episodes_through_the_compiled_call_equal_the_python_lines(B, reset_network,
+@pytest.mark.parametrize("B, reset_network, callback", [
+    (1, True, True), (2, True, True), (2, False, True), (1, True, False), (2, True, False)])
+def test_episodes_through_the_compiled_call_equal_the_python_lines(B, reset_network, callback,
                                                                    monkeypatch):
-    net, results, rows, fused = _episodes(B, True, monkeypatch, reset_network=reset_network)
+    """With a callback one compiled call per tick, without one a compiled run per episode
+    (until a member's episode ends); the rest of the episode in Python."""
+    net, results, rows, fused = _episodes(B, True, monkeypatch, reset_network=reset_network,
+                                          callback=callback)
     net2, results2, rows2, fused2 = _episodes(B, False, monkeypatch,
-                                              reset_network=reset_network)
+                                              reset_network=reset_network, callback=callback)
     ticks = sum(int(r.lengths.max()) for r in results)
     assert fused2 == 0
     lengths = np.concatenate([r.lengths for r in results])
@@ -67,7 +80,8 @@ def test_episodes_through_the_compiled_call_equal_the_python_lines(B, reset_netw
         np.testing.assert_array_equal(a.returns, b.returns)
         np.testing.assert_array_equal(a.lengths, b.lengths)
         np.testing.assert_array_equal(a.finished, b.finished)
-    assert len(rows) == len(rows2) == sum(int(r.lengths.max()) for r in results)
+    assert len(rows) == len(rows2) == (sum(int(r.lengths.max()) for r in results)
+                                       if callback else 0)
     for x, y in zip(rows, rows2):
         assert x[0] == y[0]
         for p, q in zip(x[1:], y[1:]):
@@ -160,3 +174,40 @@ def test_closed_loop_reset_with_new_seeds_keeps_its_plan_and_its_bits():
         for x, y in zip(a, b):
             assert x.tobytes() == y.tobytes()
     assert out[0][1].tobytes() == out[1][1].tobytes()
+
+
+def test_bench_closed_loop_times_episodes_on_both_paths(tmp_path):
+    import json
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
+    import bench_closed_loop
+
+    out = tmp_path / "episodes.json"
+    rows = bench_closed_loop.main(["--episodes", "2", "--ticks-ms", "1", "--repeats", "1",
+                                   "--json", str(out)])
+    row = rows[0]
+    assert row["compiled_ticks"] == row["python_ticks"] > 0  # the same episodes on both
+    assert row["speedup"] == pytest.approx(row["python_us_per_tick"]
+                                           / row["compiled_us_per_tick"])
+    assert json.loads(out.read_text())["rows"][0]["tick_ms"] == 1
+    assert run.CLOSED_LOOP is True  # restored
+
+
+@pytest.mark.parametrize("callback", [True, False])
+def test_a_state_non_finite_before_the_episode_stops_tick_0_on_both_paths(callback,
+                                                                        monkeypatch):
+    messages = []
+    for compiled in (True, False):
+        monkeypatch.setattr(run, "CLOSED_LOOP", compiled)
+        games, adapter, net = _parts(2)
+        net.parts["rewarder"].baseline[1] = np.inf
+        seen = []
+        with pytest.raises(NonFiniteError) as caught, np.errstate(invalid="ignore"):
+            run.run_episode(net, games, adapter, seeds=[3, 4], reset_network=False,
+                            on_tick=(lambda tick, **_: seen.append(tick)) if callback else None)
+        messages.append(str(caught.value))
+        assert seen == [] and net.tick_count == 1
+    assert messages[0] == messages[1]
+    assert "in tick 0 of the episode" in messages[0]

@@ -221,3 +221,17 @@ def test_the_training_loop_makes_one_adapter_and_one_state_check_per_run(monkeyp
     monkeypatch.setattr(StateCheck, "__init__", count_check)
     train(_xor(), progress=False)  # 4 training and 1 evaluation episodes
     assert made == {"adapter": 1, "check": 1}
+
+
+def test_a_state_check_holds_its_arrays_without_a_reference_cycle():
+    import gc
+    import sys
+
+    network = Network.from_config(_xor()["network"])
+    matrix = network.parts["weights"].matrix
+    gc.collect()
+    before = sys.getrefcount(matrix)
+    check = StateCheck(network)
+    assert check.compiled_table() is not None
+    del check
+    assert sys.getrefcount(matrix) == before  # freed at once, not by the next collection

@@ -201,6 +201,24 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
                 active = ~done
                 network.plastic[...] = active
                 network.active[...] = active  # finished members pause (random streams etc.)
+            if closed is not None and remaining == B and on_tick is None and (
+                    max_steps is None or max_steps - tick > 1):
+                # no callback: ticks until a member's episode ends in one compiled call each
+                ran, bad = closed._episode_run(
+                    _CHUNK if max_steps is None else min(_CHUNK, max_steps - tick),
+                    check.compiled_table())
+                if ran:
+                    rewards, ends, cuts = closed._history
+                    left = _after_rows(rewards, ends, cuts, ran, done, returns, lengths)
+                    if left < 0:  # row -left - 1's reward is inf or NaN: raises
+                        _check_finite(rewards[-left - 1], what, tick - left - 1, B)
+                    if bad:  # the state holds inf or NaN after the last tick: raises
+                        check_network(network, f"in tick {tick + ran - 1} of the episode")
+                    tick += ran
+                    if left != remaining:
+                        remaining, active = left, None
+                    obs, info = closed._obs_buffer, {}
+                    continue
             if closed is not None and remaining == B and closed._fused_tick():
                 # the tick, the game's step and the reward in one compiled call (the lines
                 # below, bit for bit; it refuses a non-finite observation: those run below)
@@ -307,9 +325,11 @@ def _closed_loop(network, games, adapter):
             type(games.game) is not CartPole:
         return None
     loop = games.__dict__.get(_KEPT_LOOP)
-    if loop is None or loop.network is not network or \
-            loop.adapter.observation_space != adapter.observation_space or \
-            loop.adapter.action_space != adapter.action_space:
+    if loop is not None and loop.adapter is not adapter and loop.network is network and \
+            loop.adapter.observation_space == adapter.observation_space and \
+            loop.adapter.action_space == adapter.action_space:  # (Box equality: ~50 us)
+        loop.adapter = adapter  # an adapter of the same spaces: the plan holds
+    if loop is None or loop.network is not network or loop.adapter is not adapter:
         from spikey.snn.closed_loop import ClosedLoop
 
         loop = ClosedLoop(network, games, adapter)
@@ -366,6 +386,20 @@ def _after_tick_members(reward, terminated, truncated, done, returns, lengths, t
     return left
 
 
+def _after_rows_members(rewards, terminated, truncated, rows, done, returns, lengths):
+    # _after_step_members on rows 0 .. rows - 1 in turn (the ticks of a compiled run); -1 - r
+    # when row r's reward is inf or NaN (rows before it counted, it not)
+    left = done.shape[0] - done.sum()
+    for r in range(rows):
+        left = _after_step(rewards[r], terminated[r], truncated[r], done, returns, lengths)
+        if left < 0:
+            return -1 - r
+    return left
+
+
 _table_check = health._table_check
 _after_tick = None if _after_step is None or _table_check is None else \
     numba.njit(cache=True, nogil=True)(_after_tick_members)
+_after_rows = None if _after_tick is None else \
+    numba.njit(cache=True, nogil=True)(_after_rows_members)
+_CHUNK = 256  # ticks per compiled run at most (ClosedLoop's history rows)

@@ -58,6 +58,7 @@ from operator import attrgetter
 import numpy as np
 
 from spikey.snn import kernels
+from spikey.snn.health import StateCheck, _table_check
 
 numba = kernels.numba
 
@@ -219,6 +220,9 @@ if numba is not None:
         "w_low", "w_high", "dense", "clear",
         # run(): each tick's rewards and episode ends, _CHUNK ticks per call
         "h_rewards", "h_terminated", "h_truncated",
+        # run_episode's runs: stop after a tick in which a member's episode ended; the state's
+        # finite check after every tick (spikey.snn.health's table; bad[0]: it failed)
+        "stop_on_end", "finite", "check_finite", "bad",
         # section timings (benchmark)
         "timing", "stamps",
     )
@@ -485,6 +489,13 @@ def _loop_step(p, ticks):
                 p.h_rewards[n, b] = p.rewards[b]
                 p.h_terminated[n, b] = p.terminated[b]
                 p.h_truncated[n, b] = p.truncated[b]
+        if p.check_finite[0] and not _table_check(p.finite):
+            p.bad[0] = True  # the state holds inf or NaN after this tick: stop here
+            return n + 1
+        if p.stop_on_end[0]:
+            for b in range(B):
+                if p.terminated[b] or p.truncated[b]:
+                    return n + 1
     return ticks
 
 
@@ -768,6 +779,30 @@ class ClosedLoop:
         self._count_fused(1)
         return True
 
+    def _episode_run(self, ticks: int, table):
+        # run_episode's compiled run: up to `ticks` (2.._CHUNK) ticks in one call, stopping after
+        # a tick in which a member's episode ended, or after which the state holds inf or NaN
+        # (`table`: StateCheck.compiled_table() of the network, copied into the plan's). Returns
+        # (ran, bad): the history rows [:ran] hold the ticks' rewards and ends; bad: the last
+        # tick left the state non-finite. (0, False): nothing ran, nothing changed.
+        if not self.fused or self._obs is None or not 1 < ticks <= _CHUNK:
+            return 0, False
+        if not self._valid() and not (self._refresh() and self._valid()):
+            return 0, False
+        stop, finite, check, bad = self._episode
+        if table is None or table.shape != finite.shape:
+            return 0, False
+        finite[...] = table
+        stop[0] = check[0] = True
+        bad[0] = False
+        try:
+            ran = self._run(self._plan, ticks)
+        finally:
+            stop[0] = check[0] = False
+        if ran:
+            self._count_fused(ran)
+        return ran, bool(bad[0])
+
     def _valid(self) -> bool:
         # the plan is current and the compiled call may run (the fast step's checks)
         if self._plan is None or self.step is not self._fast_step:
@@ -1017,6 +1052,8 @@ class ClosedLoop:
                 game.random.buffer.dtype != np.float64:
             return self._refuse("the games' or inputs' random streams")
         rate, eligibility, index, starts, w_low, w_high, dense, clear, scale_state = learn
+        table = StateCheck(network).compiled_table() if _table_check is not None else None
+        finite = np.zeros((0, 3), np.int64) if table is None else table.copy()
         values = dict(
             tick=tick,
             active=network.activity.mask, x=np.zeros((B, 4)), low=inputs._low, high=inputs._high,
@@ -1051,11 +1088,14 @@ class ClosedLoop:
             step_cast=engine._step_cast, members=engine._members, w_low=w_low, w_high=w_high,
             dense=dense, clear=clear, timing=timing, stamps=stamps,
             h_rewards=np.zeros((_CHUNK, B)), h_terminated=np.zeros((_CHUNK, B), bool),
-            h_truncated=np.zeros((_CHUNK, B), bool))
+            h_truncated=np.zeros((_CHUNK, B), bool),
+            stop_on_end=np.zeros(1, bool), finite=finite, check_finite=np.zeros(1, bool),
+            bad=np.zeros(1, bool))
         for name in ("low", "high", "params", "init_low", "init_span"):
             if values[name].dtype != np.float64:
                 return self._refuse(f"{name} is not float64")
         proxy = _Plan(*(values[name] for name in _FIELDS))
+        self._episode = (values["stop_on_end"], finite, values["check_finite"], values["bad"])
         _loop_step(proxy, 0)  # compile (or load from the cache) for this plan's types
         # the compiled entry point: skips the dispatcher's type resolution on every call
         self._run = _loop_step.overloads[(numba.typeof(proxy), numba.int64)].entry_point

@@ -336,7 +336,7 @@ def _identity_check(refs):
             _SOURCES.clear()
         code = _SOURCES[source] = compile(source, "<spikey.snn.health.StateCheck>", "exec")
     exec(code, scope)  # noqa: S102
-    return scope["same"]
+    return scope.pop("same")  # (left in its globals it would make a reference cycle)
 
 
 _SOURCES = {}  # the identity checks' code by source
