@@ -39,6 +39,9 @@ whatever the compiled call does not cover (another game, part or rule, paused
 members, monitors, modifiers, a non-finite observation) runs the four lines above
 in Python for that call. :meth:`ClosedLoop.run` runs many ticks in one compiled
 call (the Python call's own cost then spreads over them).
+:func:`spikey.games.run.run_episode` plays its ticks through a ClosedLoop where the parts
+fit it, while every member plays (a compiled run stops after a tick in which a member's
+episode ended, or after which the network state holds inf or NaN).
 
 Examples
 --------
