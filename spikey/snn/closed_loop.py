@@ -231,6 +231,13 @@ if numba is not None:
     )
     structref.define_proxy(_Plan, _PlanType, list(_FIELDS))
 
+    def _new_plan(*fields):
+        # _Plan(*fields) in a cached compiled function: the proxy's own constructor is compiled
+        # anew in every process (about 3.5 s for the plan's ~80 fields), this one is loaded
+        return _Plan(*fields)
+
+    _new_plan = numba.njit(cache=True)(_new_plan)
+
 
 def _pairwise_sum(a, start, n):
     # numpy's pairwise summation of float64 a[start:start + n] (DOUBLE_pairwise_sum, stride 1)
@@ -1097,7 +1104,7 @@ class ClosedLoop:
         for name in ("low", "high", "params", "init_low", "init_span"):
             if values[name].dtype != np.float64:
                 return self._refuse(f"{name} is not float64")
-        proxy = _Plan(*(values[name] for name in _FIELDS))
+        proxy = _new_plan(*(values[name] for name in _FIELDS))
         self._episode = (values["stop_on_end"], finite, values["check_finite"], values["bad"])
         _loop_step(proxy, 0)  # compile (or load from the cache) for this plan's types
         # the compiled entry point: skips the dispatcher's type resolution on every call
