@@ -52,7 +52,7 @@ def _episodes(B, compiled, monkeypatch, episodes=4, reset_network=True, max_step
             on_tick=None if not callback else lambda tick, active, action, reward: rows.append(
                 (tick, active.copy(), action, reward)))
         results.append(result)
-    if compiled and not callback:  # one compiled run per episode: to the first member's end
+    if compiled and not callback and max_steps > 1:  # a compiled run per episode, to an end
         assert fused["runs"] == episodes
     return net, results, rows, fused["ticks"]
 
@@ -211,3 +211,19 @@ def test_a_state_non_finite_before_the_episode_stops_tick_0_on_both_paths(callba
         assert seen == [] and net.tick_count == 1
     assert messages[0] == messages[1]
     assert "in tick 0 of the episode" in messages[0]
+
+
+@pytest.mark.parametrize("max_steps", [1, 2, 7])
+def test_max_steps_cuts_the_compiled_run_where_the_python_lines_cut(max_steps, monkeypatch):
+    out = []
+    for compiled in (True, False):
+        net, results, _, fused = _episodes(1, compiled, monkeypatch, episodes=3,
+                                           max_steps=max_steps, callback=False)
+        out.append((results, net.weights.matrix.tobytes(), net.tick_count))
+        if compiled:
+            assert fused == 3 * max_steps  # every tick compiled (a run, or one tick)
+    for a, b in zip(out[0][0], out[1][0]):
+        assert a.lengths.tolist() == b.lengths.tolist() == [max_steps]
+        assert a.returns.tobytes() == b.returns.tobytes()
+        assert a.finished.tolist() == b.finished.tolist() == [False]
+    assert out[0][1:] == out[1][1:]
