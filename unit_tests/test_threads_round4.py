@@ -200,16 +200,40 @@ def test_blocks_without_counting_leave_the_counts_alone():
     eng = net._engine
     plan = eng.plan(net, False, True)
     w, n = eng.propagation(net), plan.neuron
-    bounds = np.array([0, 192, 384, 600], np.int64)
+    bounds = np.array([0, 192, 384, 600], np.int64)  # three sub-blocks on one thread
     split = engine._segment_split(w.out_start, w.out_post, 100, bounds)
-    index = (np.zeros((3, 100), np.int64), np.zeros((3, 100), np.int64))
+    room = int((split[0, :, 1:] - split[0, :, :-1]).sum(axis=0).max())
     sentinel = np.full((1, 600), -7, np.int64)
     no = np.zeros((1, 1, 2), np.uint64)
     kernels.run_tick_blocks_serial(
         net.tick_input_spikes, net.tick_spikes, net._pre, True, w.flat, w.values, w.out_post,
         w.out_synapse, split, net._polarity, net._current, eng._no_live, n.potential, n.decay,
         n.threshold, n.reset, n.left, n.is_open, n.is_closed, n.refractory_steps, n.spikes,
-        bounds, *index, False, no, no[0], np.zeros(2, np.int64), np.zeros((1, 1), np.float32),
-        0, 0, np.zeros((1, 1, 1), np.float32), no[0], False, sentinel, 0)
+        bounds, np.array([0, 3]), np.zeros((1, 100), np.int64), np.zeros((1, room), np.float32),
+        np.zeros((1, room), np.uint16), np.zeros((1, 101), np.int64), np.zeros((1, 21), np.int64),
+        False, no, no[0], np.zeros(2, np.int64), np.zeros((1, 1), np.float32), 0, 0,
+        np.zeros((1, 1, 1), np.float32), no[0], False, sentinel, 0)
     assert net.tick_spikes.any()  # the blocks ran and fired
     assert (sentinel == -7).all()
+
+
+@needs_numba
+@pytest.mark.parametrize("threads, dtype, batch", [(1, "float32", 2), (2, "float32", 1),
+                                                   (2, "float64", 1)])
+def test_sparse_blocks_run_as_cache_sized_sub_blocks_identically(monkeypatch, threads, dtype,
+                                                                 batch):
+    # each thread's block in sub-blocks of 64 neurons, each sub-block stepping through the tick
+    # on its own copy of its parts of the segments: every spike, count and state of numpy's
+    # path, for each member of a batch
+    if threads > kernels.max_threads():
+        pytest.skip("numba sees one CPU")
+    monkeypatch.setattr(engine.Engine, "SUB_BLOCK_BYTES", 64 * 20 * 6)  # 20 synapses each
+    cfg = _with(_config(steps=300, threads=threads), dtype=dtype, batch_size=batch)
+    nets = [Network.from_config(cfg), Network.from_config(_with(cfg, kernels="numpy",
+                                                                threads=1))]
+    _run_same(nets, 3, batch=batch)
+    bounds, split, sub_bounds, first_sub = nets[0]._engine._block_plan[1]
+    assert np.diff(sub_bounds).max() == 88 and sub_bounds.size == 10  # 600: 8 x 64 + 88
+    assert first_sub.tolist() == ([0, 9] if threads == 1 else [0, 5, 9])
+    assert split.shape == (batch, 100, 10)
+    np.testing.assert_array_equal(nets[0]._output_counts, nets[1]._output_counts)

@@ -280,6 +280,7 @@ class Engine:
         self._no_starts = np.zeros(2, np.int64)
         self._no_draws = None  # (probability, buffer) of the state dtype, made on first use
         self._no_counts = np.zeros((1, 1), np.int64)
+        self._block_buffers = self._block_steps = None  # run_tick_blocks' (see _blocks)
 
     # ------------------------------------------------------------ one step
     def propagate(self, network, pre: np.ndarray, efficacy) -> tuple:
@@ -439,17 +440,25 @@ class Engine:
 
     #: the fewest neurons a thread's block of :func:`kernels.run_tick_blocks` holds
     MIN_BLOCK = 256
+    #: the bytes of a sparse sub-block's copy of its weights and targets
+    #: (:func:`kernels.run_tick_blocks`): the size of a core's L2 cache or less, so that the
+    #: sub-block's steps read it from there
+    SUB_BLOCK_BYTES = 512 * 1024
 
     def _blocks(self, network, plan: TickPlan) -> tuple | None:
-        """``(bounds, split)`` when ``network``'s tick can run as blocks of neurons
-        (:func:`spikey.snn.kernels.run_tick_blocks`): no learning or per-step reward in the
-        tick and no body neuron with an outgoing synapse (feed-forward: a neuron's input does
-        not depend on the others' spikes). One block per thread, each of at least
-        :attr:`MIN_BLOCK` neurons (one block: on the calling thread); ``bounds`` are the
-        blocks' first neurons (multiples of 64, so that two threads do not write the same
-        cache line) and ``split`` ``(B, P, blocks + 1)`` where each block's part of a sparse
-        row's CSR segment starts. None otherwise. Kept while the weights' structure (the mask
-        or the CSR arrays) is the same object."""
+        """``(bounds, split, sub_bounds, first_sub)`` when ``network``'s tick can run as
+        blocks of neurons (:func:`spikey.snn.kernels.run_tick_blocks`): no learning or
+        per-step reward in the tick and no body neuron with an outgoing synapse
+        (feed-forward: a neuron's input does not depend on the others' spikes). One block
+        per thread, each of at least :attr:`MIN_BLOCK` neurons (one block: on the calling
+        thread); ``bounds`` are the blocks' first neurons (multiples of 64, so that two
+        threads do not write the same cache line). Sparse weights: each block runs as
+        sub-blocks (``sub_bounds``; thread ``p`` takes ``first_sub[p] <= q <
+        first_sub[p + 1]``) whose copy of their weights and targets takes at most
+        :attr:`SUB_BLOCK_BYTES`, and ``split`` ``(B, n_inputs, sub-blocks + 1)`` says where
+        each sub-block's part of an input's CSR segment starts; dense weights: one sub-block
+        per block. None otherwise. Kept while the weights' structure (the mask or the CSR
+        arrays) is the same object."""
         if plan.learning.kind != 0 or plan.reward.kind != 0:
             return None
         weights = network.parts["weights"]
@@ -465,14 +474,33 @@ class Engine:
             bounds = np.array([min(N, round(N * p / parts / 64) * 64) for p in range(parts)]
                               + [N], dtype=np.int64)
             if self.sparse:
-                split = _segment_split(weights.out_start, weights.out_post, n_in, bounds)
+                per_neuron = weights.out_synapse.shape[1] // N  # synapses onto a neuron
+                size = self.SUB_BLOCK_BYTES // max(1, per_neuron * (weights.matrix.itemsize + 2))
+                size = min(max(64, size // 64 * 64), 1 << 15)  # (targets kept as uint16)
+                sub_bounds, first_sub = [], [0]
+                for lo, hi in zip(bounds[:-1], bounds[1:]):
+                    count = max(1, round((hi - lo) / size))
+                    sub_bounds += [lo + round((hi - lo) * i / count / 64) * 64
+                                   for i in range(count)]
+                    first_sub.append(len(sub_bounds))
+                sub_bounds = np.array(sub_bounds + [N], dtype=np.int64)
+                split = _segment_split(weights.out_start, weights.out_post, n_in, sub_bounds)
                 if split is not None:
-                    blocks = (bounds, split)
+                    blocks = (bounds, split, sub_bounds, np.array(first_sub, dtype=np.int64))
             elif not np.any(weights.mask[:, n_in:]):
-                blocks = (bounds, self._start.reshape(1, 1, 2))
-        if blocks is not None:  # each block's index buffers of the input spikes
-            self._block_index = (np.zeros((parts, max(n_in, 1)), np.int64),
-                                 np.zeros((parts, max(n_in, 1)), np.int64))
+                blocks = (bounds, self._start.reshape(1, 1, 2), bounds,
+                          np.arange(parts + 1, dtype=np.int64))
+        if blocks is not None:  # each thread's buffers: input spikes, a sub-block's copy
+            width = max(n_in, 1)
+            room = 1
+            if self.sparse:
+                parts_of = blocks[1][:, :, 1:] - blocks[1][:, :, :-1]  # (B, n_in, sub-blocks)
+                room = max(1, int(parts_of.sum(axis=1).max()))
+            self._block_buffers = (
+                np.zeros((parts, width), np.int64),
+                np.zeros((parts, room), network.context.dtype),
+                np.zeros((parts, room), np.uint16), np.zeros((parts, width + 1), np.int64))
+            self._block_steps = np.zeros((parts, 1), np.int64)
         self._block_plan = (key, blocks)
         return blocks
 
@@ -496,6 +524,9 @@ class Engine:
         live = self._no_live if w.sparse else self._lists_of(network.parts["weights"],
                                                               plan.learning, w)[0]
         parts = blocks[0].size - 1
+        T = network.processing_steps
+        if self._block_steps.shape[1] < T + 1:  # each thread's step offsets of its spike list
+            self._block_steps = np.zeros((parts, T + 1), np.int64)
         kernel = kernels.run_tick_blocks_serial
         if parts > 1:
             kernels.numba.set_num_threads(parts)
@@ -504,8 +535,8 @@ class Engine:
             network.tick_input_spikes, network.tick_spikes, network._pre, w.sparse, w.flat,
             w.values, w.out_post, w.out_synapse, blocks[1], network._polarity,
             network._current, live, n.potential, n.decay, n.threshold, n.reset, n.left,
-            n.is_open, n.is_closed, n.refractory_steps, n.spikes, blocks[0],
-            *self._block_index, *draw, counts is not None,
+            n.is_open, n.is_closed, n.refractory_steps, n.spikes, blocks[2], blocks[3],
+            *self._block_buffers, self._block_steps, *draw, counts is not None,
             self._no_counts if counts is None else counts,
             network.n_neurons - network.n_outputs)
 
@@ -694,28 +725,21 @@ class Engine:
 
 def _segment_split(out_start, out_post, n_in, bounds) -> np.ndarray | None:
     """Where each block ``bounds[p] <= k < bounds[p + 1]`` of target neurons starts in every
-    CSR segment: ``split[b, j, p]`` ``(B, P, blocks + 1)``, from ``out_start[b, j]`` to
-    ``out_start[b, j + 1]``. None when a body row (``j >= n_in``) has a synapse or, for more
-    than one block, a segment's targets do not ascend (the blocks then could not keep each
-    neuron's order of additions)."""
+    input's CSR segment: ``split[b, j, p]`` ``(B, n_in, blocks + 1)``, from ``out_start[b, j]``
+    to ``out_start[b, j + 1]`` (:func:`kernels.segment_split`, one pass, no temporaries). None
+    when a body row (``j >= n_in``) has a synapse or, for more than one block, a segment's
+    targets do not ascend (the blocks then could not keep each neuron's order of
+    additions)."""
     B, P = out_start.shape[0], out_start.shape[1] - 1
     if np.any(out_start[:, n_in] != out_start[:, P]):
         return None
-    split = np.empty((B, P, bounds.size), dtype=np.int64)
-    split[:, :, 0], split[:, :, -1] = out_start[:, :P], out_start[:, 1:]
+    split = np.empty((B, n_in, bounds.size), dtype=np.int64)
     if bounds.size == 2:  # one block: whole segments
+        split[:, :, 0], split[:, :, 1] = out_start[:, :n_in], out_start[:, 1:n_in + 1]
         return split
-    N = int(bounds[-1])
-    rows = np.arange(P, dtype=np.int64) * N
-    for b in range(B):
-        start = out_start[b]
-        key = np.repeat(rows, np.diff(start))  # (row, target) as one ascending number
-        key += out_post[b, :start[P]]
-        if np.any(key[1:] < key[:-1]):
-            return None
-        for p in range(1, bounds.size - 1):
-            split[b, :, p] = np.searchsorted(key, rows + bounds[p])
-    return split
+    ascending = kernels.segment_split(np.ascontiguousarray(out_start, dtype=np.int64),
+                                      out_post, n_in, bounds.astype(np.int64), split)
+    return split if ascending else None
 
 
 # ---------------------------------------------------------------- adapters: parts -> records

@@ -759,30 +759,38 @@ def _run_tick(inputs, tick_spikes, pre, bb, jj, pb, pk,
 
 def _run_tick_blocks(inputs, tick_spikes, pre, sparse, flat, values, out_post, out_synapse,
                      split, polarity, current, live, v, decay, threshold, reset, left, is_open,
-                     is_closed, steps, spikes, bounds, part_b, part_j, draw, states, increments,
-                     starts, probability, head_start, head, buffer, end, count_outputs,
-                     counts, first_output):
+                     is_closed, steps, spikes, bounds, first_sub, part_b, ordered, local_post,
+                     local_start, offsets, draw, states, increments, starts, probability,
+                     head_start, head, buffer, end, count_outputs, counts, first_output):
     # run_tick without learning or rewards (kind 0) for a feed-forward network (no body row
-    # holds a synapse), its neurons split into blocks bounds[p] <= k < bounds[p + 1]: a
-    # neuron's input depends only on the input spikes, which are given for the whole tick,
-    # so each block runs all T steps alone (one thread each with parallel=True: no
+    # holds a synapse), its neurons split into sub-blocks bounds[q] <= k < bounds[q + 1],
+    # thread p taking the sub-blocks first_sub[p] <= q < first_sub[p + 1] one after another:
+    # a neuron's input depends only on the input spikes, which are given for the whole tick,
+    # so each sub-block runs all T steps alone (one thread each with parallel=True: no
     # synchronisation per step). Each neuron gets run_tick's operations in the same order:
     # the input spikes in ascending order (dense: only rows that hold a synapse, live), each
-    # adding its synapses onto the block's neurons in their order in the row (sparse: the
-    # part split[b, j, p] <= x < split[b, j, p + 1] of the row's CSR segment, whose targets
+    # adding its synapses onto the sub-block's neurons in their order in the row (sparse: the
+    # part split[b, j, q] <= x < split[b, j, q + 1] of the row's CSR segment, whose targets
     # ascend), then the LIF step. pre is left as run_tick leaves it (the last step's input
-    # and the spikes before it); part_b, part_j (blocks, n_in) are each block's index buffers.
+    # and the spikes before it).
+    # Each thread first lists member b's input spikes of every step once (row_pairs; the
+    # step's ids[offsets[p, t]:offsets[p, t + 1]], part_b[p] its scratch). Sparse: before
+    # its steps a sub-block copies its parts of the segments, in order, into the thread's
+    # scratch (ordered: the weights, local_post: the targets from its first neuron,
+    # local_start: where input j's part starts), so that its T steps read them one after
+    # another from a cache-sized copy instead of gathering values[out_synapse[x]] from the
+    # whole weight matrix (the same numbers, added in the same order).
     # With draw the tick first makes its Poisson input spikes into inputs: the first head
     # steps from the numbers left in buffer (from step head_start), the others from refills
     # drawn in chunks (poisson_chunk; in parallel threads, each chunk from its own state),
-    # the refills' steps split at starts. With count_outputs each block also counts its
+    # the refills' steps split at starts. With count_outputs each sub-block also counts its
     # output neurons' spikes of the tick (k >= first_output) into counts[b, k - first_output]
     # (what network.count_spikes gives), as bytes while the step's spikes are in cache, added
     # into counts every 255 steps.
     B, T, n_in = inputs.shape
     P = pre.shape[1]
     N = spikes.shape[1]
-    blocks = bounds.size - 1
+    threads = first_sub.size - 1
     if T == 0:
         return
     if draw:
@@ -803,58 +811,82 @@ def _run_tick_blocks(inputs, tick_spikes, pre, sparse, flat, values, out_post, o
         if T == 1:  # the spikes before the tick (those of step T - 2 otherwise, below)
             for k in range(N):
                 pre[b, n_in + k] = spikes[b, k]
-    for p in numba.prange(blocks):
-        lo, hi = bounds[p], bounds[p + 1]
-        mb, mj = part_b[p], part_j[p]
-        # the block's output neurons first_count <= k < hi (none without count_outputs)
-        first_count = min(max(lo, first_output), hi) if count_outputs else hi
-        tally = np.zeros(hi - first_count, np.uint8)
+    for p in numba.prange(threads):
+        at = offsets[p]
         for b in range(B):
-            block_current, block_spikes = current[b, lo:hi], spikes[b, lo:hi]
-            total = counts[b, first_count - first_output:hi - first_output] if tally.size \
-                else counts[0, :0]
-            for k in range(total.size):
-                total[k] = 0
+            room = 0  # nonzero input bytes of the tick: at least its spikes
             for t in range(T):
-                count = row_pairs(inputs[b, t], b, mb, mj)
+                fired = inputs[b, t].view(np.uint8)
+                for j in range(n_in):
+                    room += fired[j] != 0
+            ids = np.empty(max(room, 1), np.int64)
+            done = 0
+            for t in range(T):
+                at[t] = done
+                found = row_pairs(inputs[b, t], b, part_b[p], ids[done:])
                 if not sparse:
-                    count = keep_live(live[b], mj, count)
-                target = current[b]
-                for i in range(block_current.size):  # (loops from 0 over slices vectorise)
-                    block_current[i] = 0.0
-                if sparse:  # each segment's part as slices from 0, unsigned indices (above)
+                    found = keep_live(live[b], ids[done:], found)
+                done += found
+            at[T] = done
+            for q in range(first_sub[p], first_sub[p + 1]):
+                lo, hi = bounds[q], bounds[q + 1]
+                block_current, block_spikes = current[b, lo:hi], spikes[b, lo:hi]
+                # the sub-block's output neurons first_count <= k < hi (none without counts)
+                first_count = min(max(lo, first_output), hi) if count_outputs else hi
+                tally = np.zeros(hi - first_count, np.uint8)
+                total = counts[b, first_count - first_output:hi - first_output] if tally.size \
+                    else counts[0, :0]
+                for k in range(total.size):
+                    total[k] = 0
+                kept_w, kept_post, kept_start = ordered[p], local_post[p], local_start[p]
+                if sparse:  # the sub-block's parts of the segments, in order
                     w, synapses, posts, cut = values[b], out_synapse[b], out_post[b], split[b]
-                    for i in range(count):
-                        j = mj[i]
-                        sign = polarity[j]
-                        first = cut[j, p]
-                        n = cut[j, p + 1] - first
+                    size = 0
+                    for j in range(n_in):
+                        kept_start[j] = size
+                        first = cut[j, q]
+                        n = cut[j, q + 1] - first
                         part_post, part_synapse = posts[first:first + n], synapses[first:first + n]
+                        into_w, into_post = kept_w[size:size + n], kept_post[size:size + n]
                         for x in range(n):
-                            target[np.uint64(part_post[x])] += \
-                                w[np.uint64(part_synapse[x])] * sign
-                else:  # the block's part of each row, as slices from 0 (they vectorise)
-                    for i in range(count):
-                        j = mj[i]
-                        row = flat[b * P + j, lo:hi]
-                        sign = polarity[j]
-                        for k in range(block_current.size):
-                            block_current[k] += row[k] * sign
-                # the step's spikes straight into tick_spikes (lif_row reads no spikes); the
-                # last step's into spikes once, below
-                lif_range(b, lo, hi, v, current, decay, threshold, reset, left, is_open,
-                          is_closed, steps, tick_spikes[:, t])
-                if tally.size:
-                    fired = tick_spikes[b, t, first_count:hi]
-                    for k in range(tally.size):
-                        tally[k] += np.uint8(fired[k])
-                    if t % 255 == 254 or t == T - 1:
+                            into_w[x] = w[np.uint64(part_synapse[x])]
+                            into_post[x] = np.uint16(part_post[x] - lo)
+                        size += n
+                    kept_start[n_in] = size
+                for t in range(T):
+                    for i in range(block_current.size):  # (loops from 0 over slices vectorise)
+                        block_current[i] = 0.0
+                    if sparse:
+                        for i in range(at[t], at[t + 1]):
+                            j = ids[i]
+                            sign = polarity[j]
+                            first = kept_start[j]
+                            n = kept_start[j + 1] - first
+                            part_w, part_post = kept_w[first:first + n], kept_post[first:first + n]
+                            for x in range(n):
+                                block_current[part_post[x]] += part_w[x] * sign
+                    else:  # the sub-block's part of each row, as slices from 0 (they vectorise)
+                        for i in range(at[t], at[t + 1]):
+                            j = ids[i]
+                            row = flat[b * P + j, lo:hi]
+                            sign = polarity[j]
+                            for k in range(block_current.size):
+                                block_current[k] += row[k] * sign
+                    # the step's spikes straight into tick_spikes (lif_row reads no spikes); the
+                    # last step's into spikes once, below
+                    lif_range(b, lo, hi, v, current, decay, threshold, reset, left, is_open,
+                              is_closed, steps, tick_spikes[:, t])
+                    if tally.size:
+                        fired_out = tick_spikes[b, t, first_count:hi]
                         for k in range(tally.size):
-                            total[k] += tally[k]
-                            tally[k] = 0
-            last = tick_spikes[b, T - 1, lo:hi]
-            for i in range(block_spikes.size):
-                block_spikes[i] = last[i]
+                            tally[k] += np.uint8(fired_out[k])
+                        if t % 255 == 254 or t == T - 1:
+                            for k in range(tally.size):
+                                total[k] += tally[k]
+                                tally[k] = 0
+                last = tick_spikes[b, T - 1, lo:hi]
+                for i in range(block_spikes.size):
+                    block_spikes[i] = last[i]
     if T >= 2:
         for b in range(B):
             for k in range(N):
@@ -990,6 +1022,35 @@ def _run_tick_izhikevich(inputs, tick_spikes, pre, bb, jj, pb, pk,
                 if m:
                     apply_eligibility(w_matrix, target, w_index, w_starts, members[:m],
                                       step_cast, w_low, w_high, w_dense)
+
+
+def _segment_split(out_start, out_post, n_in, bounds, split):
+    # split[b, j, q]: the first entry of input j's CSR segment (of member b) whose target is
+    # >= bounds[q] (q = 0: the segment's start, the last: its end), in one pass over the
+    # segments without temporaries; False when a segment's targets do not ascend
+    B = out_start.shape[0]
+    S = bounds.size - 1
+    for b in range(B):
+        posts = out_post[b]
+        for j in range(n_in):
+            first, stop = out_start[b, j], out_start[b, j + 1]
+            cut = split[b, j]
+            cut[0] = first
+            q = 0
+            before = -1
+            for x in range(first, stop):
+                post = posts[x]
+                if post < before:
+                    return False
+                before = post
+                while q < S - 1 and post >= bounds[q + 1]:
+                    q += 1
+                    cut[q] = x
+            while q < S - 1:
+                q += 1
+                cut[q] = stop
+            cut[S] = stop
+    return True
 
 
 def _keep_live(live, jj, count):
@@ -1158,6 +1219,7 @@ pcg64_next = None if numba is None else numba.njit(cache=True, nogil=True, inlin
 poisson_chunk = _jit(_poisson_chunk)
 row_pairs = _jit(_row_pairs)
 keep_live = _jit(_keep_live)
+segment_split = _jit(_segment_split)
 run_tick = _jit(_run_tick)  # calls the compiled kernels above (module globals at compile time)
 run_tick_izhikevich = _jit(_run_tick_izhikevich)
 run_tick_sparse = _jit(_run_tick_sparse)
