@@ -110,16 +110,30 @@ def test_one_loop_and_one_plan_serve_every_episode(monkeypatch):
 
 def test_parts_that_do_not_fit_run_the_python_lines(monkeypatch):
     monkeypatch.setattr(run, "CLOSED_LOOP", True)
+    builds = []
+    original = ClosedLoop._build
+
+    def counted(self):
+        builds.append(1)
+        return original(self)
+
+    monkeypatch.setattr(ClosedLoop, "_build", counted)
     games, adapter, net = _parts(1, adapter_options={"decoding": "vector"})  # PopulationIndex
     assert run._closed_loop(net, games, adapter) is not None  # the loop decides, and refuses
-    run.run_episode(net, games, adapter, seeds=[1], max_steps=5)
+    for seed in range(3):
+        run.run_episode(net, games, adapter, seeds=[seed], max_steps=5)
     assert "readout" in games._spikey_episode_loop.why_not_fused
+    assert len(builds) == 1  # refused once: later episodes go straight to the Python lines
+    assert run._closed_loop(net, games, adapter) is None
+    net.parts["rewarder"].set("baseline_rate", 0.25)  # a part changed: the loop is asked again
+    run.run_episode(net, games, adapter, seeds=[5], max_steps=5)
+    assert len(builds) == 2
     logic = gym.make_vec("spikey/Logic-XOR-v0", num_envs=1)
     assert run._closed_loop(net, logic, EnvAdapter(logic)) is None  # not CartPole
-    assert run._closed_loop(net, games, adapter) is not None
     kept = games._spikey_episode_loop
     other = spikey.Network.from_config(adapter.network_config())
-    assert run._closed_loop(other, games, adapter) is not kept  # another network: its own
+    mine = run._closed_loop(other, games, adapter)  # another network: its own loop
+    assert mine is not None and mine is not kept and mine.network is other
 
 
 def test_a_non_finite_state_stops_the_compiled_episode_where_the_python_one_stops(monkeypatch):

@@ -219,6 +219,10 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
                         remaining, active = left, None
                     obs, info = closed._obs_buffer, {}
                     continue
+            if closed is not None and closed._plan is None and closed.why_not_fused != \
+                    "not built yet":  # the loop refused these parts: Python from here on,
+                closed._episodes_refused = closed._key()  # until a part or the mode changes
+                closed = None
             if closed is not None and remaining == B and closed._fused_tick():
                 # the tick, the game's step and the reward in one compiled call (the lines
                 # below, bit for bit; it refuses a non-finite observation: those run below)
@@ -334,6 +338,8 @@ def _closed_loop(network, games, adapter):
 
         loop = ClosedLoop(network, games, adapter)
         setattr(games, _KEPT_LOOP, loop)
+    if getattr(loop, "_episodes_refused", None) == loop._key():
+        return None  # refused in an earlier episode, the parts and the mode unchanged since
     return loop
 
 
