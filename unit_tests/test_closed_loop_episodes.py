@@ -241,3 +241,22 @@ def test_max_steps_cuts_the_compiled_run_where_the_python_lines_cut(max_steps, m
         assert a.returns.tobytes() == b.returns.tobytes()
         assert a.finished.tolist() == b.finished.tolist() == [False]
     assert out[0][1:] == out[1][1:]
+
+
+def test_tick_rows_of_compiled_ticks_equal_the_python_lines(monkeypatch):
+    """The training loop's tick rows (tick_row, positional, no copies) on both paths."""
+    import pandas as pd
+
+    from spikey.training import loop
+
+    frames = []
+    for compiled in (True, False):
+        monkeypatch.setattr(run, "CLOSED_LOOP", compiled)
+        games, adapter, net = _parts(2)
+        ticks = []
+        for episode in range(3):
+            loop.play_episode(net, games, [10 * episode, 10 * episode + 1], 40, "train",
+                              episode, True, ticks, adapter=adapter)
+        frames.append(pd.concat(ticks, ignore_index=True))
+    assert frames[0]["member"].value_counts().nunique() > 1  # members ended apart
+    pd.testing.assert_frame_equal(frames[0], frames[1])

@@ -239,8 +239,8 @@ def run_episode(network, env, adapter: EnvAdapter | None = None, seeds=None,
                     left = int(B - done.sum())  # (not reached)
                 if table is None:
                     check.after_tick(tick)
-                if row is not None:
-                    row(tick, active, closed._action.copy(), reward.copy())
+                if row is not None:  # (tick_row copies what it keeps)
+                    row(tick, active, closed._action, reward)
                 elif on_tick is not None:
                     on_tick(tick=tick, active=active, action=closed._action.copy(),
                             reward=reward.copy())
