@@ -11,8 +11,10 @@ to an :class:`Engine`:
   :func:`~spikey.snn.kernels.run_tick_members`, the same function compiled for
   threads, with ``network.threads > 1``; a feed-forward tick without learning with one
   thread or fewer members than threads: :func:`~spikey.snn.kernels.run_tick_blocks`, blocks
-  of neurons, in threads, which also draws the tick's Poisson input spikes itself:
-  :func:`poisson_draws`) or :func:`~spikey.snn.kernels.run_tick_izhikevich` (Izhikevich)
+  of neurons, in threads, sparse ones in sub-blocks of at most
+  :attr:`Engine.SUB_BLOCK_BYTES` of weights, which also draws the tick's Poisson input
+  spikes itself, :func:`poisson_draws`, and counts the output spikes) or
+  :func:`~spikey.snn.kernels.run_tick_izhikevich` (Izhikevich)
   when every part can take part;
 - :meth:`Engine.reward`: a tick's learning signals (reward mode 'tick') through
   MSTDP's or MSTDPET's eligibility in one call of :func:`spikey.snn.kernels.tick_rewards`.

@@ -48,10 +48,12 @@ run_tick_blocks
     outgoing synapse) as blocks of neurons in parallel threads: a neuron's input
     depends only on the input spikes, given for the whole tick, so each block
     runs all its steps alone (``network.threads`` with fewer members than threads);
-    each neuron gets run_tick's operations in the same order. It can also draw the tick's
+    each neuron gets run_tick's operations in the same order. Sparse blocks run as
+    sub-blocks that step through the tick on their own in-order copy of their parts of the
+    CSR segments (:func:`segment_split` finds the parts). It can also draw the tick's
     Poisson input spikes itself (threads drawing chunks of each member's PCG64 stream at
-    once, from states jumped ahead: :func:`pcg64_advance`), numpy's exact numbers and
-    generator state.
+    once, from states jumped ahead: :func:`pcg64_advance`, :func:`poisson_chunk`), numpy's
+    exact numbers and generator state, and count the output neurons' spikes.
 run_tick_sparse
     run_tick without learning for ``SparseFanIn`` weights on one thread (recurrent networks,
     which the blocks cannot take): each member's weights copied in CSR order once per tick,
