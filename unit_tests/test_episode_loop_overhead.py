@@ -235,3 +235,71 @@ def test_a_state_check_holds_its_arrays_without_a_reference_cycle():
     assert check.compiled_table() is not None
     del check
     assert sys.getrefcount(matrix) == before  # freed at once, not by the next collection
+
+
+def test_rows_the_checkpoint_thread_appends_stay_before_later_rows(tmp_path, monkeypatch):
+    """The checkpoint's thread appends the rows waiting at the checkpoint; a flush after the
+    next episode (FLUSH_SECONDS = 0) waits for it, so the file keeps the episodes' order."""
+    import threading
+    import time as clock
+
+    monkeypatch.setattr(loop, "FLUSH_SECONDS", 0.0)
+    original = loop.append_csv
+    writers = []
+
+    def slow_in_thread(path, rows):
+        name = threading.current_thread().name
+        writers.append((name, path.rsplit("/", 1)[-1]))
+        if name == "spikey-checkpoint":
+            clock.sleep(0.2)  # the next episode's flush comes while this one writes
+        original(path, rows)
+
+    monkeypatch.setattr(loop, "append_csv", slow_in_thread)
+    result = train(_xor(record_ticks=True, checkpoint_every=2), run_dir=tmp_path / "run",
+                   progress=False)
+    assert ("spikey-checkpoint", "episodes.csv") not in writers  # FLUSH_SECONDS 0: all flushed
+    frame = pd.read_csv(tmp_path / "run" / "metrics" / "episodes.csv")
+    assert frame[frame.phase == "train"]["episode"].tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
+    pd.testing.assert_frame_equal(frame.drop(columns="wall_time"),
+                                  result.episodes.drop(columns="wall_time"))
+    monkeypatch.setattr(loop, "FLUSH_SECONDS", 1e9)  # now the checkpoints' threads append
+    writers.clear()
+    again = train(_xor(record_ticks=True, checkpoint_every=2), run_dir=tmp_path / "run2",
+                  progress=False)
+    assert ("spikey-checkpoint", "ticks.csv") in writers
+    for name in ("episodes.csv", "ticks.csv"):
+        a = (tmp_path / "run" / "metrics" / name).read_text().splitlines()
+        b = (tmp_path / "run2" / "metrics" / name).read_text().splitlines()
+        if name == "episodes.csv":  # the wall_time column differs
+            a, b = [r.rsplit(",", 1)[0] for r in a], [r.rsplit(",", 1)[0] for r in b]
+        assert a == b
+    pd.testing.assert_frame_equal(again.ticks, result.ticks)
+
+
+def test_a_flush_during_the_checkpoint_threads_append_waits_for_it(tmp_path, monkeypatch):
+    import threading
+    import time as clock
+
+    original = loop.append_csv
+
+    def slow_in_thread(path, rows):
+        if threading.current_thread().name == "spikey-checkpoint":
+            clock.sleep(0.3)
+        original(path, rows)
+
+    monkeypatch.setattr(loop, "append_csv", slow_in_thread)
+    network = Network.from_config(_xor()["network"])
+    folder = tmp_path / "run"
+    episodes = loop._Table(str(folder / "metrics" / "episodes.csv"))
+    ticks = loop._Table(str(folder / "metrics" / "ticks.csv"))
+    episodes.add({"episode": np.array([0, 1]), "value": np.array([0.5, 1.5])})
+    writer = loop._Checkpoints(str(folder))
+    writer.write(network, 1, episodes, ticks)  # the thread takes rows 0 and 1
+    episodes.add({"episode": np.array([2]), "value": np.array([2.5])})
+    episodes.flush()  # while the thread sleeps: waits, then appends row 2
+    writer.wait()
+    assert pd.read_csv(folder / "metrics" / "episodes.csv")["episode"].tolist() == [0, 1, 2]
+    import json
+
+    latest = json.loads((folder / "checkpoints" / "latest.json").read_text())
+    assert latest["episodes_bytes"] == len("episode,value\n0,0.5\n1,1.5\n")  # at the checkpoint
