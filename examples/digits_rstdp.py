@@ -96,40 +96,10 @@ def figures(results: dict, data, folder) -> list:
         fields_title=f"{title}: pixel weights of each output")
 
 
-def seed_batches(seeds, batch_size: int) -> list:
-    """Split seeds into batches of consecutive seeds, each at most ``batch_size`` long.
-
-    Member ``b`` of a batch whose first seed is ``s`` is seeded ``s + b`` and trains on its
-    own, so a member's result does not depend on the batch it shares: ``--seeds 1900-1909``
-    gives the same numbers as ``--seed 1900`` and ``--seed 1905`` with 5 members each.
-
-    Parameters
-    ----------
-    seeds : list of int
-        Distinct seeds, in the order to run them.
-    batch_size : int
-        The config's ``network.network.batch_size`` (>= 1).
-
-    Returns
-    -------
-    list of list of int
-        The batches, each a run of consecutive integers.
-
-    Raises
-    ------
-    ValueError
-        If a seed is listed twice.
-    """
-    if len(set(seeds)) < len(seeds):
-        raise ValueError(f"--seeds names a seed twice: {list(seeds)}")
-    batches = []
-    for seed in seeds:
-        last = batches[-1] if batches else None
-        if last and seed == last[-1] + 1 and len(last) < batch_size:
-            last.append(seed)
-        else:
-            batches.append([seed])
-    return batches
+#: Batches of consecutive seeds, at most the config's ``network.network.batch_size`` long; member
+#: ``b`` of a batch starting at ``s`` is seeded ``s + b`` and trains on its own, so ``--seeds
+#: 1900-1909`` gives the same numbers as ``--seed 1900`` and ``--seed 1905`` with 5 members each.
+seed_batches = digits_common.seed_batches
 
 
 def run_seeds(config: dict, seeds, data=None, eval_repeats: int = EVAL_REPEATS) -> dict:
