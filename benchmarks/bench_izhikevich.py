@@ -10,6 +10,13 @@ rewards delivered, so speed is never bought with a silent network.
 Run ``python benchmarks/bench_izhikevich.py [--seconds 60] [--kernels numba numpy]
 [--json out.json]``.
 
+``--profile`` splits the numba run's wall time into the fused tick kernel
+(``kernels.run_tick_izhikevich``, timed call by call), the Python around it, and
+inside the kernel DA-STDP's dopamine-weighted weight update (every
+``update_every`` steps ``w = clip(w + e * step)`` over every plastic synapse,
+timed alone on the run's final arrays) next to the same update over the same
+synapses stored contiguously (what a compact synapse layout would cost).
+
 ``--brian2 PYTHON`` (the interpreter of Brian2's own environment, e.g.
 ``/work/venv-brian2/bin/python``) times whole processes instead, interleaved
 ``--repeats`` times: Spikey (``python examples/izhikevich_2007.py``'s ``run`` in
@@ -68,6 +75,76 @@ def measure(seconds: float, kernels: str) -> dict:
             "hour_extrapolated": seconds < 3600.0, "exc_rate_hz": last["exc_rate_hz"],
             "inh_rate_hz": last["inh_rate_hz"], "rewards": last["rewards"],
             "chosen_weight": last["chosen"], "others_mean": last["others_mean"]}
+
+
+def _time_calls(function, args, repeats: int = 200) -> float:
+    """Mean seconds per call of ``function(*args)`` after one warm call."""
+    function(*args)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        function(*args)
+    return (time.perf_counter() - start) / repeats
+
+
+def profile(seconds: float) -> dict:
+    """Where a simulated second goes with numba kernels (see the module docstring)."""
+    import inspect
+
+    import numba
+    import numpy as np
+    from spikey.snn import kernels
+
+    names = list(inspect.signature(kernels._run_tick_izhikevich).parameters)
+    fused = kernels.run_tick_izhikevich
+    spent, captured = [0.0, 0], {}
+
+    def timed(*args):
+        start = time.perf_counter()
+        fused(*args)
+        spent[0] += time.perf_counter() - start
+        spent[1] += 1
+        captured["args"] = args
+
+    kernels.run_tick_izhikevich = timed
+    try:
+        row = measure(1.0, "numba")  # warm-up and a first row; then the timed one
+        spent[:] = [0.0, 0]
+        row = measure(seconds, "numba")
+    finally:
+        kernels.run_tick_izhikevich = fused
+    if not captured:
+        raise RuntimeError("the fused Izhikevich tick did not run: nothing to profile")
+    a = dict(zip(names, captured["args"]))
+    weights, eligibility = a["w_matrix"].copy(), a["target"].copy()
+    index, starts, step = a["w_index"], a["w_starts"], a["step_cast"].copy()
+    members = np.arange(weights.shape[0], dtype=np.int64)
+    update_s = _time_calls(kernels.apply_eligibility,
+                           (weights, eligibility, index, starts, members, step, a["w_low"],
+                            a["w_high"], a["w_dense"]))
+
+    @numba.njit(cache=False)
+    def contiguous(w, e, s, low, high):  # apply_eligibility's operations, one member
+        for x in range(w.size):
+            value = e[x] * s
+            value += w[x]
+            w[x] = min(max(value, low), high)
+
+    flat = weights.reshape(weights.shape[0], -1)[0]
+    compact_w = flat[index[starts[0]:starts[1]]].copy()
+    compact_e = eligibility.reshape(weights.shape[0], -1)[0][index[starts[0]:starts[1]]].copy()
+    compact_s = _time_calls(contiguous, (compact_w, compact_e, step[0], a["w_low"],
+                                         a["w_high"])) * weights.shape[0]
+    dt_ms = float(izhikevich_2007.config()["network"]["dt"])
+    updates = 1000.0 / dt_ms / int(a["update_every"])  # per simulated second
+    row.update({"kernel_per_simulated_s": spent[0] / seconds,
+                "outside_kernel_per_simulated_s": row["wall_per_simulated_s"]
+                - spent[0] / seconds,
+                "plastic_synapses": int(index.size), "weight_update_us": update_s * 1e6,
+                "weight_updates_per_simulated_s": updates,
+                "weight_update_per_simulated_s": update_s * updates,
+                "compact_update_us": compact_s * 1e6,
+                "compact_update_per_simulated_s": compact_s * updates})
+    return row
 
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -176,6 +253,8 @@ def main(argv=None):
     parser.add_argument("--nice", type=int, default=10, help="niceness of the children (--brian2)")
     parser.add_argument("--caches", nargs="+", default=["cold", "warm"], choices=["cold", "warm"],
                         help="Spikey runs per round (--brian2): empty and/or usual numba cache")
+    parser.add_argument("--profile", action="store_true",
+                        help="split the numba run: tick kernel, Python around it, weight update")
     parser.add_argument("--process", nargs=1, metavar="OUT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if not args.seconds > 0:
@@ -197,6 +276,25 @@ def main(argv=None):
         write_json(args.json, "izhikevich_2007_vs_brian2", rows, summary=result,
                    simulated_s=args.seconds, cpus=os.cpu_count())
         return rows
+    if args.profile:
+        row = profile(args.seconds)
+        wall = row["wall_per_simulated_s"]
+        print(f"per simulated second (numba, {row['simulated_s']:g} s simulated, "
+              f"load {os.getloadavg()[0]:.2f}):")
+        for key, label in (("wall_per_simulated_s", "wall"),
+                           ("kernel_per_simulated_s", "fused tick kernel"),
+                           ("outside_kernel_per_simulated_s", "Python around the kernel"),
+                           ("weight_update_per_simulated_s",
+                            "  of the kernel: dopamine weight update (timed alone)"),
+                           ("compact_update_per_simulated_s",
+                            "  the same update on contiguous synapses")):
+            print(f"  {label:<55} {row[key] * 1e3:8.2f} ms  {row[key] / wall:6.1%}")
+        print(f"  {row['plastic_synapses']} plastic synapses, "
+              f"{row['weight_updates_per_simulated_s']:g} updates per simulated second: "
+              f"{row['weight_update_us']:.1f} us each ({row['compact_update_us']:.1f} us "
+              "contiguous)")
+        write_json(args.json, "izhikevich_2007_profile", [row])
+        return [row]
     rows = [measure(args.seconds, k) for k in args.kernels]
     print(f"{'kernels':>8} {'simulated s':>11} {'wall s':>8} {'wall/sim s':>10} {'cpu/sim s':>9} "
           f"{'one hour (s)':>13} {'E Hz':>6} {'I Hz':>6} {'rewards':>7}")
