@@ -94,7 +94,8 @@ def test_episodes_through_the_compiled_call_equal_the_python_lines(B, reset_netw
     assert net.plastic.tolist() == [1.0] * B and net.active.all()
 
 
-def test_one_loop_and_one_plan_serve_every_episode(monkeypatch):
+def _count_builds(monkeypatch) -> list:
+    """Count ClosedLoop plan builds: the returned list gains an entry per build."""
     builds = []
     original = ClosedLoop._build
 
@@ -103,6 +104,11 @@ def test_one_loop_and_one_plan_serve_every_episode(monkeypatch):
         return original(self)
 
     monkeypatch.setattr(ClosedLoop, "_build", counted)
+    return builds
+
+
+def test_one_loop_and_one_plan_serve_every_episode(monkeypatch):
+    builds = _count_builds(monkeypatch)
     _, results, _, fused = _episodes(1, True, monkeypatch, episodes=5, adapter_each_time=True)
     assert fused == sum(int(r.lengths[0]) for r in results)
     assert len(builds) == 1  # seeded resets gave the games new generators: handed to the plan
@@ -110,14 +116,7 @@ def test_one_loop_and_one_plan_serve_every_episode(monkeypatch):
 
 def test_parts_that_do_not_fit_run_the_python_lines(monkeypatch):
     monkeypatch.setattr(run, "CLOSED_LOOP", True)
-    builds = []
-    original = ClosedLoop._build
-
-    def counted(self):
-        builds.append(1)
-        return original(self)
-
-    monkeypatch.setattr(ClosedLoop, "_build", counted)
+    builds = _count_builds(monkeypatch)
     games, adapter, net = _parts(1, adapter_options={"decoding": "vector"})  # PopulationIndex
     assert run._closed_loop(net, games, adapter) is not None  # the loop decides, and refuses
     for seed in range(3):
